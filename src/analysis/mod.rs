@@ -1,0 +1,1 @@
+//! Analysis over parsed metadata.

@@ -1,0 +1,28 @@
+//! Flink checkpoint / savepoint `_metadata` parser.
+//!
+//! [`parse`] turns the bytes of a `_metadata` file into a lossless
+//! [`CheckpointMetadata`]; [`write`] turns it back into identical bytes. The
+//! module does no I/O: callers read the file and resolve the paths it names.
+//!
+//! Every error carries the byte offset of the failing field and the path of
+//! elements being parsed. Lengths and counts read from the input are checked
+//! against the remaining bytes before anything is allocated, so hostile input
+//! cannot make the parser allocate more than a small multiple of its size.
+#![warn(missing_docs)]
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod error;
+pub mod javaser;
+pub mod jstring;
+pub mod model;
+mod parse;
+mod properties;
+pub mod reader;
+mod write;
+
+pub use error::{Error, ErrorKind, Result};
+pub use jstring::JavaString;
+pub use model::*;
+pub use parse::{MAGIC, parse, parse_header};
+pub use reader::ByteReader;
+pub use write::write;

@@ -1,0 +1,4 @@
+//! The single integration-test binary (see STYLE.md §14).
+
+mod common;
+mod corpus;

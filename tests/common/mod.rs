@@ -1,0 +1,61 @@
+//! Shared test helpers: locating the shared corpus and committed fixtures.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/flink-corpus`, or `None` (with a message) when it is absent.
+pub fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("FLINK_CHK_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/flink-corpus"));
+    if dir.join("MANIFEST.tsv").is_file() {
+        Some(dir)
+    } else {
+        eprintln!("SKIPPED: shared Flink corpus not found at {} (set FLINK_CHK_CORPUS)", dir.display());
+        None
+    }
+}
+
+/// Rows of the corpus MANIFEST.tsv as header→value maps.
+pub fn manifest(corpus: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap().split('\t').map(str::to_owned).collect();
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| header.iter().cloned().zip(l.split('\t').map(str::to_owned)).collect())
+        .collect()
+}
+
+/// The metadata file of a corpus dir (`_metadata`, or the single legacy file).
+pub fn corpus_metadata_file(dir: &Path) -> PathBuf {
+    let m = dir.join("_metadata");
+    if m.is_file() {
+        return m;
+    }
+    std::fs::read_dir(dir).unwrap().next().unwrap().unwrap().path()
+}
+
+/// Every `_metadata` under `root`, sorted.
+pub fn find_metadata(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "_metadata") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,50 @@
+//! Every `_metadata` in the shared corpus of real Flink snapshots (Flink 1.1 – 2.x).
+
+use flink_chk::metadata::{self, ErrorKind};
+
+use crate::common;
+
+#[test]
+fn every_corpus_file_parses_completely_and_round_trips() {
+    let Some(corpus) = common::corpus() else { return };
+    let rows = common::manifest(&corpus);
+    assert!(rows.len() > 700, "manifest has {} rows", rows.len());
+    let (mut parsed, mut legacy, mut uids_checked) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for row in &rows {
+        let dir = corpus.join(&row["dir"]);
+        let file = common::corpus_metadata_file(&dir);
+        let bytes = std::fs::read(&file).unwrap();
+        let expected: u32 = row["metadata_version"].parse().unwrap();
+        match metadata::parse(&bytes) {
+            Ok(m) => {
+                parsed += 1;
+                if m.version != expected {
+                    failures.push(format!("{}: version {} != manifest {expected}", row["dir"], m.version));
+                }
+                if !m.trailing.is_empty() {
+                    failures.push(format!("{}: {} trailing bytes", row["dir"], m.trailing.len()));
+                }
+                if metadata::write(&m) != bytes {
+                    failures.push(format!("{}: write(parse(file)) differs from the file", row["dir"]));
+                }
+                for op in &m.operators {
+                    if let Some(uid) = op.uid.as_ref().filter(|u| !u.is_empty()) {
+                        uids_checked += 1;
+                        let id = flink_chk::uid::operator_id(uid.as_str());
+                        if id != op.id {
+                            failures.push(format!("{}: uid {uid} hashes to {id}, file has {}", row["dir"], op.id));
+                        }
+                    }
+                }
+            }
+            Err(e) if matches!(e.kind, ErrorKind::LegacyVersion(0 | 1)) && expected <= 1 => legacy += 1,
+            Err(e) => failures.push(format!("{}: {e}", row["dir"])),
+        }
+    }
+    eprintln!("corpus: {parsed} parsed, {legacy} legacy V0/V1 recognised, {uids_checked} uids verified");
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(parsed + legacy, rows.len());
+    assert_eq!(legacy, 16);
+    assert!(uids_checked >= 900, "only {uids_checked} uids checked");
+}

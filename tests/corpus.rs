@@ -1,5 +1,6 @@
 //! Every `_metadata` in the shared corpus of real Flink snapshots (Flink 1.1 – 2.x).
 
+use flink_chk::analysis::summary::SnapshotKind;
 use flink_chk::metadata::{self, ErrorKind};
 
 use crate::common;
@@ -9,7 +10,7 @@ fn every_corpus_file_parses_completely_and_round_trips() {
     let Some(corpus) = common::corpus() else { return };
     let rows = common::manifest(&corpus);
     assert!(rows.len() > 700, "manifest has {} rows", rows.len());
-    let (mut parsed, mut legacy, mut uids_checked) = (0, 0, 0);
+    let (mut parsed, mut legacy, mut uids_checked, mut kinds_checked) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     for row in &rows {
         let dir = corpus.join(&row["dir"]);
@@ -24,6 +25,20 @@ fn every_corpus_file_parses_completely_and_round_trips() {
                 }
                 if !m.trailing.is_empty() {
                     failures.push(format!("{}: {} trailing bytes", row["dir"], m.trailing.len()));
+                }
+                let kind = flink_chk::analysis::summary::snapshot_kind(&m, &row["source_path"]);
+                let want = match row["snapshot_kind"].as_str() {
+                    "checkpoint" => SnapshotKind::Checkpoint,
+                    "savepoint-canonical" => SnapshotKind::SavepointCanonical,
+                    "savepoint-native" => SnapshotKind::SavepointNative,
+                    "savepoint" => SnapshotKind::Savepoint,
+                    _ => SnapshotKind::Unknown,
+                };
+                // V2/V3 carry no properties: the manifest's kind is name-derived there.
+                if m.version >= 4 && kind != want {
+                    failures.push(format!("{}: kind {kind:?}, manifest {want:?}", row["dir"]));
+                } else if m.version >= 4 {
+                    kinds_checked += 1;
                 }
                 if metadata::write(&m) != bytes {
                     failures.push(format!("{}: write(parse(file)) differs from the file", row["dir"]));
@@ -42,9 +57,11 @@ fn every_corpus_file_parses_completely_and_round_trips() {
             Err(e) => failures.push(format!("{}: {e}", row["dir"])),
         }
     }
-    eprintln!("corpus: {parsed} parsed, {legacy} legacy V0/V1 recognised, {uids_checked} uids verified");
+    eprintln!("corpus: {parsed} parsed, {legacy} legacy V0/V1 recognised, {uids_checked} uids verified, {kinds_checked} kinds match");
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
     assert_eq!(parsed + legacy, rows.len());
     assert_eq!(legacy, 16);
+    let v4_plus = rows.iter().filter(|r| r["metadata_version"].parse::<u32>().unwrap() >= 4).count();
+    assert_eq!(kinds_checked, v4_plus);
     assert!(uids_checked >= 900, "only {uids_checked} uids checked");
 }

@@ -1,1 +1,6 @@
-//! Analysis over parsed metadata.
+//! Analysis over parsed metadata: referenced files, state sizes, summaries.
+//! Pure functions over [`crate::metadata`] types; no printing, no I/O.
+
+pub mod refs;
+pub mod size;
+pub mod summary;

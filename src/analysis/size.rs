@@ -1,0 +1,76 @@
+//! State sizes computed exactly as Flink's `getStateSize()` does, so the
+//! numbers match what the Flink web UI and REST API report for a checkpoint.
+
+use crate::metadata::{
+    ChannelBody, ChannelHandle, KeyedHandle, OperatorHandle, OperatorState, StreamHandle,
+    SubtaskEntry, SubtaskState, Subtasks,
+};
+
+/// `StreamStateHandle.getStateSize()`.
+pub fn stream(h: &StreamHandle) -> i64 {
+    match h {
+        StreamHandle::ByteStream { data, .. } => data.len() as i64,
+        StreamHandle::File { size, .. } | StreamHandle::Relative { size, .. } => *size,
+        StreamHandle::KeyGroups(k) => opt_stream(k.delegate.as_ref()),
+        StreamHandle::Segment { size, .. } => *size,
+        StreamHandle::EmptySegment => 0,
+    }
+}
+
+fn opt_stream(h: Option<&StreamHandle>) -> i64 {
+    h.map_or(0, stream)
+}
+
+/// `KeyedStateHandle.getStateSize()`.
+pub fn keyed(h: &KeyedHandle) -> i64 {
+    match h {
+        KeyedHandle::KeyGroups(k) => opt_stream(k.delegate.as_ref()),
+        KeyedHandle::Incremental(i) => {
+            opt_stream(i.meta.as_ref())
+                + i.shared.iter().chain(&i.private).map(|n| opt_stream(n.handle.as_ref())).sum::<i64>()
+        }
+        KeyedHandle::Changelog(c) => c
+            .materialized
+            .iter()
+            .chain(&c.non_materialized)
+            .flatten()
+            .map(keyed)
+            .sum(),
+        KeyedHandle::ChangelogInMemory(c) => c.changes.iter().map(|(_, b)| b.len() as i64).sum(),
+        KeyedHandle::ChangelogFile(c) => c.state_size,
+    }
+}
+
+/// `OperatorStateHandle.getStateSize()`.
+pub fn operator_handle(h: &OperatorHandle) -> i64 {
+    opt_stream(h.delegate.as_ref())
+}
+
+/// Channel handle `getStateSize()`.
+pub fn channel(c: &ChannelHandle) -> i64 {
+    match &c.body {
+        ChannelBody::Single { state_size, .. } | ChannelBody::Merged { state_size, .. } => *state_size,
+    }
+}
+
+/// `OperatorSubtaskState.getStateSize()`.
+pub fn subtask(s: &SubtaskState) -> i64 {
+    s.managed_operator.iter().chain(&s.raw_operator).map(operator_handle).sum::<i64>()
+        + s.managed_keyed.iter().chain(&s.raw_keyed).map(keyed).sum::<i64>()
+        + s.input_channels.iter().chain(&s.result_subpartitions).map(channel).sum::<i64>()
+}
+
+/// `OperatorState.getStateSize()`: coordinator state plus the subtasks with an
+/// index below the parallelism (Flink iterates `0..parallelism`).
+pub fn operator(op: &OperatorState) -> i64 {
+    let coordinator = opt_stream(op.coordinator_state.as_ref());
+    let Subtasks::List { entries } = &op.subtasks else { return coordinator };
+    coordinator
+        + entries
+            .iter()
+            .filter_map(|e| match e {
+                SubtaskEntry::State { index, state } if *index < op.parallelism => Some(subtask(state)),
+                _ => None,
+            })
+            .sum::<i64>()
+}

@@ -12,4 +12,5 @@ pub mod analysis;
 pub mod cli;
 pub mod metadata;
 pub mod statemeta;
+pub mod storage;
 pub mod uid;

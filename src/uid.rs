@@ -26,9 +26,17 @@ pub fn murmur3_x64_128(data: &[u8], seed: u64) -> (u64, u64) {
         let k1 = u64::from_le_bytes(a.try_into().unwrap_or_default());
         let k2 = u64::from_le_bytes(b.try_into().unwrap_or_default());
         h1 ^= k1.wrapping_mul(C1).rotate_left(31).wrapping_mul(C2);
-        h1 = h1.rotate_left(27).wrapping_add(h2).wrapping_mul(5).wrapping_add(0x52dc_e729);
+        h1 = h1
+            .rotate_left(27)
+            .wrapping_add(h2)
+            .wrapping_mul(5)
+            .wrapping_add(0x52dc_e729);
         h2 ^= k2.wrapping_mul(C2).rotate_left(33).wrapping_mul(C1);
-        h2 = h2.rotate_left(31).wrapping_add(h1).wrapping_mul(5).wrapping_add(0x3849_5ab5);
+        h2 = h2
+            .rotate_left(31)
+            .wrapping_add(h1)
+            .wrapping_mul(5)
+            .wrapping_add(0x3849_5ab5);
     }
     let tail = blocks.remainder();
     let (mut k1, mut k2) = (0u64, 0u64);
@@ -72,8 +80,14 @@ mod tests {
     #[test]
     fn flink_operator_ids() {
         // Values from the issue and from FORMAT.md §11 (a real Flink 2.3 file).
-        assert_eq!(operator_id("source").to_hex(), "e5a72f353fc1e6bbf3bd96a41384998c");
-        assert_eq!(operator_id("second").to_hex(), "6730ef7375fb60f9d9bbdfdfd174d803");
+        assert_eq!(
+            operator_id("source").to_hex(),
+            "e5a72f353fc1e6bbf3bd96a41384998c"
+        );
+        assert_eq!(
+            operator_id("second").to_hex(),
+            "6730ef7375fb60f9d9bbdfdfd174d803"
+        );
     }
 
     #[test]

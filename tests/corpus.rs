@@ -7,7 +7,9 @@ use crate::common;
 
 #[test]
 fn every_corpus_file_parses_completely_and_round_trips() {
-    let Some(corpus) = common::corpus() else { return };
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
     let rows = common::manifest(&corpus);
     assert!(rows.len() > 700, "manifest has {} rows", rows.len());
     let (mut parsed, mut legacy, mut uids_checked, mut kinds_checked) = (0, 0, 0, 0);
@@ -21,10 +23,17 @@ fn every_corpus_file_parses_completely_and_round_trips() {
             Ok(m) => {
                 parsed += 1;
                 if m.version != expected {
-                    failures.push(format!("{}: version {} != manifest {expected}", row["dir"], m.version));
+                    failures.push(format!(
+                        "{}: version {} != manifest {expected}",
+                        row["dir"], m.version
+                    ));
                 }
                 if !m.trailing.is_empty() {
-                    failures.push(format!("{}: {} trailing bytes", row["dir"], m.trailing.len()));
+                    failures.push(format!(
+                        "{}: {} trailing bytes",
+                        row["dir"],
+                        m.trailing.len()
+                    ));
                 }
                 let kind = flink_chk::analysis::summary::snapshot_kind(&m, &row["source_path"]);
                 let want = match row["snapshot_kind"].as_str() {
@@ -41,27 +50,45 @@ fn every_corpus_file_parses_completely_and_round_trips() {
                     kinds_checked += 1;
                 }
                 if metadata::write(&m) != bytes {
-                    failures.push(format!("{}: write(parse(file)) differs from the file", row["dir"]));
+                    failures.push(format!(
+                        "{}: write(parse(file)) differs from the file",
+                        row["dir"]
+                    ));
                 }
                 for op in &m.operators {
                     if let Some(uid) = op.uid.as_ref().filter(|u| !u.is_empty()) {
                         uids_checked += 1;
                         let id = flink_chk::uid::operator_id(uid.as_str());
                         if id != op.id {
-                            failures.push(format!("{}: uid {uid} hashes to {id}, file has {}", row["dir"], op.id));
+                            failures.push(format!(
+                                "{}: uid {uid} hashes to {id}, file has {}",
+                                row["dir"], op.id
+                            ));
                         }
                     }
                 }
             }
-            Err(e) if matches!(e.kind, ErrorKind::LegacyVersion(0 | 1)) && expected <= 1 => legacy += 1,
+            Err(e) if matches!(e.kind, ErrorKind::LegacyVersion(0 | 1)) && expected <= 1 => {
+                legacy += 1
+            }
             Err(e) => failures.push(format!("{}: {e}", row["dir"])),
         }
     }
-    eprintln!("corpus: {parsed} parsed, {legacy} legacy V0/V1 recognised, {uids_checked} uids verified, {kinds_checked} kinds match");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    eprintln!(
+        "corpus: {parsed} parsed, {legacy} legacy V0/V1 recognised, {uids_checked} uids verified, {kinds_checked} kinds match"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(parsed + legacy, rows.len());
     assert_eq!(legacy, 16);
-    let v4_plus = rows.iter().filter(|r| r["metadata_version"].parse::<u32>().unwrap() >= 4).count();
+    let v4_plus = rows
+        .iter()
+        .filter(|r| r["metadata_version"].parse::<u32>().unwrap() >= 4)
+        .count();
     assert_eq!(kinds_checked, v4_plus);
     assert!(uids_checked >= 900, "only {uids_checked} uids checked");
 }

@@ -3,4 +3,5 @@
 
 pub mod refs;
 pub mod size;
+pub mod states;
 pub mod summary;

@@ -127,13 +127,29 @@ pub enum Ref<'m> {
 pub fn visit<'m>(m: &'m CheckpointMetadata, mut f: impl FnMut(Ref<'m>)) {
     for (oi, op) in m.operators.iter().enumerate() {
         if let Some(h) = &op.coordinator_state {
-            let o = Origin { operator: oi, subtask: None, role: Role::Coordinator, part: Part::Data, local_path: None };
+            let o = Origin {
+                operator: oi,
+                subtask: None,
+                role: Role::Coordinator,
+                part: Part::Data,
+                local_path: None,
+            };
             stream(h, o, &mut f);
         }
-        let Subtasks::List { entries } = &op.subtasks else { continue };
+        let Subtasks::List { entries } = &op.subtasks else {
+            continue;
+        };
         for e in entries {
-            let SubtaskEntry::State { index, state } = e else { continue };
-            let o = |role| Origin { operator: oi, subtask: Some(*index), role, part: Part::Data, local_path: None };
+            let SubtaskEntry::State { index, state } = e else {
+                continue;
+            };
+            let o = |role| Origin {
+                operator: oi,
+                subtask: Some(*index),
+                role,
+                part: Part::Data,
+                local_path: None,
+            };
             if let Some(l) = &state.v2_legacy {
                 for h in l.legacy_operator_state.iter().flatten() {
                     stream(h, o(Role::Legacy), &mut f);
@@ -170,9 +186,11 @@ pub fn collect(m: &CheckpointMetadata) -> Vec<Ref<'_>> {
 
 fn stream<'m>(h: &'m StreamHandle, o: Origin<'m>, f: &mut impl FnMut(Ref<'m>)) {
     match h {
-        StreamHandle::ByteStream { name, data } => {
-            f(Ref::Inline { origin: o, name: name.as_str(), size: data.len() as u64 })
-        }
+        StreamHandle::ByteStream { name, data } => f(Ref::Inline {
+            origin: o,
+            name: name.as_str(),
+            size: data.len() as u64,
+        }),
         StreamHandle::File { size, path } => f(Ref::File {
             origin: o,
             kind: FileKind::Absolute,
@@ -185,14 +203,22 @@ fn stream<'m>(h: &'m StreamHandle, o: Origin<'m>, f: &mut impl FnMut(Ref<'m>)) {
                 stream(d, o, f);
             }
         }
-        StreamHandle::Relative { relative_path, size } => f(Ref::File {
+        StreamHandle::Relative {
+            relative_path,
+            size,
+        } => f(Ref::File {
             origin: o,
             kind: FileKind::Relative,
             path: relative_path.as_str(),
             size: *size,
             start: None,
         }),
-        StreamHandle::Segment { start, size, physical_path, .. } => f(Ref::File {
+        StreamHandle::Segment {
+            start,
+            size,
+            physical_path,
+            ..
+        } => f(Ref::File {
             origin: o,
             kind: FileKind::Segment,
             path: physical_path.as_str(),
@@ -212,12 +238,27 @@ fn keyed<'m>(h: &'m KeyedHandle, o: Origin<'m>, f: &mut impl FnMut(Ref<'m>)) {
         }
         KeyedHandle::Incremental(i) => {
             if let Some(m) = &i.meta {
-                stream(m, Origin { part: Part::Meta, ..o }, f);
+                stream(
+                    m,
+                    Origin {
+                        part: Part::Meta,
+                        ..o
+                    },
+                    f,
+                );
             }
             for (list, part) in [(&i.shared, Part::Shared), (&i.private, Part::Private)] {
                 for n in list {
                     if let Some(h) = &n.handle {
-                        stream(h, Origin { part, local_path: Some(n.local_path.as_str()), ..o }, f);
+                        stream(
+                            h,
+                            Origin {
+                                part,
+                                local_path: Some(n.local_path.as_str()),
+                                ..o
+                            },
+                            f,
+                        );
                     }
                 }
             }
@@ -229,12 +270,26 @@ fn keyed<'m>(h: &'m KeyedHandle, o: Origin<'m>, f: &mut impl FnMut(Ref<'m>)) {
         }
         KeyedHandle::ChangelogInMemory(c) => {
             let size = c.changes.iter().map(|(_, b)| b.len() as u64).sum();
-            f(Ref::Inline { origin: Origin { part: Part::ChangelogInline, ..o }, name: "", size })
+            f(Ref::Inline {
+                origin: Origin {
+                    part: Part::ChangelogInline,
+                    ..o
+                },
+                name: "",
+                size,
+            })
         }
         KeyedHandle::ChangelogFile(c) => {
             for (_, h) in &c.handles {
                 if let Some(h) = h {
-                    stream(h, Origin { part: Part::Changelog, ..o }, f);
+                    stream(
+                        h,
+                        Origin {
+                            part: Part::Changelog,
+                            ..o
+                        },
+                        f,
+                    );
                 }
             }
         }

@@ -27,7 +27,11 @@ pub fn keyed(h: &KeyedHandle) -> i64 {
         KeyedHandle::KeyGroups(k) => opt_stream(k.delegate.as_ref()),
         KeyedHandle::Incremental(i) => {
             opt_stream(i.meta.as_ref())
-                + i.shared.iter().chain(&i.private).map(|n| opt_stream(n.handle.as_ref())).sum::<i64>()
+                + i.shared
+                    .iter()
+                    .chain(&i.private)
+                    .map(|n| opt_stream(n.handle.as_ref()))
+                    .sum::<i64>()
         }
         KeyedHandle::Changelog(c) => c
             .materialized
@@ -49,27 +53,45 @@ pub fn operator_handle(h: &OperatorHandle) -> i64 {
 /// Channel handle `getStateSize()`.
 pub fn channel(c: &ChannelHandle) -> i64 {
     match &c.body {
-        ChannelBody::Single { state_size, .. } | ChannelBody::Merged { state_size, .. } => *state_size,
+        ChannelBody::Single { state_size, .. } | ChannelBody::Merged { state_size, .. } => {
+            *state_size
+        }
     }
 }
 
 /// `OperatorSubtaskState.getStateSize()`.
 pub fn subtask(s: &SubtaskState) -> i64 {
-    s.managed_operator.iter().chain(&s.raw_operator).map(operator_handle).sum::<i64>()
-        + s.managed_keyed.iter().chain(&s.raw_keyed).map(keyed).sum::<i64>()
-        + s.input_channels.iter().chain(&s.result_subpartitions).map(channel).sum::<i64>()
+    s.managed_operator
+        .iter()
+        .chain(&s.raw_operator)
+        .map(operator_handle)
+        .sum::<i64>()
+        + s.managed_keyed
+            .iter()
+            .chain(&s.raw_keyed)
+            .map(keyed)
+            .sum::<i64>()
+        + s.input_channels
+            .iter()
+            .chain(&s.result_subpartitions)
+            .map(channel)
+            .sum::<i64>()
 }
 
 /// `OperatorState.getStateSize()`: coordinator state plus the subtasks with an
 /// index below the parallelism (Flink iterates `0..parallelism`).
 pub fn operator(op: &OperatorState) -> i64 {
     let coordinator = opt_stream(op.coordinator_state.as_ref());
-    let Subtasks::List { entries } = &op.subtasks else { return coordinator };
+    let Subtasks::List { entries } = &op.subtasks else {
+        return coordinator;
+    };
     coordinator
         + entries
             .iter()
             .filter_map(|e| match e {
-                SubtaskEntry::State { index, state } if *index < op.parallelism => Some(subtask(state)),
+                SubtaskEntry::State { index, state } if *index < op.parallelism => {
+                    Some(subtask(state))
+                }
                 _ => None,
             })
             .sum::<i64>()

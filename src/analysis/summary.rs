@@ -42,7 +42,9 @@ pub fn snapshot_kind(m: &CheckpointMetadata, location: &str) -> SnapshotKind {
     if let Some(p) = &m.properties {
         return match p.decoded.as_ref().map(|d| &d.snapshot_type) {
             Some(SnapshotType::Checkpoint { .. }) => SnapshotKind::Checkpoint,
-            Some(SnapshotType::Savepoint { format, .. }) if format == "NATIVE" => SnapshotKind::SavepointNative,
+            Some(SnapshotType::Savepoint { format, .. }) if format == "NATIVE" => {
+                SnapshotKind::SavepointNative
+            }
             Some(SnapshotType::Savepoint { .. }) => SnapshotKind::SavepointCanonical,
             _ => SnapshotKind::Unknown,
         };
@@ -50,8 +52,11 @@ pub fn snapshot_kind(m: &CheckpointMetadata, location: &str) -> SnapshotKind {
     let components = || location.split(['/', '\\']).filter(|c| !c.is_empty());
     let in_savepoint_dir = components().any(|c| c.contains("savepoint"));
     let chk_dir = components().any(|c| {
-        c.strip_prefix("chk-").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-    }) || components().last().is_some_and(|c| c.ends_with("checkpoint") && !c.contains("savepoint"));
+        c.strip_prefix("chk-")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    }) || components()
+        .last()
+        .is_some_and(|c| c.ends_with("checkpoint") && !c.contains("savepoint"));
     let keyed = keyed_tags(m);
     if keyed.savepoint_key_groups {
         // Tag 7 is only written for canonical savepoints (Flink 1.13+).
@@ -78,10 +83,15 @@ struct KeyedTags {
 }
 
 fn keyed_tags(m: &CheckpointMetadata) -> KeyedTags {
-    let mut t = KeyedTags { savepoint_key_groups: false, native: false };
+    let mut t = KeyedTags {
+        savepoint_key_groups: false,
+        native: false,
+    };
     for s in m.operators.iter().flat_map(subtask_states) {
         match &s.managed_keyed {
-            Some(KeyedHandle::KeyGroups(k)) if k.kind == KeyGroupsKind::Savepoint => t.savepoint_key_groups = true,
+            Some(KeyedHandle::KeyGroups(k)) if k.kind == KeyGroupsKind::Savepoint => {
+                t.savepoint_key_groups = true
+            }
             Some(KeyedHandle::KeyGroups(k)) if k.kind == KeyGroupsKind::V2 => t.native = true,
             Some(KeyedHandle::Incremental(i)) if i.v2 => t.native = true,
             _ => {}
@@ -118,7 +128,11 @@ pub enum Finished {
 pub fn finished(op: &OperatorState) -> Finished {
     match &op.subtasks {
         Subtasks::FullyFinished { .. } => Finished::Fully,
-        Subtasks::List { entries } if entries.iter().any(|e| matches!(e, SubtaskEntry::Finished { .. })) => {
+        Subtasks::List { entries }
+            if entries
+                .iter()
+                .any(|e| matches!(e, SubtaskEntry::Finished { .. })) =>
+        {
             Finished::Partially
         }
         Subtasks::List { .. } => Finished::No,
@@ -137,7 +151,11 @@ pub fn handle_kinds(op: &OperatorState) -> BTreeSet<&'static str> {
             keyed_kind(k, &mut kinds);
         }
         for h in s.managed_operator.iter().chain(&s.raw_operator) {
-            kinds.insert(if h.file_merging.is_some() { "operator:file-merging" } else { "operator" });
+            kinds.insert(if h.file_merging.is_some() {
+                "operator:file-merging"
+            } else {
+                "operator"
+            });
         }
         for c in s.input_channels.iter().chain(&s.result_subpartitions) {
             kinds.insert(match c.body {
@@ -145,7 +163,10 @@ pub fn handle_kinds(op: &OperatorState) -> BTreeSet<&'static str> {
                 ChannelBody::Merged { .. } => "channel:merged",
             });
         }
-        if s.v2_legacy.as_ref().is_some_and(|l| !l.legacy_operator_state.is_empty()) {
+        if s.v2_legacy
+            .as_ref()
+            .is_some_and(|l| !l.legacy_operator_state.is_empty())
+        {
             kinds.insert("legacy");
         }
     }
@@ -159,7 +180,11 @@ fn keyed_kind(k: &KeyedHandle, kinds: &mut BTreeSet<&'static str>) {
             _ => "keyed:key-groups",
         },
         KeyedHandle::Incremental(i) => {
-            if i.shared.is_empty() { "keyed:native-full" } else { "keyed:incremental" }
+            if i.shared.is_empty() {
+                "keyed:native-full"
+            } else {
+                "keyed:incremental"
+            }
         }
         KeyedHandle::Changelog(c) => {
             for n in c.materialized.iter().chain(&c.non_materialized).flatten() {

@@ -1,4 +1,114 @@
-//! Command-line front end.
+//! Command-line front end: argument definitions and dispatch. The only place
+//! that uses `anyhow`; library modules return typed errors.
+
+mod completions;
+mod generate;
+mod inspect;
+mod output;
+mod uid;
+
 use std::process::ExitCode;
-/// Entry point.
-pub fn main() -> ExitCode { ExitCode::SUCCESS }
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// Exit codes shared by all commands.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// The input could not be read or parsed (missing file, corrupt or unsupported metadata).
+    pub const ERROR: u8 = 3;
+    /// Invalid command-line arguments.
+    pub const USAGE: u8 = 64;
+}
+
+/// Inspect Apache Flink checkpoints and savepoints offline: what a snapshot
+/// holds, which files it needs, and which OperatorIDs belong to which uids.
+#[derive(Debug, Parser)]
+#[command(
+    name = "flink-chk",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "Exit codes: 0 success, 3 unreadable or invalid input, 64 usage error.\n\
+Run as `flink chk ...` by putting flink-chk on PATH next to flink (see README)."
+)]
+pub struct Cli {
+    /// When to use colour: auto (a terminal and NO_COLOR unset), always, never.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Colour choice.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal unless NO_COLOR is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Inspect(inspect::InspectArgs),
+    Uid(uid::UidArgs),
+    Completions(completions::CompletionsArgs),
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
+}
+
+/// The clap command (for completions and man pages).
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Parses the process arguments, runs the command, maps errors to exit codes.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.color {
+        ColorChoice::Always => anstream::ColorChoice::Always.write_global(),
+        ColorChoice::Never => anstream::ColorChoice::Never.write_global(),
+        ColorChoice::Auto => {}
+    }
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(exit::OK),
+        Err(e) => {
+            let mut err = anstream::stderr();
+            let _ = output::error(&mut err, &e);
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Inspect(args) => inspect::run(args),
+        Command::Uid(args) => uid::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Generate(args) => generate::run(args),
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

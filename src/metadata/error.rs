@@ -31,7 +31,9 @@ pub enum ErrorKind {
     )]
     LegacyVersion(u32),
     /// A version this build does not know.
-    #[error("unknown metadata version {0} (this flink-chk reads versions 2 to 6, written by Flink 1.3 to 2.x)")]
+    #[error(
+        "unknown metadata version {0} (this flink-chk reads versions 2 to 6, written by Flink 1.3 to 2.x)"
+    )]
     UnknownVersion(u32),
     /// A length or count read from the file is negative or larger than what remains.
     #[error("{field} is {value}, but only {remaining} bytes remain")]
@@ -111,7 +113,11 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at byte offset {} ({:#x})", self.kind, self.offset, self.offset)?;
+        write!(
+            f,
+            "{} at byte offset {} ({:#x})",
+            self.kind, self.offset, self.offset
+        )?;
         if !self.path.is_empty() {
             write!(f, " in {}", self.path)?;
         }

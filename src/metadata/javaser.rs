@@ -276,7 +276,7 @@ pub fn skip_stream(r: &mut ByteReader<'_>) -> Result<()> {
 /// Validates a count `n` (read at `at`) of elements of at least `min` bytes each:
 /// negative is [`ErrorKind::BadLength`]; more than what remains is
 /// [`ErrorKind::UnexpectedEof`] (the input may be a truncated prefix).
-fn check_len(
+pub(crate) fn check_len(
     r: &ByteReader<'_>,
     at: u64,
     field: &'static str,
@@ -314,13 +314,17 @@ fn check_len(
     })
 }
 
-fn read_len(r: &mut ByteReader<'_>, field: &'static str, min: usize) -> Result<usize> {
+pub(crate) fn read_len(r: &mut ByteReader<'_>, field: &'static str, min: usize) -> Result<usize> {
     let at = r.offset();
     let n = r.read_i32(field)?;
     check_len(r, at, field, i64::from(n), min)
 }
 
-fn read_len_i16(r: &mut ByteReader<'_>, field: &'static str, min: usize) -> Result<usize> {
+pub(crate) fn read_len_i16(
+    r: &mut ByteReader<'_>,
+    field: &'static str,
+    min: usize,
+) -> Result<usize> {
     let at = r.offset();
     let n = r.read_i16(field)?;
     check_len(r, at, field, i64::from(n), min)

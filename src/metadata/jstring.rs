@@ -22,7 +22,10 @@ impl JavaString {
         // byte-identical to modified UTF-8.
         if !bytes.iter().any(|&b| b == 0 || b >= 0xf0) {
             if let Ok(s) = std::str::from_utf8(bytes) {
-                return Ok(JavaString { text: s.to_owned(), raw: None });
+                return Ok(JavaString {
+                    text: s.to_owned(),
+                    raw: None,
+                });
             }
         }
         let mut units: Vec<u16> = Vec::with_capacity(bytes.len());
@@ -50,7 +53,8 @@ impl JavaString {
                     if b & 0xc0 != 0x80 || c & 0xc0 != 0x80 {
                         return Err("malformed input around byte");
                     }
-                    let ch = ((a16 & 0x0f) << 12) | ((u16::from(b) & 0x3f) << 6) | (u16::from(c) & 0x3f);
+                    let ch =
+                        ((a16 & 0x0f) << 12) | ((u16::from(b) & 0x3f) << 6) | (u16::from(c) & 0x3f);
                     canonical &= ch >= 0x800;
                     units.push(ch);
                 }
@@ -107,7 +111,10 @@ pub fn encode(s: &str) -> Vec<u8> {
 
 impl From<&str> for JavaString {
     fn from(s: &str) -> Self {
-        JavaString { text: s.to_owned(), raw: None }
+        JavaString {
+            text: s.to_owned(),
+            raw: None,
+        }
     }
 }
 

@@ -9,7 +9,12 @@
 //! against the remaining bytes before anything is allocated, so hostile input
 //! cannot make the parser allocate more than a small multiple of its size.
 #![warn(missing_docs)]
-#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 pub mod error;
 pub mod javaser;

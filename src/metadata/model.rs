@@ -512,3 +512,15 @@ mod hex_bytes {
         s.serialize_str(&hex)
     }
 }
+
+impl SnapshotType {
+    /// `getSharingFilesStrategy()`: stored for checkpoints; always
+    /// `NO_SHARING` for savepoints (they never share files with other snapshots).
+    pub fn sharing(&self) -> Option<&str> {
+        match self {
+            SnapshotType::Checkpoint { sharing, .. } => Some(sharing),
+            SnapshotType::Savepoint { .. } => Some("NO_SHARING"),
+            SnapshotType::Other { .. } => None,
+        }
+    }
+}

@@ -56,9 +56,18 @@ pub fn parse(bytes: &[u8]) -> Result<CheckpointMetadata> {
         return first;
     }
     let alternatives = [
-        Dialect { changelog_1_14: true, channel_1_11: false },
-        Dialect { changelog_1_14: false, channel_1_11: true },
-        Dialect { changelog_1_14: true, channel_1_11: true },
+        Dialect {
+            changelog_1_14: true,
+            channel_1_11: false,
+        },
+        Dialect {
+            changelog_1_14: false,
+            channel_1_11: true,
+        },
+        Dialect {
+            changelog_1_14: true,
+            channel_1_11: true,
+        },
     ];
     for dialect in alternatives {
         if let Ok(m) = parse_with(bytes, version, dialect) {
@@ -71,7 +80,12 @@ pub fn parse(bytes: &[u8]) -> Result<CheckpointMetadata> {
 }
 
 fn parse_with(bytes: &[u8], version: u32, dialect: Dialect) -> Result<CheckpointMetadata> {
-    let mut p = Parser { r: ByteReader::new(bytes), version, dialect, depth: 0 };
+    let mut p = Parser {
+        r: ByteReader::new(bytes),
+        version,
+        dialect,
+        depth: 0,
+    };
     p.r.read_bytes(8, "header")?;
     p.body()
 }
@@ -150,10 +164,15 @@ impl<'a> Parser<'a> {
         if len <= 0 {
             return Err(Error::new(
                 at_len,
-                ErrorKind::InvalidValue { field: "masterState.numBytes", value: len.to_string() },
+                ErrorKind::InvalidValue {
+                    field: "masterState.numBytes",
+                    value: len.to_string(),
+                },
             ));
         }
-        let len = self.r.check_count(at_len, "masterState.numBytes", i64::from(len), 1)?;
+        let len = self
+            .r
+            .check_count(at_len, "masterState.numBytes", i64::from(len), 1)?;
         let mut data = self.r.sub_reader(len, "masterState.data")?;
         let version = data.read_i32("masterState.version")?;
         let name = data.read_utf("masterState.name")?;
@@ -164,12 +183,19 @@ impl<'a> Parser<'a> {
                 value: format!("{} trailing bytes in master state", data.remaining()),
             }));
         }
-        Ok(MasterState { version, name, payload })
+        Ok(MasterState {
+            version,
+            name,
+            payload,
+        })
     }
 
     fn operator(&mut self) -> Result<OperatorState> {
         let (name, uid) = if self.version >= 5 {
-            (Some(self.r.read_utf("operatorName")?), Some(self.r.read_utf("operatorUid")?))
+            (
+                Some(self.r.read_utf("operatorName")?),
+                Some(self.r.read_utf("operatorUid")?),
+            )
         } else {
             (None, None)
         };
@@ -186,7 +212,9 @@ impl<'a> Parser<'a> {
             max_parallelism,
             v2_chain_length: None,
             coordinator_state: None,
-            subtasks: Subtasks::List { entries: Vec::new() },
+            subtasks: Subtasks::List {
+                entries: Vec::new(),
+            },
         };
         if self.version == 2 {
             op.v2_chain_length = Some(self.r.read_i32("chainLength")?);
@@ -195,7 +223,10 @@ impl<'a> Parser<'a> {
             for i in 0..n {
                 let index = self.r.read_i32("subtaskIndex")?;
                 let state = at(format_args!("subtasks[{i}]"), self.subtask())?;
-                entries.push(SubtaskEntry::State { index, state: Box::new(state) });
+                entries.push(SubtaskEntry::State {
+                    index,
+                    state: Box::new(state),
+                });
             }
             op.subtasks = Subtasks::List { entries };
             return Ok(op);
@@ -229,15 +260,22 @@ impl<'a> Parser<'a> {
             op.subtasks = Subtasks::FullyFinished { marker: n };
             return Ok(op);
         }
-        let n = self.r.check_count(at_n, "numSubtaskStates", i64::from(n), 4)?;
+        let n = self
+            .r
+            .check_count(at_n, "numSubtaskStates", i64::from(n), 4)?;
         let mut entries = Vec::with_capacity(n);
         for i in 0..n {
             let stored = self.r.read_i32("subtaskIndex")?;
             if stored < 0 {
-                entries.push(SubtaskEntry::Finished { index: -(stored + 1) });
+                entries.push(SubtaskEntry::Finished {
+                    index: -(stored + 1),
+                });
             } else {
                 let state = at(format_args!("subtasks[{i}]"), self.subtask())?;
-                entries.push(SubtaskEntry::State { index: stored, state: Box::new(state) });
+                entries.push(SubtaskEntry::State {
+                    index: stored,
+                    state: Box::new(state),
+                });
             }
         }
         op.subtasks = Subtasks::List { entries };
@@ -250,9 +288,15 @@ impl<'a> Parser<'a> {
             let n = self.r.read_count("numLegacyOperatorStates", 1)?;
             let mut handles = Vec::with_capacity(n);
             for i in 0..n {
-                handles.push(at(format_args!("legacy_operator_state[{i}]"), self.stream_handle())?);
+                handles.push(at(
+                    format_args!("legacy_operator_state[{i}]"),
+                    self.stream_handle(),
+                )?);
             }
-            Some(V2Legacy { duration, legacy_operator_state: handles })
+            Some(V2Legacy {
+                duration,
+                legacy_operator_state: handles,
+            })
         } else {
             None
         };
@@ -272,8 +316,14 @@ impl<'a> Parser<'a> {
         let raw_keyed = at("raw_keyed", self.keyed_handle())?;
         let (input_channels, result_subpartitions) = if self.version >= 3 {
             (
-                at("input_channels", self.channel_list("numInputChannelStates", 1, 3))?,
-                at("result_subpartitions", self.channel_list("numResultSubpartitionStates", 2, 4))?,
+                at(
+                    "input_channels",
+                    self.channel_list("numInputChannelStates", 1, 3),
+                )?,
+                at(
+                    "result_subpartitions",
+                    self.channel_list("numResultSubpartitionStates", 2, 4),
+                )?,
             )
         } else {
             (Vec::new(), Vec::new())
@@ -291,7 +341,12 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn channel_list(&mut self, field: &'static str, single: u8, merged: u8) -> Result<Vec<ChannelHandle>> {
+    fn channel_list(
+        &mut self,
+        field: &'static str,
+        single: u8,
+        merged: u8,
+    ) -> Result<Vec<ChannelHandle>> {
         let n = self.r.read_count(field, 18)?;
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
@@ -305,7 +360,13 @@ impl<'a> Parser<'a> {
             let at_tag = self.r.offset();
             let t = self.r.read_u8("channelHandleType")?;
             if t != single && t != merged {
-                return Err(Error::new(at_tag, ErrorKind::UnknownTag { namespace: "channel", tag: t }));
+                return Err(Error::new(
+                    at_tag,
+                    ErrorKind::UnknownTag {
+                        namespace: "channel",
+                        tag: t,
+                    },
+                ));
             }
             Some(t)
         } else {
@@ -316,7 +377,12 @@ impl<'a> Parser<'a> {
             let state_size = self.r.read_i64("stateSize")?;
             let delegate = at("delegate", self.stream_handle())?;
             let serialized_offsets = self.r.read_byte_array("serializedChannelOffsets")?.to_vec();
-            ChannelBody::Merged { subtask_index, state_size, delegate, serialized_offsets }
+            ChannelBody::Merged {
+                subtask_index,
+                state_size,
+                delegate,
+                serialized_offsets,
+            }
         } else {
             let subtask_index = if self.dialect.channel_1_11 {
                 None
@@ -329,7 +395,13 @@ impl<'a> Parser<'a> {
             let offsets = self.r.read_i64_array(n, "offsets")?;
             let state_size = self.r.read_i64("stateSize")?;
             let delegate = at("delegate", self.stream_handle())?;
-            ChannelBody::Single { subtask_index, info: (a, b), offsets, state_size, delegate }
+            ChannelBody::Single {
+                subtask_index,
+                info: (a, b),
+                offsets,
+                state_size,
+                delegate,
+            }
         };
         Ok(ChannelHandle { type_tag, body })
     }
@@ -358,7 +430,10 @@ impl<'a> Parser<'a> {
                 name: self.r.read_utf("handleName")?,
                 data: self.r.read_byte_array("data")?.to_vec(),
             },
-            2 => StreamHandle::File { size: self.r.read_i64("stateSize")?, path: self.r.read_utf("filePath")? },
+            2 => StreamHandle::File {
+                size: self.r.read_i64("stateSize")?,
+                path: self.r.read_utf("filePath")?,
+            },
             3 => StreamHandle::KeyGroups(Box::new(self.key_groups(KeyGroupsKind::V1)?)),
             6 => StreamHandle::Relative {
                 relative_path: self.r.read_utf("relativePath")?,
@@ -372,7 +447,10 @@ impl<'a> Parser<'a> {
                 if !(0..=1).contains(&scope) {
                     return Err(Error::new(
                         at_scope,
-                        ErrorKind::InvalidValue { field: "segment scope", value: scope.to_string() },
+                        ErrorKind::InvalidValue {
+                            field: "segment scope",
+                            value: scope.to_string(),
+                        },
                     ));
                 }
                 StreamHandle::Segment {
@@ -384,7 +462,15 @@ impl<'a> Parser<'a> {
                 }
             }
             16 => StreamHandle::EmptySegment,
-            t => return Err(Error::new(at_tag, ErrorKind::UnknownTag { namespace: "stream", tag: t })),
+            t => {
+                return Err(Error::new(
+                    at_tag,
+                    ErrorKind::UnknownTag {
+                        namespace: "stream",
+                        tag: t,
+                    },
+                ));
+            }
         };
         Ok(Some(h))
     }
@@ -396,7 +482,10 @@ impl<'a> Parser<'a> {
         if count < 0 {
             return Err(Error::new(
                 at_n,
-                ErrorKind::InvalidValue { field: "numKeyGroups", value: count.to_string() },
+                ErrorKind::InvalidValue {
+                    field: "numKeyGroups",
+                    value: count.to_string(),
+                },
             ));
         }
         Ok(KeyGroupRange { start, count })
@@ -407,10 +496,17 @@ impl<'a> Parser<'a> {
         let n = self.r.read_count("numKeyGroups", 8)?;
         let offsets = self.r.read_i64_array(n, "keyGroupOffsets")?;
         let delegate = at("delegate", self.stream_handle())?;
-        let handle_id = if kind == KeyGroupsKind::V2 { Some(self.r.read_utf("stateHandleId")?) } else { None };
+        let handle_id = if kind == KeyGroupsKind::V2 {
+            Some(self.r.read_utf("stateHandleId")?)
+        } else {
+            None
+        };
         Ok(KeyGroupsHandle {
             kind,
-            range: KeyGroupRange { start, count: n as i32 },
+            range: KeyGroupRange {
+                start,
+                count: n as i32,
+            },
             offsets,
             delegate,
             handle_id,
@@ -438,14 +534,22 @@ impl<'a> Parser<'a> {
                 let v2 = tag == 14;
                 let legacy = old && !v2;
                 let range = self.range()?;
-                let checkpointed_size = if legacy { None } else { Some(self.r.read_i64("checkpointedSize")?) };
+                let checkpointed_size = if legacy {
+                    None
+                } else {
+                    Some(self.r.read_i64("checkpointedSize")?)
+                };
                 let materialized = self.keyed_list("numMaterialized", "materialized")?;
                 let non_materialized = self.keyed_list("numNonMaterialized", "non_materialized")?;
                 let (materialization_id, checkpoint_id, handle_id) = if legacy {
                     (None, None, None)
                 } else {
                     let mid = self.r.read_i64("materializationId")?;
-                    let cid = if v2 { Some(self.r.read_i64("checkpointId")?) } else { None };
+                    let cid = if v2 {
+                        Some(self.r.read_i64("checkpointId")?)
+                    } else {
+                        None
+                    };
                     (Some(mid), cid, Some(self.r.read_utf("stateHandleId")?))
                 };
                 KeyedHandle::Changelog(Box::new(ChangelogHandle {
@@ -469,8 +573,18 @@ impl<'a> Parser<'a> {
                     let kg = self.r.read_i32("change.keyGroup")?;
                     changes.push((kg, self.r.read_byte_array("change.bytes")?.to_vec()));
                 }
-                let handle_id = if old { None } else { Some(self.r.read_utf("stateHandleId")?) };
-                KeyedHandle::ChangelogInMemory(ChangelogInMemoryHandle { range, from, to, changes, handle_id })
+                let handle_id = if old {
+                    None
+                } else {
+                    Some(self.r.read_utf("stateHandleId")?)
+                };
+                KeyedHandle::ChangelogInMemory(ChangelogInMemoryHandle {
+                    range,
+                    from,
+                    to,
+                    changes,
+                    handle_id,
+                })
             }
             10 | 13 => {
                 let v2 = tag == 13;
@@ -480,15 +594,25 @@ impl<'a> Parser<'a> {
                 let mut handles = Vec::with_capacity(n);
                 for i in 0..n {
                     let offset = self.r.read_i64("offset")?;
-                    handles.push((offset, at(format_args!("handles[{i}]"), self.stream_handle())?));
+                    handles.push((
+                        offset,
+                        at(format_args!("handles[{i}]"), self.stream_handle())?,
+                    ));
                 }
                 let state_size = self.r.read_i64("stateSize")?;
                 let (checkpointed_size, handle_id) = if legacy {
                     (None, None)
                 } else {
-                    (Some(self.r.read_i64("checkpointedSize")?), Some(self.r.read_utf("stateHandleId")?))
+                    (
+                        Some(self.r.read_i64("checkpointedSize")?),
+                        Some(self.r.read_utf("stateHandleId")?),
+                    )
                 };
-                let storage_id = if v2 { Some(self.r.read_utf("storageIdentifier")?) } else { None };
+                let storage_id = if v2 {
+                    Some(self.r.read_utf("storageIdentifier")?)
+                } else {
+                    None
+                };
                 KeyedHandle::ChangelogFile(ChangelogFileHandle {
                     v2,
                     range,
@@ -499,7 +623,15 @@ impl<'a> Parser<'a> {
                     storage_id,
                 })
             }
-            t => return Err(Error::new(at_tag, ErrorKind::UnknownTag { namespace: "keyed", tag: t })),
+            t => {
+                return Err(Error::new(
+                    at_tag,
+                    ErrorKind::UnknownTag {
+                        namespace: "keyed",
+                        tag: t,
+                    },
+                ));
+            }
         };
         Ok(Some(h))
     }
@@ -517,12 +649,30 @@ impl<'a> Parser<'a> {
         let checkpoint_id = self.r.read_i64("checkpointId")?;
         let backend_id = self.r.read_utf("backendIdentifier")?;
         let range = self.range()?;
-        let checkpointed_size = if v2 { Some(self.r.read_i64("checkpointedSize")?) } else { None };
+        let checkpointed_size = if v2 {
+            Some(self.r.read_i64("checkpointedSize")?)
+        } else {
+            None
+        };
         let meta = at("meta", self.stream_handle())?;
         let shared = at("shared", self.named_handles("numSharedState"))?;
         let private = at("private", self.named_handles("numPrivateState"))?;
-        let handle_id = if v2 { Some(self.r.read_utf("stateHandleId")?) } else { None };
-        Ok(IncrementalHandle { v2, checkpoint_id, backend_id, range, checkpointed_size, meta, shared, private, handle_id })
+        let handle_id = if v2 {
+            Some(self.r.read_utf("stateHandleId")?)
+        } else {
+            None
+        };
+        Ok(IncrementalHandle {
+            v2,
+            checkpoint_id,
+            backend_id,
+            range,
+            checkpointed_size,
+            meta,
+            shared,
+            private,
+            handle_id,
+        })
     }
 
     fn named_handles(&mut self, field: &'static str) -> Result<Vec<NamedHandle>> {
@@ -543,7 +693,13 @@ impl<'a> Parser<'a> {
             return Ok(None);
         }
         if tag != 4 && tag != 17 {
-            return Err(Error::new(at_tag, ErrorKind::UnknownTag { namespace: "operator", tag }));
+            return Err(Error::new(
+                at_tag,
+                ErrorKind::UnknownTag {
+                    namespace: "operator",
+                    tag,
+                },
+            ));
         }
         let n = self.r.read_count("numStates", 7)?;
         let mut states = Vec::with_capacity(n);
@@ -554,12 +710,19 @@ impl<'a> Parser<'a> {
             if mode > 2 {
                 return Err(Error::new(
                     at_mode,
-                    ErrorKind::InvalidValue { field: "distributionMode", value: mode.to_string() },
+                    ErrorKind::InvalidValue {
+                        field: "distributionMode",
+                        value: mode.to_string(),
+                    },
                 ));
             }
             let k = self.r.read_count("numOffsets", 8)?;
             let offsets = self.r.read_i64_array(k, "offsets")?;
-            states.push(OperatorStateEntry { name, mode, offsets });
+            states.push(OperatorStateEntry {
+                name,
+                mode,
+                offsets,
+            });
         }
         let file_merging = if tag == 17 {
             Some(FileMergingDirs {
@@ -572,7 +735,12 @@ impl<'a> Parser<'a> {
         };
         let at_delegate = self.r.offset();
         let delegate = at("delegate", self.stream_handle())?;
-        if tag == 17 && !matches!(delegate, Some(StreamHandle::Segment { .. } | StreamHandle::EmptySegment)) {
+        if tag == 17
+            && !matches!(
+                delegate,
+                Some(StreamHandle::Segment { .. } | StreamHandle::EmptySegment)
+            )
+        {
             return Err(Error::new(
                 at_delegate,
                 ErrorKind::InvalidValue {
@@ -581,6 +749,10 @@ impl<'a> Parser<'a> {
                 },
             ));
         }
-        Ok(Some(OperatorHandle { states, file_merging, delegate }))
+        Ok(Some(OperatorHandle {
+            states,
+            file_merging,
+            delegate,
+        }))
     }
 }

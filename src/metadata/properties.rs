@@ -16,16 +16,26 @@ pub fn read(r: &mut ByteReader<'_>) -> Result<Properties> {
     let start = r.position();
     let at = r.offset();
     let value = javaser::read_stream(r)?;
-    let raw = r.data().get(start..r.position()).unwrap_or_default().to_vec();
+    let raw = r
+        .data()
+        .get(start..r.position())
+        .unwrap_or_default()
+        .to_vec();
     let decoded = match &value {
         Value::Null => None,
         Value::Object(o) if o.class == PROPERTIES_CLASS => Some(decode(o).ok_or_else(|| {
-            Error::new(at, ErrorKind::JavaSerialization("CheckpointProperties lacks expected fields".into()))
+            Error::new(
+                at,
+                ErrorKind::JavaSerialization("CheckpointProperties lacks expected fields".into()),
+            )
         })?),
         other => {
             return Err(Error::new(
                 at,
-                ErrorKind::JavaSerialization(format!("expected CheckpointProperties, found {}", describe(other))),
+                ErrorKind::JavaSerialization(format!(
+                    "expected CheckpointProperties, found {}",
+                    describe(other)
+                )),
             ));
         }
     };
@@ -47,14 +57,22 @@ fn decode(o: &Object) -> Option<CheckpointProperties> {
     let snapshot_type = match simple {
         "CheckpointType" => SnapshotType::Checkpoint {
             name: t.str_field("name")?.to_owned(),
-            sharing: t.enum_field("sharingFilesStrategy").unwrap_or_default().to_owned(),
+            sharing: t
+                .enum_field("sharingFilesStrategy")
+                .unwrap_or_default()
+                .to_owned(),
         },
         "SavepointType" => SnapshotType::Savepoint {
             name: t.str_field("name")?.to_owned(),
             format: t.enum_field("formatType")?.to_owned(),
-            post_action: t.enum_field("postCheckpointAction").unwrap_or_default().to_owned(),
+            post_action: t
+                .enum_field("postCheckpointAction")
+                .unwrap_or_default()
+                .to_owned(),
         },
-        _ => SnapshotType::Other { name: t.class.clone() },
+        _ => SnapshotType::Other {
+            name: t.class.clone(),
+        },
     };
     Some(CheckpointProperties {
         forced: b("forced")?,

@@ -148,9 +148,23 @@ impl<'a> ByteReader<'a> {
             .and_then(|n| n.checked_mul(min_elem_bytes.max(1) as u64));
         match need {
             Some(need) if need <= remaining => usize::try_from(n).map_err(|_| {
-                Error::new(at, ErrorKind::BadLength { field, value: n, remaining })
+                Error::new(
+                    at,
+                    ErrorKind::BadLength {
+                        field,
+                        value: n,
+                        remaining,
+                    },
+                )
             }),
-            _ => Err(Error::new(at, ErrorKind::BadLength { field, value: n, remaining })),
+            _ => Err(Error::new(
+                at,
+                ErrorKind::BadLength {
+                    field,
+                    value: n,
+                    remaining,
+                },
+            )),
         }
     }
 
@@ -178,9 +192,8 @@ impl<'a> ByteReader<'a> {
         let len = self.read_u16(field)?;
         let start = self.offset();
         let bytes = self.read_bytes(usize::from(len), field)?;
-        JavaString::decode(bytes).map_err(|reason| {
-            Error::new(start, ErrorKind::BadUtf { field, reason })
-        })
+        JavaString::decode(bytes)
+            .map_err(|reason| Error::new(start, ErrorKind::BadUtf { field, reason }))
     }
 
     /// Splits off a sub-reader over the next `n` bytes; offsets stay absolute.
@@ -204,7 +217,11 @@ mod tests {
         assert_eq!(e.offset, 8);
         assert!(matches!(
             e.kind,
-            ErrorKind::UnexpectedEof { field: "c", needed: 4, available: 1 }
+            ErrorKind::UnexpectedEof {
+                field: "c",
+                needed: 4,
+                available: 1
+            }
         ));
     }
 
@@ -213,7 +230,13 @@ mod tests {
         let mut r = ByteReader::new(&[0x7f, 0xff, 0xff, 0xff, 0, 0]);
         let e = r.read_count("numThings", 8).unwrap_err();
         assert_eq!(e.offset, 0);
-        assert!(matches!(e.kind, ErrorKind::BadLength { value: 2147483647, .. }));
+        assert!(matches!(
+            e.kind,
+            ErrorKind::BadLength {
+                value: 2147483647,
+                ..
+            }
+        ));
         let mut r = ByteReader::new(&[0xff, 0xff, 0xff, 0xfe]);
         assert!(r.read_count("n", 1).is_err());
     }

@@ -7,14 +7,22 @@ use super::model::*;
 
 /// Serializes `m` in its own format version and dialect.
 pub fn write(m: &CheckpointMetadata) -> Vec<u8> {
-    let mut w = Writer { out: Vec::new(), version: m.version, dialect: m.dialect };
+    let mut w = Writer {
+        out: Vec::new(),
+        version: m.version,
+        dialect: m.dialect,
+    };
     w.u32(super::MAGIC);
     w.u32(m.version);
     w.i64(m.checkpoint_id);
     w.len(m.master_states.len());
     for s in &m.master_states {
         w.u32(0xC96B_1696);
-        let mut inner = Writer { out: Vec::new(), version: m.version, dialect: m.dialect };
+        let mut inner = Writer {
+            out: Vec::new(),
+            version: m.version,
+            dialect: m.dialect,
+        };
         inner.i32(s.version);
         inner.utf(&s.name);
         inner.bytes(&s.payload);
@@ -55,7 +63,8 @@ impl Writer {
     }
     fn utf(&mut self, s: &super::JavaString) {
         let b = s.to_modified_utf8();
-        self.out.extend_from_slice(&u16::try_from(b.len()).unwrap_or(u16::MAX).to_be_bytes());
+        self.out
+            .extend_from_slice(&u16::try_from(b.len()).unwrap_or(u16::MAX).to_be_bytes());
         self.out.extend_from_slice(&b);
     }
     fn bytes(&mut self, b: &[u8]) {
@@ -132,7 +141,13 @@ impl Writer {
             self.u8(t);
         }
         match &c.body {
-            ChannelBody::Single { subtask_index, info, offsets, state_size, delegate } => {
+            ChannelBody::Single {
+                subtask_index,
+                info,
+                offsets,
+                state_size,
+                delegate,
+            } => {
                 if let Some(i) = subtask_index {
                     self.i32(*i);
                 }
@@ -142,7 +157,12 @@ impl Writer {
                 self.i64(*state_size);
                 self.stream(delegate.as_ref());
             }
-            ChannelBody::Merged { subtask_index, state_size, delegate, serialized_offsets } => {
+            ChannelBody::Merged {
+                subtask_index,
+                state_size,
+                delegate,
+                serialized_offsets,
+            } => {
                 self.i32(*subtask_index);
                 self.i64(*state_size);
                 self.stream(delegate.as_ref());
@@ -168,12 +188,21 @@ impl Writer {
                 self.u8(3);
                 self.key_groups_body(k);
             }
-            StreamHandle::Relative { relative_path, size } => {
+            StreamHandle::Relative {
+                relative_path,
+                size,
+            } => {
                 self.u8(6);
                 self.utf(relative_path);
                 self.i64(*size);
             }
-            StreamHandle::Segment { start, size, scope, physical_path, logical_id } => {
+            StreamHandle::Segment {
+                start,
+                size,
+                scope,
+                physical_path,
+                logical_id,
+            } => {
                 self.u8(15);
                 self.i64(*start);
                 self.i64(*size);

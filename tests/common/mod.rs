@@ -16,7 +16,10 @@ pub fn corpus() -> Option<PathBuf> {
     if dir.join("MANIFEST.tsv").is_file() {
         Some(dir)
     } else {
-        eprintln!("SKIPPED: shared Flink corpus not found at {} (set FLINK_CHK_CORPUS)", dir.display());
+        eprintln!(
+            "SKIPPED: shared Flink corpus not found at {} (set FLINK_CHK_CORPUS)",
+            dir.display()
+        );
         None
     }
 }
@@ -25,10 +28,21 @@ pub fn corpus() -> Option<PathBuf> {
 pub fn manifest(corpus: &Path) -> Vec<std::collections::HashMap<String, String>> {
     let text = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).unwrap();
     let mut lines = text.lines();
-    let header: Vec<String> = lines.next().unwrap().split('\t').map(str::to_owned).collect();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split('\t')
+        .map(str::to_owned)
+        .collect();
     lines
         .filter(|l| !l.trim().is_empty())
-        .map(|l| header.iter().cloned().zip(l.split('\t').map(str::to_owned)).collect())
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split('\t').map(str::to_owned))
+                .collect()
+        })
         .collect()
 }
 
@@ -38,7 +52,12 @@ pub fn corpus_metadata_file(dir: &Path) -> PathBuf {
     if m.is_file() {
         return m;
     }
-    std::fs::read_dir(dir).unwrap().next().unwrap().unwrap().path()
+    std::fs::read_dir(dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
 }
 
 /// Every `_metadata` under `root`, sorted.
@@ -46,7 +65,9 @@ pub fn find_metadata(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {

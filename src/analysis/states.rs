@@ -1,0 +1,249 @@
+//! State names and kinds per operator.
+//!
+//! Operator-state names come straight from `_metadata`. Keyed-state names
+//! live only in the serialization proxy at the start of a state file (or of
+//! inline bytes), so this reads a small prefix of one subtask's file per
+//! operator through [`Storage::read_range`], growing it only when the proxy is
+//! longer than the prefix.
+
+use serde::Serialize;
+
+use super::refs::{FileKind, resolve};
+use super::summary::subtask_states;
+use crate::metadata::{
+    self, CheckpointMetadata, ErrorKind, KeyedHandle, OperatorState, StreamHandle,
+};
+use crate::statemeta::{self, StateMeta};
+use crate::storage::Storage;
+
+/// First read of a state file header; doubled up to [`MAX_PREFIX`] when needed.
+const FIRST_PREFIX: u64 = 64 * 1024;
+const MAX_PREFIX: u64 = 16 * 1024 * 1024;
+
+/// One state of an operator.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StateInfo {
+    /// State name.
+    pub name: String,
+    /// `keyed`, `operator`, `broadcast` or `timers`.
+    pub scope: &'static str,
+    /// `value`, `list`, `map`, `union_list`, … as read from the proxy, or the
+    /// distribution mode from `_metadata` when the proxy was not read.
+    pub kind: String,
+    /// Serializer snapshot classes by role (`VALUE_SERIALIZER` …), when known.
+    pub serializers: Vec<(String, String)>,
+    /// Found by the resync heuristic (an unknown serializer snapshot was skipped by scanning).
+    pub heuristic: bool,
+}
+
+/// States of one operator, plus notes on what could not be read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OperatorStates {
+    /// The states.
+    pub states: Vec<StateInfo>,
+    /// Why some names may be missing.
+    pub notes: Vec<String>,
+}
+
+/// Where a proxy can be read from.
+enum Source<'m> {
+    Inline(&'m [u8]),
+    File {
+        location: String,
+        start: u64,
+        limit: Option<u64>,
+    },
+}
+
+/// Collects the states of every operator of `m` (in operator order).
+pub fn collect(m: &CheckpointMetadata, base: &str, storage: &dyn Storage) -> Vec<OperatorStates> {
+    m.operators
+        .iter()
+        .map(|op| operator_states(op, base, storage))
+        .collect()
+}
+
+fn operator_states(op: &OperatorState, base: &str, storage: &dyn Storage) -> OperatorStates {
+    let mut out = OperatorStates::default();
+    keyed(op, base, storage, &mut out);
+    operator(op, base, storage, &mut out);
+    out
+}
+
+fn keyed(op: &OperatorState, base: &str, storage: &dyn Storage, out: &mut OperatorStates) {
+    let mut last_err = None;
+    let mut saw_keyed = false;
+    for s in subtask_states(op) {
+        let Some(h) = &s.managed_keyed else { continue };
+        saw_keyed = true;
+        let Some(src) = keyed_source(h, base) else {
+            last_err =
+                Some("keyed state not materialized yet (changelog only): names unknown".to_owned());
+            continue;
+        };
+        match read_proxy(&src, storage, statemeta::parse_keyed_proxy) {
+            Ok(p) => {
+                out.states.extend(p.states.iter().map(info));
+                return;
+            }
+            Err(e) => last_err = Some(e),
+        }
+    }
+    if saw_keyed {
+        if let Some(e) = last_err {
+            out.notes
+                .push(format!("keyed state names unavailable: {e}"));
+        }
+    }
+}
+
+fn operator(op: &OperatorState, base: &str, storage: &dyn Storage, out: &mut OperatorStates) {
+    // Names and modes from _metadata, in first-seen order.
+    let mut names: Vec<(String, u8)> = Vec::new();
+    let mut proxy_src = None;
+    for s in subtask_states(op) {
+        let Some(h) = &s.managed_operator else {
+            continue;
+        };
+        for e in &h.states {
+            if !names.iter().any(|(n, _)| n == e.name.as_str()) {
+                names.push((e.name.to_string(), e.mode));
+            }
+        }
+        if proxy_src.is_none() {
+            proxy_src = h.delegate.as_ref().and_then(|d| stream_source(d, base));
+        }
+    }
+    if names.is_empty() {
+        return;
+    }
+    let proxy = proxy_src.map(|src| read_proxy(&src, storage, statemeta::parse_operator_proxy));
+    let typed: Vec<StateMeta> = match &proxy {
+        Some(Ok(p)) => p
+            .states
+            .iter()
+            .chain(&p.broadcast_states)
+            .cloned()
+            .collect(),
+        Some(Err(e)) => {
+            out.notes
+                .push(format!("operator state types unavailable: {e}"));
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    for (name, mode) in names {
+        match typed.iter().find(|t| t.name == name) {
+            Some(t) => out.states.push(info(t)),
+            None => out.states.push(StateInfo {
+                name,
+                scope: if mode == 2 { "broadcast" } else { "operator" },
+                kind: match mode {
+                    0 => "list",
+                    1 => "union_list",
+                    _ => "broadcast",
+                }
+                .into(),
+                serializers: Vec::new(),
+                heuristic: false,
+            }),
+        }
+    }
+}
+
+fn info(s: &StateMeta) -> StateInfo {
+    let kind = serde_json::to_value(&s.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{:?}", s.kind).to_lowercase());
+    let scope = match kind.as_str() {
+        "broadcast" => "broadcast",
+        "operator_list" | "union_list" | "list_operator" => "operator",
+        "priority_queue" | "timers" => "timers",
+        _ => "keyed",
+    };
+    StateInfo {
+        name: s.name.clone(),
+        scope,
+        kind,
+        serializers: s.serializers.clone(),
+        heuristic: s.heuristic,
+    }
+}
+
+fn keyed_source<'m>(h: &'m KeyedHandle, base: &str) -> Option<Source<'m>> {
+    match h {
+        KeyedHandle::KeyGroups(k) => k.delegate.as_ref().and_then(|d| stream_source(d, base)),
+        KeyedHandle::Incremental(i) => i.meta.as_ref().and_then(|d| stream_source(d, base)),
+        KeyedHandle::Changelog(c) => c
+            .materialized
+            .iter()
+            .flatten()
+            .find_map(|k| keyed_source(k, base)),
+        KeyedHandle::ChangelogInMemory(_) | KeyedHandle::ChangelogFile(_) => None,
+    }
+}
+
+fn stream_source<'m>(h: &'m StreamHandle, base: &str) -> Option<Source<'m>> {
+    match h {
+        StreamHandle::ByteStream { data, .. } => Some(Source::Inline(data)),
+        StreamHandle::File { path, .. } => Some(Source::File {
+            location: path.to_string(),
+            start: 0,
+            limit: None,
+        }),
+        StreamHandle::Relative { relative_path, .. } => Some(Source::File {
+            location: resolve(base, FileKind::Relative, relative_path.as_str()),
+            start: 0,
+            limit: None,
+        }),
+        StreamHandle::Segment {
+            start,
+            size,
+            physical_path,
+            ..
+        } => Some(Source::File {
+            location: physical_path.to_string(),
+            start: u64::try_from(*start).ok()?,
+            limit: u64::try_from(*size).ok(),
+        }),
+        StreamHandle::KeyGroups(k) => k.delegate.as_ref().and_then(|d| stream_source(d, base)),
+        StreamHandle::EmptySegment => None,
+    }
+}
+
+/// Parses a proxy from `src`, reading a growing prefix of the file until the
+/// parser no longer runs out of bytes.
+fn read_proxy<T>(
+    src: &Source<'_>,
+    storage: &dyn Storage,
+    parse: fn(&[u8]) -> Result<T, metadata::Error>,
+) -> Result<T, String> {
+    match src {
+        Source::Inline(bytes) => parse(bytes).map_err(|e| format!("inline state: {e}")),
+        Source::File {
+            location,
+            start,
+            limit,
+        } => {
+            let mut len = FIRST_PREFIX.min(limit.unwrap_or(u64::MAX));
+            loop {
+                let bytes = storage
+                    .read_range(location, *start, len)
+                    .map_err(|e| e.to_string())?;
+                match parse(&bytes) {
+                    Ok(v) => return Ok(v),
+                    Err(e)
+                        if matches!(e.kind, ErrorKind::UnexpectedEof { .. })
+                            && bytes.len() as u64 == len
+                            && len < MAX_PREFIX
+                            && limit.is_none_or(|l| len < l) =>
+                    {
+                        len = (len * 4).min(MAX_PREFIX).min(limit.unwrap_or(u64::MAX));
+                    }
+                    Err(e) => return Err(format!("{location}: {e}")),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,512 @@
+//! `flink-chk inspect`: what a checkpoint or savepoint holds.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+use super::output::{self, BOLD, DIM};
+use crate::analysis::refs::{self, Ref};
+use crate::analysis::states::{self, OperatorStates};
+use crate::analysis::{size, summary};
+use crate::metadata::{self, CheckpointMetadata, OperatorState, SnapshotType};
+use crate::storage::{LocalStorage, Storage};
+
+/// Show what a checkpoint or savepoint holds: format version, checkpoint id,
+/// kind, and per operator its id, uid, name, parallelism, state size and
+/// handle kinds.
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// A `_metadata` file, or the snapshot directory holding it (`chk-N/`,
+    /// `savepoint-…/`); local path or file:// URI.
+    #[arg(value_name = "SNAPSHOT", value_hint = clap::ValueHint::AnyPath)]
+    snapshot: String,
+    /// Also list each operator's state names and kinds (reads the headers of
+    /// state files; operator-state names come from `_metadata` itself).
+    #[arg(long)]
+    states: bool,
+    /// Also list every referenced file (resolved location, size recorded in
+    /// the handle, handle kind, operator and subtask).
+    #[arg(long)]
+    files: bool,
+    /// A file of uids (one per line) to name operators whose metadata carries
+    /// no uid (files written before Flink 2.0).
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    uids: Option<PathBuf>,
+    /// Rewrite absolute paths starting with FROM to start with TO (for
+    /// snapshots moved since they were written). Repeatable.
+    #[arg(long, value_name = "FROM=TO")]
+    rebase: Vec<String>,
+    /// Print JSON (the full parsed model plus derived fields) instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A loaded snapshot: where it is and what it says.
+struct Loaded {
+    metadata_path: PathBuf,
+    /// Directory holding `_metadata` (relative handles resolve against it).
+    base: String,
+    metadata: CheckpointMetadata,
+    file_size: u64,
+}
+
+fn load(arg: &str) -> Result<Loaded> {
+    let mut path = LocalStorage::path(arg)?;
+    if path.is_dir() {
+        let m = path.join("_metadata");
+        if !m.is_file() {
+            bail!(
+                "{}: no _metadata in this directory (give a chk-N/ or savepoint-…/ directory, or the _metadata file)",
+                path.display()
+            );
+        }
+        path = m;
+    }
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let metadata = metadata::parse(&bytes).with_context(|| format!("{}", path.display()))?;
+    let abs = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+    let base = abs
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    Ok(Loaded {
+        metadata_path: abs,
+        base,
+        metadata,
+        file_size: bytes.len() as u64,
+    })
+}
+
+fn read_uids(path: &Path) -> Result<HashMap<metadata::OperatorId, String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading uid list {}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|u| (crate::uid::operator_id(u), u.to_owned()))
+        .collect())
+}
+
+fn parse_rebase(specs: &[String]) -> Result<Vec<(String, String)>> {
+    specs
+        .iter()
+        .map(|s| match s.split_once('=') {
+            Some((from, to)) if !from.is_empty() => Ok((from.to_owned(), to.to_owned())),
+            _ => bail!("--rebase expects FROM=TO, got {s:?}"),
+        })
+        .collect()
+}
+
+/// Applies the first matching rebase rule. Compares `file:` URIs and plain
+/// paths alike (`file:/a` and `/a` name the same file).
+fn rebase(path: &str, rules: &[(String, String)]) -> String {
+    let plain = |s: &str| {
+        LocalStorage::path(s)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| s.to_owned())
+    };
+    for (from, to) in rules {
+        if let Some(rest) = path.strip_prefix(from.as_str()) {
+            return format!("{to}{rest}");
+        }
+        let (p, f) = (plain(path), plain(from));
+        if let Some(rest) = p.strip_prefix(f.as_str()) {
+            return format!("{to}{rest}");
+        }
+    }
+    path.to_owned()
+}
+
+struct OpView<'m> {
+    op: &'m OperatorState,
+    uid: Option<(String, &'static str)>,
+    name: Option<String>,
+    state_size: i64,
+    coordinator_size: Option<i64>,
+}
+
+fn op_views<'m>(
+    m: &'m CheckpointMetadata,
+    uids: &HashMap<metadata::OperatorId, String>,
+) -> Vec<OpView<'m>> {
+    m.operators
+        .iter()
+        .map(|op| {
+            let from_meta = op
+                .uid
+                .as_ref()
+                .filter(|u| !u.is_empty())
+                .map(|u| (u.to_string(), "metadata"));
+            let uid = from_meta.or_else(|| uids.get(&op.id).map(|u| (u.clone(), "uids-file")));
+            OpView {
+                op,
+                uid,
+                name: op
+                    .name
+                    .as_ref()
+                    .filter(|n| !n.is_empty())
+                    .map(|n| n.to_string()),
+                state_size: size::operator(op),
+                coordinator_size: op.coordinator_state.as_ref().map(size::stream),
+            }
+        })
+        .collect()
+}
+
+/// Runs the command.
+pub fn run(args: InspectArgs) -> Result<u8> {
+    let loaded = load(&args.snapshot)?;
+    let uids = match &args.uids {
+        Some(p) => read_uids(p)?,
+        None => HashMap::new(),
+    };
+    let rules = parse_rebase(&args.rebase)?;
+    let m = &loaded.metadata;
+    let views = op_views(m, &uids);
+    let kind = summary::snapshot_kind(m, &loaded.metadata_path.display().to_string());
+    let refs = refs::collect(m);
+    let resolve = |kind, path: &str| rebase(&refs::resolve(&loaded.base, kind, path), &rules);
+    let op_states: Option<Vec<OperatorStates>> = args.states.then(|| {
+        let storage = RebasedLocal {
+            rules: rules.clone(),
+        };
+        states::collect(m, &loaded.base, &storage)
+    });
+
+    let mut out = anstream::stdout();
+    if args.json {
+        let v = to_json(
+            &loaded,
+            &views,
+            kind,
+            &refs,
+            &resolve,
+            op_states.as_deref(),
+            args.files,
+        );
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+        return Ok(super::exit::OK);
+    }
+
+    let (file_count, file_bytes, inline_count, inline_bytes) = totals(&refs);
+    writeln!(out, "{BOLD}{}{BOLD:#}", loaded.metadata_path.display())?;
+    writeln!(
+        out,
+        "  format      version {} ({})",
+        m.version,
+        writers(m.version)
+    )?;
+    writeln!(out, "  checkpoint  {}", m.checkpoint_id)?;
+    writeln!(out, "  kind        {}{}", kind.label(), kind_detail(m))?;
+    let total: i64 = views.iter().map(|v| v.state_size).sum();
+    writeln!(
+        out,
+        "  operators   {} ({} with state)",
+        views.len(),
+        views.iter().filter(|v| v.state_size > 0).count()
+    )?;
+    writeln!(
+        out,
+        "  state       {} in {} file references ({}) + {} inline in {} handles ({})",
+        output::bytes(total),
+        file_count,
+        output::bytes(file_bytes),
+        output::bytes(inline_bytes as i64),
+        inline_count,
+        output::bytes(loaded.file_size as i64).to_owned() + " _metadata",
+    )?;
+    if !m.master_states.is_empty() {
+        writeln!(
+            out,
+            "  master      {} master-hook state(s)",
+            m.master_states.len()
+        )?;
+    }
+    if !m.trailing.is_empty() {
+        output::warn(&format!(
+            "{}: {} unexpected bytes after the end of the metadata (ignored, as Flink does)",
+            loaded.metadata_path.display(),
+            m.trailing.len()
+        ));
+    }
+    writeln!(out)?;
+    let mut t = output::table([
+        "OPERATOR ID",
+        "UID",
+        "NAME",
+        "PARALLELISM",
+        "MAX PARALLELISM",
+        "STATE SIZE",
+        "HANDLES",
+        "COORDINATOR",
+        "FINISHED",
+    ]);
+    for v in &views {
+        t.add_row([
+            v.op.id.to_hex(),
+            v.uid
+                .as_ref()
+                .map_or_else(|| "-".into(), |(u, _)| u.clone()),
+            v.name.clone().unwrap_or_else(|| "-".into()),
+            v.op.parallelism.to_string(),
+            v.op.max_parallelism.to_string(),
+            output::bytes(v.state_size),
+            join(summary::handle_kinds(v.op)),
+            v.coordinator_size.map_or_else(|| "-".into(), output::bytes),
+            finished_label(summary::finished(v.op)).into(),
+        ]);
+    }
+    output::write_table(&mut out, &t)?;
+
+    if let Some(states) = &op_states {
+        writeln!(out, "\n{BOLD}States{BOLD:#}")?;
+        for (v, s) in views.iter().zip(states) {
+            if s.states.is_empty() && s.notes.is_empty() {
+                continue;
+            }
+            let label = v
+                .uid
+                .as_ref()
+                .map_or_else(|| v.op.id.to_hex(), |(u, _)| format!("{u} ({})", v.op.id));
+            writeln!(out, "  {label}")?;
+            for st in &s.states {
+                let heur = if st.heuristic { " (heuristic)" } else { "" };
+                writeln!(
+                    out,
+                    "    {:<9} {:<14} {}{DIM}{heur}{DIM:#}",
+                    st.scope, st.kind, st.name
+                )?;
+            }
+            for n in &s.notes {
+                writeln!(out, "    {DIM}note: {n}{DIM:#}")?;
+            }
+        }
+    }
+
+    if args.files {
+        writeln!(out, "\n{BOLD}Files{BOLD:#}")?;
+        let mut t = output::table(["PATH", "SIZE", "HANDLE", "OPERATOR", "SUBTASK", "ROLE"]);
+        for r in &refs {
+            if let Ref::File {
+                origin,
+                kind,
+                path,
+                size,
+                start,
+            } = r
+            {
+                let v = views.get(origin.operator);
+                let op = v
+                    .and_then(|v| v.uid.as_ref().map(|(u, _)| u.clone()))
+                    .unwrap_or_else(|| v.map(|v| v.op.id.to_hex()).unwrap_or_default());
+                let handle = match (kind, start) {
+                    (refs::FileKind::Segment, Some(s)) => format!("segment@{s}"),
+                    (k, _) => format!("{k:?}").to_lowercase(),
+                };
+                t.add_row([
+                    resolve(*kind, path),
+                    output::bytes(*size),
+                    handle,
+                    op,
+                    origin.subtask.map_or_else(|| "-".into(), |s| s.to_string()),
+                    role_label(origin),
+                ]);
+            }
+        }
+        output::write_table(&mut out, &t)?;
+        writeln!(
+            out,
+            "  + {inline_count} inline handles, {} stored in _metadata",
+            output::bytes(inline_bytes as i64)
+        )?;
+    }
+    Ok(super::exit::OK)
+}
+
+/// Local storage with `--rebase` applied to every location it is asked for.
+struct RebasedLocal {
+    rules: Vec<(String, String)>,
+}
+
+impl Storage for RebasedLocal {
+    fn name(&self) -> &'static str {
+        "local"
+    }
+    fn read(&self, location: &str) -> Result<Vec<u8>, crate::storage::Error> {
+        LocalStorage.read(&rebase(location, &self.rules))
+    }
+    fn read_range(
+        &self,
+        location: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, crate::storage::Error> {
+        LocalStorage.read_range(&rebase(location, &self.rules), offset, len)
+    }
+}
+
+fn totals(refs: &[Ref<'_>]) -> (usize, i64, usize, u64) {
+    let (mut fc, mut fb, mut ic, mut ib) = (0, 0i64, 0, 0u64);
+    for r in refs {
+        match r {
+            Ref::File { size, .. } => {
+                fc += 1;
+                fb += (*size).max(0);
+            }
+            Ref::Inline { size, .. } => {
+                ic += 1;
+                ib += size;
+            }
+        }
+    }
+    (fc, fb, ic, ib)
+}
+
+fn role_label(o: &refs::Origin<'_>) -> String {
+    let part = match o.part {
+        refs::Part::Data => String::new(),
+        p => format!("/{}", format!("{p:?}").to_lowercase()),
+    };
+    let local = o.local_path.map(|l| format!(" ({l})")).unwrap_or_default();
+    format!("{}{part}{local}", o.role.as_str())
+}
+
+fn join(kinds: std::collections::BTreeSet<&'static str>) -> String {
+    if kinds.is_empty() {
+        "-".into()
+    } else {
+        kinds.into_iter().collect::<Vec<_>>().join(",")
+    }
+}
+
+fn finished_label(f: summary::Finished) -> &'static str {
+    match f {
+        summary::Finished::No => "no",
+        summary::Finished::Partially => "partially",
+        summary::Finished::Fully => "fully",
+    }
+}
+
+fn writers(version: u32) -> &'static str {
+    match version {
+        2 => "Flink 1.3 – 1.10",
+        3 => "Flink 1.11 – 1.15",
+        4 => "Flink 1.16 – 1.20",
+        5 => "Flink 2.0",
+        _ => "Flink 2.1+",
+    }
+}
+
+fn kind_detail(m: &CheckpointMetadata) -> String {
+    match m.properties.as_ref().map(|p| p.decoded.as_ref()) {
+        None => " (inferred: format versions before 4 do not record the kind)".into(),
+        Some(None) => " (properties are null: written by the State Processor API)".into(),
+        Some(Some(p)) => match &p.snapshot_type {
+            SnapshotType::Checkpoint { name, sharing } => format!(" ({name}, sharing {sharing})"),
+            SnapshotType::Savepoint {
+                name, post_action, ..
+            } => format!(" ({name}, then {post_action})"),
+            SnapshotType::Other { name } => format!(" ({name})"),
+        },
+    }
+}
+
+fn to_json(
+    l: &Loaded,
+    views: &[OpView<'_>],
+    kind: summary::SnapshotKind,
+    refs: &[Ref<'_>],
+    resolve: &dyn Fn(refs::FileKind, &str) -> String,
+    states: Option<&[OperatorStates]>,
+    with_files: bool,
+) -> Value {
+    let m = &l.metadata;
+    let (fc, fb, ic, ib) = totals(refs);
+    let operators: Vec<Value> = views
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let mut o = json!({
+                "id": v.op.id.to_hex(),
+                "uid": v.uid.as_ref().map(|(u, _)| u),
+                "uid_source": v.uid.as_ref().map(|(_, s)| s),
+                "name": v.name,
+                "parallelism": v.op.parallelism,
+                "max_parallelism": v.op.max_parallelism,
+                "state_size": v.state_size,
+                "coordinator_state_size": v.coordinator_size,
+                "finished": summary::finished(v.op),
+                "handle_kinds": summary::handle_kinds(v.op),
+                "subtasks": summary::subtask_states(v.op).count(),
+            });
+            if let (Some(s), Some(obj)) = (states.and_then(|s| s.get(i)), o.as_object_mut()) {
+                obj.insert("states".into(), json!(s.states));
+                obj.insert("state_notes".into(), json!(s.notes));
+            }
+            o
+        })
+        .collect();
+    let mut v = json!({
+        "path": l.metadata_path.display().to_string(),
+        "metadata_version": m.version,
+        "checkpoint_id": m.checkpoint_id,
+        "kind": kind,
+        "properties": m.properties.as_ref().and_then(|p| p.decoded.as_ref()),
+        "operators": operators,
+        "totals": {
+            "operators": views.len(),
+            "state_size": views.iter().map(|v| v.state_size).sum::<i64>(),
+            "file_references": fc, "file_bytes": fb, "inline_handles": ic, "inline_bytes": ib,
+            "metadata_bytes": l.file_size,
+        },
+        "trailing_bytes": m.trailing.len(),
+        "model": m,
+    });
+    if with_files {
+        let files: Vec<Value> = refs
+            .iter()
+            .filter_map(|r| match r {
+                Ref::File {
+                    origin,
+                    kind,
+                    path,
+                    size,
+                    start,
+                } => Some(json!({
+                    "path": resolve(*kind, path),
+                    "stored_path": path,
+                    "size": size,
+                    "handle": kind,
+                    "start": start,
+                    "operator": views.get(origin.operator).map(|v| v.op.id.to_hex()),
+                    "subtask": origin.subtask,
+                    "role": origin.role,
+                    "part": origin.part,
+                    "local_path": origin.local_path,
+                })),
+                Ref::Inline { .. } => None,
+            })
+            .collect();
+        let inline: Vec<Value> = refs
+            .iter()
+            .filter_map(|r| match r {
+                Ref::Inline { origin, name, size } => Some(json!({
+                    "name": name, "size": size,
+                    "operator": views.get(origin.operator).map(|v| v.op.id.to_hex()),
+                    "subtask": origin.subtask, "role": origin.role, "part": origin.part,
+                })),
+                Ref::File { .. } => None,
+            })
+            .collect();
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("files".into(), json!(files));
+            obj.insert("inline".into(), json!(inline));
+        }
+    }
+    v
+}

@@ -1,0 +1,79 @@
+//! Shared output helpers: sizes, tables, styles, errors. Data goes to stdout,
+//! diagnostics to stderr; colour only where anstream allows it (terminal,
+//! NO_COLOR unset, or --color always).
+
+use std::io::Write;
+
+use anstyle::{AnsiColor, Style};
+use comfy_table::{ContentArrangement, Table, presets};
+
+/// Bold style for headings.
+pub const BOLD: Style = Style::new().bold();
+/// Dim style for secondary text.
+pub const DIM: Style = Style::new().dimmed();
+/// Red bold style for errors.
+pub const ERR: Style = AnsiColor::Red.on_default().bold();
+/// Yellow style for warnings.
+pub const WARN: Style = AnsiColor::Yellow.on_default();
+
+/// Formats a byte count as `12.3 KiB` (exact bytes below 1 KiB; `?` for negative/unknown).
+pub fn bytes(n: i64) -> String {
+    if n < 0 {
+        return "?".into();
+    }
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{n} B"),
+        _ => format!("{v:.1} {}", UNITS.get(unit).copied().unwrap_or("?")),
+    }
+}
+
+/// A borderless table that keeps its natural width (no wrapping when piped).
+pub fn table<I: IntoIterator<Item = &'static str>>(header: I) -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header);
+    t
+}
+
+/// Writes a table, trimming the padding comfy-table leaves on each line.
+pub fn write_table(out: &mut impl Write, t: &Table) -> std::io::Result<()> {
+    for line in t.to_string().lines() {
+        let line = line.strip_prefix(' ').unwrap_or(line);
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// Prints an error with its causes to stderr.
+pub fn error(err: &mut impl Write, e: &anyhow::Error) -> std::io::Result<()> {
+    write!(err, "{ERR}error:{ERR:#} {e}")?;
+    for cause in e.chain().skip(1) {
+        write!(err, ": {cause}")?;
+    }
+    writeln!(err)
+}
+
+/// Prints a warning line to stderr.
+pub fn warn(msg: &str) {
+    let mut err = anstream::stderr();
+    let _ = writeln!(err, "{WARN}warning:{WARN:#} {msg}");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes() {
+        assert_eq!(super::bytes(0), "0 B");
+        assert_eq!(super::bytes(1023), "1023 B");
+        assert_eq!(super::bytes(1536), "1.5 KiB");
+        assert_eq!(super::bytes(-1), "?");
+    }
+}

@@ -1,6 +1,9 @@
 //! The single integration-test binary (see STYLE.md §14).
+#![allow(clippy::print_stderr, clippy::unwrap_used)]
 
 mod common;
 mod corpus;
 mod generated;
+mod inspect;
 mod oracle;
+mod truncation;

@@ -152,7 +152,7 @@ fn operator(op: &OperatorState, base: &str, storage: &dyn Storage, out: &mut Ope
 }
 
 fn info(s: &StateMeta) -> StateInfo {
-    let kind = serde_json::to_value(&s.kind)
+    let kind = serde_json::to_value(s.kind)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_else(|| format!("{:?}", s.kind).to_lowercase());

@@ -54,8 +54,9 @@ pub fn snapshot_kind(m: &CheckpointMetadata, location: &str) -> SnapshotKind {
     let chk_dir = components().any(|c| {
         c.strip_prefix("chk-")
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-    }) || components()
-        .last()
+    }) || location
+        .split(['/', '\\'])
+        .rfind(|c| !c.is_empty())
         .is_some_and(|c| c.ends_with("checkpoint") && !c.contains("savepoint"));
     let keyed = keyed_tags(m);
     if keyed.savepoint_key_groups {

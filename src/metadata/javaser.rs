@@ -314,12 +314,14 @@ pub(crate) fn check_len(
     })
 }
 
+/// Reads an `i32` count validated by [`check_len`].
 pub(crate) fn read_len(r: &mut ByteReader<'_>, field: &'static str, min: usize) -> Result<usize> {
     let at = r.offset();
     let n = r.read_i32(field)?;
     check_len(r, at, field, i64::from(n), min)
 }
 
+/// Reads an `i16` count validated by [`check_len`].
 pub(crate) fn read_len_i16(
     r: &mut ByteReader<'_>,
     field: &'static str,

@@ -172,6 +172,26 @@ mod tests {
     }
 
     #[test]
+    fn agrees_with_the_cesu8_crate_on_every_code_point_class() {
+        // Independent oracle: the `cesu8` crate's Java variant.
+        let mut text = String::new();
+        for c in (0u32..0x800)
+            .chain((0x800..0x11_0000).step_by(97))
+            .filter_map(char::from_u32)
+        {
+            text.push(c);
+            let want = cesu8::to_java_cesu8(&text);
+            assert_eq!(encode(&text), want.as_ref(), "encoding {c:?}");
+            let s = JavaString::decode(&want).unwrap();
+            assert_eq!(s.as_str(), text);
+            assert_eq!(s.to_modified_utf8(), want.as_ref());
+            if text.len() > 200 {
+                text.clear();
+            }
+        }
+    }
+
+    #[test]
     fn rejects_malformed() {
         assert!(JavaString::decode(&[0xc3]).is_err());
         assert!(JavaString::decode(&[0xe2, 0x28, 0xa1]).is_err());

@@ -176,7 +176,7 @@ impl<'a> ByteReader<'a> {
 
     /// Reads `n` big-endian `i64`s (the count was already validated).
     pub fn read_i64_array(&mut self, n: usize, field: &'static str) -> Result<Vec<i64>> {
-        let bytes = self.read_bytes(n.checked_mul(8).unwrap_or(usize::MAX), field)?;
+        let bytes = self.read_bytes(n.saturating_mul(8), field)?;
         Ok(bytes
             .chunks_exact(8)
             .map(|c| {

@@ -614,17 +614,18 @@ fn operator(r: &mut ByteReader<'_>) -> Result<OperatorProxy> {
                 while let Some(p) = scan(r.data(), from) {
                     advance_to(r, p)?;
                     let mut probe = r.clone();
+                    from = p.saturating_add(1);
                     match read_v6_entry(&mut probe) {
                         Ok(V6Entry { mut meta, broken }) if meta.backend_type == Some(2) => {
                             meta.heuristic = true;
                             found.push(meta);
                             if broken.is_none() {
                                 *r = probe;
+                                from = r.position();
                             }
                         }
                         _ => {}
                     }
-                    from = r.position().max(p).saturating_add(1);
                 }
                 found
             };

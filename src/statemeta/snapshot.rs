@@ -306,7 +306,7 @@ fn skip_payload(
     depth: u32,
 ) -> Result<()> {
     if version == ADAPTER_VERSION {
-        return skip_legacy_config(r, at, class, depth);
+        return skip_legacy_config(r, at, class);
     }
     if is_simple(class) {
         return match version {
@@ -426,7 +426,7 @@ fn skip_payload(
 }
 
 /// A pre-1.7 `TypeSerializerConfigSnapshot` written through the adapter (§10.7.4).
-fn skip_legacy_config(r: &mut ByteReader<'_>, at: u64, class: &str, depth: u32) -> Result<()> {
+fn skip_legacy_config(r: &mut ByteReader<'_>, at: u64, class: &str) -> Result<()> {
     skip_serializer_proxy(r)?;
     let _config_version = r.read_i32("config snapshot version")?;
     match simple_name(class) {
@@ -474,6 +474,5 @@ fn skip_legacy_config(r: &mut ByteReader<'_>, at: u64, class: &str, depth: u32) 
         }
         _ => return Err(unknown(r, at, class, ADAPTER_VERSION)),
     }
-    let _ = depth;
     Ok(())
 }

@@ -499,3 +499,40 @@ fn handbuilt_garbage_is_an_error_not_a_panic() {
     ));
     assert!(is_eof(&parse_keyed_proxy(&[0, 0]).unwrap_err()));
 }
+
+#[test]
+fn handbuilt_operator_v6_heuristic_finds_broadcast_states() {
+    let mut w = W::default();
+    w.i32(6).u8(0).i16(1);
+    w.utf("list")
+        .i32(1)
+        .i32(1)
+        .utf("OPERATOR_STATE_DISTRIBUTION_MODE")
+        .utf("SPLIT_DISTRIBUTE")
+        .i32(1);
+    w.utf("VALUE_SERIALIZER")
+        .i32(2)
+        .utf("com.example.Unknown")
+        .i32(1)
+        .i32(42);
+    w.i16(1);
+    w.utf("bc")
+        .i32(2)
+        .i32(1)
+        .utf("OPERATOR_STATE_DISTRIBUTION_MODE")
+        .utf("BROADCAST")
+        .i32(2);
+    w.utf("KEY_SERIALIZER")
+        .simple(LONG)
+        .utf("VALUE_SERIALIZER")
+        .simple(LONG);
+    let o = parse_operator_proxy(&w.0).unwrap();
+    assert!(o.heuristic);
+    assert_eq!(kinds(&o.states), vec![("list", StateKind::OperatorList)]);
+    assert_eq!(
+        kinds(&o.broadcast_states),
+        vec![("bc", StateKind::Broadcast)]
+    );
+    assert!(o.broadcast_states[0].heuristic);
+    assert_eq!(o.end_offset, w.0.len() as u64);
+}

@@ -80,3 +80,46 @@ pub fn find_metadata(root: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The `_metadata` files of one generated scenario (`2.3`, `rocksdb-incremental`), sorted.
+pub fn fixture_metadata(version: &str, scenario: &str) -> Vec<PathBuf> {
+    find_metadata(
+        &repo()
+            .join("tests/fixtures/flink")
+            .join(version)
+            .join(scenario),
+    )
+}
+
+/// The newest retained checkpoint of a scenario (highest chk-N).
+pub fn newest_checkpoint(version: &str, scenario: &str) -> PathBuf {
+    fixture_metadata(version, scenario)
+        .into_iter()
+        .filter_map(|p| {
+            let n: u64 = p
+                .parent()?
+                .file_name()?
+                .to_str()?
+                .strip_prefix("chk-")?
+                .parse()
+                .ok()?;
+            Some((n, p))
+        })
+        .max()
+        .map(|(_, p)| p)
+        .unwrap_or_else(|| panic!("no checkpoint fixture for {version}/{scenario}"))
+}
+
+/// The oracle truth JSON beside a fixture `_metadata`.
+pub fn truth(metadata: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(metadata.with_file_name("_metadata.oracle.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A `flink-chk` command with a clean environment.
+pub fn flink_chk() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("flink-chk").unwrap();
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    c
+}

@@ -286,6 +286,9 @@ pub fn run(args: InspectArgs) -> Result<u8> {
                 writeln!(out, "    {DIM}note: {n}{DIM:#}")?;
             }
         }
+        if states.iter().flat_map(|s| &s.notes).any(|n| n.contains("not found")) && rules.is_empty() {
+            output::hint("state files are missing where _metadata says they are; if the snapshot was moved since Flink wrote it, map the old location with --rebase FROM=TO");
+        }
     }
 
     if args.files {

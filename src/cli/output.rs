@@ -61,6 +61,12 @@ pub fn error(err: &mut impl Write, e: &anyhow::Error) -> std::io::Result<()> {
     writeln!(err)
 }
 
+/// Prints a hint line to stderr.
+pub fn hint(msg: &str) {
+    let mut err = anstream::stderr();
+    let _ = writeln!(err, "{DIM}hint:{DIM:#} {msg}");
+}
+
 /// Prints a warning line to stderr.
 pub fn warn(msg: &str) {
     let mut err = anstream::stderr();

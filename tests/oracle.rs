@@ -429,3 +429,61 @@ fn parser_agrees_with_flink_on_every_generated_fixture() {
         "versions {versions:?}"
     );
 }
+
+/// The same comparison over the shared corpus, against the oracle output of
+/// `tests/fixtures/generator/generate.sh oracle-corpus` (in `target/oracle-corpus/`,
+/// not committed: it needs Java and Flink). Skipped with a message when absent.
+#[test]
+fn parser_agrees_with_flink_on_the_corpus_when_oracle_output_is_present() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let out = common::repo().join("target/oracle-corpus");
+    if !out.is_dir() {
+        eprintln!(
+            "SKIPPED: no {} (run tests/fixtures/generator/generate.sh oracle-corpus)",
+            out.display()
+        );
+        return;
+    }
+    let (mut agree, mut both_refuse, mut flink_refuses) = (0, 0, Vec::new());
+    let mut failures = Vec::new();
+    for row in common::manifest(&corpus) {
+        let dir = corpus.join(&row["dir"]);
+        let Ok(text) = std::fs::read_to_string(out.join(format!("{}.json", row["dir"]))) else {
+            failures.push(format!("{}: no oracle output", row["dir"]));
+            continue;
+        };
+        let truth: Value = serde_json::from_str(&text).unwrap();
+        let file = common::corpus_metadata_file(&dir);
+        let ours = metadata::parse(&std::fs::read(&file).unwrap());
+        if let Some(err) = truth["error"].as_str() {
+            match ours {
+                Err(_) => both_refuse += 1,
+                // Flink >= 1.11 refuses Flink <= 1.1 "Checkpointed" legacy state; we read it.
+                Ok(_) => flink_refuses.push(format!("{}: {err}", row["dir"])),
+            }
+            continue;
+        }
+        let d = compare(&file, &truth);
+        if d.is_empty() {
+            agree += 1;
+        } else {
+            failures.push(format!("{}:\n  {}", row["dir"], d.join("\n  ")));
+        }
+    }
+    eprintln!(
+        "oracle-corpus: {agree} agree field by field, {both_refuse} refused by both, {} read by flink-chk but refused by Flink: {flink_refuses:?}",
+        flink_refuses.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} corpus files differ from Flink:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        flink_refuses.iter().all(|r| r.contains("Legacy state")),
+        "{flink_refuses:?}"
+    );
+}

@@ -67,7 +67,9 @@ fn load(arg: &str) -> Result<Loaded> {
     }
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     let metadata = metadata::parse(&bytes).with_context(|| format!("{}", path.display()))?;
-    let abs = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+    let abs = std::fs::canonicalize(&path)
+        .or_else(|_| std::path::absolute(&path))
+        .unwrap_or_else(|_| path.clone());
     let base = abs
         .parent()
         .map(|p| p.display().to_string())
@@ -227,6 +229,15 @@ pub fn run(args: InspectArgs) -> Result<u8> {
             m.master_states.len()
         )?;
     }
+    if views
+        .iter()
+        .any(|v| summary::handle_kinds(v.op).contains("legacy"))
+    {
+        output::warn(
+            "this snapshot holds Flink <= 1.1 'Checkpointed' legacy operator state (handle kind \"legacy\"); \
+             Flink 1.11 and later refuse to restore it",
+        );
+    }
     if !m.trailing.is_empty() {
         output::warn(&format!(
             "{}: {} unexpected bytes after the end of the metadata (ignored, as Flink does)",
@@ -286,8 +297,15 @@ pub fn run(args: InspectArgs) -> Result<u8> {
                 writeln!(out, "    {DIM}note: {n}{DIM:#}")?;
             }
         }
-        if states.iter().flat_map(|s| &s.notes).any(|n| n.contains("not found")) && rules.is_empty() {
-            output::hint("state files are missing where _metadata says they are; if the snapshot was moved since Flink wrote it, map the old location with --rebase FROM=TO");
+        if states
+            .iter()
+            .flat_map(|s| &s.notes)
+            .any(|n| n.contains("not found"))
+            && rules.is_empty()
+        {
+            output::hint(
+                "state files are missing where _metadata says they are; if the snapshot was moved since Flink wrote it, map the old location with --rebase FROM=TO",
+            );
         }
     }
 

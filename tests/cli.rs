@@ -6,4 +6,5 @@ mod corpus;
 mod generated;
 mod inspect;
 mod oracle;
+mod regressions;
 mod truncation;

@@ -269,7 +269,11 @@ fn keyed<'m>(h: &'m KeyedHandle, o: Origin<'m>, f: &mut impl FnMut(Ref<'m>)) {
             }
         }
         KeyedHandle::ChangelogInMemory(c) => {
-            let size = c.changes.iter().map(|(_, b)| b.len() as u64).sum();
+            let size = c
+                .changes
+                .iter()
+                .map(|(_, b)| b.len() as u64)
+                .fold(0, u64::saturating_add);
             f(Ref::Inline {
                 origin: Origin {
                     part: Part::ChangelogInline,

@@ -1,10 +1,16 @@
 //! State sizes computed exactly as Flink's `getStateSize()` does, so the
 //! numbers match what the Flink web UI and REST API report for a checkpoint.
+//! Sums saturate instead of overflowing (Java would wrap) on hostile input.
 
 use crate::metadata::{
     ChannelBody, ChannelHandle, KeyedHandle, OperatorHandle, OperatorState, StreamHandle,
     SubtaskEntry, SubtaskState, Subtasks,
 };
+
+/// Saturating sum.
+pub fn sum(it: impl IntoIterator<Item = i64>) -> i64 {
+    it.into_iter().fold(0i64, i64::saturating_add)
+}
 
 /// `StreamStateHandle.getStateSize()`.
 pub fn stream(h: &StreamHandle) -> i64 {
@@ -25,22 +31,19 @@ fn opt_stream(h: Option<&StreamHandle>) -> i64 {
 pub fn keyed(h: &KeyedHandle) -> i64 {
     match h {
         KeyedHandle::KeyGroups(k) => opt_stream(k.delegate.as_ref()),
-        KeyedHandle::Incremental(i) => {
-            opt_stream(i.meta.as_ref())
-                + i.shared
-                    .iter()
-                    .chain(&i.private)
-                    .map(|n| opt_stream(n.handle.as_ref()))
-                    .sum::<i64>()
-        }
-        KeyedHandle::Changelog(c) => c
+        KeyedHandle::Incremental(i) => sum(std::iter::once(opt_stream(i.meta.as_ref())).chain(
+            i.shared
+                .iter()
+                .chain(&i.private)
+                .map(|n| opt_stream(n.handle.as_ref())),
+        )),
+        KeyedHandle::Changelog(c) => sum(c
             .materialized
             .iter()
             .chain(&c.non_materialized)
             .flatten()
-            .map(keyed)
-            .sum(),
-        KeyedHandle::ChangelogInMemory(c) => c.changes.iter().map(|(_, b)| b.len() as i64).sum(),
+            .map(keyed)),
+        KeyedHandle::ChangelogInMemory(c) => sum(c.changes.iter().map(|(_, b)| b.len() as i64)),
         KeyedHandle::ChangelogFile(c) => c.state_size,
     }
 }
@@ -61,21 +64,17 @@ pub fn channel(c: &ChannelHandle) -> i64 {
 
 /// `OperatorSubtaskState.getStateSize()`.
 pub fn subtask(s: &SubtaskState) -> i64 {
-    s.managed_operator
+    sum(s
+        .managed_operator
         .iter()
         .chain(&s.raw_operator)
-        .map(operator_handle)
-        .sum::<i64>()
-        + s.managed_keyed
-            .iter()
-            .chain(&s.raw_keyed)
-            .map(keyed)
-            .sum::<i64>()
-        + s.input_channels
-            .iter()
-            .chain(&s.result_subpartitions)
-            .map(channel)
-            .sum::<i64>()
+        .map(operator_handle))
+    .saturating_add(sum(s.managed_keyed.iter().chain(&s.raw_keyed).map(keyed)))
+    .saturating_add(sum(s
+        .input_channels
+        .iter()
+        .chain(&s.result_subpartitions)
+        .map(channel)))
 }
 
 /// `OperatorState.getStateSize()`: coordinator state plus the subtasks with an
@@ -85,14 +84,8 @@ pub fn operator(op: &OperatorState) -> i64 {
     let Subtasks::List { entries } = &op.subtasks else {
         return coordinator;
     };
-    coordinator
-        + entries
-            .iter()
-            .filter_map(|e| match e {
-                SubtaskEntry::State { index, state } if *index < op.parallelism => {
-                    Some(subtask(state))
-                }
-                _ => None,
-            })
-            .sum::<i64>()
+    coordinator.saturating_add(sum(entries.iter().filter_map(|e| match e {
+        SubtaskEntry::State { index, state } if *index < op.parallelism => Some(subtask(state)),
+        _ => None,
+    })))
 }

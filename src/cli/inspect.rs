@@ -205,7 +205,7 @@ pub fn run(args: InspectArgs) -> Result<u8> {
     )?;
     writeln!(out, "  checkpoint  {}", m.checkpoint_id)?;
     writeln!(out, "  kind        {}{}", kind.label(), kind_detail(m))?;
-    let total: i64 = views.iter().map(|v| v.state_size).sum();
+    let total = size::sum(views.iter().map(|v| v.state_size));
     writeln!(
         out,
         "  operators   {} ({} with state)",
@@ -377,11 +377,11 @@ fn totals(refs: &[Ref<'_>]) -> (usize, i64, usize, u64) {
         match r {
             Ref::File { size, .. } => {
                 fc += 1;
-                fb += (*size).max(0);
+                fb = fb.saturating_add((*size).max(0));
             }
             Ref::Inline { size, .. } => {
                 ic += 1;
-                ib += size;
+                ib = ib.saturating_add(*size);
             }
         }
     }
@@ -481,7 +481,7 @@ fn to_json(
         "operators": operators,
         "totals": {
             "operators": views.len(),
-            "state_size": views.iter().map(|v| v.state_size).sum::<i64>(),
+            "state_size": size::sum(views.iter().map(|v| v.state_size)),
             "file_references": fc, "file_bytes": fb, "inline_handles": ic, "inline_bytes": ib,
             "metadata_bytes": l.file_size,
         },

@@ -13,4 +13,6 @@ pub mod cli;
 pub mod metadata;
 pub mod statemeta;
 pub mod storage;
+#[cfg(test)]
+mod testutil;
 pub mod uid;

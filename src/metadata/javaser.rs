@@ -1022,17 +1022,8 @@ impl Materializer<'_> {
 )]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
-    fn corpus() -> Option<PathBuf> {
-        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/flink-corpus");
-        if p.join("MANIFEST.tsv").is_file() {
-            Some(p)
-        } else {
-            eprintln!("skipping: corpus not found at {}", p.display());
-            None
-        }
-    }
+    use crate::testutil::corpus;
 
     fn last_stream_start(data: &[u8]) -> Option<usize> {
         data.windows(4).rposition(|w| w == [0xAC, 0xED, 0x00, 0x05])

@@ -10,15 +10,7 @@
 use super::*;
 use std::path::{Path, PathBuf};
 
-fn corpus() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/flink-corpus");
-    if p.join("MANIFEST.tsv").is_file() {
-        Some(p)
-    } else {
-        eprintln!("skipping: corpus not found at {}", p.display());
-        None
-    }
-}
+use crate::testutil::corpus;
 
 fn state_files(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -26,9 +26,7 @@ pub enum ErrorKind {
         found: u32,
     },
     /// Format versions 0 and 1 (Flink 1.1 and 1.2 savepoints).
-    #[error(
-        "metadata version {0}: a Flink 1.1/1.2 savepoint, not readable by Flink >= 1.11 (restore it with Flink 1.2..1.10 and take a new savepoint)"
-    )]
+    #[error("metadata version {0}: {hint}", hint = legacy_hint(.0))]
     LegacyVersion(u32),
     /// A version this build does not know.
     #[error(
@@ -75,6 +73,14 @@ pub enum ErrorKind {
     /// Nesting deeper than any real file has.
     #[error("handles nested deeper than {0} levels")]
     TooDeep(u32),
+}
+
+fn legacy_hint(version: &u32) -> &'static str {
+    if *version == 0 {
+        "a Flink 1.1 savepoint, not readable by Flink >= 1.11; only Flink 1.1 to 1.3 can restore it (then take a new savepoint)"
+    } else {
+        "a Flink 1.2 savepoint, not readable by Flink >= 1.11; restore it with Flink 1.2 to 1.10 and take a new savepoint"
+    }
 }
 
 /// A parse error at a byte offset, with the path of the field being parsed.
@@ -125,11 +131,8 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.kind)
-    }
-}
+// `kind` is part of the Display text, so it is not repeated as a source.
+impl std::error::Error for Error {}
 
 /// Result alias for the metadata parser.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -11,6 +11,8 @@
 pub mod analysis;
 pub mod cli;
 pub mod metadata;
+pub mod profile;
+pub mod resolve;
 pub mod statemeta;
 pub mod storage;
 #[cfg(test)]

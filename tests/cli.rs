@@ -3,8 +3,10 @@
 
 mod common;
 mod corpus;
+mod deps;
 mod generated;
 mod inspect;
+mod object_stores;
 mod oracle;
 mod regressions;
 mod truncation;

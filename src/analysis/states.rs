@@ -8,13 +8,14 @@
 
 use serde::Serialize;
 
-use super::refs::{FileKind, resolve};
+use super::refs::FileKind;
+use super::snapshot::Resolver;
 use super::summary::subtask_states;
 use crate::metadata::{
     self, CheckpointMetadata, ErrorKind, KeyedHandle, OperatorState, StreamHandle,
 };
 use crate::statemeta::{self, StateMeta};
-use crate::storage::Storage;
+use crate::storage::{Location, Storage};
 
 /// First read of a state file header; doubled up to [`MAX_PREFIX`] when needed.
 const FIRST_PREFIX: u64 = 64 * 1024;
@@ -49,39 +50,64 @@ pub struct OperatorStates {
 enum Source<'m> {
     Inline(&'m [u8]),
     File {
-        location: String,
+        location: Location,
         start: u64,
         limit: Option<u64>,
     },
 }
 
-/// Collects the states of every operator of `m` (in operator order).
-pub fn collect(m: &CheckpointMetadata, base: &str, storage: &dyn Storage) -> Vec<OperatorStates> {
-    m.operators
-        .iter()
-        .map(|op| operator_states(op, base, storage))
+/// Collects the states of every operator of `m` (in operator order), reading
+/// up to `concurrency` operators' headers at once.
+pub async fn collect(
+    m: &CheckpointMetadata,
+    resolver: Resolver<'_>,
+    storage: &dyn Storage,
+    concurrency: usize,
+) -> Vec<OperatorStates> {
+    use futures_util::StreamExt;
+    futures_util::stream::iter(&m.operators)
+        .map(|op| operator_states(op, resolver, storage))
+        .buffered(concurrency.max(1))
         .collect()
+        .await
 }
 
-fn operator_states(op: &OperatorState, base: &str, storage: &dyn Storage) -> OperatorStates {
+async fn operator_states(
+    op: &OperatorState,
+    base: Resolver<'_>,
+    storage: &dyn Storage,
+) -> OperatorStates {
     let mut out = OperatorStates::default();
-    keyed(op, base, storage, &mut out);
-    operator(op, base, storage, &mut out);
+    keyed(op, base, storage, &mut out).await;
+    operator(op, base, storage, &mut out).await;
     out
 }
 
-fn keyed(op: &OperatorState, base: &str, storage: &dyn Storage, out: &mut OperatorStates) {
+async fn keyed(
+    op: &OperatorState,
+    base: Resolver<'_>,
+    storage: &dyn Storage,
+    out: &mut OperatorStates,
+) {
     let mut last_err = None;
     let mut saw_keyed = false;
     for s in subtask_states(op) {
         let Some(h) = &s.managed_keyed else { continue };
         saw_keyed = true;
-        let Some(src) = keyed_source(h, base) else {
-            last_err =
-                Some("keyed state not materialized yet (changelog only): names unknown".to_owned());
-            continue;
+        let src = match keyed_source(h, base) {
+            Ok(Some(src)) => src,
+            Err(e) => {
+                last_err = Some(e);
+                continue;
+            }
+            Ok(None) => {
+                last_err = Some(
+                    "keyed state not materialized yet (changelog only): names unknown".to_owned(),
+                );
+                continue;
+            }
         };
-        match read_proxy(&src, storage, statemeta::parse_keyed_proxy) {
+        match read_proxy(&src, storage, statemeta::parse_keyed_proxy).await {
             Ok(p) => {
                 out.states.extend(p.states.iter().map(info));
                 return;
@@ -97,7 +123,12 @@ fn keyed(op: &OperatorState, base: &str, storage: &dyn Storage, out: &mut Operat
     }
 }
 
-fn operator(op: &OperatorState, base: &str, storage: &dyn Storage, out: &mut OperatorStates) {
+async fn operator(
+    op: &OperatorState,
+    base: Resolver<'_>,
+    storage: &dyn Storage,
+    out: &mut OperatorStates,
+) {
     // Names and modes from _metadata, in first-seen order.
     let mut names: Vec<(String, u8)> = Vec::new();
     let mut proxy_src = None;
@@ -111,13 +142,20 @@ fn operator(op: &OperatorState, base: &str, storage: &dyn Storage, out: &mut Ope
             }
         }
         if proxy_src.is_none() {
-            proxy_src = h.delegate.as_ref().and_then(|d| stream_source(d, base));
+            proxy_src = h
+                .delegate
+                .as_ref()
+                .and_then(|d| stream_source(d, base).transpose());
         }
     }
     if names.is_empty() {
         return;
     }
-    let proxy = proxy_src.map(|src| read_proxy(&src, storage, statemeta::parse_operator_proxy));
+    let proxy = match proxy_src {
+        Some(Ok(src)) => Some(read_proxy(&src, storage, statemeta::parse_operator_proxy).await),
+        Some(Err(e)) => Some(Err(e)),
+        None => None,
+    };
     let typed: Vec<StateMeta> = match &proxy {
         Some(Ok(p)) => p
             .states
@@ -171,50 +209,64 @@ fn info(s: &StateMeta) -> StateInfo {
     }
 }
 
-fn keyed_source<'m>(h: &'m KeyedHandle, base: &str) -> Option<Source<'m>> {
+type SourceResult<'m> = Result<Option<Source<'m>>, String>;
+
+fn keyed_source<'m>(h: &'m KeyedHandle, base: Resolver<'_>) -> SourceResult<'m> {
     match h {
-        KeyedHandle::KeyGroups(k) => k.delegate.as_ref().and_then(|d| stream_source(d, base)),
-        KeyedHandle::Incremental(i) => i.meta.as_ref().and_then(|d| stream_source(d, base)),
-        KeyedHandle::Changelog(c) => c
-            .materialized
-            .iter()
-            .flatten()
-            .find_map(|k| keyed_source(k, base)),
-        KeyedHandle::ChangelogInMemory(_) | KeyedHandle::ChangelogFile(_) => None,
+        KeyedHandle::KeyGroups(k) => k.delegate.as_ref().map_or(Ok(None), |d| stream_source(d, base)),
+        KeyedHandle::Incremental(i) => i.meta.as_ref().map_or(Ok(None), |d| stream_source(d, base)),
+        KeyedHandle::Changelog(c) => {
+            for k in c.materialized.iter().flatten() {
+                if let Some(s) = keyed_source(k, base)? {
+                    return Ok(Some(s));
+                }
+            }
+            Ok(None)
+        }
+        KeyedHandle::ChangelogInMemory(_) | KeyedHandle::ChangelogFile(_) => Ok(None),
     }
 }
 
-fn stream_source<'m>(h: &'m StreamHandle, base: &str) -> Option<Source<'m>> {
+fn stream_source<'m>(h: &'m StreamHandle, base: Resolver<'_>) -> SourceResult<'m> {
+    let file = |kind, path: &str, start, limit| {
+        base.resolve(kind, path)
+            .map(|location| {
+                Some(Source::File {
+                    location,
+                    start,
+                    limit,
+                })
+            })
+            .map_err(|e| e.to_string())
+    };
     match h {
-        StreamHandle::ByteStream { data, .. } => Some(Source::Inline(data)),
-        StreamHandle::File { path, .. } => Some(Source::File {
-            location: path.to_string(),
-            start: 0,
-            limit: None,
-        }),
-        StreamHandle::Relative { relative_path, .. } => Some(Source::File {
-            location: resolve(base, FileKind::Relative, relative_path.as_str()),
-            start: 0,
-            limit: None,
-        }),
+        StreamHandle::ByteStream { data, .. } => Ok(Some(Source::Inline(data))),
+        StreamHandle::File { path, .. } => file(FileKind::Absolute, path.as_str(), 0, None),
+        StreamHandle::Relative { relative_path, .. } => {
+            file(FileKind::Relative, relative_path.as_str(), 0, None)
+        }
         StreamHandle::Segment {
             start,
             size,
             physical_path,
             ..
-        } => Some(Source::File {
-            location: physical_path.to_string(),
-            start: u64::try_from(*start).ok()?,
-            limit: u64::try_from(*size).ok(),
-        }),
-        StreamHandle::KeyGroups(k) => k.delegate.as_ref().and_then(|d| stream_source(d, base)),
-        StreamHandle::EmptySegment => None,
+        } => match u64::try_from(*start) {
+            Ok(start) => file(
+                FileKind::Segment,
+                physical_path.as_str(),
+                start,
+                u64::try_from(*size).ok(),
+            ),
+            Err(_) => Ok(None),
+        },
+        StreamHandle::KeyGroups(k) => k.delegate.as_ref().map_or(Ok(None), |d| stream_source(d, base)),
+        StreamHandle::EmptySegment => Ok(None),
     }
 }
 
 /// Parses a proxy from `src`, reading a growing prefix of the file until the
 /// parser no longer runs out of bytes.
-fn read_proxy<T>(
+async fn read_proxy<T>(
     src: &Source<'_>,
     storage: &dyn Storage,
     parse: fn(&[u8]) -> Result<T, metadata::Error>,
@@ -230,6 +282,7 @@ fn read_proxy<T>(
             loop {
                 let bytes = storage
                     .read_range(location, *start, len)
+                    .await
                     .map_err(|e| e.to_string())?;
                 match parse(&bytes) {
                     Ok(v) => return Ok(v),

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use super::output::{self, BOLD, DIM};
@@ -12,16 +12,22 @@ use crate::analysis::refs::{self, Ref};
 use crate::analysis::states::{self, OperatorStates};
 use crate::analysis::{size, summary};
 use crate::metadata::{self, CheckpointMetadata, OperatorState, SnapshotType};
-use crate::storage::{LocalStorage, Storage};
+use crate::analysis::refs::FileKind;
+use crate::analysis::snapshot::{self, Rebase, Resolver};
+use crate::storage::Location;
+
+use super::context::{Ctx, Global};
 
 /// Show what a checkpoint or savepoint holds: format version, checkpoint id,
 /// kind, and per operator its id, uid, name, parallelism, state size and
 /// handle kinds.
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
-    /// A `_metadata` file, or the snapshot directory holding it (`chk-N/`,
-    /// `savepoint-…/`); local path or file:// URI.
-    #[arg(value_name = "SNAPSHOT", value_hint = clap::ValueHint::AnyPath)]
+    /// A `_metadata` file or the directory holding it (`chk-N/`,
+    /// `savepoint-…/`) as a path or URI, a job (its latest completed
+    /// checkpoint), or a profile reference: `orders@latest`, `orders@chk-42`,
+    /// a savepoint name.
+    #[arg(value_name = "SNAPSHOT", add = clap_complete::engine::ArgValueCompleter::new(super::dynamic::targets))]
     snapshot: String,
     /// Also list each operator's state names and kinds (reads the headers of
     /// state files; operator-state names come from `_metadata` itself).
@@ -46,39 +52,22 @@ pub struct InspectArgs {
 
 /// A loaded snapshot: where it is and what it says.
 struct Loaded {
-    metadata_path: PathBuf,
+    metadata_path: Location,
     /// Directory holding `_metadata` (relative handles resolve against it).
-    base: String,
+    base: Location,
     metadata: CheckpointMetadata,
     file_size: u64,
 }
 
-fn load(arg: &str) -> Result<Loaded> {
-    let mut path = LocalStorage::path(arg)?;
-    if path.is_dir() {
-        let m = path.join("_metadata");
-        if !m.is_file() {
-            bail!(
-                "{}: no _metadata in this directory (give a chk-N/ or savepoint-…/ directory, or the _metadata file)",
-                path.display()
-            );
-        }
-        path = m;
-    }
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    let metadata = metadata::parse(&bytes).with_context(|| format!("{}", path.display()))?;
-    let abs = std::fs::canonicalize(&path)
-        .or_else(|_| std::path::absolute(&path))
-        .unwrap_or_else(|_| path.clone());
-    let base = abs
-        .parent()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
+fn load(ctx: &Ctx, arg: &str) -> Result<Loaded> {
+    let loc = super::deps::snapshot_target(ctx, arg)?;
+    let storage = ctx.storages.clone();
+    let s = ctx.block_on(snapshot::load(storage.as_ref(), &loc))?;
     Ok(Loaded {
-        metadata_path: abs,
-        base,
-        metadata,
-        file_size: bytes.len() as u64,
+        metadata_path: s.metadata_location,
+        base: s.dir,
+        metadata: s.metadata,
+        file_size: s.metadata_size,
     })
 }
 
@@ -91,36 +80,6 @@ fn read_uids(path: &Path) -> Result<HashMap<metadata::OperatorId, String>> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|u| (crate::uid::operator_id(u), u.to_owned()))
         .collect())
-}
-
-fn parse_rebase(specs: &[String]) -> Result<Vec<(String, String)>> {
-    specs
-        .iter()
-        .map(|s| match s.split_once('=') {
-            Some((from, to)) if !from.is_empty() => Ok((from.to_owned(), to.to_owned())),
-            _ => bail!("--rebase expects FROM=TO, got {s:?}"),
-        })
-        .collect()
-}
-
-/// Applies the first matching rebase rule. Compares `file:` URIs and plain
-/// paths alike (`file:/a` and `/a` name the same file).
-fn rebase(path: &str, rules: &[(String, String)]) -> String {
-    let plain = |s: &str| {
-        LocalStorage::path(s)
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|_| s.to_owned())
-    };
-    for (from, to) in rules {
-        if let Some(rest) = path.strip_prefix(from.as_str()) {
-            return format!("{to}{rest}");
-        }
-        let (p, f) = (plain(path), plain(from));
-        if let Some(rest) = p.strip_prefix(f.as_str()) {
-            return format!("{to}{rest}");
-        }
-    }
-    path.to_owned()
 }
 
 struct OpView<'m> {
@@ -160,23 +119,40 @@ fn op_views<'m>(
 }
 
 /// Runs the command.
-pub fn run(args: InspectArgs) -> Result<u8> {
-    let loaded = load(&args.snapshot)?;
+pub fn run(args: InspectArgs, global: &Global) -> Result<u8> {
+    let ctx = Ctx::new(global)?;
+    let loaded = load(&ctx, &args.snapshot)?;
     let uids = match &args.uids {
         Some(p) => read_uids(p)?,
         None => HashMap::new(),
     };
-    let rules = parse_rebase(&args.rebase)?;
+    let rules = Rebase::parse(&args.rebase)?;
     let m = &loaded.metadata;
     let views = op_views(m, &uids);
-    let kind = summary::snapshot_kind(m, &loaded.metadata_path.display().to_string());
+    let kind = summary::snapshot_kind(m, &loaded.metadata_path.to_string());
     let refs = refs::collect(m);
-    let resolve = |kind, path: &str| rebase(&refs::resolve(&loaded.base, kind, path), &rules);
+    let resolver = Resolver {
+        dir: &loaded.base,
+        rebase: &rules,
+    };
+    // Paths as Flink wrote them, unless resolving changes them (relative
+    // savepoint paths, --rebase).
+    let resolve = |kind, path: &str| {
+        if kind != FileKind::Relative && rules.is_empty() {
+            return path.to_owned();
+        }
+        resolver
+            .resolve(kind, path)
+            .map_or_else(|_| path.to_owned(), |l| l.to_string())
+    };
     let op_states: Option<Vec<OperatorStates>> = args.states.then(|| {
-        let storage = RebasedLocal {
-            rules: rules.clone(),
-        };
-        states::collect(m, &loaded.base, &storage)
+        let storage = ctx.storages.clone();
+        ctx.block_on(states::collect(
+            m,
+            resolver,
+            storage.as_ref(),
+            ctx.concurrency(),
+        ))
     });
 
     let mut out = anstream::stdout();
@@ -196,7 +172,7 @@ pub fn run(args: InspectArgs) -> Result<u8> {
     }
 
     let (file_count, file_bytes, inline_count, inline_bytes) = totals(&refs);
-    writeln!(out, "{BOLD}{}{BOLD:#}", loaded.metadata_path.display())?;
+    writeln!(out, "{BOLD}{}{BOLD:#}", loaded.metadata_path)?;
     writeln!(
         out,
         "  format      version {} ({})",
@@ -241,7 +217,7 @@ pub fn run(args: InspectArgs) -> Result<u8> {
     if !m.trailing.is_empty() {
         output::warn(&format!(
             "{}: {} unexpected bytes after the end of the metadata (ignored, as Flink does)",
-            loaded.metadata_path.display(),
+            loaded.metadata_path,
             m.trailing.len()
         ));
     }
@@ -349,28 +325,6 @@ pub fn run(args: InspectArgs) -> Result<u8> {
     Ok(super::exit::OK)
 }
 
-/// Local storage with `--rebase` applied to every location it is asked for.
-struct RebasedLocal {
-    rules: Vec<(String, String)>,
-}
-
-impl Storage for RebasedLocal {
-    fn name(&self) -> &'static str {
-        "local"
-    }
-    fn read(&self, location: &str) -> Result<Vec<u8>, crate::storage::Error> {
-        LocalStorage.read(&rebase(location, &self.rules))
-    }
-    fn read_range(
-        &self,
-        location: &str,
-        offset: u64,
-        len: u64,
-    ) -> Result<Vec<u8>, crate::storage::Error> {
-        LocalStorage.read_range(&rebase(location, &self.rules), offset, len)
-    }
-}
-
 fn totals(refs: &[Ref<'_>]) -> (usize, i64, usize, u64) {
     let (mut fc, mut fb, mut ic, mut ib) = (0, 0i64, 0, 0u64);
     for r in refs {
@@ -473,7 +427,7 @@ fn to_json(
         })
         .collect();
     let mut v = json!({
-        "path": l.metadata_path.display().to_string(),
+        "path": l.metadata_path.to_string(),
         "metadata_version": m.version,
         "checkpoint_id": m.checkpoint_id,
         "kind": kind,

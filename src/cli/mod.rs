@@ -2,10 +2,16 @@
 //! that uses `anyhow`; library modules return typed errors.
 
 mod completions;
+mod context;
+mod deps;
+mod dynamic;
 mod generate;
 mod inspect;
+mod ls;
 mod output;
+mod profile;
 mod uid;
+mod why;
 
 use std::process::ExitCode;
 
@@ -15,6 +21,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 pub mod exit {
     /// Success.
     pub const OK: u8 = 0;
+    /// The check asked for failed: `deps --verify` found missing files, `why` found no reference.
+    pub const FAILED: u8 = 1;
     /// The input could not be read or parsed (missing file, corrupt or unsupported metadata).
     pub const ERROR: u8 = 3;
     /// Invalid command-line arguments.
@@ -31,13 +39,17 @@ pub mod exit {
     max_term_width = 100
 )]
 #[command(
-    after_help = "Exit codes: 0 success, 3 unreadable or invalid input, 64 usage error.\n\
-Run as `flink chk ...` by putting flink-chk on PATH next to flink (see README)."
+    after_help = "Exit codes: 0 success, 1 a check failed (deps --verify, why), 3 unreadable or invalid input \
+or storage error, 64 usage error.\n\
+Profiles: $XDG_CONFIG_HOME/flink-chk/profiles.yaml (see `flink-chk profile init`).\n\
+Run as `flink chk ...` with the shell function in the README."
 )]
 pub struct Cli {
     /// When to use colour: auto (a terminal and NO_COLOR unset), always, never.
     #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
     pub color: ColorChoice,
+    #[command(flatten)]
+    global: context::Global,
     #[command(subcommand)]
     command: Command,
 }
@@ -56,6 +68,10 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 enum Command {
     Inspect(inspect::InspectArgs),
+    Ls(ls::LsArgs),
+    Deps(deps::DepsArgs),
+    Why(why::WhyArgs),
+    Profile(profile::ProfileArgs),
     Uid(uid::UidArgs),
     Completions(completions::CompletionsArgs),
     #[command(hide = true)]
@@ -69,6 +85,7 @@ pub fn command() -> clap::Command {
 
 /// Parses the process arguments, runs the command, maps errors to exit codes.
 pub fn main() -> ExitCode {
+    clap_complete::CompleteEnv::with_factory(command).complete();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -99,7 +116,11 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Inspect(args) => inspect::run(args),
+        Command::Inspect(args) => inspect::run(args, &cli.global),
+        Command::Ls(args) => ls::run(args, &cli.global),
+        Command::Deps(args) => deps::run(args, &cli.global),
+        Command::Why(args) => why::run(args, &cli.global),
+        Command::Profile(args) => profile::run(args, &cli.global),
         Command::Uid(args) => uid::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Generate(args) => generate::run(args),

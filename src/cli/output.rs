@@ -73,6 +73,42 @@ pub fn warn(msg: &str) {
     let _ = writeln!(err, "{WARN}warning:{WARN:#} {msg}");
 }
 
+/// A spinner with a running count on stderr, only when stderr is a terminal.
+pub fn progress(label: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} {pos} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    pb.set_message(label.to_owned());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(pb)
+}
+
+/// A UTC time as `2026-11-21 14:03:05`.
+pub fn time(t: Option<jiff::Timestamp>) -> String {
+    t.map_or_else(
+        || "-".into(),
+        |t| t.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+    )
+}
+
+/// How long ago `t` was, coarsely (`45s`, `12m`, `3h`, `9d`).
+pub fn age(t: Option<jiff::Timestamp>, now: jiff::Timestamp) -> String {
+    let Some(t) = t else { return "-".into() };
+    let s = now.as_second().saturating_sub(t.as_second()).max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..172_800 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,0 +1,429 @@
+//! Flink's checkpoint directory layout, read from storage listings:
+//!
+//! ```text
+//! <checkpoints root>/<job id>/chk-<n>/_metadata   one checkpoint (exclusive files beside it)
+//! <checkpoints root>/<job id>/shared/…            incremental/shared state (RocksDB .sst, file merging)
+//! <checkpoints root>/<job id>/taskowned/…         state owned by task managers
+//! <savepoints root>/savepoint-<job6>-<random12>/_metadata
+//! ```
+//!
+//! A whole root is read with one streaming recursive listing and folded into
+//! per-job and per-checkpoint totals, so memory grows with the number of jobs
+//! and checkpoints, never with the number of files.
+
+use std::collections::BTreeMap;
+
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use crate::storage::{self, Entry, Location, Storage};
+
+/// Whether `s` looks like a Flink JobID (32 hex digits).
+pub fn is_job_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The checkpoint id of a `chk-<n>` directory name.
+pub fn checkpoint_id(name: &str) -> Option<u64> {
+    name.strip_prefix("chk-")?.parse().ok()
+}
+
+/// Whether `name` is a savepoint directory name (`savepoint-<job6>-<random>`).
+pub fn is_savepoint_dir(name: &str) -> bool {
+    name.starts_with("savepoint-")
+}
+
+/// Where a file lies in the layout, relative to a checkpoints root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "area", rename_all = "snake_case")]
+pub enum Area {
+    /// In `<job>/chk-<n>/`.
+    Checkpoint {
+        /// Job directory name.
+        job: String,
+        /// Checkpoint id.
+        id: u64,
+    },
+    /// In `<job>/shared/`.
+    Shared {
+        /// Job directory name.
+        job: String,
+    },
+    /// In `<job>/taskowned/`.
+    TaskOwned {
+        /// Job directory name.
+        job: String,
+    },
+    /// In a `savepoint-…/` directory.
+    Savepoint {
+        /// The savepoint directory name.
+        name: String,
+    },
+    /// Anything else.
+    Other,
+}
+
+/// Classifies a location by the path components Flink uses: the nearest
+/// `<job id>/chk-N|shared|taskowned` pair, or a `savepoint-…` directory.
+pub fn area(l: &Location) -> Area {
+    let parts: Vec<&str> = l.path().split('/').filter(|s| !s.is_empty()).collect();
+    // Innermost match wins (a job tree copied under another job's directory is rare but possible).
+    for i in (0..parts.len().saturating_sub(1)).rev() {
+        let (job, sub) = (parts[i], parts[i + 1]);
+        let looks_job = is_job_id(job);
+        if let Some(id) = checkpoint_id(sub)
+            && (looks_job || i + 2 < parts.len())
+        {
+            return Area::Checkpoint {
+                job: job.to_owned(),
+                id,
+            };
+        }
+        if looks_job && sub == "shared" && i + 2 < parts.len() {
+            return Area::Shared { job: job.to_owned() };
+        }
+        if looks_job && sub == "taskowned" && i + 2 < parts.len() {
+            return Area::TaskOwned { job: job.to_owned() };
+        }
+    }
+    for p in parts.iter().take(parts.len().saturating_sub(1)).rev() {
+        if is_savepoint_dir(p) {
+            return Area::Savepoint {
+                name: (*p).to_owned(),
+            };
+        }
+    }
+    Area::Other
+}
+
+/// Bytes and files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    /// Number of files.
+    pub files: u64,
+    /// Bytes.
+    pub bytes: u64,
+}
+
+impl Usage {
+    fn add(&mut self, e: &Entry) {
+        self.files += 1;
+        self.bytes += e.size;
+    }
+}
+
+/// One `chk-<n>` (or savepoint) directory.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CheckpointDir {
+    /// Checkpoint id (`chk-<n>`), `None` for savepoints.
+    pub id: Option<u64>,
+    /// Directory name.
+    pub name: String,
+    /// The directory.
+    pub location: Option<Location>,
+    /// `_metadata`, if present.
+    #[serde(skip)]
+    pub metadata: Option<Entry>,
+    /// Files in the directory (including `_metadata`).
+    pub usage: Usage,
+    /// Newest modification time among its files.
+    pub newest: Option<jiff::Timestamp>,
+}
+
+/// A job directory.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct JobDir {
+    /// Directory name (normally the job id).
+    pub name: String,
+    /// The directory.
+    pub location: Option<Location>,
+    /// `chk-<n>` directories by id.
+    pub checkpoints: BTreeMap<u64, CheckpointDir>,
+    /// `shared/`.
+    pub shared: Usage,
+    /// `taskowned/`.
+    pub taskowned: Usage,
+    /// Anything else under the job directory.
+    pub other: Usage,
+    /// Everything.
+    pub total: Usage,
+    /// Newest modification time of any file.
+    pub newest: Option<jiff::Timestamp>,
+}
+
+impl JobDir {
+    /// Completed checkpoints (with `_metadata`), newest last.
+    pub fn completed(&self) -> impl DoubleEndedIterator<Item = &CheckpointDir> {
+        self.checkpoints.values().filter(|c| c.metadata.is_some())
+    }
+
+    /// `chk-<n>` without `_metadata` newer than the newest completed one:
+    /// checkpoints in progress (or abandoned by a crash).
+    pub fn in_progress(&self) -> impl Iterator<Item = &CheckpointDir> {
+        let newest = self.completed().next_back().and_then(|c| c.id).unwrap_or(0);
+        self.checkpoints
+            .values()
+            .filter(move |c| c.metadata.is_none() && c.id.unwrap_or(0) > newest)
+    }
+
+    /// `chk-<n>` without `_metadata` older than the newest completed one
+    /// (left behind by failed or aborted checkpoints).
+    pub fn abandoned(&self) -> impl Iterator<Item = &CheckpointDir> {
+        let newest = self.completed().next_back().and_then(|c| c.id).unwrap_or(0);
+        self.checkpoints
+            .values()
+            .filter(move |c| c.metadata.is_none() && c.id.unwrap_or(0) < newest)
+    }
+}
+
+/// What a listing found.
+#[derive(Debug, Clone, Default)]
+pub struct Scan {
+    /// Job directories by name.
+    pub jobs: BTreeMap<String, JobDir>,
+    /// Savepoint directories by name.
+    pub savepoints: BTreeMap<String, CheckpointDir>,
+    /// Files that are in neither.
+    pub other: Usage,
+    /// Everything listed.
+    pub total: Usage,
+}
+
+fn newer(a: &mut Option<jiff::Timestamp>, b: Option<jiff::Timestamp>) {
+    if b > *a {
+        *a = b;
+    }
+}
+
+impl Scan {
+    /// Folds one listed file (found under `root`) into the totals.
+    pub fn add(&mut self, root: &Location, e: &Entry) {
+        if e.is_dir {
+            return self.add_dir(root, &e.location);
+        }
+        self.total.add(e);
+        let Some(rel) = e.location.relative_to(root) else {
+            self.other.add(e);
+            return;
+        };
+        let parts: Vec<&str> = rel.split('/').collect();
+        match parts.as_slice() {
+            [sp, rest @ ..] if is_savepoint_dir(sp) && !rest.is_empty() => {
+                let d = self.savepoint(root, sp);
+                d.usage.add(e);
+                newer(&mut d.newest, e.modified);
+                if rest == ["_metadata"] {
+                    d.metadata = Some(e.clone());
+                }
+            }
+            [job, sub, rest @ ..] if !rest.is_empty() => {
+                let j = self.job(root, job);
+                j.total.add(e);
+                newer(&mut j.newest, e.modified);
+                match (*sub, checkpoint_id(sub)) {
+                    (_, Some(id)) => {
+                        let c = chk(j, root, id);
+                        c.usage.add(e);
+                        newer(&mut c.newest, e.modified);
+                        if rest == ["_metadata"] {
+                            c.metadata = Some(e.clone());
+                        }
+                    }
+                    ("shared", _) => j.shared.add(e),
+                    ("taskowned", _) => j.taskowned.add(e),
+                    _ => j.other.add(e),
+                }
+            }
+            _ => self.other.add(e),
+        }
+    }
+
+    /// Records a directory (so empty `chk-<n>` and job directories show up).
+    pub fn add_dir(&mut self, root: &Location, dir: &Location) {
+        let Some(rel) = dir.relative_to(root) else {
+            return;
+        };
+        let parts: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
+        match parts.as_slice() {
+            [sp, ..] if is_savepoint_dir(sp) => {
+                self.savepoint(root, sp);
+            }
+            [job] => {
+                self.job(root, job);
+            }
+            [job, sub, ..] => {
+                let j = self.job(root, job);
+                if let Some(id) = checkpoint_id(sub) {
+                    chk(j, root, id);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn job(&mut self, root: &Location, name: &str) -> &mut JobDir {
+        self.jobs.entry(name.to_owned()).or_insert_with(|| JobDir {
+            name: name.to_owned(),
+            location: Some(root.join(name)),
+            ..JobDir::default()
+        })
+    }
+
+    fn savepoint(&mut self, root: &Location, name: &str) -> &mut CheckpointDir {
+        self.savepoints
+            .entry(name.to_owned())
+            .or_insert_with(|| CheckpointDir {
+                name: name.to_owned(),
+                location: Some(root.join(name)),
+                ..CheckpointDir::default()
+            })
+    }
+
+    /// Drops top-level directories that hold no Flink layout (neither a job
+    /// id name nor any `chk-<n>`, `shared/` or `taskowned/`), counting their
+    /// files as other.
+    pub fn prune_non_jobs(&mut self) {
+        let (keep, drop): (BTreeMap<_, _>, BTreeMap<_, _>) =
+            std::mem::take(&mut self.jobs).into_iter().partition(|(n, j)| {
+                is_job_id(n)
+                    || !j.checkpoints.is_empty()
+                    || j.shared.files > 0
+                    || j.taskowned.files > 0
+            });
+        for j in drop.values() {
+            self.other.files += j.total.files;
+            self.other.bytes += j.total.bytes;
+        }
+        self.jobs = keep;
+    }
+}
+
+fn chk<'j>(j: &'j mut JobDir, root: &Location, id: u64) -> &'j mut CheckpointDir {
+    let name = format!("chk-{id}");
+    let loc = j
+        .location
+        .clone()
+        .unwrap_or_else(|| root.join(&j.name))
+        .join(&name);
+    j.checkpoints.entry(id).or_insert_with(|| CheckpointDir {
+        id: Some(id),
+        name,
+        location: Some(loc),
+        ..CheckpointDir::default()
+    })
+}
+
+/// Lists `root` recursively (plus the directories of its first two levels,
+/// so empty `chk-<n>` directories are seen) and folds it into a [`Scan`].
+/// `progress` is called with the running file count every 1000 files.
+pub async fn scan(
+    storage: &dyn Storage,
+    root: &Location,
+    mut progress: impl FnMut(u64),
+) -> Result<Scan, storage::Error> {
+    let mut scan = Scan::default();
+    // Directories first: object stores have none, local disks and HDFS do.
+    let mut top = storage.list(root, false);
+    let mut dirs = Vec::new();
+    while let Some(e) = top.next().await {
+        let e = e?;
+        if e.is_dir {
+            scan.add_dir(root, &e.location);
+            dirs.push(e.location);
+        }
+    }
+    drop(top);
+    for d in dirs {
+        if !is_job_id(d.file_name()) {
+            continue;
+        }
+        let mut sub = storage.list(&d, false);
+        while let Some(e) = sub.next().await {
+            let e = e?;
+            if e.is_dir {
+                scan.add_dir(root, &e.location);
+            }
+        }
+    }
+    let mut all = storage.list(root, true);
+    let mut n = 0u64;
+    while let Some(e) = all.next().await {
+        scan.add(root, &e?);
+        n += 1;
+        if n % 1000 == 0 {
+            progress(n);
+        }
+    }
+    progress(n);
+    Ok(scan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn l(s: &str) -> Location {
+        Location::parse(s).unwrap()
+    }
+
+    const J: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn areas() {
+        assert_eq!(
+            area(&l(&format!("s3://b/ck/{J}/chk-7/abc"))),
+            Area::Checkpoint {
+                job: J.into(),
+                id: 7
+            }
+        );
+        assert_eq!(
+            area(&l(&format!("s3://b/ck/{J}/shared/op/x.sst"))),
+            Area::Shared { job: J.into() }
+        );
+        assert_eq!(
+            area(&l(&format!("/ck/{J}/taskowned/x"))),
+            Area::TaskOwned { job: J.into() }
+        );
+        assert_eq!(
+            area(&l("/sp/savepoint-0a1b2c-0123456789ab/f")),
+            Area::Savepoint {
+                name: "savepoint-0a1b2c-0123456789ab".into()
+            }
+        );
+        assert_eq!(area(&l("/x/y/shared/z")), Area::Other);
+    }
+
+    #[test]
+    fn folds_listings_into_jobs_and_checkpoints() {
+        let root = l("/ck");
+        let mut s = Scan::default();
+        let f = |p: &str, size| Entry {
+            location: root.join(p),
+            size,
+            modified: None,
+            is_dir: false,
+        };
+        for e in [
+            f(&format!("{J}/chk-1/_metadata"), 10),
+            f(&format!("{J}/chk-2/_metadata"), 11),
+            f(&format!("{J}/chk-2/x"), 5),
+            f(&format!("{J}/shared/a"), 100),
+            f(&format!("{J}/taskowned/b"), 7),
+            f("savepoint-012345-abcdefabcdef/_metadata", 3),
+            f("README", 1),
+        ] {
+            s.add(&root, &e);
+        }
+        s.add_dir(&root, &root.join(&format!("{J}/chk-3")));
+        let j = &s.jobs[J];
+        assert_eq!(j.completed().count(), 2);
+        assert_eq!(j.in_progress().map(|c| c.id).collect::<Vec<_>>(), [Some(3)]);
+        assert_eq!(j.checkpoints[&2].usage, Usage { files: 2, bytes: 16 });
+        assert_eq!(j.shared.bytes, 100);
+        assert_eq!(j.total.bytes, 133);
+        assert_eq!(s.savepoints.len(), 1);
+        assert_eq!(s.other.files, 1);
+        assert_eq!(s.total.files, 7);
+    }
+}

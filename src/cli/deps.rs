@@ -1,0 +1,268 @@
+//! `flink-chk deps`: everything a snapshot needs, grouped and labelled, and
+//! (`--verify`) whether all of it is still there.
+
+use std::io::Write;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use serde_json::json;
+
+use super::context::{Ctx, Global};
+use super::output::{self, BOLD, DIM, ERR};
+use crate::analysis::deps::{self, Deps, Label, Problem};
+use crate::analysis::snapshot::{self, Rebase, Snapshot};
+use crate::analysis::summary;
+use crate::resolve::Target;
+
+/// What a snapshot depends on: its own files, the job's shared/ and
+/// taskowned/ files, other jobs' files (restore lineage), file-merging and
+/// changelog files, inline state.
+///
+/// SNAPSHOT is a chk-N/ or savepoint directory, a _metadata file, a URI, a
+/// job (its latest completed checkpoint) or a profile reference such as
+/// orders@latest, orders@chk-42, or a savepoint name.
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 success (with --verify: every file present with the size its handle records), \
+1 --verify found missing or wrong-sized files, 3 unreadable input or storage error, 64 usage error.")]
+pub struct DepsArgs {
+    /// The snapshot.
+    #[arg(value_name = "SNAPSHOT", add = clap_complete::engine::ArgValueCompleter::new(super::dynamic::targets))]
+    snapshot: String,
+    /// List every file.
+    #[arg(long)]
+    files: bool,
+    /// Check that every file exists with the size its handle records.
+    #[arg(long)]
+    verify: bool,
+    /// Read files recorded under FROM at TO instead (for snapshots moved after Flink wrote them).
+    #[arg(long, value_name = "FROM=TO")]
+    rebase: Vec<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Resolves a snapshot argument (a job means its latest completed checkpoint).
+pub fn snapshot_target(ctx: &Ctx, arg: &str) -> Result<crate::storage::Location> {
+    Ok(match ctx.resolve(arg)? {
+        Target::Snapshot(l) => l,
+        Target::Job { location, .. } => match ctx.resolve(&format!("{location}@latest"))? {
+            Target::Snapshot(l) => {
+                output::hint(&format!(
+                    "{arg} is a job; using its latest completed checkpoint {}",
+                    l.file_name()
+                ));
+                l
+            }
+            _ => bail!("{arg}: no completed checkpoint"),
+        },
+        Target::Root(l) => bail!(
+            "{l} is a directory of jobs, not a snapshot; try `flink-chk ls {l}` to pick one"
+        ),
+        Target::File(l) => l,
+    })
+}
+
+/// Runs the command.
+pub fn run(args: DepsArgs, global: &Global) -> Result<u8> {
+    let ctx = Ctx::new(global)?;
+    let rebase = Rebase::parse(&args.rebase)?;
+    let loc = snapshot_target(&ctx, &args.snapshot)?;
+    let storage = ctx.storages.clone();
+    let snap: Snapshot = ctx.block_on(snapshot::load(storage.as_ref(), &loc))?;
+    let d = deps::collect(&snap, &rebase);
+    let problems = if args.verify {
+        let pb = output::progress("verifying");
+        let p = ctx.block_on(deps::verify(
+            storage.as_ref(),
+            &d,
+            ctx.concurrency(),
+            |n| {
+                if let Some(pb) = &pb {
+                    pb.set_position(n as u64);
+                }
+            },
+        ));
+        if let Some(pb) = pb {
+            pb.finish_and_clear();
+        }
+        Some(p)
+    } else {
+        None
+    };
+    let kind = summary::snapshot_kind(&snap.metadata, &snap.metadata_location.to_string());
+    let moved = d.moved_from(&snap).filter(|_| rebase.is_empty());
+    let mut out = anstream::stdout();
+    if args.json {
+        let v = to_json(&snap, &d, kind.label(), problems.as_deref(), moved.as_ref());
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+    } else {
+        human(&mut out, &snap, &d, kind.label(), &args, problems.as_deref())?;
+    }
+    for (path, e) in &d.unresolved {
+        output::warn(&format!("cannot locate {path:?}: {e}"));
+    }
+    let failed = problems.as_ref().is_some_and(|p| !p.is_empty());
+    if failed {
+        if let Some((from, to)) = &moved {
+            output::hint(&format!(
+                "this checkpoint was written under {from} and read from {to}; Flink reads the recorded paths. \
+                 To check the copy instead: --rebase {from}={to}"
+            ));
+        }
+        return Ok(super::exit::FAILED);
+    }
+    Ok(super::exit::OK)
+}
+
+fn human(
+    out: &mut impl Write,
+    s: &Snapshot,
+    d: &Deps,
+    kind: &str,
+    args: &DepsArgs,
+    problems: Option<&[(usize, Problem)]>,
+) -> Result<()> {
+    writeln!(out, "{BOLD}{}{BOLD:#}", s.metadata_location)?;
+    writeln!(
+        out,
+        "  checkpoint {} ({kind}), _metadata {}",
+        s.metadata.checkpoint_id,
+        output::bytes(s.metadata_size as i64)
+    )?;
+    let groups = d.groups();
+    writeln!(
+        out,
+        "  needs {} files ({}) in {} directories, plus {} inline handles ({}) inside _metadata",
+        d.files.len(),
+        output::bytes(d.bytes() as i64),
+        groups.len(),
+        d.inline_handles,
+        output::bytes(d.inline_bytes as i64)
+    )?;
+    let others = d.other_jobs();
+    if !others.is_empty() {
+        writeln!(
+            out,
+            "  {BOLD}depends on {} other job(s): {}{BOLD:#} {DIM}(restored from them in CLAIM/LEGACY mode; their files must be kept){DIM:#}",
+            others.len(),
+            others.join(", ")
+        )?;
+    }
+    writeln!(out)?;
+    let mut t = output::table(["WHERE", "DIRECTORY", "FILES", "BYTES"]);
+    for g in &groups {
+        t.add_row([
+            g.label.describe(),
+            g.dir.to_string(),
+            g.files.to_string(),
+            output::bytes(g.bytes as i64),
+        ]);
+    }
+    if d.inline_handles > 0 {
+        t.add_row([
+            "inline".to_owned(),
+            "(inside _metadata)".to_owned(),
+            format!("{} handles", d.inline_handles),
+            output::bytes(d.inline_bytes as i64),
+        ]);
+    }
+    output::write_table(out, &t)?;
+    if args.files {
+        writeln!(out)?;
+        let mut t = output::table(["WHERE", "FILE", "BYTES", "REFS"]);
+        for f in &d.files {
+            t.add_row([
+                short_label(&f.label),
+                f.location.to_string(),
+                output::bytes(f.bytes as i64),
+                f.references.to_string(),
+            ]);
+        }
+        output::write_table(out, &t)?;
+    }
+    if let Some(p) = problems {
+        writeln!(out)?;
+        if p.is_empty() {
+            writeln!(
+                out,
+                "verified: all {} files present with the sizes their handles record",
+                d.files.len()
+            )?;
+        } else {
+            let missing = p.iter().filter(|(_, p)| *p == Problem::Missing).count();
+            writeln!(
+                out,
+                "{ERR}NOT RESTORABLE:{ERR:#} {} of {} files have problems ({missing} missing)",
+                p.len(),
+                d.files.len()
+            )?;
+            let mut t = output::table(["FILE", "WHERE", "PROBLEM"]);
+            for (i, pr) in p {
+                if let Some(f) = d.files.get(*i) {
+                    t.add_row([f.location.to_string(), short_label(&f.label), pr.describe()]);
+                }
+            }
+            output::write_table(out, &t)?;
+        }
+    }
+    Ok(())
+}
+
+fn short_label(l: &Label) -> String {
+    match l {
+        Label::Own => "own".into(),
+        Label::SavepointRelative => "relative".into(),
+        Label::Shared => "shared".into(),
+        Label::TaskOwned => "taskowned".into(),
+        Label::OtherCheckpoint { id } => format!("chk-{id}"),
+        Label::OtherJob { job, area } => format!("job {job} {area}"),
+        Label::OtherSavepoint { name } => name.clone(),
+        Label::FileMerging => "file-merging".into(),
+        Label::Changelog => "changelog".into(),
+        Label::External => "external".into(),
+    }
+}
+
+fn to_json(
+    s: &Snapshot,
+    d: &Deps,
+    kind: &str,
+    problems: Option<&[(usize, Problem)]>,
+    moved: Option<&(crate::storage::Location, crate::storage::Location)>,
+) -> serde_json::Value {
+    json!({
+        "snapshot": s.metadata_location,
+        "checkpoint_id": s.metadata.checkpoint_id,
+        "kind": kind,
+        "metadata_bytes": s.metadata_size,
+        "files_total": d.files.len(),
+        "bytes_total": d.bytes(),
+        "inline": { "handles": d.inline_handles, "bytes": d.inline_bytes },
+        "other_jobs": d.other_jobs(),
+        "groups": d.groups(),
+        "files": d.files.iter().map(|f| json!({
+            "path": f.location,
+            "label": f.label,
+            "group": f.group,
+            "bytes": f.bytes,
+            "exact_size": f.exact_size,
+            "min_size": f.min_size,
+            "references": f.references,
+        })).collect::<Vec<_>>(),
+        "unresolved": d.unresolved.iter().map(|(p, e)| json!({"path": p, "error": e})).collect::<Vec<_>>(),
+        "verify": problems.map(|p| json!({
+            "checked": d.files.len(),
+            "ok": p.is_empty(),
+            "problems": p.iter().filter_map(|(i, pr)| d.files.get(*i).map(|f| {
+                let mut v = serde_json::to_value(pr).unwrap_or_default();
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("path".into(), json!(f.location));
+                }
+                v
+            })).collect::<Vec<_>>(),
+        })),
+        "recorded_job_dir": moved.map(|(from, _)| from.to_string()),
+    })
+}

@@ -1,0 +1,308 @@
+//! Turns what a user types into a location: a path or URI, a job alias or id
+//! from the profile, `ALIAS@latest`, `ALIAS@chk-42` / `ALIAS@42`, or a
+//! savepoint name — and tells whether it is a root, a job directory, a
+//! snapshot or a single file.
+#![warn(missing_docs)]
+
+use futures_util::StreamExt;
+
+use crate::analysis::layout::{checkpoint_id, is_job_id, is_savepoint_dir};
+use crate::storage::{self, Location, Storage};
+
+/// Errors resolving a reference.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] storage::Error),
+    /// Nothing matched.
+    #[error("{0}")]
+    Unknown(String),
+}
+
+/// What the profile knows (a view, so this module does not depend on the
+/// profile file format).
+#[derive(Debug, Clone, Default)]
+pub struct Places {
+    /// Profile name (for messages).
+    pub profile: Option<String>,
+    /// Checkpoints root.
+    pub checkpoints: Option<Location>,
+    /// Savepoints root.
+    pub savepoints: Option<Location>,
+    /// Job aliases: (alias, job id).
+    pub jobs: Vec<(String, String)>,
+}
+
+impl Places {
+    /// The alias of a job id.
+    pub fn alias_of(&self, id: &str) -> Option<&str> {
+        self.jobs
+            .iter()
+            .find(|(_, j)| j.eq_ignore_ascii_case(id))
+            .map(|(a, _)| a.as_str())
+    }
+
+    fn job_id(&self, name: &str) -> Option<String> {
+        self.jobs
+            .iter()
+            .find(|(a, _)| a == name)
+            .map(|(_, id)| id.clone())
+            .or_else(|| is_job_id(name).then(|| name.to_ascii_lowercase()))
+    }
+}
+
+/// What a reference names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A directory of job directories (or of savepoints).
+    Root(Location),
+    /// One job's directory.
+    Job {
+        /// The directory.
+        location: Location,
+        /// The job id (directory name), when it looks like one.
+        id: Option<String>,
+    },
+    /// One snapshot: a directory with `_metadata`, or the `_metadata` file.
+    Snapshot(Location),
+    /// Any other file.
+    File(Location),
+}
+
+impl Target {
+    /// The location.
+    pub fn location(&self) -> &Location {
+        match self {
+            Target::Root(l) | Target::Snapshot(l) | Target::File(l) => l,
+            Target::Job { location, .. } => location,
+        }
+    }
+}
+
+/// Which checkpoint of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Select {
+    Latest,
+    Id(u64),
+}
+
+fn split_selector(arg: &str) -> (&str, Option<Select>) {
+    if let Some((base, sel)) = arg.rsplit_once('@') {
+        let s = match sel {
+            "latest" => Some(Select::Latest),
+            s => s
+                .strip_prefix("chk-")
+                .unwrap_or(s)
+                .parse()
+                .ok()
+                .map(Select::Id),
+        };
+        if let Some(s) = s
+            && !base.is_empty()
+        {
+            return (base, Some(s));
+        }
+    }
+    (arg, None)
+}
+
+fn looks_like_path(s: &str) -> bool {
+    s.contains('/') || s.starts_with('.') || s.starts_with('~') || s.contains("://")
+}
+
+/// Resolves `arg`.
+pub async fn resolve(
+    arg: &str,
+    places: &Places,
+    storage: &dyn Storage,
+) -> Result<Target, Error> {
+    let (base, select) = split_selector(arg);
+    let target = resolve_base(base, places, storage).await?;
+    match (select, target) {
+        (None, t) => Ok(t),
+        (Some(sel), Target::Job { location, .. }) | (Some(sel), Target::Root(location)) => {
+            pick(&location, sel, storage, arg).await
+        }
+        (Some(_), t) => Err(Error::Unknown(format!(
+            "{arg}: @latest / @chk-N select a checkpoint of a job, but {} is not a job directory",
+            t.location()
+        ))),
+    }
+}
+
+async fn resolve_base(
+    base: &str,
+    places: &Places,
+    storage: &dyn Storage,
+) -> Result<Target, Error> {
+    if !looks_like_path(base) {
+        if let (Some(id), Some(root)) = (places.job_id(base), &places.checkpoints) {
+            let location = root.join(&id);
+            return Ok(Target::Job {
+                location,
+                id: Some(id),
+            });
+        }
+        if is_savepoint_dir(base)
+            && let Some(sp) = &places.savepoints
+        {
+            return Ok(Target::Snapshot(sp.join(base)));
+        }
+        if !std::path::Path::new(base).exists() {
+            let known: Vec<&str> = places.jobs.iter().map(|(a, _)| a.as_str()).collect();
+            let profile = places.profile.as_deref().map_or_else(
+                || "no profile is in use (see `flink-chk profile init`)".to_owned(),
+                |p| {
+                    if known.is_empty() {
+                        format!("profile {p} has no job aliases")
+                    } else {
+                        format!("job aliases in profile {p}: {}", known.join(", "))
+                    }
+                },
+            );
+            return Err(Error::Unknown(format!(
+                "{base}: no such file, job alias or job id ({profile})"
+            )));
+        }
+    }
+    let expanded = match base.strip_prefix("~/") {
+        Some(rest) => match std::env::var_os("HOME") {
+            Some(h) => format!("{}/{rest}", h.to_string_lossy()),
+            None => base.to_owned(),
+        },
+        None => base.to_owned(),
+    };
+    classify(Location::parse(&expanded)?, storage).await
+}
+
+/// Whether `loc` is a snapshot, a job directory, a root or a file.
+pub async fn classify(loc: Location, storage: &dyn Storage) -> Result<Target, Error> {
+    if loc.file_name() == "_metadata" {
+        return Ok(Target::Snapshot(loc));
+    }
+    if storage.stat(&loc.join("_metadata")).await?.is_some() {
+        return Ok(Target::Snapshot(loc));
+    }
+    if let Some(e) = storage.stat(&loc).await?
+        && !e.is_dir
+    {
+        return Ok(Target::File(loc));
+    }
+    let name = loc.file_name();
+    if is_job_id(name) {
+        return Ok(Target::Job {
+            id: Some(name.to_ascii_lowercase()),
+            location: loc,
+        });
+    }
+    if checkpoint_id(name).is_some() || is_savepoint_dir(name) {
+        // A checkpoint directory without _metadata (in progress or broken).
+        return Ok(Target::Snapshot(loc));
+    }
+    // A job directory has chk-N / shared / taskowned children.
+    let mut any = false;
+    let mut job = false;
+    let mut children = storage.list(&loc, false);
+    while let Some(e) = children.next().await {
+        let e = e?;
+        any = true;
+        let n = e.location.file_name();
+        if checkpoint_id(n).is_some() || n == "shared" || n == "taskowned" {
+            job = true;
+            break;
+        }
+    }
+    drop(children);
+    if job {
+        return Ok(Target::Job {
+            location: loc,
+            id: None,
+        });
+    }
+    if !any && storage.stat(&loc).await?.is_none() && !loc.scheme().is_object_store() {
+        return Err(storage::Error::NotFound {
+            location: loc.to_string(),
+        }
+        .into());
+    }
+    Ok(Target::Root(loc))
+}
+
+/// Checkpoint ids under a job directory, ascending, with whether `_metadata` exists.
+pub async fn checkpoints(
+    job: &Location,
+    storage: &dyn Storage,
+) -> Result<Vec<(u64, bool)>, storage::Error> {
+    let mut ids = Vec::new();
+    let mut children = storage.list(job, false);
+    while let Some(e) = children.next().await {
+        let e = e?;
+        if let Some(id) = checkpoint_id(e.location.file_name()) {
+            ids.push(id);
+        }
+    }
+    drop(children);
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let m = job.join(&format!("chk-{id}/_metadata"));
+        out.push((id, storage.stat(&m).await?.is_some()));
+    }
+    Ok(out)
+}
+
+async fn pick(
+    job: &Location,
+    sel: Select,
+    storage: &dyn Storage,
+    arg: &str,
+) -> Result<Target, Error> {
+    let all = checkpoints(job, storage).await?;
+    let done: Vec<u64> = all.iter().filter(|(_, m)| *m).map(|(id, _)| *id).collect();
+    let list = || {
+        if done.is_empty() {
+            "no completed checkpoints".to_owned()
+        } else {
+            format!(
+                "completed: {}",
+                done.iter().map(|i| format!("chk-{i}")).collect::<Vec<_>>().join(", ")
+            )
+        }
+    };
+    match sel {
+        Select::Latest => match done.last() {
+            Some(id) => Ok(Target::Snapshot(job.join(&format!("chk-{id}")))),
+            None => Err(Error::Unknown(format!(
+                "{arg}: {job} has no completed checkpoint (no chk-N/_metadata)"
+            ))),
+        },
+        Select::Id(id) => match all.iter().find(|(i, _)| *i == id) {
+            Some((_, true)) => Ok(Target::Snapshot(job.join(&format!("chk-{id}")))),
+            Some((_, false)) => Err(Error::Unknown(format!(
+                "{arg}: chk-{id} has no _metadata (in progress, failed or being deleted); {}",
+                list()
+            ))),
+            None => Err(Error::Unknown(format!(
+                "{arg}: no chk-{id} under {job}; {}",
+                list()
+            ))),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors() {
+        assert_eq!(split_selector("orders@latest"), ("orders", Some(Select::Latest)));
+        assert_eq!(split_selector("orders@chk-42"), ("orders", Some(Select::Id(42))));
+        assert_eq!(split_selector("orders@42"), ("orders", Some(Select::Id(42))));
+        assert_eq!(split_selector("user@host/x"), ("user@host/x", None));
+        assert_eq!(split_selector("@latest"), ("@latest", None));
+    }
+}

@@ -1,0 +1,359 @@
+//! Locations as Flink writes them: plain paths, `file:` URIs and the URIs of
+//! every file system Flink supports, parsed into scheme, authority and an
+//! absolute path so that references can be compared, grouped and routed to a
+//! backend.
+
+use std::fmt;
+
+use super::Error;
+
+/// The storage family of a location (what serves it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scheme {
+    /// Local file system: plain paths, `file:/p`, `file:///p`.
+    Local,
+    /// `s3://`, `s3a://`, `s3n://`, `s3p://`.
+    S3,
+    /// `gs://`.
+    Gcs,
+    /// `wasb://`, `wasbs://` (Azure Blob).
+    AzureBlob,
+    /// `abfs://`, `abfss://` (Azure Data Lake Storage Gen2).
+    AzureDfs,
+    /// `oss://` (Alibaba Cloud OSS).
+    Oss,
+    /// `hdfs://`.
+    Hdfs,
+    /// `viewfs://` (HDFS federation mount tables).
+    ViewFs,
+}
+
+impl Scheme {
+    /// The scheme from a URI prefix, `None` if flink-chk cannot read it.
+    pub fn from_uri(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "file" => Self::Local,
+            "s3" | "s3a" | "s3n" | "s3p" => Self::S3,
+            "gs" => Self::Gcs,
+            "wasb" | "wasbs" => Self::AzureBlob,
+            "abfs" | "abfss" => Self::AzureDfs,
+            "oss" => Self::Oss,
+            "hdfs" => Self::Hdfs,
+            "viewfs" => Self::ViewFs,
+            _ => return None,
+        })
+    }
+
+    /// The canonical URI scheme (`s3a` and friends are `s3`).
+    pub fn canonical(self) -> &'static str {
+        match self {
+            Self::Local => "file",
+            Self::S3 => "s3",
+            Self::Gcs => "gs",
+            Self::AzureBlob => "wasbs",
+            Self::AzureDfs => "abfss",
+            Self::Oss => "oss",
+            Self::Hdfs => "hdfs",
+            Self::ViewFs => "viewfs",
+        }
+    }
+
+    /// Whether this is an object store (no real directories).
+    pub fn is_object_store(self) -> bool {
+        matches!(
+            self,
+            Self::S3 | Self::Gcs | Self::AzureBlob | Self::AzureDfs | Self::Oss
+        )
+    }
+}
+
+/// A parsed location. The path is absolute (starts with `/`), has no `//`,
+/// no trailing `/` (except the root `/`), and no `.`/`..` segments.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Location {
+    scheme: Scheme,
+    /// The scheme as written (`s3a`, `file`, …); empty for plain paths.
+    written: String,
+    /// Bucket, container@account, `host:port`, or empty.
+    authority: String,
+    path: String,
+}
+
+impl Location {
+    /// Parses a location. Relative plain paths are made absolute against the
+    /// current directory.
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let bad = |why: &str| Error::BadLocation {
+            location: s.to_owned(),
+            reason: why.to_owned(),
+        };
+        if s.is_empty() {
+            return Err(bad("empty location"));
+        }
+        let Some((written, rest)) = split_scheme(s) else {
+            let abs = if s.starts_with('/') {
+                s.to_owned()
+            } else {
+                let cwd = std::env::current_dir().map_err(|e| Error::Io {
+                    location: s.to_owned(),
+                    source: e,
+                })?;
+                format!("{}/{s}", cwd.display())
+            };
+            return Ok(Self {
+                scheme: Scheme::Local,
+                written: String::new(),
+                authority: String::new(),
+                path: normalize(&abs),
+            });
+        };
+        let scheme = Scheme::from_uri(written).ok_or_else(|| {
+            bad(&format!(
+                "unknown scheme {written}:// (supported: file, hdfs, viewfs, s3, s3a, s3n, s3p, gs, abfs, abfss, wasb, wasbs, oss)"
+            ))
+        })?;
+        let (authority, path) = match rest.strip_prefix("//") {
+            Some(r) => match r.find('/') {
+                Some(i) => (&r[..i], &r[i..]),
+                None => (r, "/"),
+            },
+            None if scheme == Scheme::Local => ("", rest),
+            None => return Err(bad(&format!("expected {written}://AUTHORITY/PATH"))),
+        };
+        let authority = if scheme == Scheme::Local {
+            if !authority.is_empty() && authority != "localhost" {
+                return Err(bad("file URIs with a host other than localhost"));
+            }
+            ""
+        } else {
+            authority
+        };
+        if scheme.is_object_store() && authority.is_empty() {
+            return Err(bad("missing bucket or container"));
+        }
+        if !path.starts_with('/') {
+            return Err(bad("path must be absolute"));
+        }
+        Ok(Self {
+            scheme,
+            written: written.to_ascii_lowercase(),
+            authority: authority.to_owned(),
+            path: normalize(path),
+        })
+    }
+
+    /// The storage family.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// Bucket, container@account or NameNode address (may be empty).
+    pub fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// The absolute path (`/` separated, starting with `/`).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The object key: the path without its leading `/`.
+    pub fn key(&self) -> &str {
+        &self.path[1..]
+    }
+
+    /// The last path segment (empty for the root).
+    pub fn file_name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or_default()
+    }
+
+    /// The parent location (the root is its own parent).
+    pub fn parent(&self) -> Self {
+        let cut = self.path.rfind('/').unwrap_or(0);
+        Self {
+            path: if cut == 0 {
+                "/".to_owned()
+            } else {
+                self.path[..cut].to_owned()
+            },
+            ..self.clone()
+        }
+    }
+
+    /// `self/rel`, where `rel` is a relative `/`-separated path (`..` allowed).
+    pub fn join(&self, rel: &str) -> Self {
+        Self {
+            path: normalize(&format!("{}/{rel}", self.path)),
+            ..self.clone()
+        }
+    }
+
+    /// Whether `self` is `dir` or lies under it (same store, ignoring the
+    /// spelling of the scheme).
+    pub fn starts_with(&self, dir: &Location) -> bool {
+        self.scheme == dir.scheme
+            && self.authority == dir.authority
+            && (dir.path == "/"
+                || self.path == dir.path
+                || (self.path.starts_with(&dir.path)
+                    && self.path.as_bytes().get(dir.path.len()) == Some(&b'/')))
+    }
+
+    /// `self` relative to `dir`, if it lies under it.
+    pub fn relative_to(&self, dir: &Location) -> Option<&str> {
+        if !self.starts_with(dir) {
+            return None;
+        }
+        let rest = &self.path[dir.path.len().min(self.path.len())..];
+        Some(rest.trim_start_matches('/'))
+    }
+
+    /// A key that is equal for equal objects however the URI was spelled
+    /// (`s3a://b/k` and `s3://b/k`, `file:///p` and `/p`).
+    pub fn canonical(&self) -> String {
+        match self.scheme {
+            Scheme::Local => self.path.clone(),
+            s => format!("{}://{}{}", s.canonical(), self.authority, self.path),
+        }
+    }
+
+    /// The same location with another path.
+    pub fn with_path(&self, path: &str) -> Self {
+        Self {
+            path: normalize(path),
+            ..self.clone()
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.scheme {
+            Scheme::Local if self.written.is_empty() => f.write_str(&self.path),
+            Scheme::Local => write!(f, "file://{}", self.path),
+            _ => write!(f, "{}://{}{}", self.written, self.authority, self.path),
+        }
+    }
+}
+
+impl serde::Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl std::str::FromStr for Location {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Self::parse(s)
+    }
+}
+
+/// Splits `scheme:rest` when the prefix is a URI scheme (two or more
+/// characters, so Windows drive letters are not schemes).
+fn split_scheme(s: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = s.split_once(':')?;
+    let valid = scheme.len() > 1
+        && scheme.as_bytes()[0].is_ascii_alphabetic()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.');
+    valid.then_some((scheme, rest))
+}
+
+/// Collapses `//`, `.` and `..` and drops a trailing `/`.
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    let mut out = String::with_capacity(path.len());
+    for p in &parts {
+        out.push('/');
+        out.push_str(p);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loc(s: &str) -> Location {
+        Location::parse(s).unwrap()
+    }
+
+    #[test]
+    fn local_spellings_are_one_location() {
+        for s in [
+            "/tmp/a/b",
+            "file:/tmp/a/b",
+            "file:///tmp/a/b",
+            "file://localhost/tmp/a/b",
+            "/tmp//a/./b/",
+            "/tmp/a/c/../b",
+        ] {
+            assert_eq!(loc(s).canonical(), "/tmp/a/b", "{s}");
+            assert_eq!(loc(s).scheme(), Scheme::Local);
+        }
+        assert_eq!(loc("file:/tmp/a").to_string(), "file:///tmp/a");
+        assert_eq!(loc("/tmp/a").to_string(), "/tmp/a");
+    }
+
+    #[test]
+    fn object_store_uris() {
+        let l = loc("s3a://bucket/ck/job/chk-3/_metadata");
+        assert_eq!(l.scheme(), Scheme::S3);
+        assert_eq!(l.authority(), "bucket");
+        assert_eq!(l.key(), "ck/job/chk-3/_metadata");
+        assert_eq!(l.canonical(), "s3://bucket/ck/job/chk-3/_metadata");
+        assert_eq!(l.to_string(), "s3a://bucket/ck/job/chk-3/_metadata");
+        assert_eq!(l.parent().file_name(), "chk-3");
+        assert_eq!(loc("s3://b").path(), "/");
+        assert_eq!(
+            loc("abfss://c@acct.dfs.core.windows.net/x").scheme(),
+            Scheme::AzureDfs
+        );
+        assert_eq!(loc("wasb://c@acct.blob.core.windows.net/x").authority(), "c@acct.blob.core.windows.net");
+        assert_eq!(loc("gs://b/x").scheme(), Scheme::Gcs);
+        assert_eq!(loc("oss://b/x").scheme(), Scheme::Oss);
+        assert_eq!(loc("hdfs://ns1/flink/ck").authority(), "ns1");
+        assert_eq!(loc("hdfs:///flink/ck").authority(), "");
+        assert_eq!(loc("viewfs://cluster/x").scheme(), Scheme::ViewFs);
+    }
+
+    #[test]
+    fn bad_locations_say_why() {
+        for (s, why) in [
+            ("", "empty"),
+            ("ftp://h/x", "unknown scheme ftp"),
+            ("s3:/x", "expected s3://"),
+            ("s3:///x", "missing bucket"),
+            ("file://host/x", "localhost"),
+        ] {
+            let e = Location::parse(s).unwrap_err().to_string();
+            assert!(e.contains(why), "{s}: {e}");
+        }
+    }
+
+    #[test]
+    fn joins_and_prefixes() {
+        let root = loc("s3://b/ck");
+        let f = root.join("job/shared/x");
+        assert!(f.starts_with(&root));
+        assert!(!loc("s3://b/ckx/y").starts_with(&root));
+        assert!(!loc("s3://c/ck/y").starts_with(&root));
+        assert!(loc("s3a://b/ck/y").starts_with(&root));
+        assert_eq!(f.relative_to(&root), Some("job/shared/x"));
+        assert_eq!(loc("/a/b/_metadata").parent().join("../c").path(), "/a/c");
+    }
+}

@@ -1,0 +1,363 @@
+//! `deps`, `ls` and `why` on the committed fixture trees (real Flink runs),
+//! checked against Flink's own view of each snapshot (`_metadata.oracle.json`,
+//! written by `Checkpoints.loadCheckpointMetadata` at generation time,
+//! including whether each file existed and its actual size).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::{flink_chk, repo, truth};
+
+/// A fixture scenario: its directory and the root Flink wrote it under.
+fn scenario(version: &str, name: &str) -> (PathBuf, String) {
+    let dir = repo().join(format!("tests/fixtures/flink/{version}/{name}"));
+    let s: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("scenario.json")).unwrap()).unwrap();
+    (dir, s["generated_root"].as_str().unwrap().to_owned())
+}
+
+fn rebase(dir: &Path, generated: &str) -> String {
+    format!("{generated}={}", dir.display())
+}
+
+fn json(args: &[&str]) -> (Value, i32) {
+    let out = flink_chk().args(args).output().unwrap();
+    let code = out.status.code().unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: exit {code}: {e}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (v, code)
+}
+
+/// Every `_metadata` of every committed fixture.
+fn all_fixture_snapshots() -> Vec<(PathBuf, PathBuf, String)> {
+    let mut v = Vec::new();
+    for version in ["1.19", "1.20", "2.0", "2.3"] {
+        let base = repo().join(format!("tests/fixtures/flink/{version}"));
+        let mut names: Vec<_> = std::fs::read_dir(&base)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for name in names {
+            let (dir, generated) = scenario(version, &name);
+            for m in crate::common::find_metadata(&dir) {
+                v.push((m, dir.clone(), generated.clone()));
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn deps_matches_flinks_file_list_for_every_fixture() {
+    let snaps = all_fixture_snapshots();
+    assert!(snaps.len() >= 69, "{} fixtures", snaps.len());
+    let mut files = 0;
+    for (m, dir, generated) in &snaps {
+        let t = truth(m);
+        let (v, code) = json(&[
+            "deps",
+            m.to_str().unwrap(),
+            "--verify",
+            "--json",
+            "--rebase",
+            &rebase(dir, generated),
+        ]);
+        // Flink's distinct file paths, mapped into the fixture tree.
+        let expected: BTreeSet<String> = t["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let p = f["path"].as_str().unwrap();
+                let p = p.strip_prefix("file:").unwrap_or(p);
+                p.replacen(generated.as_str(), &dir.display().to_string(), 1)
+            })
+            .collect();
+        let got: BTreeSet<String> = v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(got, expected, "{}", m.display());
+        files += got.len();
+        // Flink found every file with its recorded size (DSTL files may have
+        // grown after the handle was taken), so verify must pass.
+        let all_there = t["files"].as_array().unwrap().iter().all(|f| {
+            f["exists"] == true
+                && (f["actual_size"] == f["size"]
+                    || f["part"] == "changelog.dstl"
+                    || !f["start_pos"].is_null())
+        });
+        assert!(all_there, "{}: oracle saw a problem", m.display());
+        assert_eq!(v["verify"]["ok"], true, "{}: {}", m.display(), v["verify"]);
+        assert_eq!(code, 0, "{}", m.display());
+        assert_eq!(
+            v["inline"]["handles"].as_u64().unwrap(),
+            t["inline"].as_array().unwrap().len() as u64,
+            "{}",
+            m.display()
+        );
+    }
+    eprintln!("deps: {} snapshots, {files} distinct files, all verified", snaps.len());
+}
+
+/// Copies a fixture tree (for tests that modify it).
+pub fn copy_tree_for_tests(from: &Path, to: &Path) {
+    copy_tree(from, to);
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in walk(from) {
+        let rel = e.strip_prefix(from).unwrap();
+        let dst = to.join(rel);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::copy(&e, &dst).unwrap();
+    }
+}
+
+fn walk(d: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![d.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        for e in std::fs::read_dir(&p).unwrap() {
+            let e = e.unwrap().path();
+            if e.is_dir() {
+                stack.push(e);
+            } else {
+                out.push(e);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn job_dir(checkpoints: &Path) -> PathBuf {
+    std::fs::read_dir(checkpoints)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap()
+}
+
+#[test]
+fn verify_names_missing_and_truncated_files() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&dir, tmp.path());
+    let job = job_dir(&tmp.path().join("checkpoints"));
+    let chk = job.join("chk-6");
+    let t = truth(&chk.join("_metadata"));
+    let shared: Vec<&str> = t["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["part"] == "shared")
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    let name = |p: &str| p.rsplit('/').next().unwrap().to_owned();
+    let gone = name(shared[0]);
+    let cut = name(shared[1]);
+    std::fs::remove_file(job.join("shared").join(&gone)).unwrap();
+    std::fs::write(job.join("shared").join(&cut), b"short").unwrap();
+    let rb = format!("{generated}={}", tmp.path().display());
+    let out = flink_chk()
+        .args(["deps", chk.to_str().unwrap(), "--verify", "--rebase", &rb])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("NOT RESTORABLE: 2 of"), "{stdout}");
+    let line = |n: &str| stdout.lines().find(|l| l.contains(n)).unwrap().to_owned();
+    assert!(line(&gone).contains("missing"), "{stdout}");
+    assert!(line(&cut).contains("size 5 bytes, the handle records"), "{stdout}");
+    let (v, code) = json(&["deps", chk.to_str().unwrap(), "--verify", "--json", "--rebase", &rb]);
+    assert_eq!(code, 1);
+    let problems = v["verify"]["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 2);
+    assert!(problems.iter().any(|p| p["problem"] == "missing" && p["path"].as_str().unwrap().ends_with(&gone)));
+    assert!(problems.iter().any(|p| p["problem"] == "size_mismatch" && p["actual"] == 5));
+}
+
+#[test]
+fn verify_without_rebase_explains_the_move() {
+    let (dir, _) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&dir, tmp.path());
+    let job = job_dir(&tmp.path().join("checkpoints"));
+    let out = flink_chk()
+        .args(["deps", job.join("chk-6").to_str().unwrap(), "--verify"])
+        .output()
+        .unwrap();
+    // The recorded paths are under /tmp/flink-chk-gen (where the generator
+    // ran); they may exist on a developer machine, so only check the hint
+    // when they do not.
+    if out.status.code() == Some(1) {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--rebase file:///tmp/flink-chk-gen/2.3/rocksdb-incremental/checkpoints="), "{err}");
+    }
+}
+
+#[test]
+fn deps_groups_by_where_files_live() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let job = job_dir(&dir.join("checkpoints"));
+    let m = job.join("chk-6");
+    let (v, code) = json(&["deps", m.to_str().unwrap(), "--json", "--rebase", &rebase(&dir, &generated)]);
+    assert_eq!(code, 0);
+    let t = truth(&m.join("_metadata"));
+    let count = |part: &str| {
+        t["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["part"] == part)
+            .map(|f| f["path"].as_str().unwrap())
+            .collect::<BTreeSet<_>>()
+            .len() as u64
+    };
+    let groups = v["groups"].as_array().unwrap();
+    let group = |kind: &str| groups.iter().find(|g| g["label"]["kind"] == kind).unwrap_or_else(|| panic!("{kind}: {groups:?}"));
+    let in_dir = |d: &str| {
+        t["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap())
+            .filter(|p| p.contains(d))
+            .collect::<BTreeSet<_>>()
+            .len() as u64
+    };
+    assert_eq!(group("shared")["files"].as_u64().unwrap(), in_dir("/shared/"));
+    assert!(count("shared") <= in_dir("/shared/"));
+    assert!(group("shared")["dir"].as_str().unwrap().ends_with("/shared"));
+    assert_eq!(group("own")["files"].as_u64().unwrap(), in_dir("/chk-6/"));
+    // Human output: a table row per group.
+    let out = flink_chk()
+        .args(["deps", m.to_str().unwrap(), "--rebase", &rebase(&dir, &generated)])
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("job's shared/"), "{s}");
+    assert!(s.contains("own directory"), "{s}");
+}
+
+#[test]
+fn file_merging_and_changelog_are_labelled() {
+    for (scen, kind) in [("file-merging", "file_merging"), ("changelog", "changelog")] {
+        let (dir, generated) = scenario("2.3", scen);
+        let job = job_dir(&dir.join("checkpoints"));
+        let newest = crate::common::newest_checkpoint("2.3", scen);
+        let (v, code) = json(&["deps", newest.to_str().unwrap(), "--json", "--verify", "--rebase", &rebase(&dir, &generated)]);
+        assert_eq!(code, 0, "{scen}");
+        assert!(
+            v["files"].as_array().unwrap().iter().any(|f| f["label"]["kind"] == kind),
+            "{scen}: {}",
+            v["groups"]
+        );
+        let _ = job;
+    }
+}
+
+#[test]
+fn ls_lists_jobs_and_checkpoints_as_on_disk() {
+    let (dir, _) = scenario("2.3", "rocksdb-incremental");
+    let root = dir.join("checkpoints");
+    let job = job_dir(&root);
+    let (v, code) = json(&["ls", root.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0);
+    let jobs = v["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 1);
+    let j = &jobs[0];
+    assert_eq!(j["job_id"], job.file_name().unwrap().to_str().unwrap());
+    let chks: Vec<u64> = std::fs::read_dir(&job)
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().to_str()?.strip_prefix("chk-")?.parse().ok())
+        .collect();
+    assert_eq!(j["completed_checkpoints"].as_u64().unwrap(), chks.len() as u64);
+    assert_eq!(j["latest"]["id"].as_u64().unwrap(), *chks.iter().max().unwrap());
+    let on_disk: Vec<PathBuf> = walk(&job);
+    assert_eq!(j["files"].as_u64().unwrap(), on_disk.len() as u64);
+    let bytes: u64 = on_disk.iter().map(|p| p.metadata().unwrap().len()).sum();
+    assert_eq!(j["bytes"].as_u64().unwrap(), bytes);
+
+    let (v, code) = json(&["ls", job.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0);
+    let c = v["checkpoints"].as_array().unwrap();
+    assert_eq!(c.len(), chks.len());
+    for row in c {
+        assert_eq!(row["restorable"], true, "{row}");
+        assert_eq!(row["kind"], "checkpoint");
+        let m = job.join(row["name"].as_str().unwrap()).join("_metadata");
+        assert_eq!(row["id"], truth(&m)["checkpoint_id"]);
+    }
+}
+
+#[test]
+fn ls_reports_in_progress_and_broken_checkpoints() {
+    let (dir, _) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&dir.join("checkpoints"), tmp.path());
+    let job = job_dir(tmp.path());
+    std::fs::create_dir(job.join("chk-9")).unwrap(); // in progress: no _metadata yet
+    std::fs::write(job.join("chk-5/_metadata"), b"\x00\x00\x00\x00garbage").unwrap();
+    let (v, _) = json(&["ls", tmp.path().to_str().unwrap(), "--json"]);
+    assert_eq!(v["jobs"][0]["in_progress"], serde_json::json!([9]));
+    let (v, _) = json(&["ls", job.to_str().unwrap(), "--json"]);
+    let row = |n: &str| v["checkpoints"].as_array().unwrap().iter().find(|r| r["name"] == n).unwrap().clone();
+    assert_eq!(row("chk-9")["status"], "in progress");
+    assert_eq!(row("chk-5")["restorable"], false);
+    assert!(row("chk-5")["status"].as_str().unwrap().contains("not a Flink checkpoint/savepoint metadata file"), "{}", row("chk-5"));
+    assert_eq!(row("chk-6")["restorable"], true);
+}
+
+#[test]
+fn why_finds_the_checkpoints_that_share_a_file() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let root = dir.join("checkpoints");
+    let job = job_dir(&root);
+    // Flink's view: which retained checkpoints reference each shared file.
+    let mut users: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for chk in ["chk-4", "chk-5", "chk-6"] {
+        let t = truth(&job.join(chk).join("_metadata"));
+        for f in t["files"].as_array().unwrap() {
+            if f["path"].as_str().unwrap().contains("/shared/") {
+                let n = f["path"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+                users.entry(n).or_default().insert(chk.to_owned());
+            }
+        }
+    }
+    let rb = rebase(&dir, &generated);
+    let (shared_by_all, _) = users.iter().max_by_key(|(_, u)| u.len()).unwrap();
+    let (v, code) = json(&["why", job.join("shared").join(shared_by_all).to_str().unwrap(), "--rebase", &rb, "--json"]);
+    assert_eq!(code, 0);
+    let got: BTreeSet<String> = v["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().rsplit('/').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(got, users[shared_by_all]);
+    // A shared file no retained checkpoint uses (if Flink left one behind).
+    let unreferenced = std::fs::read_dir(job.join("shared"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .find(|n| !users.contains_key(n));
+    if let Some(n) = unreferenced {
+        let (v, code) = json(&["why", job.join("shared").join(&n).to_str().unwrap(), "--rebase", &rb, "--json"]);
+        assert_eq!(code, 1);
+        assert_eq!(v["referenced"], false);
+    }
+    // The whole shared/ directory is referenced by every retained checkpoint.
+    let (v, code) = json(&["why", job.join("shared").to_str().unwrap(), "--rebase", &rb, "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["snapshots"].as_array().unwrap().len(), 3);
+}

@@ -113,11 +113,7 @@ fn looks_like_path(s: &str) -> bool {
 }
 
 /// Resolves `arg`.
-pub async fn resolve(
-    arg: &str,
-    places: &Places,
-    storage: &dyn Storage,
-) -> Result<Target, Error> {
+pub async fn resolve(arg: &str, places: &Places, storage: &dyn Storage) -> Result<Target, Error> {
     let (base, select) = split_selector(arg);
     let target = resolve_base(base, places, storage).await?;
     match (select, target) {
@@ -132,11 +128,7 @@ pub async fn resolve(
     }
 }
 
-async fn resolve_base(
-    base: &str,
-    places: &Places,
-    storage: &dyn Storage,
-) -> Result<Target, Error> {
+async fn resolve_base(base: &str, places: &Places, storage: &dyn Storage) -> Result<Target, Error> {
     if !looks_like_path(base) {
         if let (Some(id), Some(root)) = (places.job_id(base), &places.checkpoints) {
             let location = root.join(&id);
@@ -268,7 +260,10 @@ async fn pick(
         } else {
             format!(
                 "completed: {}",
-                done.iter().map(|i| format!("chk-{i}")).collect::<Vec<_>>().join(", ")
+                done.iter()
+                    .map(|i| format!("chk-{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         }
     };
@@ -299,9 +294,18 @@ mod tests {
 
     #[test]
     fn selectors() {
-        assert_eq!(split_selector("orders@latest"), ("orders", Some(Select::Latest)));
-        assert_eq!(split_selector("orders@chk-42"), ("orders", Some(Select::Id(42))));
-        assert_eq!(split_selector("orders@42"), ("orders", Some(Select::Id(42))));
+        assert_eq!(
+            split_selector("orders@latest"),
+            ("orders", Some(Select::Latest))
+        );
+        assert_eq!(
+            split_selector("orders@chk-42"),
+            ("orders", Some(Select::Id(42)))
+        );
+        assert_eq!(
+            split_selector("orders@42"),
+            ("orders", Some(Select::Id(42)))
+        );
         assert_eq!(split_selector("user@host/x"), ("user@host/x", None));
         assert_eq!(split_selector("@latest"), ("@latest", None));
     }

@@ -106,7 +106,10 @@ fn deps_matches_flinks_file_list_for_every_fixture() {
             m.display()
         );
     }
-    eprintln!("deps: {} snapshots, {files} distinct files, all verified", snaps.len());
+    eprintln!(
+        "deps: {} snapshots, {files} distinct files, all verified",
+        snaps.len()
+    );
 }
 
 /// Copies a fixture tree (for tests that modify it).
@@ -178,13 +181,31 @@ fn verify_names_missing_and_truncated_files() {
     assert!(stdout.contains("NOT RESTORABLE: 2 of"), "{stdout}");
     let line = |n: &str| stdout.lines().find(|l| l.contains(n)).unwrap().to_owned();
     assert!(line(&gone).contains("missing"), "{stdout}");
-    assert!(line(&cut).contains("size 5 bytes, the handle records"), "{stdout}");
-    let (v, code) = json(&["deps", chk.to_str().unwrap(), "--verify", "--json", "--rebase", &rb]);
+    assert!(
+        line(&cut).contains("size 5 bytes, the handle records"),
+        "{stdout}"
+    );
+    let (v, code) = json(&[
+        "deps",
+        chk.to_str().unwrap(),
+        "--verify",
+        "--json",
+        "--rebase",
+        &rb,
+    ]);
     assert_eq!(code, 1);
     let problems = v["verify"]["problems"].as_array().unwrap();
     assert_eq!(problems.len(), 2);
-    assert!(problems.iter().any(|p| p["problem"] == "missing" && p["path"].as_str().unwrap().ends_with(&gone)));
-    assert!(problems.iter().any(|p| p["problem"] == "size_mismatch" && p["actual"] == 5));
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["problem"] == "missing" && p["path"].as_str().unwrap().ends_with(&gone))
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["problem"] == "size_mismatch" && p["actual"] == 5)
+    );
 }
 
 #[test]
@@ -202,7 +223,10 @@ fn verify_without_rebase_explains_the_move() {
     // when they do not.
     if out.status.code() == Some(1) {
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("--rebase file:///tmp/flink-chk-gen/2.3/rocksdb-incremental/checkpoints="), "{err}");
+        assert!(
+            err.contains("--rebase file:///tmp/flink-chk-gen/2.3/rocksdb-incremental/checkpoints="),
+            "{err}"
+        );
     }
 }
 
@@ -211,7 +235,13 @@ fn deps_groups_by_where_files_live() {
     let (dir, generated) = scenario("2.3", "rocksdb-incremental");
     let job = job_dir(&dir.join("checkpoints"));
     let m = job.join("chk-6");
-    let (v, code) = json(&["deps", m.to_str().unwrap(), "--json", "--rebase", &rebase(&dir, &generated)]);
+    let (v, code) = json(&[
+        "deps",
+        m.to_str().unwrap(),
+        "--json",
+        "--rebase",
+        &rebase(&dir, &generated),
+    ]);
     assert_eq!(code, 0);
     let t = truth(&m.join("_metadata"));
     let count = |part: &str| {
@@ -225,7 +255,12 @@ fn deps_groups_by_where_files_live() {
             .len() as u64
     };
     let groups = v["groups"].as_array().unwrap();
-    let group = |kind: &str| groups.iter().find(|g| g["label"]["kind"] == kind).unwrap_or_else(|| panic!("{kind}: {groups:?}"));
+    let group = |kind: &str| {
+        groups
+            .iter()
+            .find(|g| g["label"]["kind"] == kind)
+            .unwrap_or_else(|| panic!("{kind}: {groups:?}"))
+    };
     let in_dir = |d: &str| {
         t["files"]
             .as_array()
@@ -236,13 +271,26 @@ fn deps_groups_by_where_files_live() {
             .collect::<BTreeSet<_>>()
             .len() as u64
     };
-    assert_eq!(group("shared")["files"].as_u64().unwrap(), in_dir("/shared/"));
+    assert_eq!(
+        group("shared")["files"].as_u64().unwrap(),
+        in_dir("/shared/")
+    );
     assert!(count("shared") <= in_dir("/shared/"));
-    assert!(group("shared")["dir"].as_str().unwrap().ends_with("/shared"));
+    assert!(
+        group("shared")["dir"]
+            .as_str()
+            .unwrap()
+            .ends_with("/shared")
+    );
     assert_eq!(group("own")["files"].as_u64().unwrap(), in_dir("/chk-6/"));
     // Human output: a table row per group.
     let out = flink_chk()
-        .args(["deps", m.to_str().unwrap(), "--rebase", &rebase(&dir, &generated)])
+        .args([
+            "deps",
+            m.to_str().unwrap(),
+            "--rebase",
+            &rebase(&dir, &generated),
+        ])
         .output()
         .unwrap();
     let s = String::from_utf8_lossy(&out.stdout);
@@ -256,10 +304,21 @@ fn file_merging_and_changelog_are_labelled() {
         let (dir, generated) = scenario("2.3", scen);
         let job = job_dir(&dir.join("checkpoints"));
         let newest = crate::common::newest_checkpoint("2.3", scen);
-        let (v, code) = json(&["deps", newest.to_str().unwrap(), "--json", "--verify", "--rebase", &rebase(&dir, &generated)]);
+        let (v, code) = json(&[
+            "deps",
+            newest.to_str().unwrap(),
+            "--json",
+            "--verify",
+            "--rebase",
+            &rebase(&dir, &generated),
+        ]);
         assert_eq!(code, 0, "{scen}");
         assert!(
-            v["files"].as_array().unwrap().iter().any(|f| f["label"]["kind"] == kind),
+            v["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["label"]["kind"] == kind),
             "{scen}: {}",
             v["groups"]
         );
@@ -280,10 +339,23 @@ fn ls_lists_jobs_and_checkpoints_as_on_disk() {
     assert_eq!(j["job_id"], job.file_name().unwrap().to_str().unwrap());
     let chks: Vec<u64> = std::fs::read_dir(&job)
         .unwrap()
-        .filter_map(|e| e.unwrap().file_name().to_str()?.strip_prefix("chk-")?.parse().ok())
+        .filter_map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_str()?
+                .strip_prefix("chk-")?
+                .parse()
+                .ok()
+        })
         .collect();
-    assert_eq!(j["completed_checkpoints"].as_u64().unwrap(), chks.len() as u64);
-    assert_eq!(j["latest"]["id"].as_u64().unwrap(), *chks.iter().max().unwrap());
+    assert_eq!(
+        j["completed_checkpoints"].as_u64().unwrap(),
+        chks.len() as u64
+    );
+    assert_eq!(
+        j["latest"]["id"].as_u64().unwrap(),
+        *chks.iter().max().unwrap()
+    );
     let on_disk: Vec<PathBuf> = walk(&job);
     assert_eq!(j["files"].as_u64().unwrap(), on_disk.len() as u64);
     let bytes: u64 = on_disk.iter().map(|p| p.metadata().unwrap().len()).sum();
@@ -312,10 +384,25 @@ fn ls_reports_in_progress_and_broken_checkpoints() {
     let (v, _) = json(&["ls", tmp.path().to_str().unwrap(), "--json"]);
     assert_eq!(v["jobs"][0]["in_progress"], serde_json::json!([9]));
     let (v, _) = json(&["ls", job.to_str().unwrap(), "--json"]);
-    let row = |n: &str| v["checkpoints"].as_array().unwrap().iter().find(|r| r["name"] == n).unwrap().clone();
+    let row = |n: &str| {
+        v["checkpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == n)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(row("chk-9")["status"], "in progress");
     assert_eq!(row("chk-5")["restorable"], false);
-    assert!(row("chk-5")["status"].as_str().unwrap().contains("not a Flink checkpoint/savepoint metadata file"), "{}", row("chk-5"));
+    assert!(
+        row("chk-5")["status"]
+            .as_str()
+            .unwrap()
+            .contains("not a Flink checkpoint/savepoint metadata file"),
+        "{}",
+        row("chk-5")
+    );
     assert_eq!(row("chk-6")["restorable"], true);
 }
 
@@ -330,14 +417,26 @@ fn why_finds_the_checkpoints_that_share_a_file() {
         let t = truth(&job.join(chk).join("_metadata"));
         for f in t["files"].as_array().unwrap() {
             if f["path"].as_str().unwrap().contains("/shared/") {
-                let n = f["path"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+                let n = f["path"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_owned();
                 users.entry(n).or_default().insert(chk.to_owned());
             }
         }
     }
     let rb = rebase(&dir, &generated);
     let (shared_by_all, _) = users.iter().max_by_key(|(_, u)| u.len()).unwrap();
-    let (v, code) = json(&["why", job.join("shared").join(shared_by_all).to_str().unwrap(), "--rebase", &rb, "--json"]);
+    let (v, code) = json(&[
+        "why",
+        job.join("shared").join(shared_by_all).to_str().unwrap(),
+        "--rebase",
+        &rb,
+        "--json",
+    ]);
     assert_eq!(code, 0);
     let got: BTreeSet<String> = v["snapshots"]
         .as_array()
@@ -352,12 +451,24 @@ fn why_finds_the_checkpoints_that_share_a_file() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .find(|n| !users.contains_key(n));
     if let Some(n) = unreferenced {
-        let (v, code) = json(&["why", job.join("shared").join(&n).to_str().unwrap(), "--rebase", &rb, "--json"]);
+        let (v, code) = json(&[
+            "why",
+            job.join("shared").join(&n).to_str().unwrap(),
+            "--rebase",
+            &rb,
+            "--json",
+        ]);
         assert_eq!(code, 1);
         assert_eq!(v["referenced"], false);
     }
     // The whole shared/ directory is referenced by every retained checkpoint.
-    let (v, code) = json(&["why", job.join("shared").to_str().unwrap(), "--rebase", &rb, "--json"]);
+    let (v, code) = json(&[
+        "why",
+        job.join("shared").to_str().unwrap(),
+        "--rebase",
+        &rb,
+        "--json",
+    ]);
     assert_eq!(code, 0);
     assert_eq!(v["snapshots"].as_array().unwrap().len(), 3);
 }

@@ -53,7 +53,10 @@ impl Store {
     fn uri(self, prefix: &str) -> String {
         match self {
             Store::S3 => format!("s3://{}/{prefix}", env("FLINK_CHK_TEST_S3_BUCKET").unwrap()),
-            Store::Gcs => format!("gs://{}/{prefix}", env("FLINK_CHK_TEST_GCS_BUCKET").unwrap()),
+            Store::Gcs => format!(
+                "gs://{}/{prefix}",
+                env("FLINK_CHK_TEST_GCS_BUCKET").unwrap()
+            ),
             Store::Azure => format!(
                 "wasb://{}@{}.blob.core.windows.net/{prefix}",
                 env("FLINK_CHK_TEST_AZURE_CONTAINER").unwrap(),
@@ -90,6 +93,7 @@ fn upload(store: Store, dir: &Path, prefix: &str) {
     let st = Command::new("bash")
         .arg(repo().join("tests/servers/upload.sh"))
         .args([store.name(), dir.to_str().unwrap(), prefix])
+        .env("FLINK_CHK_UPLOAD_S3_TOOL", "python")
         .status()
         .unwrap();
     assert!(st.success(), "upload to {} failed", store.name());
@@ -181,16 +185,35 @@ fn exercise(store: Store) {
     assert_eq!(j["alias"], "orders");
     assert_eq!(j["completed_checkpoints"], 3);
     assert_eq!(j["latest"]["id"], 6);
-    let (lv, _, _) = run(&s, &["ls", local_job.parent().unwrap().to_str().unwrap(), "--json"]);
-    assert_eq!(j["files"], lv["jobs"][0]["files"], "same files as on local disk");
-    assert_eq!(j["bytes"], lv["jobs"][0]["bytes"], "same bytes as on local disk");
+    let (lv, _, _) = run(
+        &s,
+        &[
+            "ls",
+            local_job.parent().unwrap().to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(
+        j["files"], lv["jobs"][0]["files"],
+        "same files as on local disk"
+    );
+    assert_eq!(
+        j["bytes"], lv["jobs"][0]["bytes"],
+        "same bytes as on local disk"
+    );
     assert_eq!(v["savepoints"].as_array().unwrap().len(), 1);
 
     // ls of one job by alias.
     let (v, code, err) = run(&s, &["ls", "orders", "--json"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(v["checkpoints"].as_array().unwrap().len(), 3);
-    assert!(v["checkpoints"].as_array().unwrap().iter().all(|c| c["restorable"] == true));
+    assert!(
+        v["checkpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["restorable"] == true)
+    );
     assert_eq!(v["savepoints"].as_array().unwrap().len(), 1);
 
     // inspect with state names (ranged reads of state file headers).
@@ -205,11 +228,25 @@ fn exercise(store: Store) {
         .flat_map(|o| o["states"].as_array().into_iter().flatten())
         .map(|st| st["name"].as_str().unwrap())
         .collect();
-    assert!(!names.is_empty(), "no state names read from {}", store.name());
+    assert!(
+        !names.is_empty(),
+        "no state names read from {}",
+        store.name()
+    );
 
     // deps --verify, with the recorded local paths mapped into the bucket.
     let rb = format!("{}={}", s.generated, s.base);
-    let (v, code, err) = run(&s, &["deps", "orders@latest", "--verify", "--json", "--rebase", &rb]);
+    let (v, code, err) = run(
+        &s,
+        &[
+            "deps",
+            "orders@latest",
+            "--verify",
+            "--json",
+            "--rebase",
+            &rb,
+        ],
+    );
     assert_eq!(code, 0, "{err}\n{}", v["verify"]);
     let flink_files: std::collections::BTreeSet<&str> = local["files"]
         .as_array()
@@ -218,7 +255,12 @@ fn exercise(store: Store) {
         .map(|f| f["path"].as_str().unwrap())
         .collect();
     assert_eq!(v["files_total"].as_u64().unwrap(), flink_files.len() as u64);
-    assert!(v["files"][0]["path"].as_str().unwrap().starts_with(&s.base[..4]));
+    assert!(
+        v["files"][0]["path"]
+            .as_str()
+            .unwrap()
+            .starts_with(&s.base[..4])
+    );
 
     // why: a shared file of the newest checkpoint is referenced by it.
     let shared = local["files"]
@@ -236,19 +278,45 @@ fn exercise(store: Store) {
     let target = format!("{}/checkpoints/{}/shared/{shared}", s.base, s.job);
     let (v, code, err) = run(&s, &["why", &target, "--rebase", &rb, "--json"]);
     assert_eq!(code, 0, "{err}");
-    assert!(v["snapshots"].as_array().unwrap().iter().any(|x| x.as_str().unwrap().ends_with("/chk-6")));
+    assert!(
+        v["snapshots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x.as_str().unwrap().ends_with("/chk-6"))
+    );
 
     // A copy missing one file is reported as not restorable.
     let tmp = tempfile::tempdir().unwrap();
     crate::deps::copy_tree_for_tests(&s.local, tmp.path());
-    let gone = tmp.path().join("checkpoints").join(&s.job).join("shared").join(&shared);
+    let gone = tmp
+        .path()
+        .join("checkpoints")
+        .join(&s.job)
+        .join("shared")
+        .join(&shared);
     std::fs::remove_file(&gone).unwrap();
     let broken = setup_from(store, tmp.path(), "broken", &s);
     let rb = format!("{}={}", s.generated, broken);
-    let (v, code, _) = run(&s, &["deps", &format!("{broken}/checkpoints/{}/chk-6", s.job), "--verify", "--json", "--rebase", &rb]);
+    let (v, code, _) = run(
+        &s,
+        &[
+            "deps",
+            &format!("{broken}/checkpoints/{}/chk-6", s.job),
+            "--verify",
+            "--json",
+            "--rebase",
+            &rb,
+        ],
+    );
     assert_eq!(code, 1);
     assert_eq!(v["verify"]["problems"][0]["problem"], "missing");
-    assert!(v["verify"]["problems"][0]["path"].as_str().unwrap().ends_with(&shared));
+    assert!(
+        v["verify"]["problems"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with(&shared)
+    );
 }
 
 fn setup_from(store: Store, dir: &Path, tag: &str, _s: &Setup) -> String {

@@ -191,7 +191,9 @@ pub fn collect(s: &Snapshot, rebase: &Rebase) -> Deps {
                 match &a {
                     // Flink wrote the snapshot elsewhere (it was moved): its
                     // own files still carry the job id and checkpoint id.
-                    Area::Checkpoint { job: j, id } if Some(j) == job.as_ref() && Some(*id) == own_id => {
+                    Area::Checkpoint { job: j, id }
+                        if Some(j) == job.as_ref() && Some(*id) == own_id =>
+                    {
                         Label::Own
                     }
                     Area::Shared { job: j } if Some(j) == job.as_ref() => Label::Shared,
@@ -250,9 +252,8 @@ pub fn collect(s: &Snapshot, rebase: &Rebase) -> Deps {
         }
     });
     out.files = by_loc.into_values().collect();
-    out.files.sort_by(|a, b| {
-        (&a.label, &a.group, &a.location).cmp(&(&b.label, &b.group, &b.location))
-    });
+    out.files
+        .sort_by(|a, b| (&a.label, &a.group, &a.location).cmp(&(&b.label, &b.group, &b.location)));
     out
 }
 

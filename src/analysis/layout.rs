@@ -80,10 +80,14 @@ pub fn area(l: &Location) -> Area {
             };
         }
         if looks_job && sub == "shared" && i + 2 < parts.len() {
-            return Area::Shared { job: job.to_owned() };
+            return Area::Shared {
+                job: job.to_owned(),
+            };
         }
         if looks_job && sub == "taskowned" && i + 2 < parts.len() {
-            return Area::TaskOwned { job: job.to_owned() };
+            return Area::TaskOwned {
+                job: job.to_owned(),
+            };
         }
     }
     for p in parts.iter().take(parts.len().saturating_sub(1)).rev() {
@@ -283,8 +287,9 @@ impl Scan {
     /// id name nor any `chk-<n>`, `shared/` or `taskowned/`), counting their
     /// files as other.
     pub fn prune_non_jobs(&mut self) {
-        let (keep, drop): (BTreeMap<_, _>, BTreeMap<_, _>) =
-            std::mem::take(&mut self.jobs).into_iter().partition(|(n, j)| {
+        let (keep, drop): (BTreeMap<_, _>, BTreeMap<_, _>) = std::mem::take(&mut self.jobs)
+            .into_iter()
+            .partition(|(n, j)| {
                 is_job_id(n)
                     || !j.checkpoints.is_empty()
                     || j.shared.files > 0
@@ -350,7 +355,7 @@ pub async fn scan(
     while let Some(e) = all.next().await {
         scan.add(root, &e?);
         n += 1;
-        if n % 1000 == 0 {
+        if n.is_multiple_of(1000) {
             progress(n);
         }
     }
@@ -419,7 +424,13 @@ mod tests {
         let j = &s.jobs[J];
         assert_eq!(j.completed().count(), 2);
         assert_eq!(j.in_progress().map(|c| c.id).collect::<Vec<_>>(), [Some(3)]);
-        assert_eq!(j.checkpoints[&2].usage, Usage { files: 2, bytes: 16 });
+        assert_eq!(
+            j.checkpoints[&2].usage,
+            Usage {
+                files: 2,
+                bytes: 16
+            }
+        );
         assert_eq!(j.shared.bytes, 100);
         assert_eq!(j.total.bytes, 133);
         assert_eq!(s.savepoints.len(), 1);

@@ -169,11 +169,15 @@ mod tests {
             rebase: &rb,
         };
         assert_eq!(
-            r.resolve(FileKind::Relative, "abc-uuid").unwrap().to_string(),
+            r.resolve(FileKind::Relative, "abc-uuid")
+                .unwrap()
+                .to_string(),
             "s3://b/sp/savepoint-1/abc-uuid"
         );
         assert_eq!(
-            r.resolve(FileKind::Absolute, "file:/x/y").unwrap().canonical(),
+            r.resolve(FileKind::Absolute, "file:/x/y")
+                .unwrap()
+                .canonical(),
             "/x/y"
         );
     }

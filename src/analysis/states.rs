@@ -115,11 +115,9 @@ async fn keyed(
             Err(e) => last_err = Some(e),
         }
     }
-    if saw_keyed {
-        if let Some(e) = last_err {
-            out.notes
-                .push(format!("keyed state names unavailable: {e}"));
-        }
+    if saw_keyed && let Some(e) = last_err {
+        out.notes
+            .push(format!("keyed state names unavailable: {e}"));
     }
 }
 
@@ -213,7 +211,10 @@ type SourceResult<'m> = Result<Option<Source<'m>>, String>;
 
 fn keyed_source<'m>(h: &'m KeyedHandle, base: Resolver<'_>) -> SourceResult<'m> {
     match h {
-        KeyedHandle::KeyGroups(k) => k.delegate.as_ref().map_or(Ok(None), |d| stream_source(d, base)),
+        KeyedHandle::KeyGroups(k) => k
+            .delegate
+            .as_ref()
+            .map_or(Ok(None), |d| stream_source(d, base)),
         KeyedHandle::Incremental(i) => i.meta.as_ref().map_or(Ok(None), |d| stream_source(d, base)),
         KeyedHandle::Changelog(c) => {
             for k in c.materialized.iter().flatten() {
@@ -259,7 +260,10 @@ fn stream_source<'m>(h: &'m StreamHandle, base: Resolver<'_>) -> SourceResult<'m
             ),
             Err(_) => Ok(None),
         },
-        StreamHandle::KeyGroups(k) => k.delegate.as_ref().map_or(Ok(None), |d| stream_source(d, base)),
+        StreamHandle::KeyGroups(k) => k
+            .delegate
+            .as_ref()
+            .map_or(Ok(None), |d| stream_source(d, base)),
         StreamHandle::EmptySegment => Ok(None),
     }
 }

@@ -22,8 +22,10 @@ use crate::resolve::Target;
 /// job (its latest completed checkpoint) or a profile reference such as
 /// orders@latest, orders@chk-42, or a savepoint name.
 #[derive(Debug, Args)]
-#[command(after_help = "Exit codes: 0 success (with --verify: every file present with the size its handle records), \
-1 --verify found missing or wrong-sized files, 3 unreadable input or storage error, 64 usage error.")]
+#[command(
+    after_help = "Exit codes: 0 success (with --verify: every file present with the size its handle records), \
+1 --verify found missing or wrong-sized files, 3 unreadable input or storage error, 64 usage error."
+)]
 pub struct DepsArgs {
     /// The snapshot.
     #[arg(value_name = "SNAPSHOT", add = clap_complete::engine::ArgValueCompleter::new(super::dynamic::targets))]
@@ -56,9 +58,9 @@ pub fn snapshot_target(ctx: &Ctx, arg: &str) -> Result<crate::storage::Location>
             }
             _ => bail!("{arg}: no completed checkpoint"),
         },
-        Target::Root(l) => bail!(
-            "{l} is a directory of jobs, not a snapshot; try `flink-chk ls {l}` to pick one"
-        ),
+        Target::Root(l) => {
+            bail!("{l} is a directory of jobs, not a snapshot; try `flink-chk ls {l}` to pick one")
+        }
         Target::File(l) => l,
     })
 }
@@ -73,16 +75,11 @@ pub fn run(args: DepsArgs, global: &Global) -> Result<u8> {
     let d = deps::collect(&snap, &rebase);
     let problems = if args.verify {
         let pb = output::progress("verifying");
-        let p = ctx.block_on(deps::verify(
-            storage.as_ref(),
-            &d,
-            ctx.concurrency(),
-            |n| {
-                if let Some(pb) = &pb {
-                    pb.set_position(n as u64);
-                }
-            },
-        ));
+        let p = ctx.block_on(deps::verify(storage.as_ref(), &d, ctx.concurrency(), |n| {
+            if let Some(pb) = &pb {
+                pb.set_position(n as u64);
+            }
+        }));
         if let Some(pb) = pb {
             pb.finish_and_clear();
         }
@@ -98,7 +95,14 @@ pub fn run(args: DepsArgs, global: &Global) -> Result<u8> {
         serde_json::to_writer_pretty(&mut out, &v)?;
         writeln!(out)?;
     } else {
-        human(&mut out, &snap, &d, kind.label(), &args, problems.as_deref())?;
+        human(
+            &mut out,
+            &snap,
+            &d,
+            kind.label(),
+            &args,
+            problems.as_deref(),
+        )?;
     }
     for (path, e) in &d.unresolved {
         output::warn(&format!("cannot locate {path:?}: {e}"));

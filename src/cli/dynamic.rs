@@ -60,9 +60,11 @@ pub fn targets(current: &OsStr) -> Vec<CompletionCandidate> {
                     if let Some(j) = p.jobs.iter().find(|j| j.alias == alias) {
                         out.push(CompletionCandidate::new(format!("{alias}@latest")));
                         let ids = checkpoint_ids(&p.checkpoints, &j.id, p.storage.clone());
-                        out.extend(ids.into_iter().rev().map(|id| {
-                            CompletionCandidate::new(format!("{alias}@chk-{id}"))
-                        }));
+                        out.extend(
+                            ids.into_iter()
+                                .rev()
+                                .map(|id| CompletionCandidate::new(format!("{alias}@chk-{id}"))),
+                        );
                         out.retain(|c| c.get_value().to_string_lossy().starts_with(&cur));
                     }
                 }
@@ -76,7 +78,10 @@ pub fn targets(current: &OsStr) -> Vec<CompletionCandidate> {
 }
 
 fn checkpoint_ids(root: &Location, job: &str, settings: crate::storage::Settings) -> Vec<u64> {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
         return Vec::new();
     };
     let storages = Storages::new(settings);
@@ -86,7 +91,12 @@ fn checkpoint_ids(root: &Location, job: &str, settings: crate::storage::Settings
             .await
             .ok()
             .and_then(Result::ok)
-            .map(|v| v.into_iter().filter(|(_, m)| *m).map(|(id, _)| id).collect())
+            .map(|v| {
+                v.into_iter()
+                    .filter(|(_, m)| *m)
+                    .map(|(id, _)| id)
+                    .collect()
+            })
             .unwrap_or_default()
     })
 }

@@ -8,12 +8,12 @@ use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use super::output::{self, BOLD, DIM};
+use crate::analysis::refs::FileKind;
 use crate::analysis::refs::{self, Ref};
+use crate::analysis::snapshot::{self, Rebase, Resolver};
 use crate::analysis::states::{self, OperatorStates};
 use crate::analysis::{size, summary};
 use crate::metadata::{self, CheckpointMetadata, OperatorState, SnapshotType};
-use crate::analysis::refs::FileKind;
-use crate::analysis::snapshot::{self, Rebase, Resolver};
 use crate::storage::Location;
 
 use super::context::{Ctx, Global};

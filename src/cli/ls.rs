@@ -20,7 +20,9 @@ use crate::storage::{Location, Storage};
 ///
 /// Without TARGET: the profile's checkpoints root (and savepoints root).
 #[derive(Debug, Args)]
-#[command(after_help = "Exit codes: 0 success, 3 unreadable input or storage error, 64 usage error.")]
+#[command(
+    after_help = "Exit codes: 0 success, 3 unreadable input or storage error, 64 usage error."
+)]
 pub struct LsArgs {
     /// A root, job directory, URI, job alias or id [default: the profile's checkpoints root].
     #[arg(value_name = "TARGET", add = clap_complete::engine::ArgValueCompleter::new(super::dynamic::targets))]
@@ -57,7 +59,13 @@ pub fn run(args: LsArgs, global: &Global) -> Result<u8> {
                 None => None,
             };
             if args.json {
-                let v = root_json(&ctx, &root, &scan, sp_root.as_ref().zip(sp_scan.as_ref()), now);
+                let v = root_json(
+                    &ctx,
+                    &root,
+                    &scan,
+                    sp_root.as_ref().zip(sp_scan.as_ref()),
+                    now,
+                );
                 serde_json::to_writer_pretty(&mut out, &v)?;
                 writeln!(out)?;
             } else {
@@ -125,12 +133,22 @@ fn root_human(
         output::bytes(scan.total.bytes as i64)
     )?;
     if scan.jobs.is_empty() && scan.savepoints.is_empty() {
-        writeln!(out, "  {DIM}no job directories (<job-id>/chk-N, shared/, taskowned/) here{DIM:#}")?;
+        writeln!(
+            out,
+            "  {DIM}no job directories (<job-id>/chk-N, shared/, taskowned/) here{DIM:#}"
+        )?;
         return Ok(());
     }
     if !scan.jobs.is_empty() {
         let mut t = output::table([
-            "JOB", "ALIAS", "CHECKPOINTS", "LATEST", "LATEST TIME", "IN PROGRESS", "SIZE", "AGE",
+            "JOB",
+            "ALIAS",
+            "CHECKPOINTS",
+            "LATEST",
+            "LATEST TIME",
+            "IN PROGRESS",
+            "SIZE",
+            "AGE",
         ]);
         for j in scan.jobs.values() {
             let latest = j.completed().next_back();
@@ -156,7 +174,11 @@ fn root_human(
 
 fn ids<'a>(it: impl Iterator<Item = &'a CheckpointDir>) -> String {
     let v: Vec<String> = it.map(|c| c.name.clone()).collect();
-    if v.is_empty() { "-".into() } else { v.join(",") }
+    if v.is_empty() {
+        "-".into()
+    } else {
+        v.join(",")
+    }
 }
 
 fn savepoints_human(
@@ -288,15 +310,11 @@ fn job_details(ctx: &Ctx, location: &Location) -> Result<(JobDir, Vec<Row>, Vec<
         }
         Ok::<_, crate::storage::Error>(scan)
     })?;
-    let job = job
-        .jobs
-        .into_values()
-        .next()
-        .unwrap_or_else(|| JobDir {
-            name: location.file_name().to_owned(),
-            location: Some(location.clone()),
-            ..JobDir::default()
-        });
+    let job = job.jobs.into_values().next().unwrap_or_else(|| JobDir {
+        name: location.file_name().to_owned(),
+        location: Some(location.clone()),
+        ..JobDir::default()
+    });
     let mut savepoint_dirs = Vec::new();
     if let Some(sp) = &ctx.places.savepoints
         && layout::is_job_id(&job.name)
@@ -337,7 +355,9 @@ fn job_details(ctx: &Ctx, location: &Location) -> Result<(JobDir, Vec<Row>, Vec<
 }
 
 async fn read_one(storage: &dyn Storage, m: &Location) -> Result<(String, i64, i64), String> {
-    let s = snapshot::load(storage, m).await.map_err(|e| e.to_string())?;
+    let s = snapshot::load(storage, m)
+        .await
+        .map_err(|e| e.to_string())?;
     let kind = summary::snapshot_kind(&s.metadata, &m.to_string());
     let state = size::sum(s.metadata.operators.iter().map(size::operator));
     Ok((kind.label().to_owned(), state, s.metadata.checkpoint_id))
@@ -369,7 +389,10 @@ fn job_human(
     writeln!(
         out,
         "{BOLD}{}{BOLD:#}{alias}  {} files, {}, newest file {} ago",
-        job.location.as_ref().map(ToString::to_string).unwrap_or_default(),
+        job.location
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
         job.total.files,
         output::bytes(job.total.bytes as i64),
         output::age(job.newest, now),
@@ -384,7 +407,15 @@ fn job_human(
     )?;
     writeln!(out)?;
     let newest = job.completed().next_back().and_then(|c| c.id);
-    let mut t = output::table(["SNAPSHOT", "TIME", "KIND", "FILES", "SIZE", "STATE", "RESTORABLE"]);
+    let mut t = output::table([
+        "SNAPSHOT",
+        "TIME",
+        "KIND",
+        "FILES",
+        "SIZE",
+        "STATE",
+        "RESTORABLE",
+    ]);
     for r in rows.iter().chain(savepoints) {
         let (kind, state) = match &r.read {
             Some(Ok((k, s, _))) => (k.clone(), output::bytes(*s)),
@@ -392,7 +423,13 @@ fn job_human(
         };
         t.add_row([
             r.dir.name.clone(),
-            output::time(r.dir.metadata.as_ref().and_then(|m| m.modified).or(r.dir.newest)),
+            output::time(
+                r.dir
+                    .metadata
+                    .as_ref()
+                    .and_then(|m| m.modified)
+                    .or(r.dir.newest),
+            ),
             kind,
             r.dir.usage.files.to_string(),
             output::bytes(r.dir.usage.bytes as i64),

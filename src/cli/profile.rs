@@ -19,8 +19,10 @@ use crate::storage::{Location, S3Settings, Storage, Storages};
 /// The file is $XDG_CONFIG_HOME/flink-chk/profiles.yaml (else
 /// ~/.config/flink-chk/profiles.yaml), or --config / FLINK_CHK_CONFIG.
 #[derive(Debug, Args)]
-#[command(after_help = "Exit codes: 0 success, 1 `profile check` could not reach a root, \
-3 invalid profiles file or storage error, 64 usage error.")]
+#[command(
+    after_help = "Exit codes: 0 success, 1 `profile check` could not reach a root, \
+3 invalid profiles file or storage error, 64 usage error."
+)]
 pub struct ProfileArgs {
     #[command(subcommand)]
     command: ProfileCommand,
@@ -113,8 +115,12 @@ impl Fields {
             let s = input.interact_text()?;
             Ok((!s.trim().is_empty()).then(|| s.trim().to_owned()))
         };
-        let checkpoints = ask("Checkpoint root (execution.checkpointing.dir)", self.checkpoints, true)?
-            .context("--checkpoints URI is required (the job's execution.checkpointing.dir)")?;
+        let checkpoints = ask(
+            "Checkpoint root (execution.checkpointing.dir)",
+            self.checkpoints,
+            true,
+        )?
+        .context("--checkpoints URI is required (the job's execution.checkpointing.dir)")?;
         let savepoints = ask(
             "Savepoint root (execution.checkpointing.savepoint-dir, empty for none)",
             self.savepoints,
@@ -156,7 +162,9 @@ pub fn run(args: ProfileArgs, global: &Global) -> Result<u8> {
         ProfileCommand::Path => {
             writeln!(out, "{}", path.display())?;
             if !path.exists() {
-                output::hint("the file does not exist yet; create it with `flink-chk profile init`");
+                output::hint(
+                    "the file does not exist yet; create it with `flink-chk profile init`",
+                );
             }
         }
         ProfileCommand::List { json } => {
@@ -178,13 +186,26 @@ pub fn run(args: ProfileArgs, global: &Global) -> Result<u8> {
                 serde_json::to_writer_pretty(&mut out, &json!({"path": path, "profiles": v}))?;
                 writeln!(out)?;
             } else {
-                let mut t = output::table(["NAME", "DEFAULT", "CHECKPOINTS", "SAVEPOINTS", "JOBS", "DESCRIPTION"]);
+                let mut t = output::table([
+                    "NAME",
+                    "DEFAULT",
+                    "CHECKPOINTS",
+                    "SAVEPOINTS",
+                    "JOBS",
+                    "DESCRIPTION",
+                ]);
                 for (n, p) in c.profiles() {
                     t.add_row([
                         n.to_owned(),
-                        if c.default_name() == Some(n) { "*".into() } else { String::new() },
+                        if c.default_name() == Some(n) {
+                            "*".into()
+                        } else {
+                            String::new()
+                        },
                         p.checkpoints.to_string(),
-                        p.savepoints.as_ref().map_or_else(|| "-".into(), ToString::to_string),
+                        p.savepoints
+                            .as_ref()
+                            .map_or_else(|| "-".into(), ToString::to_string),
                         p.jobs.len().to_string(),
                         p.description.clone().unwrap_or_default(),
                     ]);
@@ -233,12 +254,19 @@ pub fn run(args: ProfileArgs, global: &Global) -> Result<u8> {
             let new = fields.into_new(interactive)?;
             let text = profile::init_text(&path, &name, &new)?;
             write_private(&path, &text)?;
-            writeln!(out, "wrote {} with profile {name} (the default)", path.display())?;
+            writeln!(
+                out,
+                "wrote {} with profile {name} (the default)",
+                path.display()
+            )?;
             output::hint("try `flink-chk ls` to list the jobs under the checkpoint root");
         }
         ProfileCommand::Add { name, fields } => {
             let existing = std::fs::read_to_string(&path).with_context(|| {
-                format!("reading {} (create it with `flink-chk profile init`)", path.display())
+                format!(
+                    "reading {} (create it with `flink-chk profile init`)",
+                    path.display()
+                )
             })?;
             let new = fields.into_new(false)?;
             let block = profile::render_profile(&name, &new)?;
@@ -277,7 +305,9 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
             use std::os::unix::fs::OpenOptionsExt;
             o.mode(0o600);
         }
-        let mut f = o.open(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+        let mut f = o
+            .open(&tmp)
+            .with_context(|| format!("writing {}", tmp.display()))?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
     }
@@ -288,7 +318,12 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 fn check(path: &Path, name: Option<&str>) -> Result<u8> {
     let c = load(path)?;
     let mut out = anstream::stdout();
-    writeln!(out, "{}: valid, {} profile(s)", path.display(), c.names().len())?;
+    writeln!(
+        out,
+        "{}: valid, {} profile(s)",
+        path.display(),
+        c.names().len()
+    )?;
     let names: Vec<String> = match name {
         Some(n) => vec![c.profile(Some(n))?.0.to_owned()],
         None => c.names(),
@@ -318,7 +353,11 @@ fn check(path: &Path, name: Option<&str>) -> Result<u8> {
             }
         }
     }
-    Ok(if failed { super::exit::FAILED } else { super::exit::OK })
+    Ok(if failed {
+        super::exit::FAILED
+    } else {
+        super::exit::OK
+    })
 }
 
 /// Lists the top of a root (up to 1000 entries).

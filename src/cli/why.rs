@@ -21,8 +21,10 @@ use crate::storage::{Location, Storage};
 /// holding the file (the parent of its job directory) plus the profile's
 /// checkpoints and savepoints roots; --in narrows or widens it.
 #[derive(Debug, Args)]
-#[command(after_help = "Exit codes: 0 referenced, 1 referenced by no snapshot in scope, \
-3 unreadable input or storage error (including a _metadata in scope that cannot be read: then \"not referenced\" cannot be proven), 64 usage error.")]
+#[command(
+    after_help = "Exit codes: 0 referenced, 1 referenced by no snapshot in scope, \
+3 unreadable input or storage error (including a _metadata in scope that cannot be read: then \"not referenced\" cannot be proven), 64 usage error."
+)]
 pub struct WhyArgs {
     /// The file or directory.
     #[arg(value_name = "FILE-OR-DIR")]
@@ -167,7 +169,10 @@ fn default_scopes(ctx: &Ctx, target: &Location) -> Vec<Location> {
     if let Some(j) = job_dir {
         v.push(j.parent());
     }
-    for r in [&ctx.places.checkpoints, &ctx.places.savepoints].into_iter().flatten() {
+    for r in [&ctx.places.checkpoints, &ctx.places.savepoints]
+        .into_iter()
+        .flatten()
+    {
         if !v.iter().any(|s: &Location| r.starts_with(s)) {
             v.push(r.clone());
         }
@@ -243,7 +248,10 @@ async fn search(
                     .map(|u| u.to_string())
                     .unwrap_or_else(|| op.id.to_hex());
                 let dup = hits.last().is_some_and(|h: &Hit| {
-                    h.snapshot == s.dir && h.file == loc && h.subtask == origin.subtask && h.operator == name
+                    h.snapshot == s.dir
+                        && h.file == loc
+                        && h.subtask == origin.subtask
+                        && h.operator == name
                 });
                 if !dup {
                     hits.push(Hit {

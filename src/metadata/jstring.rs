@@ -20,13 +20,13 @@ impl JavaString {
     pub fn decode(bytes: &[u8]) -> Result<JavaString, &'static str> {
         // Fast path: standard UTF-8 without NUL bytes and 4-byte sequences is
         // byte-identical to modified UTF-8.
-        if !bytes.iter().any(|&b| b == 0 || b >= 0xf0) {
-            if let Ok(s) = std::str::from_utf8(bytes) {
-                return Ok(JavaString {
-                    text: s.to_owned(),
-                    raw: None,
-                });
-            }
+        if !bytes.iter().any(|&b| b == 0 || b >= 0xf0)
+            && let Ok(s) = std::str::from_utf8(bytes)
+        {
+            return Ok(JavaString {
+                text: s.to_owned(),
+                raw: None,
+            });
         }
         let mut units: Vec<u16> = Vec::with_capacity(bytes.len());
         let mut canonical = true;

@@ -70,10 +70,10 @@ pub fn parse(bytes: &[u8]) -> Result<CheckpointMetadata> {
         },
     ];
     for dialect in alternatives {
-        if let Ok(m) = parse_with(bytes, version, dialect) {
-            if m.trailing.is_empty() {
-                return Ok(m);
-            }
+        if let Ok(m) = parse_with(bytes, version, dialect)
+            && m.trailing.is_empty()
+        {
+            return Ok(m);
         }
     }
     first
@@ -233,16 +233,16 @@ impl<'a> Parser<'a> {
         }
         let at_coord = self.r.offset();
         let coordinator = at("coordinator_state", self.stream_handle())?;
-        if let Some(h) = &coordinator {
-            if !matches!(h, StreamHandle::ByteStream { .. }) {
-                return Err(Error::new(
-                    at_coord,
-                    ErrorKind::InvalidValue {
-                        field: "coordinatorState",
-                        value: "expected a byte-stream (inline) handle".into(),
-                    },
-                ));
-            }
+        if let Some(h) = &coordinator
+            && !matches!(h, StreamHandle::ByteStream { .. })
+        {
+            return Err(Error::new(
+                at_coord,
+                ErrorKind::InvalidValue {
+                    field: "coordinatorState",
+                    value: "expected a byte-stream (inline) handle".into(),
+                },
+            ));
         }
         op.coordinator_state = coordinator;
         let at_n = self.r.offset();

@@ -291,10 +291,10 @@ impl Writer {
                     self.i32(*kg);
                     self.bytes(bytes);
                 }
-                if !self.dialect.changelog_1_14 {
-                    if let Some(id) = &c.handle_id {
-                        self.utf(id);
-                    }
+                if !self.dialect.changelog_1_14
+                    && let Some(id) = &c.handle_id
+                {
+                    self.utf(id);
                 }
             }
             KeyedHandle::ChangelogFile(c) => {

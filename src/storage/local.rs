@@ -92,7 +92,10 @@ impl Storage for LocalStorage {
         Box::pin(async move {
             let path = Self::path(location)?;
             let loc = location.clone();
-            blocking(location, move || std::fs::read(&path).map_err(|e| io(&loc, e))).await
+            blocking(location, move || {
+                std::fs::read(&path).map_err(|e| io(&loc, e))
+            })
+            .await
         })
     }
 
@@ -109,9 +112,7 @@ impl Storage for LocalStorage {
                 let mut f = std::fs::File::open(&path).map_err(|e| io(&loc, e))?;
                 f.seek(SeekFrom::Start(offset)).map_err(|e| io(&loc, e))?;
                 let mut buf = Vec::new();
-                f.take(len)
-                    .read_to_end(&mut buf)
-                    .map_err(|e| io(&loc, e))?;
+                f.take(len).read_to_end(&mut buf).map_err(|e| io(&loc, e))?;
                 Ok(buf)
             })
             .await
@@ -131,9 +132,10 @@ impl Storage for LocalStorage {
         let dir = dir.clone();
         tokio::task::spawn_blocking(move || walk(&path, &dir, recursive, &tx));
         Box::pin(
-            futures_util::stream::unfold(rx, |mut rx| async move {
-                rx.recv().await.map(|i| (i, rx))
-            })
+            futures_util::stream::unfold(
+                rx,
+                |mut rx| async move { rx.recv().await.map(|i| (i, rx)) },
+            )
             .fuse(),
         )
     }

@@ -323,7 +323,10 @@ mod tests {
             loc("abfss://c@acct.dfs.core.windows.net/x").scheme(),
             Scheme::AzureDfs
         );
-        assert_eq!(loc("wasb://c@acct.blob.core.windows.net/x").authority(), "c@acct.blob.core.windows.net");
+        assert_eq!(
+            loc("wasb://c@acct.blob.core.windows.net/x").authority(),
+            "c@acct.blob.core.windows.net"
+        );
         assert_eq!(loc("gs://b/x").scheme(), Scheme::Gcs);
         assert_eq!(loc("oss://b/x").scheme(), Scheme::Oss);
         assert_eq!(loc("hdfs://ns1/flink/ck").authority(), "ns1");

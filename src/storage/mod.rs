@@ -125,8 +125,11 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// and directories (`is_dir`). Recursive: every file below, at any depth
     /// (no directory entries). Order is unspecified. A missing `dir` lists as
     /// empty (object stores cannot tell the difference).
-    fn list<'a>(&'a self, dir: &'a Location, recursive: bool)
-    -> BoxStream<'a, Result<Entry, Error>>;
+    fn list<'a>(
+        &'a self,
+        dir: &'a Location,
+        recursive: bool,
+    ) -> BoxStream<'a, Result<Entry, Error>>;
 }
 
 /// Every backend a run needs, created on first use and shared: one per

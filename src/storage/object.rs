@@ -19,7 +19,10 @@ pub struct ObjectStorage {
     timeout: Duration,
 }
 
-fn config(location: &Location, settings: &Settings) -> Result<(&'static str, Vec<(String, String)>), String> {
+/// An OpenDAL service name and its configuration.
+type ServiceConfig = (&'static str, Vec<(String, String)>);
+
+fn config(location: &Location, settings: &Settings) -> Result<ServiceConfig, String> {
     let mut c: Vec<(String, String)> = vec![("root".into(), "/".into())];
     let mut set = |k: &str, v: Option<&str>| {
         if let Some(v) = v {
@@ -64,7 +67,12 @@ fn config(location: &Location, settings: &Settings) -> Result<(&'static str, Vec
             set("endpoint", s.endpoint.as_deref());
             set("credential_path", s.credential_path.as_deref());
             if s.anonymous == Some(true) {
-                for k in ["allow_anonymous", "skip_signature", "disable_vm_metadata", "disable_config_load"] {
+                for k in [
+                    "allow_anonymous",
+                    "skip_signature",
+                    "disable_vm_metadata",
+                    "disable_config_load",
+                ] {
                     set(k, Some("true"));
                 }
             }
@@ -88,7 +96,10 @@ fn config(location: &Location, settings: &Settings) -> Result<(&'static str, Vec
                 .clone()
                 .unwrap_or_else(|| format!("{}://{host}", if secure { "https" } else { "http" }));
             let dfs = location.scheme() == Scheme::AzureDfs;
-            set(if dfs { "filesystem" } else { "container" }, Some(container));
+            set(
+                if dfs { "filesystem" } else { "container" },
+                Some(container),
+            );
             set("endpoint", Some(&endpoint));
             set("account_name", Some(&account));
             set("account_key", s.account_key.as_deref());
@@ -227,7 +238,10 @@ impl Storage for ObjectStorage {
             let buf = self
                 .timed(
                     location,
-                    self.op.read_with(location.key()).range(offset..end).into_future(),
+                    self.op
+                        .read_with(location.key())
+                        .range(offset..end)
+                        .into_future(),
                 )
                 .await?;
             Ok(buf.to_vec())
@@ -244,8 +258,14 @@ impl Storage for ObjectStorage {
             k => format!("{k}/"),
         };
         let start = async move {
-            self.timed(dir, self.op.lister_with(&prefix).recursive(recursive).into_future())
-                .await
+            self.timed(
+                dir,
+                self.op
+                    .lister_with(&prefix)
+                    .recursive(recursive)
+                    .into_future(),
+            )
+            .await
         };
         Box::pin(
             futures_util::stream::once(start)
@@ -296,11 +316,17 @@ mod tests {
         assert_eq!(svc, "azblob");
         assert_eq!(get(&c, "container"), Some("cont"));
         assert_eq!(get(&c, "account_name"), Some("acct"));
-        assert_eq!(get(&c, "endpoint"), Some("https://acct.blob.core.windows.net"));
+        assert_eq!(
+            get(&c, "endpoint"),
+            Some("https://acct.blob.core.windows.net")
+        );
         let (svc, c) = cfg("abfs://fs@acct.dfs.core.windows.net/x", &s);
         assert_eq!(svc, "azdls");
         assert_eq!(get(&c, "filesystem"), Some("fs"));
-        assert_eq!(get(&c, "endpoint"), Some("http://acct.dfs.core.windows.net"));
+        assert_eq!(
+            get(&c, "endpoint"),
+            Some("http://acct.dfs.core.windows.net")
+        );
         assert_eq!(cfg("gs://g/x", &s).0, "gcs");
         let e = config(&Location::parse("oss://b/x").unwrap(), &s);
         if std::env::var_os("OSS_ENDPOINT").is_none() {

@@ -19,11 +19,19 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
     var completions = [
         &'flink-chk'= {
             cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
             cand inspect 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds'
+            cand ls 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job''s checkpoints and savepoints (id, time, kind, size, restorable)'
+            cand deps 'What a snapshot depends on: its own files, the job''s shared/ and taskowned/ files, other jobs'' files (restore lineage), file-merging and changelog files, inline state'
+            cand why 'Which snapshots reference a file, or anything under a directory'
+            cand profile 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
             cand uid 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
             cand completions 'Print a shell completion script to stdout'
             cand generate 'Generate completion scripts and man pages into a directory'
@@ -33,6 +41,10 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand --uids 'A file of uids (one per line) to name operators whose metadata carries no uid (files written before Flink 2.0)'
             cand --rebase 'Rewrite absolute paths starting with FROM to start with TO (for snapshots moved since they were written). Repeatable'
             cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
             cand --states 'Also list each operator''s state names and kinds (reads the headers of state files; operator-state names come from `_metadata` itself)'
             cand --files 'Also list every referenced file (resolved location, size recorded in the handle, handle kind, operator and subtask)'
             cand --json 'Print JSON (the full parsed model plus derived fields) instead of tables'
@@ -41,8 +53,180 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'flink-chk;ls'= {
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flink-chk;deps'= {
+            cand --rebase 'Read files recorded under FROM at TO instead (for snapshots moved after Flink wrote them)'
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand --files 'List every file'
+            cand --verify 'Check that every file exists with the size its handle records'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flink-chk;why'= {
+            cand --in 'Where to look for snapshots (a root, job directory or reference); repeatable'
+            cand --rebase 'Read files recorded under FROM at TO (for snapshots moved after Flink wrote them)'
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flink-chk;profile'= {
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List profiles'
+            cand show 'Show one profile (secrets masked)'
+            cand init 'Create the profiles file with one profile (asks on a terminal for what is not given)'
+            cand add 'Add a profile to the profiles file (keeps its comments)'
+            cand check 'Validate the file and check that a profile''s roots can be listed'
+            cand path 'Print the profiles file''s path'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'flink-chk;profile;list'= {
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flink-chk;profile;show'= {
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flink-chk;profile;init'= {
+            cand --name 'Profile name'
+            cand --checkpoints 'Checkpoint root (Flink''s execution.checkpointing.dir / state.checkpoints.dir)'
+            cand --savepoints 'Savepoint root (execution.checkpointing.savepoint-dir / state.savepoints.dir)'
+            cand --changelog 'Changelog (DSTL) base path (state.changelog.dstl.dfs.base-path)'
+            cand --description 'Description'
+            cand --s3-endpoint 'S3 endpoint for S3-compatible stores (Flink''s s3.endpoint)'
+            cand --s3-region 'S3 region'
+            cand --job 'A job alias (repeatable)'
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand --s3-path-style 'Path-style S3 requests (s3.path.style.access)'
+            cand --force 'Overwrite an existing profiles file'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flink-chk;profile;add'= {
+            cand --checkpoints 'Checkpoint root (Flink''s execution.checkpointing.dir / state.checkpoints.dir)'
+            cand --savepoints 'Savepoint root (execution.checkpointing.savepoint-dir / state.savepoints.dir)'
+            cand --changelog 'Changelog (DSTL) base path (state.changelog.dstl.dfs.base-path)'
+            cand --description 'Description'
+            cand --s3-endpoint 'S3 endpoint for S3-compatible stores (Flink''s s3.endpoint)'
+            cand --s3-region 'S3 region'
+            cand --job 'A job alias (repeatable)'
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand --s3-path-style 'Path-style S3 requests (s3.path.style.access)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flink-chk;profile;check'= {
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flink-chk;profile;path'= {
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flink-chk;profile;help'= {
+            cand list 'List profiles'
+            cand show 'Show one profile (secrets masked)'
+            cand init 'Create the profiles file with one profile (asks on a terminal for what is not given)'
+            cand add 'Add a profile to the profiles file (keeps its comments)'
+            cand check 'Validate the file and check that a profile''s roots can be listed'
+            cand path 'Print the profiles file''s path'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'flink-chk;profile;help;list'= {
+        }
+        &'flink-chk;profile;help;show'= {
+        }
+        &'flink-chk;profile;help;init'= {
+        }
+        &'flink-chk;profile;help;add'= {
+        }
+        &'flink-chk;profile;help;check'= {
+        }
+        &'flink-chk;profile;help;path'= {
+        }
+        &'flink-chk;profile;help;help'= {
+        }
         &'flink-chk;uid'= {
             cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
             cand --json 'Print JSON: `[{"uid": ..., "operator_id": ...}]`'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -51,6 +235,10 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
         }
         &'flink-chk;completions'= {
             cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -59,6 +247,10 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
         &'flink-chk;generate'= {
             cand --out-dir 'Output directory'
             cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -66,12 +258,42 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
         }
         &'flink-chk;help'= {
             cand inspect 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds'
+            cand ls 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job''s checkpoints and savepoints (id, time, kind, size, restorable)'
+            cand deps 'What a snapshot depends on: its own files, the job''s shared/ and taskowned/ files, other jobs'' files (restore lineage), file-merging and changelog files, inline state'
+            cand why 'Which snapshots reference a file, or anything under a directory'
+            cand profile 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
             cand uid 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
             cand completions 'Print a shell completion script to stdout'
             cand generate 'Generate completion scripts and man pages into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'flink-chk;help;inspect'= {
+        }
+        &'flink-chk;help;ls'= {
+        }
+        &'flink-chk;help;deps'= {
+        }
+        &'flink-chk;help;why'= {
+        }
+        &'flink-chk;help;profile'= {
+            cand list 'List profiles'
+            cand show 'Show one profile (secrets masked)'
+            cand init 'Create the profiles file with one profile (asks on a terminal for what is not given)'
+            cand add 'Add a profile to the profiles file (keeps its comments)'
+            cand check 'Validate the file and check that a profile''s roots can be listed'
+            cand path 'Print the profiles file''s path'
+        }
+        &'flink-chk;help;profile;list'= {
+        }
+        &'flink-chk;help;profile;show'= {
+        }
+        &'flink-chk;help;profile;init'= {
+        }
+        &'flink-chk;help;profile;add'= {
+        }
+        &'flink-chk;help;profile;check'= {
+        }
+        &'flink-chk;help;profile;path'= {
         }
         &'flink-chk;help;uid'= {
         }

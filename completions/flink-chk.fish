@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_flink_chk_global_optspecs
-    string join \n color= h/help V/version
+    string join \n color= p/profile= config= concurrency= h/help V/version
 end
 
 function __fish_flink_chk_needs_command
@@ -27,9 +27,16 @@ end
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c flink-chk -n "__fish_flink_chk_needs_command" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
+complete -c flink-chk -n "__fish_flink_chk_needs_command" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
+complete -c flink-chk -n "__fish_flink_chk_needs_command" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -s V -l version -d 'Print version'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "inspect" -d 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds'
+complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "ls" -d 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job\'s checkpoints and savepoints (id, time, kind, size, restorable)'
+complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "deps" -d 'What a snapshot depends on: its own files, the job\'s shared/ and taskowned/ files, other jobs\' files (restore lineage), file-merging and changelog files, inline state'
+complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "why" -d 'Which snapshots reference a file, or anything under a directory'
+complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "profile" -d 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "uid" -d 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "generate" -d 'Generate completion scripts and man pages into a directory'
@@ -39,30 +46,174 @@ complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -l rebase -
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -l states -d 'Also list each operator\'s state names and kinds (reads the headers of state files; operator-state names come from `_metadata` itself)'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -l files -d 'Also list every referenced file (resolved location, size recorded in the handle, handle kind, operator and subtask)'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -l json -d 'Print JSON (the full parsed model plus derived fields) instead of tables'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -s V -l version -d 'Print version'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l json -d 'Print JSON'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -s V -l version -d 'Print version'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand deps" -l rebase -d 'Read files recorded under FROM at TO instead (for snapshots moved after Flink wrote them)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand deps" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand deps" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand deps" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand deps" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand deps" -l files -d 'List every file'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand deps" -l verify -d 'Check that every file exists with the size its handle records'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand deps" -l json -d 'Print JSON'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand deps" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand deps" -s V -l version -d 'Print version'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l in -d 'Where to look for snapshots (a root, job directory or reference); repeatable' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l rebase -d 'Read files recorded under FROM at TO (for snapshots moved after Flink wrote them)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l json -d 'Print JSON'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -s V -l version -d 'Print version'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and not __fish_seen_subcommand_from list show init add check path help" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and not __fish_seen_subcommand_from list show init add check path help" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and not __fish_seen_subcommand_from list show init add check path help" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and not __fish_seen_subcommand_from list show init add check path help" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and not __fish_seen_subcommand_from list show init add check path help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and not __fish_seen_subcommand_from list show init add check path help" -s V -l version -d 'Print version'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and not __fish_seen_subcommand_from list show init add check path help" -f -a "list" -d 'List profiles'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and not __fish_seen_subcommand_from list show init add check path help" -f -a "show" -d 'Show one profile (secrets masked)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and not __fish_seen_subcommand_from list show init add check path help" -f -a "init" -d 'Create the profiles file with one profile (asks on a terminal for what is not given)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and not __fish_seen_subcommand_from list show init add check path help" -f -a "add" -d 'Add a profile to the profiles file (keeps its comments)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and not __fish_seen_subcommand_from list show init add check path help" -f -a "check" -d 'Validate the file and check that a profile\'s roots can be listed'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and not __fish_seen_subcommand_from list show init add check path help" -f -a "path" -d 'Print the profiles file\'s path'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and not __fish_seen_subcommand_from list show init add check path help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from list" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from list" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from list" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from list" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from list" -l json -d 'Print JSON'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from show" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from show" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from show" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from show" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from show" -l json -d 'Print JSON'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from init" -l name -d 'Profile name' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from init" -l checkpoints -d 'Checkpoint root (Flink\'s execution.checkpointing.dir / state.checkpoints.dir)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from init" -l savepoints -d 'Savepoint root (execution.checkpointing.savepoint-dir / state.savepoints.dir)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from init" -l changelog -d 'Changelog (DSTL) base path (state.changelog.dstl.dfs.base-path)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from init" -l description -d 'Description' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from init" -l s3-endpoint -d 'S3 endpoint for S3-compatible stores (Flink\'s s3.endpoint)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from init" -l s3-region -d 'S3 region' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from init" -l job -d 'A job alias (repeatable)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from init" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from init" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from init" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from init" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from init" -l s3-path-style -d 'Path-style S3 requests (s3.path.style.access)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from init" -l force -d 'Overwrite an existing profiles file'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from add" -l checkpoints -d 'Checkpoint root (Flink\'s execution.checkpointing.dir / state.checkpoints.dir)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from add" -l savepoints -d 'Savepoint root (execution.checkpointing.savepoint-dir / state.savepoints.dir)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from add" -l changelog -d 'Changelog (DSTL) base path (state.changelog.dstl.dfs.base-path)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from add" -l description -d 'Description' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from add" -l s3-endpoint -d 'S3 endpoint for S3-compatible stores (Flink\'s s3.endpoint)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from add" -l s3-region -d 'S3 region' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from add" -l job -d 'A job alias (repeatable)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from add" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from add" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from add" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from add" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from add" -l s3-path-style -d 'Path-style S3 requests (s3.path.style.access)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from check" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from check" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from check" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from check" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from path" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from path" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from path" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from path" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "list" -d 'List profiles'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one profile (secrets masked)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "init" -d 'Create the profiles file with one profile (asks on a terminal for what is not given)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a profile to the profiles file (keeps its comments)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate the file and check that a profile\'s roots can be listed'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the profiles file\'s path'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand uid" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand uid" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand uid" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand uid" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand uid" -l json -d 'Print JSON: `[{"uid": ..., "operator_id": ...}]`'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand uid" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand uid" -s V -l version -d 'Print version'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand completions" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand completions" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand completions" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand completions" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand generate" -l out-dir -d 'Output directory' -r -F
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand generate" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand generate" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand generate" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand generate" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect uid completions generate help" -f -a "inspect" -d 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect uid completions generate help" -f -a "uid" -d 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect uid completions generate help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect uid completions generate help" -f -a "generate" -d 'Generate completion scripts and man pages into a directory'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect uid completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "inspect" -d 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "ls" -d 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job\'s checkpoints and savepoints (id, time, kind, size, restorable)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "deps" -d 'What a snapshot depends on: its own files, the job\'s shared/ and taskowned/ files, other jobs\' files (restore lineage), file-merging and changelog files, inline state'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "why" -d 'Which snapshots reference a file, or anything under a directory'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "profile" -d 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "uid" -d 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "generate" -d 'Generate completion scripts and man pages into a directory'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List profiles'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show one profile (secrets masked)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "init" -d 'Create the profiles file with one profile (asks on a terminal for what is not given)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "add" -d 'Add a profile to the profiles file (keeps its comments)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "check" -d 'Validate the file and check that a profile\'s roots can be listed'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "path" -d 'Print the profiles file\'s path'

@@ -2,6 +2,7 @@
 #![allow(clippy::print_stderr, clippy::unwrap_used)]
 
 mod common;
+mod completion;
 mod corpus;
 mod deps;
 mod generated;

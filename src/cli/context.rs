@@ -41,7 +41,6 @@ pub struct Ctx {
     /// Roots and aliases from the profile.
     pub places: Places,
     /// The profile in use (name and contents), if any.
-    #[allow(dead_code)] // read by later commands (retention, uid lists)
     pub profile: Option<(String, profile::Profile)>,
 }
 

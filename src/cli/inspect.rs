@@ -122,10 +122,20 @@ fn op_views<'m>(
 pub fn run(args: InspectArgs, global: &Global) -> Result<u8> {
     let ctx = Ctx::new(global)?;
     let loaded = load(&ctx, &args.snapshot)?;
-    let uids = match &args.uids {
+    let mut uids = match &args.uids {
         Some(p) => read_uids(p)?,
         None => HashMap::new(),
     };
+    // The profile's uid list for the snapshot's job names operators too.
+    if let (Some((_, p)), crate::analysis::layout::Area::Checkpoint { job, .. }) = (
+        &ctx.profile,
+        crate::analysis::layout::area(&loaded.metadata_path),
+    ) {
+        for u in p.uids(&job) {
+            uids.entry(crate::uid::operator_id(u))
+                .or_insert_with(|| u.clone());
+        }
+    }
     let rules = Rebase::parse(&args.rebase)?;
     let m = &loaded.metadata;
     let views = op_views(m, &uids);

@@ -51,7 +51,8 @@ hyperfine -w 1 -r 5 --export-markdown "$out/storage-local.md" \
   -n "flink-chk ls (local)" "$bin ls $root" \
   -n "flink-chk ls --json (local)" "$bin ls --json $root" \
   -n "flink-chk deps --verify (local)" "$bin deps --verify --rebase $rb $snap" \
-  -n "find -type f | wc -l (local)" "find $root -type f | wc -l" >&2
+  -n "find -type f | wc -l (local)" "find $root -type f | wc -l" \
+  -n "find -type f -printf %s (local, stats every file)" "find $root -type f -printf '%s\n' | wc -l" >&2
 cat "$out/storage-local.md" >> "$out/storage.md"
 /usr/bin/time -f "%M KiB max RSS, %e s" "$bin" ls "$root" 2>"$out/rss-local.txt" >/dev/null
 echo -e "\nPeak memory, \`flink-chk ls\` local: $(tail -1 "$out/rss-local.txt")" >> "$out/storage.md"

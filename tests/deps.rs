@@ -472,3 +472,83 @@ fn why_finds_the_checkpoints_that_share_a_file() {
     assert_eq!(code, 0);
     assert_eq!(v["snapshots"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn restore_lineages_show_the_other_jobs_files() {
+    // Real Flink 2.3 runs: job B restored from job A's checkpoint in each
+    // claim mode; scenario.json records which of B's checkpoints Flink's own
+    // loader saw referencing A's directory (and how many files).
+    for scen in ["restore-claim", "restore-legacy", "restore-no-claim"] {
+        let (dir, generated) = scenario("2.3", scen);
+        let s: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("scenario.json")).unwrap())
+                .unwrap();
+        let lineage = &s["lineage"][0];
+        let (a, b) = (
+            lineage["from_job"].as_str().unwrap(),
+            lineage["job"].as_str().unwrap(),
+        );
+        let b_dir = dir.join("checkpoints").join(b);
+        let mut chks: Vec<PathBuf> = std::fs::read_dir(&b_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("_metadata").is_file())
+            .collect();
+        chks.sort();
+        assert!(!chks.is_empty(), "{scen}");
+        for chk in chks {
+            let key = format!(
+                "checkpoints/{b}/{}",
+                chk.file_name().unwrap().to_str().unwrap()
+            );
+            let expected = s["cross_job_refs"][&key][a]["shared"].as_u64().unwrap_or(0);
+            let (v, code) = json(&[
+                "deps",
+                chk.to_str().unwrap(),
+                "--json",
+                "--verify",
+                "--rebase",
+                &rebase(&dir, &generated),
+            ]);
+            assert_eq!(code, 0, "{scen} {key}");
+            let other: u64 = v["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|g| {
+                    g["label"]["kind"] == "other_job"
+                        && g["label"]["job"] == a
+                        && g["label"]["area"] == "shared"
+                })
+                .map(|g| g["files"].as_u64().unwrap())
+                .sum();
+            assert_eq!(other, expected, "{scen} {key}: {}", v["groups"]);
+            if expected > 0 {
+                assert_eq!(v["other_jobs"], serde_json::json!([a]), "{scen}");
+                // And `why` on A's shared/ names this checkpoint of B.
+                let (w, code) = json(&[
+                    "why",
+                    dir.join("checkpoints")
+                        .join(a)
+                        .join("shared")
+                        .to_str()
+                        .unwrap(),
+                    "--rebase",
+                    &rebase(&dir, &generated),
+                    "--json",
+                ]);
+                assert_eq!(code, 0);
+                assert!(
+                    w["snapshots"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|x| x.as_str().unwrap().ends_with(&key)),
+                    "{scen}: {w}"
+                );
+            } else {
+                assert_eq!(v["other_jobs"], serde_json::json!([]), "{scen}");
+            }
+        }
+    }
+}

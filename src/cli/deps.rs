@@ -59,7 +59,10 @@ pub fn snapshot_target(ctx: &Ctx, arg: &str) -> Result<crate::storage::Location>
             _ => bail!("{arg}: no completed checkpoint"),
         },
         Target::Root(l) => {
-            bail!("{l} is a directory of jobs, not a snapshot; try `flink-chk ls {l}` to pick one")
+            bail!(
+                "{l}: no _metadata in this directory (give a chk-N/ or savepoint-…/ directory, \
+                 the _metadata file or a job); to pick a snapshot under a root: `flink-chk ls {l}`"
+            )
         }
         Target::File(l) => l,
     })

@@ -222,26 +222,42 @@ pub async fn classify(loc: Location, storage: &dyn Storage) -> Result<Target, Er
     Ok(Target::Root(loc))
 }
 
+/// `chk-<n>` ids under a job directory, ascending.
+async fn checkpoint_dirs(
+    job: &Location,
+    storage: &dyn Storage,
+) -> Result<Vec<u64>, storage::Error> {
+    let mut ids = Vec::new();
+    let mut children = storage.list(job, false);
+    while let Some(e) = children.next().await {
+        if let Some(id) = checkpoint_id(e?.location.file_name()) {
+            ids.push(id);
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+async fn has_metadata(
+    job: &Location,
+    id: u64,
+    storage: &dyn Storage,
+) -> Result<bool, storage::Error> {
+    Ok(storage
+        .stat(&job.join(&format!("chk-{id}/_metadata")))
+        .await?
+        .is_some())
+}
+
 /// Checkpoint ids under a job directory, ascending, with whether `_metadata` exists.
 pub async fn checkpoints(
     job: &Location,
     storage: &dyn Storage,
 ) -> Result<Vec<(u64, bool)>, storage::Error> {
-    let mut ids = Vec::new();
-    let mut children = storage.list(job, false);
-    while let Some(e) = children.next().await {
-        let e = e?;
-        if let Some(id) = checkpoint_id(e.location.file_name()) {
-            ids.push(id);
-        }
-    }
-    drop(children);
-    ids.sort_unstable();
-    ids.dedup();
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let m = job.join(&format!("chk-{id}/_metadata"));
-        out.push((id, storage.stat(&m).await?.is_some()));
+    let mut out = Vec::new();
+    for id in checkpoint_dirs(job, storage).await? {
+        out.push((id, has_metadata(job, id, storage).await?));
     }
     Ok(out)
 }
@@ -252,40 +268,44 @@ async fn pick(
     storage: &dyn Storage,
     arg: &str,
 ) -> Result<Target, Error> {
-    let all = checkpoints(job, storage).await?;
-    let done: Vec<u64> = all.iter().filter(|(_, m)| *m).map(|(id, _)| *id).collect();
-    let list = || {
-        if done.is_empty() {
-            "no completed checkpoints".to_owned()
-        } else {
-            format!(
-                "completed: {}",
-                done.iter()
-                    .map(|i| format!("chk-{i}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+    let ids = checkpoint_dirs(job, storage).await?;
+    // Only the checkpoints needed are stat'ed: newest first for @latest.
+    let found = match sel {
+        Select::Latest => {
+            let mut found = None;
+            for id in ids.iter().rev() {
+                if has_metadata(job, *id, storage).await? {
+                    found = Some(*id);
+                    break;
+                }
+            }
+            found
         }
+        Select::Id(id) if ids.contains(&id) && has_metadata(job, id, storage).await? => Some(id),
+        Select::Id(_) => None,
     };
-    match sel {
-        Select::Latest => match done.last() {
-            Some(id) => Ok(Target::Snapshot(job.join(&format!("chk-{id}")))),
-            None => Err(Error::Unknown(format!(
-                "{arg}: {job} has no completed checkpoint (no chk-N/_metadata)"
-            ))),
-        },
-        Select::Id(id) => match all.iter().find(|(i, _)| *i == id) {
-            Some((_, true)) => Ok(Target::Snapshot(job.join(&format!("chk-{id}")))),
-            Some((_, false)) => Err(Error::Unknown(format!(
-                "{arg}: chk-{id} has no _metadata (in progress, failed or being deleted); {}",
-                list()
-            ))),
-            None => Err(Error::Unknown(format!(
-                "{arg}: no chk-{id} under {job}; {}",
-                list()
-            ))),
-        },
+    if let Some(id) = found {
+        return Ok(Target::Snapshot(job.join(&format!("chk-{id}"))));
     }
+    // Not found: explain, listing what is there.
+    let done: Vec<String> = checkpoints(job, storage)
+        .await?
+        .into_iter()
+        .filter(|(_, m)| *m)
+        .map(|(id, _)| format!("chk-{id}"))
+        .collect();
+    let list = if done.is_empty() {
+        "no completed checkpoints".to_owned()
+    } else {
+        format!("completed: {}", done.join(", "))
+    };
+    Err(Error::Unknown(match sel {
+        Select::Latest => format!("{arg}: {job} has no completed checkpoint (no chk-N/_metadata)"),
+        Select::Id(id) if ids.contains(&id) => format!(
+            "{arg}: chk-{id} has no _metadata (in progress, failed or being deleted); {list}"
+        ),
+        Select::Id(id) => format!("{arg}: no chk-{id} under {job}; {list}"),
+    }))
 }
 
 #[cfg(test)]

@@ -8,15 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{flink_chk, repo, truth};
-
-/// A fixture scenario: its directory and the root Flink wrote it under.
-fn scenario(version: &str, name: &str) -> (PathBuf, String) {
-    let dir = repo().join(format!("tests/fixtures/flink/{version}/{name}"));
-    let s: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("scenario.json")).unwrap()).unwrap();
-    (dir, s["generated_root"].as_str().unwrap().to_owned())
-}
+use crate::common::{flink_chk, job_dir, repo, scenario, truth};
 
 fn rebase(dir: &Path, generated: &str) -> String {
     format!("{generated}={}", dir.display())
@@ -113,11 +105,7 @@ fn deps_matches_flinks_file_list_for_every_fixture() {
 }
 
 /// Copies a fixture tree (for tests that modify it).
-pub fn copy_tree_for_tests(from: &Path, to: &Path) {
-    copy_tree(from, to);
-}
-
-fn copy_tree(from: &Path, to: &Path) {
+pub fn copy_tree(from: &Path, to: &Path) {
     for e in walk(from) {
         let rel = e.strip_prefix(from).unwrap();
         let dst = to.join(rel);
@@ -141,14 +129,6 @@ fn walk(d: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
-}
-
-fn job_dir(checkpoints: &Path) -> PathBuf {
-    std::fs::read_dir(checkpoints)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.is_dir())
-        .unwrap()
 }
 
 #[test]

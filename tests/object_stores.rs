@@ -11,7 +11,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{flink_chk, repo, truth};
+use crate::common::{flink_chk, job_dir, repo, scenario, truth};
 
 fn env(k: &str) -> Option<String> {
     std::env::var(k).ok().filter(|v| !v.is_empty())
@@ -97,21 +97,6 @@ fn upload(store: Store, dir: &Path, prefix: &str) {
         .status()
         .unwrap();
     assert!(st.success(), "upload to {} failed", store.name());
-}
-
-fn scenario(version: &str, name: &str) -> (PathBuf, String) {
-    let dir = repo().join(format!("tests/fixtures/flink/{version}/{name}"));
-    let s: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("scenario.json")).unwrap()).unwrap();
-    (dir, s["generated_root"].as_str().unwrap().to_owned())
-}
-
-fn job_dir(checkpoints: &Path) -> PathBuf {
-    std::fs::read_dir(checkpoints)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.is_dir())
-        .unwrap()
 }
 
 struct Setup {
@@ -288,7 +273,7 @@ fn exercise(store: Store) {
 
     // A copy missing one file is reported as not restorable.
     let tmp = tempfile::tempdir().unwrap();
-    crate::deps::copy_tree_for_tests(&s.local, tmp.path());
+    crate::deps::copy_tree(&s.local, tmp.path());
     let gone = tmp
         .path()
         .join("checkpoints")

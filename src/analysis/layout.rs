@@ -318,39 +318,63 @@ fn chk<'j>(j: &'j mut JobDir, root: &Location, id: u64) -> &'j mut CheckpointDir
     })
 }
 
-/// Lists `root` recursively (plus the directories of its first two levels,
-/// so empty `chk-<n>` directories are seen) and folds it into a [`Scan`].
+/// Lists `root` recursively and folds it into a [`Scan`]. On file systems
+/// with real directories (local, HDFS) the first two levels are listed too,
+/// so empty `chk-<n>` directories are seen; object stores have no empty
+/// directories, so that would only cost one request per job.
 /// `progress` is called with the running file count every 1000 files.
 pub async fn scan(
     storage: &dyn Storage,
     root: &Location,
-    mut progress: impl FnMut(u64),
+    progress: impl FnMut(u64),
 ) -> Result<Scan, storage::Error> {
     let mut scan = Scan::default();
-    // Directories first: object stores have none, local disks and HDFS do.
-    let mut top = storage.list(root, false);
-    let mut dirs = Vec::new();
-    while let Some(e) = top.next().await {
-        let e = e?;
-        if e.is_dir {
-            scan.add_dir(root, &e.location);
-            dirs.push(e.location);
-        }
-    }
-    drop(top);
-    for d in dirs {
-        if !is_job_id(d.file_name()) {
-            continue;
-        }
-        let mut sub = storage.list(&d, false);
-        while let Some(e) = sub.next().await {
-            let e = e?;
-            if e.is_dir {
-                scan.add_dir(root, &e.location);
+    fold(storage, root, root, 2, &mut scan, progress).await?;
+    Ok(scan)
+}
+
+/// One job directory, listed the same way.
+pub async fn scan_job(storage: &dyn Storage, job: &Location) -> Result<JobDir, storage::Error> {
+    let parent = job.parent();
+    let mut scan = Scan::default();
+    fold(storage, job, &parent, 1, &mut scan, |_| {}).await?;
+    Ok(scan.jobs.into_values().next().unwrap_or_else(|| JobDir {
+        name: job.file_name().to_owned(),
+        location: Some(job.clone()),
+        ..JobDir::default()
+    }))
+}
+
+/// Folds the listing of `dir` into `scan`, paths taken relative to `root`.
+async fn fold(
+    storage: &dyn Storage,
+    dir: &Location,
+    root: &Location,
+    dir_levels: usize,
+    scan: &mut Scan,
+    mut progress: impl FnMut(u64),
+) -> Result<(), storage::Error> {
+    if !dir.scheme().is_object_store() {
+        let mut level = vec![dir.clone()];
+        for depth in 0..dir_levels {
+            let mut next = Vec::new();
+            for d in &level {
+                let mut children = storage.list(d, false);
+                while let Some(e) = children.next().await {
+                    let e = e?;
+                    if e.is_dir {
+                        scan.add_dir(root, &e.location);
+                        // Below the root, only job directories hold chk-<n>.
+                        if depth + 1 < dir_levels && is_job_id(e.location.file_name()) {
+                            next.push(e.location);
+                        }
+                    }
+                }
             }
+            level = next;
         }
     }
-    let mut all = storage.list(root, true);
+    let mut all = storage.list(dir, true);
     let mut n = 0u64;
     while let Some(e) = all.next().await {
         scan.add(root, &e?);
@@ -360,7 +384,7 @@ pub async fn scan(
         }
     }
     progress(n);
-    Ok(scan)
+    Ok(())
 }
 
 #[cfg(test)]

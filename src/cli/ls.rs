@@ -293,28 +293,7 @@ struct Row {
 
 fn job_details(ctx: &Ctx, location: &Location) -> Result<(JobDir, Vec<Row>, Vec<Row>)> {
     let storage = ctx.storages.clone();
-    let parent = location.parent();
-    let job = ctx.block_on(async {
-        let mut scan = Scan::default();
-        let mut top = storage.list(location, false);
-        while let Some(e) = top.next().await {
-            let e = e?;
-            if e.is_dir {
-                scan.add_dir(&parent, &e.location);
-            }
-        }
-        drop(top);
-        let mut all = storage.list(location, true);
-        while let Some(e) = all.next().await {
-            scan.add(&parent, &e?);
-        }
-        Ok::<_, crate::storage::Error>(scan)
-    })?;
-    let job = job.jobs.into_values().next().unwrap_or_else(|| JobDir {
-        name: location.file_name().to_owned(),
-        location: Some(location.clone()),
-        ..JobDir::default()
-    });
+    let job = ctx.block_on(layout::scan_job(storage.as_ref(), location))?;
     let mut savepoint_dirs = Vec::new();
     if let Some(sp) = &ctx.places.savepoints
         && layout::is_job_id(&job.name)

@@ -4,8 +4,6 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use futures_util::StreamExt;
-
 use super::{BoxFuture, BoxStream, Entry, Error, Location, Scheme, Storage};
 
 /// Reads local files.
@@ -131,13 +129,7 @@ impl Storage for LocalStorage {
         let (tx, rx) = tokio::sync::mpsc::channel(4096);
         let dir = dir.clone();
         tokio::task::spawn_blocking(move || walk(&path, &dir, recursive, &tx));
-        Box::pin(
-            futures_util::stream::unfold(
-                rx,
-                |mut rx| async move { rx.recv().await.map(|i| (i, rx)) },
-            )
-            .fuse(),
-        )
+        super::channel_stream(rx)
     }
 }
 
@@ -197,6 +189,8 @@ fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &Tx) {
 
 #[cfg(test)]
 mod tests {
+    use futures_util::StreamExt;
+
     use super::*;
 
     fn rt() -> tokio::runtime::Runtime {

@@ -223,23 +223,24 @@ impl Storage for Storages {
     }
 }
 
-/// A listing stream that owns its backend handle.
+/// A stream of what a producer sends on `rx` (a listing pumped from a
+/// blocking walker or from a borrowed stream).
+pub(crate) fn channel_stream(
+    rx: tokio::sync::mpsc::Receiver<Result<Entry, Error>>,
+) -> BoxStream<'static, Result<Entry, Error>> {
+    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|i| (i, rx))
+    }))
+}
+
+/// Lists through a backend handle the stream owns: the backend's borrowed
+/// listing is pumped through a bounded channel by a task.
 fn owned_list(
     b: Arc<dyn Storage>,
     dir: Location,
     recursive: bool,
 ) -> BoxStream<'static, Result<Entry, Error>> {
-    Box::pin(async_stream_list(b, dir, recursive))
-}
-
-fn async_stream_list(
-    b: Arc<dyn Storage>,
-    dir: Location,
-    recursive: bool,
-) -> impl futures_util::Stream<Item = Result<Entry, Error>> + Send + 'static {
     use futures_util::StreamExt;
-    // Pump the borrowed stream through a bounded channel so the result owns
-    // everything it needs.
     let (tx, rx) = tokio::sync::mpsc::channel(1024);
     tokio::spawn(async move {
         let mut s = b.list(&dir, recursive);
@@ -249,5 +250,5 @@ fn async_stream_list(
             }
         }
     });
-    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|i| (i, rx)) })
+    channel_stream(rx)
 }

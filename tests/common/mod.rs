@@ -123,3 +123,21 @@ pub fn flink_chk() -> assert_cmd::Command {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default());
     c
 }
+
+/// A committed fixture scenario: its directory and the root Flink wrote it
+/// under (`generated_root` in its scenario.json).
+pub fn scenario(version: &str, name: &str) -> (PathBuf, String) {
+    let dir = repo().join(format!("tests/fixtures/flink/{version}/{name}"));
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("scenario.json")).unwrap()).unwrap();
+    (dir, s["generated_root"].as_str().unwrap().to_owned())
+}
+
+/// The (first) job directory under a checkpoints root.
+pub fn job_dir(checkpoints: &Path) -> PathBuf {
+    std::fs::read_dir(checkpoints)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap()
+}

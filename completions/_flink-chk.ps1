@@ -33,6 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job''s checkpoints and savepoints (id, time, kind, size, restorable)')
             [CompletionResult]::new('deps', 'deps', [CompletionResultType]::ParameterValue, 'What a snapshot depends on: its own files, the job''s shared/ and taskowned/ files, other jobs'' files (restore lineage), file-merging and changelog files, inline state')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?')
             [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'Which snapshots reference a file, or anything under a directory')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention')
             [CompletionResult]::new('uid', 'uid', [CompletionResultType]::ParameterValue, 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job')
@@ -80,6 +81,28 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]')
             [CompletionResult]::new('--files', '--files', [CompletionResultType]::ParameterName, 'List every file')
             [CompletionResult]::new('--verify', '--verify', [CompletionResultType]::ParameterName, 'Check that every file exists with the size its handle records')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'flink-chk;diff' {
+            [CompletionResult]::new('--job', '--job', [CompletionResultType]::ParameterName, 'Describe the new job in a YAML/JSON file instead of a snapshot of it')
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'The new job''s state backend (when NEW does not tell, e.g. a canonical savepoint)')
+            [CompletionResult]::new('--uids', '--uids', [CompletionResultType]::ParameterName, 'A file of uids (one per line) naming operators of either side whose metadata carries no uid (files written before Flink 2.0)')
+            [CompletionResult]::new('--rebase', '--rebase', [CompletionResultType]::ParameterName, 'Read files recorded under FROM at TO instead (for snapshots moved since Flink wrote them). Repeatable')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal and NO_COLOR unset), always, never')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]')
+            [CompletionResult]::new('--files', '--files', [CompletionResultType]::ParameterName, 'Also compare the files both snapshots reference: added (uploaded by NEW), dropped, reused (for two checkpoints of one incremental job)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The restore will pass --allowNonRestoredState: removed operators'' state is dropped (a warning, not a refusal)')
+            [CompletionResult]::new('--allow-non-restored-state', '--allow-non-restored-state', [CompletionResultType]::ParameterName, 'The restore will pass --allowNonRestoredState: removed operators'' state is dropped (a warning, not a refusal)')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Exit 1 when the verdict is compatible but there are warnings (state the new job would ignore or lose)')
+            [CompletionResult]::new('--no-states', '--no-states', [CompletionResultType]::ParameterName, 'Do not read state-file headers (no keyed state names; faster on remote storage)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -286,6 +309,7 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job''s checkpoints and savepoints (id, time, kind, size, restorable)')
             [CompletionResult]::new('deps', 'deps', [CompletionResultType]::ParameterValue, 'What a snapshot depends on: its own files, the job''s shared/ and taskowned/ files, other jobs'' files (restore lineage), file-merging and changelog files, inline state')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?')
             [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'Which snapshots reference a file, or anything under a directory')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention')
             [CompletionResult]::new('uid', 'uid', [CompletionResultType]::ParameterValue, 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job')
@@ -301,6 +325,9 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             break
         }
         'flink-chk;help;deps' {
+            break
+        }
+        'flink-chk;help;diff' {
             break
         }
         'flink-chk;help;why' {

@@ -22,6 +22,9 @@ _flink__chk() {
             flink__chk,deps)
                 cmd="flink__chk__subcmd__deps"
                 ;;
+            flink__chk,diff)
+                cmd="flink__chk__subcmd__diff"
+                ;;
             flink__chk,generate)
                 cmd="flink__chk__subcmd__generate"
                 ;;
@@ -48,6 +51,9 @@ _flink__chk() {
                 ;;
             flink__chk__subcmd__help,deps)
                 cmd="flink__chk__subcmd__help__subcmd__deps"
+                ;;
+            flink__chk__subcmd__help,diff)
+                cmd="flink__chk__subcmd__help__subcmd__diff"
                 ;;
             flink__chk__subcmd__help,generate)
                 cmd="flink__chk__subcmd__help__subcmd__generate"
@@ -137,7 +143,7 @@ _flink__chk() {
 
     case "${cmd}" in
         flink__chk)
-            opts="-p -h -V --color --profile --config --concurrency --help --version inspect ls deps why profile uid completions generate help"
+            opts="-p -h -V --color --profile --config --concurrency --help --version inspect ls deps diff why profile uid completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -242,6 +248,78 @@ _flink__chk() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        flink__subcmd__chk__subcmd__diff)
+            opts="-n -p -h -V --job --files --allow-non-restored-state --strict --backend --uids --no-states --rebase --json --color --profile --config --concurrency --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --job)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -W "hashmap rocksdb forst" -- "${cur}"))
+                    return 0
+                    ;;
+                --uids)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --rebase)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         flink__subcmd__chk__subcmd__generate)
             opts="-p -h -V --out-dir --color --profile --config --concurrency --help --version completions man"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -281,7 +359,7 @@ _flink__chk() {
             return 0
             ;;
         flink__subcmd__chk__subcmd__help)
-            opts="inspect ls deps why profile uid completions generate help"
+            opts="inspect ls deps diff why profile uid completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -309,6 +387,20 @@ _flink__chk() {
             return 0
             ;;
         flink__subcmd__chk__subcmd__help__subcmd__deps)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flink__subcmd__chk__subcmd__help__subcmd__diff)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

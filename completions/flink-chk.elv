@@ -30,6 +30,7 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand inspect 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds'
             cand ls 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job''s checkpoints and savepoints (id, time, kind, size, restorable)'
             cand deps 'What a snapshot depends on: its own files, the job''s shared/ and taskowned/ files, other jobs'' files (restore lineage), file-merging and changelog files, inline state'
+            cand diff 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?'
             cand why 'Which snapshots reference a file, or anything under a directory'
             cand profile 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
             cand uid 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
@@ -74,6 +75,27 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
             cand --files 'List every file'
             cand --verify 'Check that every file exists with the size its handle records'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flink-chk;diff'= {
+            cand --job 'Describe the new job in a YAML/JSON file instead of a snapshot of it'
+            cand --backend 'The new job''s state backend (when NEW does not tell, e.g. a canonical savepoint)'
+            cand --uids 'A file of uids (one per line) naming operators of either side whose metadata carries no uid (files written before Flink 2.0)'
+            cand --rebase 'Read files recorded under FROM at TO instead (for snapshots moved since Flink wrote them). Repeatable'
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand --files 'Also compare the files both snapshots reference: added (uploaded by NEW), dropped, reused (for two checkpoints of one incremental job)'
+            cand -n 'The restore will pass --allowNonRestoredState: removed operators'' state is dropped (a warning, not a refusal)'
+            cand --allow-non-restored-state 'The restore will pass --allowNonRestoredState: removed operators'' state is dropped (a warning, not a refusal)'
+            cand --strict 'Exit 1 when the verdict is compatible but there are warnings (state the new job would ignore or lose)'
+            cand --no-states 'Do not read state-file headers (no keyed state names; faster on remote storage)'
             cand --json 'Print JSON'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -260,6 +282,7 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand inspect 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds'
             cand ls 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job''s checkpoints and savepoints (id, time, kind, size, restorable)'
             cand deps 'What a snapshot depends on: its own files, the job''s shared/ and taskowned/ files, other jobs'' files (restore lineage), file-merging and changelog files, inline state'
+            cand diff 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?'
             cand why 'Which snapshots reference a file, or anything under a directory'
             cand profile 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
             cand uid 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
@@ -272,6 +295,8 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
         &'flink-chk;help;ls'= {
         }
         &'flink-chk;help;deps'= {
+        }
+        &'flink-chk;help;diff'= {
         }
         &'flink-chk;help;why'= {
         }

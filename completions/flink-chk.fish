@@ -35,6 +35,7 @@ complete -c flink-chk -n "__fish_flink_chk_needs_command" -s V -l version -d 'Pr
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "inspect" -d 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "ls" -d 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job\'s checkpoints and savepoints (id, time, kind, size, restorable)'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "deps" -d 'What a snapshot depends on: its own files, the job\'s shared/ and taskowned/ files, other jobs\' files (restore lineage), file-merging and changelog files, inline state'
+complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "diff" -d 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "why" -d 'Which snapshots reference a file, or anything under a directory'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "profile" -d 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "uid" -d 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
@@ -75,6 +76,25 @@ complete -c flink-chk -n "__fish_flink_chk_using_subcommand deps" -l verify -d '
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand deps" -l json -d 'Print JSON'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand deps" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand deps" -s V -l version -d 'Print version'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -l job -d 'Describe the new job in a YAML/JSON file instead of a snapshot of it' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -l backend -d 'The new job\'s state backend (when NEW does not tell, e.g. a canonical savepoint)' -r -f -a "hashmap\t'`hashmap` (heap)'
+rocksdb\t'`rocksdb`'
+forst\t'`forst` (Flink 2.x)'"
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -l uids -d 'A file of uids (one per line) naming operators of either side whose metadata carries no uid (files written before Flink 2.0)' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -l rebase -d 'Read files recorded under FROM at TO instead (for snapshots moved since Flink wrote them). Repeatable' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -l files -d 'Also compare the files both snapshots reference: added (uploaded by NEW), dropped, reused (for two checkpoints of one incremental job)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -s n -l allow-non-restored-state -d 'The restore will pass --allowNonRestoredState: removed operators\' state is dropped (a warning, not a refusal)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -l strict -d 'Exit 1 when the verdict is compatible but there are warnings (state the new job would ignore or lose)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -l no-states -d 'Do not read state-file headers (no keyed state names; faster on remote storage)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -l json -d 'Print JSON'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l in -d 'Where to look for snapshots (a root, job directory or reference); repeatable' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l rebase -d 'Read files recorded under FROM at TO (for snapshots moved after Flink wrote them)' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
@@ -202,15 +222,16 @@ complete -c flink-chk -n "__fish_flink_chk_using_subcommand generate" -l config 
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand generate" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "inspect" -d 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "ls" -d 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job\'s checkpoints and savepoints (id, time, kind, size, restorable)'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "deps" -d 'What a snapshot depends on: its own files, the job\'s shared/ and taskowned/ files, other jobs\' files (restore lineage), file-merging and changelog files, inline state'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "why" -d 'Which snapshots reference a file, or anything under a directory'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "profile" -d 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "uid" -d 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "generate" -d 'Generate completion scripts and man pages into a directory'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps why profile uid completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why profile uid completions generate help" -f -a "inspect" -d 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why profile uid completions generate help" -f -a "ls" -d 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job\'s checkpoints and savepoints (id, time, kind, size, restorable)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why profile uid completions generate help" -f -a "deps" -d 'What a snapshot depends on: its own files, the job\'s shared/ and taskowned/ files, other jobs\' files (restore lineage), file-merging and changelog files, inline state'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why profile uid completions generate help" -f -a "diff" -d 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why profile uid completions generate help" -f -a "why" -d 'Which snapshots reference a file, or anything under a directory'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why profile uid completions generate help" -f -a "profile" -d 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why profile uid completions generate help" -f -a "uid" -d 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why profile uid completions generate help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why profile uid completions generate help" -f -a "generate" -d 'Generate completion scripts and man pages into a directory'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why profile uid completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "list" -d 'List profiles'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "show" -d 'Show one profile (secrets masked)'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "init" -d 'Create the profiles file with one profile (asks on a terminal for what is not given)'

@@ -5,6 +5,7 @@ mod common;
 mod completion;
 mod corpus;
 mod deps;
+mod diff;
 mod generated;
 mod inspect;
 mod object_stores;

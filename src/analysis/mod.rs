@@ -2,6 +2,7 @@
 //! Pure functions over [`crate::metadata`] types; no printing, no I/O.
 
 pub mod deps;
+pub mod diff;
 pub mod layout;
 pub mod refs;
 pub mod size;

@@ -82,6 +82,28 @@ fn read_uids(path: &Path) -> Result<HashMap<metadata::OperatorId, String>> {
         .collect())
 }
 
+/// uids that name operators whose metadata carries none: a `--uids` file,
+/// then the profile's uid list for the snapshot's job.
+pub(super) fn uid_names(
+    ctx: &Ctx,
+    metadata_path: &Location,
+    file: Option<&Path>,
+) -> Result<HashMap<metadata::OperatorId, String>> {
+    let mut uids = match file {
+        Some(p) => read_uids(p)?,
+        None => HashMap::new(),
+    };
+    if let (Some((_, p)), crate::analysis::layout::Area::Checkpoint { job, .. }) =
+        (&ctx.profile, crate::analysis::layout::area(metadata_path))
+    {
+        for u in p.uids(&job) {
+            uids.entry(crate::uid::operator_id(u))
+                .or_insert_with(|| u.clone());
+        }
+    }
+    Ok(uids)
+}
+
 struct OpView<'m> {
     op: &'m OperatorState,
     uid: Option<(String, &'static str)>,
@@ -122,20 +144,7 @@ fn op_views<'m>(
 pub fn run(args: InspectArgs, global: &Global) -> Result<u8> {
     let ctx = Ctx::new(global)?;
     let loaded = load(&ctx, &args.snapshot)?;
-    let mut uids = match &args.uids {
-        Some(p) => read_uids(p)?,
-        None => HashMap::new(),
-    };
-    // The profile's uid list for the snapshot's job names operators too.
-    if let (Some((_, p)), crate::analysis::layout::Area::Checkpoint { job, .. }) = (
-        &ctx.profile,
-        crate::analysis::layout::area(&loaded.metadata_path),
-    ) {
-        for u in p.uids(&job) {
-            uids.entry(crate::uid::operator_id(u))
-                .or_insert_with(|| u.clone());
-        }
-    }
+    let uids = uid_names(&ctx, &loaded.metadata_path, args.uids.as_deref())?;
     let rules = Rebase::parse(&args.rebase)?;
     let m = &loaded.metadata;
     let views = op_views(m, &uids);

@@ -4,6 +4,7 @@
 mod completions;
 mod context;
 mod deps;
+mod diff;
 mod dynamic;
 mod generate;
 mod inspect;
@@ -40,7 +41,7 @@ pub mod exit {
 )]
 #[command(
     after_help = "Exit codes: 0 success, 1 a check failed (deps --verify, why), 3 unreadable or invalid input \
-or storage error, 64 usage error.\n\
+or storage error, 64 usage error; diff: 0 compatible, 1 needs --allowNonRestoredState, 2 incompatible.\n\
 Profiles: $XDG_CONFIG_HOME/flink-chk/profiles.yaml (see `flink-chk profile init`).\n\
 Run as `flink chk ...` with the shell function in the README."
 )]
@@ -70,6 +71,7 @@ enum Command {
     Inspect(inspect::InspectArgs),
     Ls(ls::LsArgs),
     Deps(deps::DepsArgs),
+    Diff(diff::DiffArgs),
     Why(why::WhyArgs),
     Profile(profile::ProfileArgs),
     Uid(uid::UidArgs),
@@ -119,6 +121,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Inspect(args) => inspect::run(args, &cli.global),
         Command::Ls(args) => ls::run(args, &cli.global),
         Command::Deps(args) => deps::run(args, &cli.global),
+        Command::Diff(args) => diff::run(args, &cli.global),
         Command::Why(args) => why::run(args, &cli.global),
         Command::Profile(args) => profile::run(args, &cli.global),
         Command::Uid(args) => uid::run(args),
@@ -131,5 +134,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
     })
 }

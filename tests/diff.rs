@@ -695,3 +695,64 @@ fn human_output_starts_with_the_verdict() {
     assert!(text.contains("Dropped by --allowNonRestoredState"));
     let _ = repo();
 }
+
+/// Profile references (savepoint names under the profile's savepoints root)
+/// and the profile's uid lists name the operators of V4 metadata (Flink 1.20).
+#[test]
+fn profile_names_operators_of_v4_savepoints() {
+    let p = Pair::load("1.20", "diff-changed-uid");
+    let home = std::env::temp_dir().join(format!("flink-chk-diff-profile-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let cfg = home.join("profiles.yaml");
+    let ops = "[source, source-throttle, keyed-state, rules, rules-throttle, broadcast-join, window-reduce, sink]";
+    let v2 = "[v2-source, v2-source-throttle, v2-keyed-state, v2-rules, v2-rules-throttle, v2-broadcast-join, v2-window-reduce, v2-sink]";
+    std::fs::write(
+        &cfg,
+        format!(
+            "profiles:\n  pairs:\n    checkpoints: {dir}/checkpoints\n    savepoints: {dir}/savepoints\n    jobs:\n      v1:\n        id: {old}\n        uids: {ops}\n      v2:\n        id: {new}\n        uids: {v2}\n",
+            dir = p.dir.display(),
+            old = p.pair["old_job"].as_str().unwrap(),
+            new = p.pair["new_job"].as_str().unwrap(),
+        ),
+    )
+    .unwrap();
+    let name = |k: &str| {
+        Path::new(p.pair[k].as_str().unwrap())
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    };
+    let (old, new) = (name("old"), name("new"));
+    let (v, code) = run(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "diff",
+        &old,
+        &new,
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["old"]["metadata_version"], 4);
+    assert_eq!(
+        uids(&v, "removed"),
+        BTreeSet::from(
+            [
+                "source",
+                "source-throttle",
+                "keyed-state",
+                "rules",
+                "rules-throttle",
+                "broadcast-join",
+                "window-reduce",
+                "sink"
+            ]
+            .map(String::from)
+        )
+    );
+    assert!(uids(&v, "added").contains("v2-keyed-state"));
+    // Without the profile's lists, V4 operators have no uid.
+    let (v, _) = p.diff(&[]);
+    assert!(uids(&v, "removed").contains("?"));
+    let _ = std::fs::remove_dir_all(&home);
+}

@@ -93,13 +93,33 @@ pub(super) fn uid_names(
         Some(p) => read_uids(p)?,
         None => HashMap::new(),
     };
-    if let (Some((_, p)), crate::analysis::layout::Area::Checkpoint { job, .. }) =
-        (&ctx.profile, crate::analysis::layout::area(metadata_path))
-    {
-        for u in p.uids(&job) {
-            uids.entry(crate::uid::operator_id(u))
-                .or_insert_with(|| u.clone());
+    let Some((_, p)) = &ctx.profile else {
+        return Ok(uids);
+    };
+    let job_uids: &[String] = match crate::analysis::layout::area(metadata_path) {
+        crate::analysis::layout::Area::Checkpoint { job, .. } => p.uids(&job),
+        // `savepoint-<first 6 hex digits of the job id>-<random>`: the
+        // profile's job with that prefix, when exactly one matches.
+        crate::analysis::layout::Area::Savepoint { name } => {
+            let prefix = name
+                .strip_prefix("savepoint-")
+                .and_then(|r| r.split('-').next())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let mut matching = p
+                .jobs
+                .iter()
+                .filter(|j| prefix.len() == 6 && j.id.starts_with(&prefix));
+            match (matching.next(), matching.next()) {
+                (Some(j), None) => &j.uids,
+                _ => &[],
+            }
         }
+        _ => &[],
+    };
+    for u in job_uids {
+        uids.entry(crate::uid::operator_id(u))
+            .or_insert_with(|| u.clone());
     }
     Ok(uids)
 }

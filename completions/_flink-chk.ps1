@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('deps', 'deps', [CompletionResultType]::ParameterValue, 'What a snapshot depends on: its own files, the job''s shared/ and taskowned/ files, other jobs'' files (restore lineage), file-merging and changelog files, inline state')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?')
             [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'Which snapshots reference a file, or anything under a directory')
+            [CompletionResult]::new('safe-to-delete', 'safe-to-delete', [CompletionResultType]::ParameterValue, 'Plan a cleanup of checkpoint storage: every file no kept snapshot references, proven from the kept snapshots'' `_metadata`')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention')
             [CompletionResult]::new('uid', 'uid', [CompletionResultType]::ParameterValue, 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
@@ -119,6 +120,29 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'flink-chk;safe-to-delete' {
+            [CompletionResult]::new('--keep-last', '--keep-last', [CompletionResultType]::ParameterName, 'Completed checkpoints kept per job [default: the profile''s retention.keep_last, else 3]')
+            [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'A snapshot always kept (alias@chk-N, a chk-N/ or savepoint directory). Repeatable; adds to the profile''s retention.keep')
+            [CompletionResult]::new('--min-age', '--min-age', [CompletionResultType]::ParameterName, 'Files younger than this are kept: a number with s, m, h or d [default: the profile''s retention.min_age, else 1h]')
+            [CompletionResult]::new('--include-savepoint', '--include-savepoint', [CompletionResultType]::ParameterName, 'A savepoint (directory name) that may be deleted. Repeatable')
+            [CompletionResult]::new('--drop-job', '--drop-job', [CompletionResultType]::ParameterName, 'A job (alias or id) that is gone for good: its snapshots are no longer kept, only what other jobs'' kept snapshots reference survives. Repeatable')
+            [CompletionResult]::new('--rebase', '--rebase', [CompletionResultType]::ParameterName, 'Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable')
+            [CompletionResult]::new('--plan-out', '--plan-out', [CompletionResultType]::ParameterName, 'Write the plan as JSON to FILE as well')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal and NO_COLOR unset), always, never')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]')
+            [CompletionResult]::new('--stopped', '--stopped', [CompletionResultType]::ParameterName, 'State that no job under the root is running: unreferenced taskowned/ files become candidates and ForSt working directories are allowed')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print only the plan (this build never deletes; accepted for scripts)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'List every candidate, not only the first 30')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the plan as JSON')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -311,6 +335,7 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('deps', 'deps', [CompletionResultType]::ParameterValue, 'What a snapshot depends on: its own files, the job''s shared/ and taskowned/ files, other jobs'' files (restore lineage), file-merging and changelog files, inline state')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?')
             [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'Which snapshots reference a file, or anything under a directory')
+            [CompletionResult]::new('safe-to-delete', 'safe-to-delete', [CompletionResultType]::ParameterValue, 'Plan a cleanup of checkpoint storage: every file no kept snapshot references, proven from the kept snapshots'' `_metadata`')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention')
             [CompletionResult]::new('uid', 'uid', [CompletionResultType]::ParameterValue, 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
@@ -331,6 +356,9 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             break
         }
         'flink-chk;help;why' {
+            break
+        }
+        'flink-chk;help;safe-to-delete' {
             break
         }
         'flink-chk;help;profile' {

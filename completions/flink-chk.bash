@@ -40,6 +40,9 @@ _flink__chk() {
             flink__chk,profile)
                 cmd="flink__chk__subcmd__profile"
                 ;;
+            flink__chk,safe-to-delete)
+                cmd="flink__chk__subcmd__safe__subcmd__to__subcmd__delete"
+                ;;
             flink__chk,uid)
                 cmd="flink__chk__subcmd__uid"
                 ;;
@@ -69,6 +72,9 @@ _flink__chk() {
                 ;;
             flink__chk__subcmd__help,profile)
                 cmd="flink__chk__subcmd__help__subcmd__profile"
+                ;;
+            flink__chk__subcmd__help,safe-to-delete)
+                cmd="flink__chk__subcmd__help__subcmd__safe__subcmd__to__subcmd__delete"
                 ;;
             flink__chk__subcmd__help,uid)
                 cmd="flink__chk__subcmd__help__subcmd__uid"
@@ -143,7 +149,7 @@ _flink__chk() {
 
     case "${cmd}" in
         flink__chk)
-            opts="-p -h -V --color --profile --config --concurrency --help --version inspect ls deps diff why profile uid completions generate help"
+            opts="-p -h -V --color --profile --config --concurrency --help --version inspect ls deps diff why safe-to-delete profile uid completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -359,7 +365,7 @@ _flink__chk() {
             return 0
             ;;
         flink__subcmd__chk__subcmd__help)
-            opts="inspect ls deps diff why profile uid completions generate help"
+            opts="inspect ls deps diff why safe-to-delete profile uid completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -557,6 +563,20 @@ _flink__chk() {
         flink__subcmd__chk__subcmd__help__subcmd__profile__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flink__subcmd__chk__subcmd__help__subcmd__safe__subcmd__to__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1066,6 +1086,79 @@ _flink__chk() {
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flink__subcmd__chk__subcmd__safe__subcmd__to__subcmd__delete)
+            opts="-p -h -V --keep-last --keep --min-age --include-savepoint --drop-job --stopped --rebase --plan-out --dry-run --all --json --color --profile --config --concurrency --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --keep-last)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --include-savepoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drop-job)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rebase)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plan-out)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

@@ -32,6 +32,7 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand deps 'What a snapshot depends on: its own files, the job''s shared/ and taskowned/ files, other jobs'' files (restore lineage), file-merging and changelog files, inline state'
             cand diff 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?'
             cand why 'Which snapshots reference a file, or anything under a directory'
+            cand safe-to-delete 'Plan a cleanup of checkpoint storage: every file no kept snapshot references, proven from the kept snapshots'' `_metadata`'
             cand profile 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
             cand uid 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
             cand completions 'Print a shell completion script to stdout'
@@ -111,6 +112,28 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
             cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
             cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flink-chk;safe-to-delete'= {
+            cand --keep-last 'Completed checkpoints kept per job [default: the profile''s retention.keep_last, else 3]'
+            cand --keep 'A snapshot always kept (alias@chk-N, a chk-N/ or savepoint directory). Repeatable; adds to the profile''s retention.keep'
+            cand --min-age 'Files younger than this are kept: a number with s, m, h or d [default: the profile''s retention.min_age, else 1h]'
+            cand --include-savepoint 'A savepoint (directory name) that may be deleted. Repeatable'
+            cand --drop-job 'A job (alias or id) that is gone for good: its snapshots are no longer kept, only what other jobs'' kept snapshots reference survives. Repeatable'
+            cand --rebase 'Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable'
+            cand --plan-out 'Write the plan as JSON to FILE as well'
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand --stopped 'State that no job under the root is running: unreferenced taskowned/ files become candidates and ForSt working directories are allowed'
+            cand --dry-run 'Print only the plan (this build never deletes; accepted for scripts)'
+            cand --all 'List every candidate, not only the first 30'
+            cand --json 'Print the plan as JSON'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -284,6 +307,7 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand deps 'What a snapshot depends on: its own files, the job''s shared/ and taskowned/ files, other jobs'' files (restore lineage), file-merging and changelog files, inline state'
             cand diff 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?'
             cand why 'Which snapshots reference a file, or anything under a directory'
+            cand safe-to-delete 'Plan a cleanup of checkpoint storage: every file no kept snapshot references, proven from the kept snapshots'' `_metadata`'
             cand profile 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
             cand uid 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
             cand completions 'Print a shell completion script to stdout'
@@ -299,6 +323,8 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
         &'flink-chk;help;diff'= {
         }
         &'flink-chk;help;why'= {
+        }
+        &'flink-chk;help;safe-to-delete'= {
         }
         &'flink-chk;help;profile'= {
             cand list 'List profiles'

@@ -1,6 +1,7 @@
 //! Command-line front end: argument definitions and dispatch. The only place
 //! that uses `anyhow`; library modules return typed errors.
 
+mod clean;
 mod completions;
 mod context;
 mod deps;
@@ -73,6 +74,8 @@ enum Command {
     Deps(deps::DepsArgs),
     Diff(diff::DiffArgs),
     Why(why::WhyArgs),
+    #[command(name = "safe-to-delete")]
+    SafeToDelete(clean::CleanArgs),
     Profile(profile::ProfileArgs),
     Uid(uid::UidArgs),
     Completions(completions::CompletionsArgs),
@@ -123,6 +126,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Deps(args) => deps::run(args, &cli.global),
         Command::Diff(args) => diff::run(args, &cli.global),
         Command::Why(args) => why::run(args, &cli.global),
+        Command::SafeToDelete(args) => clean::run(args, &cli.global),
         Command::Profile(args) => profile::run(args, &cli.global),
         Command::Uid(args) => uid::run(args),
         Command::Completions(args) => completions::run(args),

@@ -1,0 +1,1141 @@
+//! Planning a cleanup: which files under a checkpoints root no retained
+//! snapshot needs.
+//!
+//! Two listings, both streaming: the first ([`layout::scan`]) folds the root
+//! into jobs and checkpoints (memory grows with checkpoints, not files) so the
+//! keep set can be decided and the kept snapshots' `_metadata` read; their
+//! file references form the reference set. The second walks every file once
+//! and classifies it. Candidates are collapsed to whole `chk-N/` and job
+//! directories where nothing inside is kept, so a plan over millions of
+//! orphaned files stays small; the apply step re-lists those directories.
+//!
+//! Anything doubtful aborts the whole plan: a kept `_metadata` that cannot be
+//! read, a failed or empty listing, a job that keeps live files in the
+//! checkpoint directory (ForSt primary dir) unless the job is stated stopped.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use super::deps;
+use super::layout::{self, JobDir, Scan};
+use super::snapshot::{self, Rebase};
+use crate::storage::{self, Entry, Location, Storage};
+
+/// What to keep besides what is referenced.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Completed checkpoints kept per job (at least 1: the newest is always kept).
+    pub keep_last: usize,
+    /// Files younger than this are kept.
+    pub min_age: Duration,
+    /// Snapshot directories always kept (`chk-N/`, `savepoint-…/`).
+    pub keep: Vec<Location>,
+    /// Savepoint directory names that may be deleted (all others are kept).
+    pub include_savepoints: BTreeSet<String>,
+    /// Job directory names whose snapshots are no longer kept (the job is gone).
+    pub drop_jobs: BTreeSet<String>,
+    /// The user states no job under the root is running: `taskowned/` orphans
+    /// become candidates and ForSt primary directories are allowed.
+    pub stopped: bool,
+    /// "Now", for ages.
+    pub now: jiff::Timestamp,
+}
+
+/// Why something is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeepReason {
+    /// Among the newest `keep_last` completed checkpoints of its job.
+    Retained,
+    /// A `chk-N/` without (complete) `_metadata` newer than the newest completed one.
+    InProgress,
+    /// Named by `--keep` / the profile's `retention.keep`.
+    Explicit,
+    /// A savepoint not named by `--include-savepoint`.
+    Savepoint,
+    /// A kept snapshot references it.
+    Referenced,
+    /// Younger than the minimum age.
+    TooYoung,
+    /// In `taskowned/` while the job may still run.
+    TaskOwnedLive,
+    /// Not part of Flink's layout (never touched).
+    Unknown,
+}
+
+/// Why something may be deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// A completed checkpoint beyond the retention.
+    SubsumedCheckpoint,
+    /// A `chk-N/` without `_metadata` older than the newest completed one.
+    AbandonedCheckpoint,
+    /// A file in `shared/` no kept snapshot references.
+    OrphanShared,
+    /// A file in `taskowned/` no kept snapshot references (job stated stopped).
+    OrphanTaskowned,
+    /// Everything of a job named by `--drop-job` that nothing kept references.
+    DroppedJob,
+    /// A savepoint named by `--include-savepoint`.
+    IncludedSavepoint,
+}
+
+impl Reason {
+    /// Human text.
+    pub fn label(self) -> &'static str {
+        match self {
+            Reason::SubsumedCheckpoint => "checkpoint beyond retention",
+            Reason::AbandonedCheckpoint => "abandoned checkpoint (no _metadata)",
+            Reason::OrphanShared => "unreferenced shared/ file",
+            Reason::OrphanTaskowned => "unreferenced taskowned/ file",
+            Reason::DroppedJob => "dropped job",
+            Reason::IncludedSavepoint => "included savepoint",
+        }
+    }
+}
+
+/// Something to delete: one file, or a directory with everything in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    /// The file or directory.
+    pub path: Location,
+    /// A directory (delete every file under it, then the directory).
+    pub is_dir: bool,
+    /// Why.
+    pub reason: Reason,
+    /// The job directory it belongs to.
+    pub job: Option<String>,
+    /// Files (1 for a file).
+    pub files: u64,
+    /// Bytes.
+    pub bytes: u64,
+    /// Newest modification time of its files (checked again before deleting).
+    pub newest: Option<jiff::Timestamp>,
+    /// For a checkpoint directory: its `_metadata`, deleted first so a
+    /// half-deleted checkpoint never looks restorable.
+    pub metadata: Option<Location>,
+}
+
+/// Something kept, grouped by directory and reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct Kept {
+    /// The directory (or snapshot directory).
+    pub path: Location,
+    /// Why.
+    pub reason: KeepReason,
+    /// Files.
+    pub files: u64,
+    /// Bytes.
+    pub bytes: u64,
+}
+
+/// Per-job totals.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct JobTotals {
+    /// Candidate files.
+    pub candidate_files: u64,
+    /// Candidate bytes.
+    pub candidate_bytes: u64,
+    /// Kept files.
+    pub kept_files: u64,
+    /// Kept bytes.
+    pub kept_bytes: u64,
+    /// Checkpoints kept (ids).
+    pub kept_checkpoints: Vec<u64>,
+}
+
+/// A cleanup plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// The checkpoints root the references were read from.
+    pub root: Location,
+    /// Where candidates may be (the root or one job directory).
+    pub scope: Location,
+    /// Savepoints root, if scanned.
+    pub savepoints: Option<Location>,
+    /// Candidates, sorted by path.
+    pub candidates: Vec<Candidate>,
+    /// Kept groups, sorted by path.
+    pub kept: Vec<Kept>,
+    /// Per job directory.
+    pub jobs: BTreeMap<String, JobTotals>,
+    /// Snapshots whose references were read.
+    pub snapshots_read: usize,
+    /// Distinct files those snapshots reference.
+    pub referenced_files: usize,
+    /// Files listed.
+    pub files_listed: u64,
+}
+
+impl Plan {
+    /// Total candidate bytes.
+    pub fn candidate_bytes(&self) -> u64 {
+        self.candidates
+            .iter()
+            .map(|c| c.bytes)
+            .fold(0, u64::saturating_add)
+    }
+
+    /// Total candidate files.
+    pub fn candidate_files(&self) -> u64 {
+        self.candidates
+            .iter()
+            .map(|c| c.files)
+            .fold(0, u64::saturating_add)
+    }
+}
+
+/// Why no plan could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Listing or reading failed.
+    #[error(transparent)]
+    Storage(#[from] storage::Error),
+    /// A kept snapshot's `_metadata` cannot be read: what it references is unknown.
+    #[error(
+        "{location}: cannot read this kept snapshot's metadata ({reason}); what it references is unknown, so nothing is planned. Repair or remove it first"
+    )]
+    UnreadableMetadata {
+        /// The `_metadata`.
+        location: String,
+        /// Why.
+        reason: String,
+    },
+    /// The listing found nothing.
+    #[error(
+        "{0}: the listing is empty; refusing to plan (wrong path, missing permissions, or an eventual-consistency glitch)"
+    )]
+    EmptyListing(String),
+    /// The scope lies outside the root.
+    #[error("{scope} is not under the checkpoints root {root}")]
+    OutsideRoot {
+        /// Scope.
+        scope: String,
+        /// Root.
+        root: String,
+    },
+    /// A job keeps live files in the checkpoint directory.
+    #[error(
+        "{0}: looks like a ForSt primary (working) directory inside the checkpoint directory; its files are live while the job runs. Stop the job and pass --stopped to plan anyway"
+    )]
+    LiveWorkingDir(String),
+    /// A listing changed between the two passes in a way that matters.
+    #[error("{0}")]
+    Inconsistent(String),
+}
+
+/// Where snapshots and their decisions are.
+struct Decisions {
+    /// Kept snapshot directories (canonical) → reason.
+    kept_dirs: BTreeMap<String, KeepReason>,
+    /// Candidate checkpoint directories (canonical) → reason.
+    candidate_dirs: BTreeMap<String, Reason>,
+    /// Referenced files (canonical).
+    refs: HashSet<String>,
+    snapshots_read: usize,
+}
+
+fn canonical_dir(l: &Location) -> String {
+    let mut s = l.canonical();
+    if !s.ends_with('/') {
+        s.push('/');
+    }
+    s
+}
+
+/// The snapshot directory of a canonical file path, if it is in one of `dirs`.
+fn dir_of<'a, V>(dirs: &'a BTreeMap<String, V>, file: &str) -> Option<(&'a String, &'a V)> {
+    dirs.range(..=file.to_owned())
+        .next_back()
+        .filter(|(d, _)| file.starts_with(d.as_str()))
+}
+
+async fn read_refs(
+    storage: &dyn Storage,
+    dir: &Location,
+    rebase: &Rebase,
+    refs: &mut HashSet<String>,
+) -> Result<(), Error> {
+    let s = snapshot::load(storage, dir)
+        .await
+        .map_err(|e| Error::UnreadableMetadata {
+            location: dir.join("_metadata").to_string(),
+            reason: e.to_string(),
+        })?;
+    let d = deps::collect(&s, rebase);
+    if let Some((path, e)) = d.unresolved.first() {
+        return Err(Error::UnreadableMetadata {
+            location: s.metadata_location.to_string(),
+            reason: format!("cannot locate {path:?}: {e}"),
+        });
+    }
+    refs.extend(d.files.iter().map(|f| f.location.canonical()));
+    Ok(())
+}
+
+fn decide_job(
+    j: &JobDir,
+    policy: &Policy,
+    explicit: &BTreeSet<String>,
+    kept: &mut BTreeMap<String, KeepReason>,
+    candidates: &mut BTreeMap<String, Reason>,
+) -> Vec<Location> {
+    let dropped = policy.drop_jobs.contains(&j.name);
+    let newest = j.completed().next_back().and_then(|c| c.id).unwrap_or(0);
+    let retained: BTreeSet<u64> = if dropped {
+        BTreeSet::new()
+    } else {
+        j.completed()
+            .rev()
+            .take(policy.keep_last.max(1))
+            .filter_map(|c| c.id)
+            .collect()
+    };
+    let mut read = Vec::new();
+    for c in j.checkpoints.values() {
+        let (Some(id), Some(loc)) = (c.id, &c.location) else {
+            continue;
+        };
+        let key = canonical_dir(loc);
+        if explicit.contains(&key) {
+            kept.insert(key, KeepReason::Explicit);
+            if c.metadata.is_some() {
+                read.push(loc.clone());
+            }
+        } else if retained.contains(&id) {
+            kept.insert(key, KeepReason::Retained);
+            read.push(loc.clone());
+        } else if c.metadata.is_none() && id > newest && !dropped {
+            kept.insert(key, KeepReason::InProgress);
+        } else if dropped {
+            candidates.insert(key, Reason::DroppedJob);
+        } else if c.metadata.is_none() {
+            candidates.insert(key, Reason::AbandonedCheckpoint);
+        } else {
+            candidates.insert(key, Reason::SubsumedCheckpoint);
+        }
+    }
+    read
+}
+
+/// Where a plan looks.
+#[derive(Debug, Clone, Copy)]
+pub struct Roots<'a> {
+    /// The checkpoints root (references are read from every job under it).
+    pub checkpoints: &'a Location,
+    /// Where candidates may be: the root or one job directory under it.
+    pub scope: &'a Location,
+    /// The savepoints root, if any (its savepoints are kept and read).
+    pub savepoints: Option<&'a Location>,
+}
+
+/// Builds a plan. `roots.checkpoints` is the checkpoints root; `scope` the root itself or
+/// one job directory under it (references are read from the whole root
+/// either way: another job may use this one's files). `rebase` maps recorded
+/// paths to where the files are now, as for `deps`.
+pub async fn plan(
+    storage: &dyn Storage,
+    roots: Roots<'_>,
+    policy: &Policy,
+    rebase: &Rebase,
+    concurrency: usize,
+    mut progress: impl FnMut(&str, u64),
+) -> Result<Plan, Error> {
+    let Roots {
+        checkpoints: root,
+        scope,
+        savepoints,
+    } = roots;
+    if scope.relative_to(root).is_none() {
+        return Err(Error::OutsideRoot {
+            scope: scope.to_string(),
+            root: root.to_string(),
+        });
+    }
+    // Pass 1: layout.
+    let scan: Scan = layout::scan(storage, root, |n| progress("listing", n)).await?;
+    if scan.total.files == 0 {
+        return Err(Error::EmptyListing(root.to_string()));
+    }
+    let sp_scan = match savepoints {
+        Some(s) => Some(layout::scan(storage, s, |n| progress("listing savepoints", n)).await?),
+        None => None,
+    };
+    let explicit: BTreeSet<String> = policy.keep.iter().map(canonical_dir).collect();
+    let mut d = Decisions {
+        kept_dirs: BTreeMap::new(),
+        candidate_dirs: BTreeMap::new(),
+        refs: HashSet::new(),
+        snapshots_read: 0,
+    };
+    let mut to_read = Vec::new();
+    for j in scan.jobs.values() {
+        to_read.extend(decide_job(
+            j,
+            policy,
+            &explicit,
+            &mut d.kept_dirs,
+            &mut d.candidate_dirs,
+        ));
+    }
+    for s in sp_scan
+        .iter()
+        .flat_map(|s| s.savepoints.values())
+        .chain(scan.savepoints.values())
+    {
+        let Some(loc) = &s.location else { continue };
+        let key = canonical_dir(loc);
+        if policy.include_savepoints.contains(&s.name) && !explicit.contains(&key) {
+            d.candidate_dirs.insert(key, Reason::IncludedSavepoint);
+        } else {
+            d.kept_dirs.insert(key, KeepReason::Savepoint);
+            if s.metadata.is_some() {
+                to_read.push(loc.clone());
+            }
+        }
+    }
+    // Kept snapshots' references, read concurrently; any failure aborts.
+    let mut reads = futures_util::stream::iter(to_read.iter())
+        .map(|loc| async move {
+            let mut refs = HashSet::new();
+            read_refs(storage, loc, rebase, &mut refs)
+                .await
+                .map(|()| refs)
+        })
+        .buffer_unordered(concurrency.max(1));
+    while let Some(r) = reads.next().await {
+        d.refs.extend(r?);
+        d.snapshots_read += 1;
+        progress("reading kept snapshots", d.snapshots_read as u64);
+    }
+    drop(reads);
+
+    // Pass 2: every file in scope (and included savepoints).
+    let mut c = Classifier::new(root, policy, &d);
+    let mut listed = 0u64;
+    let mut stream = storage.list(scope, true);
+    while let Some(e) = stream.next().await {
+        let e = e?;
+        if e.is_dir {
+            continue;
+        }
+        c.add(&e);
+        listed += 1;
+        if listed.is_multiple_of(1000) {
+            progress("classifying", listed);
+        }
+    }
+    drop(stream);
+    if listed == 0 {
+        return Err(Error::EmptyListing(scope.to_string()));
+    }
+    if let Some(dir) = &c.working_dir
+        && !policy.stopped
+    {
+        return Err(Error::LiveWorkingDir(dir.clone()));
+    }
+    if let Some(sp) = savepoints
+        && !policy.include_savepoints.is_empty()
+    {
+        let mut stream = storage.list(sp, true);
+        while let Some(e) = stream.next().await {
+            let e = e?;
+            if !e.is_dir {
+                c.add(&e);
+                listed += 1;
+            }
+        }
+    }
+    let mut plan = c.finish();
+    plan.root = root.clone();
+    plan.scope = scope.clone();
+    plan.savepoints = savepoints.cloned();
+    plan.snapshots_read = d.snapshots_read;
+    plan.referenced_files = d.refs.len();
+    plan.files_listed = listed;
+    for j in scan.jobs.values() {
+        let ids: Vec<u64> = j
+            .checkpoints
+            .values()
+            .filter(|c| {
+                c.location
+                    .as_ref()
+                    .is_some_and(|l| d.kept_dirs.contains_key(&canonical_dir(l)))
+            })
+            .filter_map(|c| c.id)
+            .collect();
+        if let Some(t) = plan.jobs.get_mut(&j.name) {
+            t.kept_checkpoints = ids;
+        }
+    }
+    Ok(plan)
+}
+
+/// ForSt with a remote primary directory keeps its working files under the
+/// job's checkpoint directory: a path component `db` or one mentioning ForSt,
+/// outside `chk-N/`, `shared/` and `taskowned/`.
+fn looks_like_working_dir(rel_in_job: &str) -> bool {
+    rel_in_job
+        .split('/')
+        .any(|c| c == "db" || c.to_ascii_lowercase().contains("forst"))
+}
+
+/// A bucket of files under one directory with one outcome.
+#[derive(Default)]
+struct Bucket {
+    files: u64,
+    bytes: u64,
+    newest: Option<jiff::Timestamp>,
+}
+
+impl Bucket {
+    fn add(&mut self, e: &Entry) {
+        self.files += 1;
+        self.bytes = self.bytes.saturating_add(e.size);
+        if e.modified > self.newest {
+            self.newest = e.modified;
+        }
+    }
+}
+
+/// A file-level candidate inside a candidate directory (kept until we know
+/// whether the whole directory goes).
+struct DirFiles {
+    reason: Reason,
+    job: Option<String>,
+    location: Location,
+    all: Bucket,
+    kept: u64,
+    files: Vec<Entry>,
+    metadata: Option<Location>,
+}
+
+struct Classifier<'a> {
+    root: &'a Location,
+    policy: &'a Policy,
+    d: &'a Decisions,
+    min_time: Option<jiff::Timestamp>,
+    candidates: Vec<Candidate>,
+    dirs: BTreeMap<String, DirFiles>,
+    /// Dropped jobs: whether anything under them is kept.
+    kept: BTreeMap<(String, KeepReason), Bucket>,
+    jobs: BTreeMap<String, JobTotals>,
+    /// A job directory holding what looks like a live working directory.
+    working_dir: Option<String>,
+}
+
+impl<'a> Classifier<'a> {
+    fn new(root: &'a Location, policy: &'a Policy, d: &'a Decisions) -> Self {
+        let min_time = jiff::SignedDuration::try_from(policy.min_age)
+            .ok()
+            .and_then(|age| policy.now.checked_sub(age).ok());
+        Classifier {
+            root,
+            policy,
+            d,
+            min_time,
+            candidates: Vec::new(),
+            dirs: BTreeMap::new(),
+            kept: BTreeMap::new(),
+            jobs: BTreeMap::new(),
+            working_dir: None,
+        }
+    }
+
+    fn too_young(&self, e: &Entry) -> bool {
+        match (e.modified, self.min_time) {
+            (Some(m), Some(t)) => m > t,
+            // Unknown age: only safe when no minimum age was asked for.
+            (None, _) => !self.policy.min_age.is_zero(),
+            (Some(_), None) => true,
+        }
+    }
+
+    fn keep(&mut self, dir: &Location, reason: KeepReason, e: &Entry, job: Option<&str>) {
+        self.kept
+            .entry((canonical_dir(dir), reason))
+            .or_default()
+            .add(e);
+        if let Some(j) = job {
+            let t = self.jobs.entry(j.to_owned()).or_default();
+            t.kept_files += 1;
+            t.kept_bytes = t.kept_bytes.saturating_add(e.size);
+        }
+    }
+
+    fn add(&mut self, e: &Entry) {
+        let key = e.location.canonical();
+        let (job, sub, snapshot_dir) = self.place(&e.location);
+        let job_ref = job.as_deref();
+        // Inside a snapshot directory with a decision?
+        if let Some(dir) = &snapshot_dir {
+            let dkey = canonical_dir(dir);
+            if let Some(r) = self.d.kept_dirs.get(&dkey) {
+                return self.keep(dir, *r, e, job_ref);
+            }
+            if let Some(reason) = self.d.candidate_dirs.get(&dkey).copied() {
+                let referenced = self.d.refs.contains(&key);
+                let young = self.too_young(e);
+                let df = self.dirs.entry(dkey).or_insert_with(|| DirFiles {
+                    reason,
+                    job: job.clone(),
+                    location: dir.clone(),
+                    all: Bucket::default(),
+                    kept: 0,
+                    files: Vec::new(),
+                    metadata: None,
+                });
+                df.all.add(e);
+                if e.location.file_name() == "_metadata" {
+                    df.metadata = Some(e.location.clone());
+                }
+                if referenced || young {
+                    df.kept += 1;
+                    let r = if referenced {
+                        KeepReason::Referenced
+                    } else {
+                        KeepReason::TooYoung
+                    };
+                    return self.keep(dir, r, e, job_ref);
+                }
+                df.files.push(e.clone());
+                return;
+            }
+        }
+        let parent = e.location.parent();
+        if self.d.refs.contains(&key) {
+            return self.keep(&parent, KeepReason::Referenced, e, job_ref);
+        }
+        let reason = match (sub.as_deref(), &job) {
+            (Some("shared"), Some(j)) if self.policy.drop_jobs.contains(j) => Reason::DroppedJob,
+            (Some("taskowned"), Some(j)) if self.policy.drop_jobs.contains(j) => Reason::DroppedJob,
+            (Some("shared"), Some(_)) => Reason::OrphanShared,
+            (Some("taskowned"), Some(_)) if self.policy.stopped => Reason::OrphanTaskowned,
+            (Some("taskowned"), Some(_)) => {
+                return self.keep(&parent, KeepReason::TaskOwnedLive, e, job_ref);
+            }
+            _ => {
+                if let (Some(j), Some(rel)) = (&job, e.location.relative_to(self.root))
+                    && self.working_dir.is_none()
+                    && looks_like_working_dir(rel.strip_prefix(j.as_str()).unwrap_or(rel))
+                {
+                    self.working_dir = Some(self.root.join(j).to_string());
+                }
+                return self.keep(&parent, KeepReason::Unknown, e, job_ref);
+            }
+        };
+        if self.too_young(e) {
+            return self.keep(&parent, KeepReason::TooYoung, e, job_ref);
+        }
+        self.candidate_file(e, reason, job);
+    }
+
+    fn candidate_file(&mut self, e: &Entry, reason: Reason, job: Option<String>) {
+        if let Some(j) = &job {
+            let t = self.jobs.entry(j.clone()).or_default();
+            t.candidate_files += 1;
+            t.candidate_bytes = t.candidate_bytes.saturating_add(e.size);
+        }
+        self.candidates.push(Candidate {
+            path: e.location.clone(),
+            is_dir: false,
+            reason,
+            job,
+            files: 1,
+            bytes: e.size,
+            newest: e.modified,
+            metadata: None,
+        });
+    }
+
+    /// (job dir name, sub-directory name, snapshot directory) of a file.
+    fn place(&self, l: &Location) -> (Option<String>, Option<String>, Option<Location>) {
+        let key = l.canonical();
+        let dir_key = dir_of(&self.d.kept_dirs, &key)
+            .map(|(d, _)| d.clone())
+            .or_else(|| dir_of(&self.d.candidate_dirs, &key).map(|(d, _)| d.clone()));
+        if let Some(d) = dir_key {
+            let dir = snapshot_dir_location(l, &d);
+            let job = dir.parent().file_name().to_owned();
+            let job = layout::is_job_id(&job).then_some(job);
+            return (job, None, Some(dir));
+        }
+        let Some(rel) = l.relative_to(self.root) else {
+            // Savepoints root files without a decision: unknown.
+            return (None, None, None);
+        };
+        let mut parts = rel.split('/');
+        let job = parts.next().map(str::to_owned);
+        let sub = parts.next().map(str::to_owned);
+        let has_more = parts.next().is_some();
+        match (job, sub) {
+            (Some(j), Some(s)) if has_more || s != "_metadata" => (Some(j), Some(s), None),
+            (Some(j), _) => (Some(j), None, None),
+            _ => (None, None, None),
+        }
+    }
+
+    fn finish(mut self) -> Plan {
+        for (_, df) in std::mem::take(&mut self.dirs) {
+            if df.kept == 0 {
+                if let Some(j) = &df.job {
+                    let t = self.jobs.entry(j.clone()).or_default();
+                    t.candidate_files += df.all.files;
+                    t.candidate_bytes = t.candidate_bytes.saturating_add(df.all.bytes);
+                }
+                self.candidates.push(Candidate {
+                    path: df.location,
+                    is_dir: true,
+                    reason: df.reason,
+                    job: df.job,
+                    files: df.all.files,
+                    bytes: df.all.bytes,
+                    newest: df.all.newest,
+                    metadata: df.metadata,
+                });
+            } else {
+                for e in &df.files {
+                    self.candidate_file(e, df.reason, df.job.clone());
+                }
+            }
+        }
+        self.collapse_dropped_jobs();
+        self.candidates.sort_by_key(|c| c.path.canonical());
+        let kept = std::mem::take(&mut self.kept)
+            .into_iter()
+            .map(|((dir, reason), b)| Kept {
+                path: Location::parse(&dir).unwrap_or_else(|_| self.root.clone()),
+                reason,
+                files: b.files,
+                bytes: b.bytes,
+            })
+            .collect();
+        Plan {
+            root: self.root.clone(),
+            scope: self.root.clone(),
+            savepoints: None,
+            candidates: self.candidates,
+            kept,
+            jobs: self.jobs,
+            snapshots_read: 0,
+            referenced_files: 0,
+            files_listed: 0,
+        }
+    }
+
+    /// A dropped job with nothing kept under it becomes one directory candidate.
+    fn collapse_dropped_jobs(&mut self) {
+        for j in self.policy.drop_jobs.clone() {
+            let dir = self.root.join(&j);
+            let prefix = canonical_dir(&dir);
+            let anything_kept = self.kept.keys().any(|(d, _)| d.starts_with(&prefix));
+            if anything_kept {
+                continue;
+            }
+            let (inside, rest): (Vec<Candidate>, Vec<Candidate>) =
+                std::mem::take(&mut self.candidates)
+                    .into_iter()
+                    .partition(|c| c.path.canonical().starts_with(&prefix));
+            self.candidates = rest;
+            if inside.is_empty() {
+                continue;
+            }
+            let newest = inside.iter().filter_map(|c| c.newest).max();
+            self.candidates.push(Candidate {
+                path: dir,
+                is_dir: true,
+                reason: Reason::DroppedJob,
+                job: Some(j.clone()),
+                files: inside.iter().map(|c| c.files).sum(),
+                bytes: inside.iter().map(|c| c.bytes).sum(),
+                newest,
+                metadata: None,
+            });
+        }
+    }
+}
+
+/// The location of snapshot directory `dir_key` (canonical, with a trailing
+/// slash) that contains `file`.
+fn snapshot_dir_location(file: &Location, dir_key: &str) -> Location {
+    let mut d = file.parent();
+    let mut guard = 0;
+    while canonical_dir(&d) != dir_key && d.path() != "/" && guard < 64 {
+        d = d.parent();
+        guard += 1;
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    //! Plans over real Flink trees (the committed fixtures, copied to a
+    //! temporary directory), checked against Flink's own file lists
+    //! (`_metadata.oracle.json`): the candidates must be exactly the files
+    //! on disk that no kept snapshot lists.
+
+    use std::collections::BTreeSet;
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::storage::{Settings, Storages};
+
+    fn fixture(version: &str, name: &str) -> (tempfile::TempDir, PathBuf, String) {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/flink")
+            .join(version)
+            .join(name);
+        let tmp = tempfile::tempdir().unwrap();
+        let dst = tmp.path().join(name);
+        copy(&src, &dst);
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(src.join("scenario.json")).unwrap())
+                .unwrap();
+        (tmp, dst, s["generated_root"].as_str().unwrap().to_owned())
+    }
+
+    fn copy(src: &Path, dst: &Path) {
+        std::fs::create_dir_all(dst).unwrap();
+        for e in std::fs::read_dir(src).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            if p.is_dir() {
+                copy(&p, &dst.join(e.file_name()));
+            } else if e.file_name() != "_metadata.oracle.json" {
+                std::fs::copy(&p, dst.join(e.file_name())).unwrap();
+            }
+        }
+    }
+
+    /// Every file under `dir`, as absolute paths.
+    fn files(dir: &Path) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.insert(p.to_string_lossy().into_owned());
+                }
+            }
+        }
+        out
+    }
+
+    /// Flink's file list for the snapshot in `dir` (from the committed truth file).
+    fn oracle_files(
+        fixture: &Path,
+        copy_root: &Path,
+        dir: &Path,
+        generated: &str,
+    ) -> BTreeSet<String> {
+        let rel = dir.strip_prefix(copy_root).unwrap();
+        let t: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(fixture.join(rel).join("_metadata.oracle.json")).unwrap(),
+        )
+        .unwrap();
+        t["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("file:")
+                    .replacen(generated, &copy_root.to_string_lossy(), 1)
+            })
+            .collect()
+    }
+
+    fn policy(keep_last: usize) -> Policy {
+        Policy {
+            keep_last,
+            min_age: Duration::ZERO,
+            keep: Vec::new(),
+            include_savepoints: BTreeSet::new(),
+            drop_jobs: BTreeSet::new(),
+            stopped: false,
+            now: jiff::Timestamp::now(),
+        }
+    }
+
+    fn run(root: &Path, generated: &str, policy: &Policy) -> Result<Plan, Error> {
+        let storage = Storages::new(Settings::default());
+        let rebase = Rebase::parse(&[format!("file:{generated}={}", root.display())]).unwrap();
+        let ck = Location::parse(&root.join("checkpoints").to_string_lossy()).unwrap();
+        let sp = root.join("savepoints");
+        let sp = sp
+            .is_dir()
+            .then(|| Location::parse(&sp.to_string_lossy()).unwrap());
+        tokio::runtime::Runtime::new().unwrap().block_on(plan(
+            &storage,
+            Roots {
+                checkpoints: &ck,
+                scope: &ck,
+                savepoints: sp.as_ref(),
+            },
+            policy,
+            &rebase,
+            8,
+            |_, _| {},
+        ))
+    }
+
+    /// Files the plan would delete (directories expanded from disk).
+    fn planned(plan: &Plan) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for c in &plan.candidates {
+            let p = PathBuf::from(c.path.canonical());
+            if c.is_dir {
+                out.extend(files(&p));
+            } else {
+                out.insert(p.to_string_lossy().into_owned());
+            }
+        }
+        out
+    }
+
+    fn snapshot_dirs(root: &Path) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = files(root)
+            .into_iter()
+            .filter(|f| f.ends_with("/_metadata"))
+            .map(|f| PathBuf::from(f).parent().unwrap().to_path_buf())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn retention_keeps_exactly_what_the_newest_checkpoint_and_savepoint_need() {
+        let fixture_dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/flink/2.3/rocksdb-incremental");
+        let (_tmp, root, generated) = fixture("2.3", "rocksdb-incremental");
+        let snaps = snapshot_dirs(&root);
+        let chks: Vec<&PathBuf> = snaps
+            .iter()
+            .filter(|d| d.to_string_lossy().contains("/chk-"))
+            .collect();
+        assert_eq!(chks.len(), 3);
+        let newest = chks[2];
+        let savepoint = snaps
+            .iter()
+            .find(|d| d.to_string_lossy().contains("savepoint-"))
+            .unwrap();
+        let p = run(&root, &generated, &policy(1)).unwrap();
+        // Kept: chk-6 and the savepoint with everything they reference.
+        let mut needed = oracle_files(&fixture_dir, &root, newest, &generated);
+        needed.extend(oracle_files(&fixture_dir, &root, savepoint, &generated));
+        let on_disk = files(&root.join("checkpoints"));
+        let want: BTreeSet<String> = on_disk
+            .iter()
+            .filter(|f| !needed.contains(*f))
+            .filter(|f| !f.starts_with(&newest.to_string_lossy().into_owned()))
+            .cloned()
+            .collect();
+        let got = planned(&p);
+        assert_eq!(got, want);
+        assert!(
+            got.iter().any(|f| f.contains("/shared/")),
+            "shared files only older checkpoints used"
+        );
+        // chk-4 and chk-5 go as whole directories, _metadata first.
+        let dirs: Vec<&Candidate> = p.candidates.iter().filter(|c| c.is_dir).collect();
+        assert_eq!(dirs.len(), 2);
+        assert!(
+            dirs.iter()
+                .all(|c| c.reason == Reason::SubsumedCheckpoint && c.metadata.is_some())
+        );
+        assert!(
+            p.candidates
+                .iter()
+                .filter(|c| !c.is_dir)
+                .all(|c| c.reason == Reason::OrphanShared)
+        );
+        assert_eq!(p.snapshots_read, 2);
+        // Retaining all three: nothing to delete (Flink itself removed what they do not share).
+        let p = run(&root, &generated, &policy(3)).unwrap();
+        assert!(p.candidates.is_empty(), "{:#?}", p.candidates);
+    }
+
+    /// A crashed Flink run (JVM halted while checkpoint 5 was uploading):
+    /// the orphans are exactly the `shared/` files no `_metadata` lists
+    /// (recorded by the generator from Flink's own file lists); the
+    /// in-progress `chk-5/` is kept.
+    #[test]
+    fn crashed_run_orphans_are_the_candidates() {
+        let (_tmp, root, generated) = fixture("2.3", "cleanup-crash");
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join("scenario.json")).unwrap())
+                .unwrap();
+        let orphans: BTreeSet<String> = s["orphans"]["unreferenced_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                root.join(f.as_str().unwrap())
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        let in_progress = s["orphans"]["in_progress_dirs"][0].as_str().unwrap();
+        let in_progress = root.join(in_progress).to_string_lossy().into_owned();
+        let p = run(&root, &generated, &policy(2)).unwrap();
+        let want: BTreeSet<String> = orphans
+            .iter()
+            .filter(|f| !f.starts_with(&in_progress))
+            .cloned()
+            .collect();
+        assert!(want.len() >= 10, "{want:?}");
+        assert_eq!(planned(&p), want);
+        assert!(
+            p.candidates
+                .iter()
+                .all(|c| c.reason == Reason::OrphanShared)
+        );
+        assert!(
+            p.kept.iter().any(|k| k.reason == KeepReason::InProgress
+                && k.path.canonical().starts_with(&in_progress))
+        );
+    }
+
+    #[test]
+    fn minimum_age_keeps_young_files() {
+        let (_tmp, root, generated) = fixture("2.3", "rocksdb-incremental");
+        let mut pol = policy(1);
+        pol.min_age = Duration::from_secs(3600);
+        let p = run(&root, &generated, &pol).unwrap();
+        assert!(
+            p.candidates.is_empty(),
+            "files were just copied: all younger than 1 h"
+        );
+        assert!(p.kept.iter().any(|k| k.reason == KeepReason::TooYoung));
+    }
+
+    #[test]
+    fn restore_lineage_keeps_the_other_jobs_files() {
+        for name in ["restore-claim", "restore-legacy", "restore-no-claim"] {
+            let fixture_dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/flink/2.3")
+                .join(name);
+            let (_tmp, root, generated) = fixture("2.3", name);
+            let s: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(root.join("scenario.json")).unwrap())
+                    .unwrap();
+            let a = s["lineage"][0]["from_job"].as_str().unwrap().to_owned();
+            let b = s["lineage"][0]["job"].as_str().unwrap().to_owned();
+            // Job A is gone: only what B's kept checkpoints need of A survives.
+            let mut pol = policy(1);
+            pol.drop_jobs.insert(a.clone());
+            let p = run(&root, &generated, &pol).unwrap();
+            let b_newest = snapshot_dirs(&root.join("checkpoints").join(&b))
+                .pop()
+                .unwrap();
+            let needed = oracle_files(&fixture_dir, &root, &b_newest, &generated);
+            let planned = planned(&p);
+            let a_dir = root
+                .join("checkpoints")
+                .join(&a)
+                .to_string_lossy()
+                .into_owned();
+            let a_files: BTreeSet<String> = files(Path::new(&a_dir)).into_iter().collect();
+            let want_a: BTreeSet<String> = a_files
+                .iter()
+                .filter(|f| !needed.contains(*f))
+                .cloned()
+                .collect();
+            let got_a: BTreeSet<String> = planned
+                .iter()
+                .filter(|f| f.starts_with(&a_dir))
+                .cloned()
+                .collect();
+            assert_eq!(got_a, want_a, "{name}");
+            let refs_into_a = needed.iter().filter(|f| f.starts_with(&a_dir)).count();
+            if name == "restore-no-claim" {
+                assert_eq!(refs_into_a, 0, "{name}");
+            } else {
+                assert_eq!(
+                    refs_into_a, 10,
+                    "{name}: B's checkpoints use A's 10 .sst files"
+                );
+                // A's directory is not a whole-directory candidate then.
+                assert!(
+                    !p.candidates
+                        .iter()
+                        .any(|c| c.is_dir && c.path.canonical() == a_dir)
+                );
+            }
+            // Nothing B's newest checkpoint needs is planned.
+            assert!(planned.is_disjoint(&needed), "{name}");
+        }
+    }
+
+    #[test]
+    fn unreadable_kept_metadata_aborts_the_plan() {
+        let (_tmp, root, generated) = fixture("2.3", "rocksdb-incremental");
+        let newest = snapshot_dirs(&root.join("checkpoints")).pop().unwrap();
+        std::fs::write(newest.join("_metadata"), b"not a checkpoint").unwrap();
+        let e = run(&root, &generated, &policy(1)).unwrap_err();
+        assert!(matches!(e, Error::UnreadableMetadata { .. }), "{e}");
+        assert!(e.to_string().contains("chk-6/_metadata"), "{e}");
+    }
+
+    #[test]
+    fn in_progress_checkpoint_is_kept_and_old_one_without_metadata_is_abandoned() {
+        let (_tmp, root, generated) = fixture("2.3", "rocksdb-incremental");
+        let job = snapshot_dirs(&root.join("checkpoints"))
+            .pop()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        std::fs::create_dir_all(job.join("chk-9")).unwrap();
+        std::fs::write(job.join("chk-9/part"), b"x").unwrap();
+        std::fs::create_dir_all(job.join("chk-2")).unwrap();
+        std::fs::write(job.join("chk-2/part"), b"y").unwrap();
+        let p = run(&root, &generated, &policy(3)).unwrap();
+        let c: Vec<(String, Reason)> = p
+            .candidates
+            .iter()
+            .map(|c| (c.path.file_name().to_owned(), c.reason))
+            .collect();
+        assert_eq!(c, vec![("chk-2".to_owned(), Reason::AbandonedCheckpoint)]);
+        assert!(p.kept.iter().any(|k| k.reason == KeepReason::InProgress
+            && k.path.canonical().ends_with("chk-9/")
+            || k.path.canonical().ends_with("chk-9")));
+    }
+
+    #[test]
+    fn empty_root_aborts() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("checkpoints")).unwrap();
+        let e = run(tmp.path(), "/nowhere", &policy(1)).unwrap_err();
+        assert!(matches!(e, Error::EmptyListing(_)), "{e}");
+    }
+
+    #[test]
+    fn working_directory_refused_unless_stopped() {
+        let (_tmp, root, generated) = fixture("2.3", "rocksdb-incremental");
+        let job = snapshot_dirs(&root.join("checkpoints"))
+            .pop()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        std::fs::create_dir_all(job.join("forst-working/db")).unwrap();
+        std::fs::write(job.join("forst-working/db/000012.sst"), b"live").unwrap();
+        let e = run(&root, &generated, &policy(1)).unwrap_err();
+        assert!(matches!(e, Error::LiveWorkingDir(_)), "{e}");
+        let mut pol = policy(1);
+        pol.stopped = true;
+        let p = run(&root, &generated, &pol).unwrap();
+        // Even then, unknown files are never candidates.
+        assert!(!planned(&p).iter().any(|f| f.contains("forst-working")));
+    }
+}

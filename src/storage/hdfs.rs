@@ -61,6 +61,15 @@
 //!     cargo test --lib storage::hdfs::tests::real_cluster -- --nocapture
 //! ```
 //!
+//! # Deleting
+//!
+//! [`Storage::delete_files`] stats each path and refuses directories (the
+//! NameNode's non-recursive delete would remove an empty one), then deletes
+//! it non-recursively and without the trash (as Flink does), one NameNode
+//! call per file, `storage.concurrency` files at a time. A path that is gone
+//! (the NameNode answers `false`) counts as deleted. ViewFS directories above
+//! mount points are never removed.
+//!
 //! # Limits of hdfs-native 0.14
 //!
 //! No encrypted zones (its `kms` feature is not enabled), no ViewFS
@@ -99,8 +108,12 @@ const MAX_INCLUDE_DEPTH: u32 = 8;
 pub struct HdfsStorage {
     client: Client,
     scheme: Scheme,
+    /// The authority as written in locations (empty for `hdfs:///`).
+    written_authority: String,
     /// `hdfs://authority` or `viewfs://cluster`, as resolved.
     fs: String,
+    /// Files deleted at once.
+    concurrency: usize,
     timeout: Duration,
     /// Who serves what, for messages: (mount point, NameNodes), most specific
     /// first; `/` for plain HDFS.
@@ -214,7 +227,9 @@ impl HdfsStorage {
         Ok(Self {
             client,
             scheme,
+            written_authority: location.authority().to_owned(),
             fs: format!("{}://{authority}", scheme.canonical()),
+            concurrency: settings.concurrency(),
             timeout,
             targets,
             mounts,
@@ -451,6 +466,65 @@ impl HdfsStorage {
     }
 }
 
+impl HdfsStorage {
+    /// `location` is served by this client (same scheme and authority).
+    fn serves(&self, location: &Location) -> Result<(), Error> {
+        if location.scheme() == self.scheme && location.authority() == self.written_authority {
+            return Ok(());
+        }
+        Err(Error::Unsupported {
+            location: location.to_string(),
+            reason: format!("not served by {} (not deleted)", self.fs),
+        })
+    }
+
+    /// The file status of `location`, `None` if it does not exist.
+    async fn file_info(&self, location: &Location) -> Result<Option<FileStatus>, Error> {
+        let path = self.client_path(location);
+        match self
+            .timed(location, self.client.get_file_info(&path))
+            .await?
+        {
+            Ok(status) => Ok(Some(status)),
+            Err(e) => match self.error(location, e) {
+                Error::NotFound { .. } => Ok(None),
+                e => Err(e),
+            },
+        }
+    }
+
+    /// Deletes one file (see the module docs).
+    async fn delete_file(&self, location: &Location) -> Result<(), Error> {
+        self.serves(location)?;
+        let is_dir = || Error::Backend {
+            location: location.to_string(),
+            message: "is a directory, not a file (not deleted)".to_owned(),
+        };
+        match self.place(location.path()) {
+            Place::Mounted => {}
+            Place::Internal { .. } => return Err(is_dir()),
+            Place::Outside => return Ok(()),
+        }
+        match self.file_info(location).await? {
+            None => return Ok(()),
+            Some(status) if status.isdir => return Err(is_dir()),
+            Some(_) => {}
+        }
+        let path = self.client_path(location);
+        // `false`: it was gone already.
+        match self
+            .timed(location, self.client.delete(&path, false))
+            .await?
+        {
+            Ok(_) => Ok(()),
+            Err(e) => match self.error(location, e) {
+                Error::NotFound { .. } => Ok(()),
+                e => Err(e),
+            },
+        }
+    }
+}
+
 /// The state of one HDFS listing.
 struct ListState {
     inner: BoxStream<'static, hdfs_native::Result<FileStatus>>,
@@ -509,6 +583,52 @@ impl Storage for HdfsStorage {
         recursive: bool,
     ) -> BoxStream<'a, Result<Entry, Error>> {
         self.list_owned(dir.clone(), recursive)
+    }
+
+    fn delete_files<'a>(&'a self, files: &'a [Location]) -> BoxFuture<'a, Vec<Result<(), Error>>> {
+        Box::pin(async move {
+            // Futures made up front: a closure in the stream would not be
+            // general enough over lifetimes for a `Send` future.
+            let calls: Vec<_> = files.iter().map(|f| self.delete_file(f)).collect();
+            stream::iter(calls)
+                .buffered(self.concurrency)
+                .collect()
+                .await
+        })
+    }
+
+    fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            self.serves(dir)?;
+            match self.place(dir.path()) {
+                Place::Mounted => {}
+                // Part of the mount table, not of a file system.
+                Place::Internal { .. } | Place::Outside => return Ok(false),
+            }
+            match self.file_info(dir).await? {
+                None => return Ok(false),
+                Some(status) if !status.isdir => {
+                    return Err(Error::Backend {
+                        location: dir.to_string(),
+                        message: "not a directory (not removed)".to_owned(),
+                    });
+                }
+                Some(_) => {}
+            }
+            let path = self.client_path(dir);
+            match self.timed(dir, self.client.delete(&path, false)).await? {
+                Ok(removed) => Ok(removed),
+                Err(HdfsError::RPCError(class, _) | HdfsError::FatalRPCError(class, _))
+                    if class.ends_with("PathIsNotEmptyDirectoryException") =>
+                {
+                    Ok(false)
+                }
+                Err(e) => match self.error(dir, e) {
+                    Error::NotFound { .. } => Ok(false),
+                    e => Err(e),
+                },
+            }
+        })
     }
 }
 
@@ -1195,6 +1315,58 @@ mod tests {
             assert_eq!(items.len(), 1, "{items:?}");
             let e = items[0].as_ref().unwrap_err().to_string();
             assert!(e.contains("127.0.0.1:1"), "{e}");
+        });
+    }
+
+    #[test]
+    fn deletes_fail_per_file_without_a_namenode() {
+        let empty = conf(&[]);
+        let s = settings(empty.path().to_str().unwrap());
+        let storage = HdfsStorage::new(&loc("hdfs://127.0.0.1:1/x"), &s).unwrap();
+        let files = [
+            loc("hdfs://127.0.0.1:1/x"),
+            loc("hdfs://127.0.0.1:2/x"),
+            loc("hdfs://127.0.0.1:1/y"),
+        ];
+        let start = Instant::now();
+        let r = rt().block_on(storage.delete_files(&files));
+        assert!(start.elapsed() < Duration::from_secs(15));
+        assert_eq!(r.len(), 3);
+        for i in [0, 2] {
+            let e = r[i].as_ref().unwrap_err();
+            assert!(matches!(e, Error::Backend { .. }), "{e:?}");
+            assert!(e.to_string().starts_with(&format!("{}: ", files[i])), "{e}");
+        }
+        // Another NameNode's file is refused, not sent to this one.
+        assert!(matches!(r[1], Err(Error::Unsupported { .. })), "{r:?}");
+        let e = rt()
+            .block_on(storage.remove_dir_if_empty(&files[0]))
+            .unwrap_err();
+        assert!(e.to_string().contains("127.0.0.1:1"), "{e}");
+    }
+
+    #[test]
+    fn viewfs_mount_table_directories_are_never_deleted() {
+        let s = settings(&testdata("ha"));
+        let storage = HdfsStorage::new(&loc("viewfs://testcluster/"), &s).unwrap();
+        rt().block_on(async {
+            // Above the mount points: mount-table directories, not files.
+            let files = [
+                loc("viewfs://testcluster/user"),
+                loc("viewfs://testcluster/"),
+            ];
+            for r in storage.delete_files(&files).await {
+                let e = r.unwrap_err().to_string();
+                assert!(e.contains("is a directory"), "{e}");
+            }
+            // Outside every mount point nothing exists: deleted already.
+            let r = storage
+                .delete_files(&[loc("viewfs://testcluster/tmp/x")])
+                .await;
+            assert!(r[0].is_ok(), "{r:?}");
+            for d in ["viewfs://testcluster/user", "viewfs://testcluster/tmp"] {
+                assert!(!storage.remove_dir_if_empty(&loc(d)).await.unwrap(), "{d}");
+            }
         });
     }
 

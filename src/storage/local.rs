@@ -1,10 +1,19 @@
 //! Local file system (`/path`, `file:/path`, `file:///path`). Blocking file
-//! calls run on tokio's blocking pool so many can be in flight at once.
+//! calls run on tokio's blocking pool so many can be in flight at once;
+//! deletions go [`DELETE_CHUNK`] files per blocking task, [`DELETE_TASKS`]
+//! tasks at a time.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use futures_util::StreamExt;
+
 use super::{BoxFuture, BoxStream, Entry, Error, Location, Scheme, Storage};
+
+/// Files deleted by one blocking task.
+const DELETE_CHUNK: usize = 64;
+/// Blocking delete tasks in flight at once.
+const DELETE_TASKS: usize = 8;
 
 /// Reads local files.
 #[derive(Debug, Default, Clone, Copy)]
@@ -131,6 +140,102 @@ impl Storage for LocalStorage {
         tokio::task::spawn_blocking(move || walk(&path, &dir, recursive, &tx));
         super::channel_stream(rx)
     }
+
+    fn delete_files<'a>(&'a self, files: &'a [Location]) -> BoxFuture<'a, Vec<Result<(), Error>>> {
+        Box::pin(async move {
+            // Futures made up front: a closure in the stream would not be
+            // general enough over lifetimes for a `Send` future.
+            let tasks: Vec<_> = files.chunks(DELETE_CHUNK).map(delete_chunk).collect();
+            let done: Vec<Vec<Result<(), Error>>> = futures_util::stream::iter(tasks)
+                .buffered(DELETE_TASKS)
+                .collect()
+                .await;
+            done.into_iter().flatten().collect()
+        })
+    }
+
+    fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let path = Self::path(dir)?;
+            let loc = dir.clone();
+            blocking(dir, move || remove_empty_dir(&path, &loc)).await
+        })
+    }
+}
+
+/// Deletes `chunk` in one blocking task.
+async fn delete_chunk(chunk: &[Location]) -> Vec<Result<(), Error>> {
+    let owned = chunk.to_vec();
+    match tokio::task::spawn_blocking(move || owned.iter().map(delete_file).collect()).await {
+        Ok(results) => results,
+        Err(e) => chunk
+            .iter()
+            .map(|l| {
+                Err(Error::Io {
+                    location: l.to_string(),
+                    source: std::io::Error::other(e.to_string()),
+                })
+            })
+            .collect(),
+    }
+}
+
+fn is_a_directory(location: &Location) -> Error {
+    Error::Io {
+        location: location.to_string(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "is a directory, not a file (not deleted)",
+        ),
+    }
+}
+
+/// Deletes one file; a missing file is fine, a directory (or a symlink to
+/// one, which `list` reports as a directory) is an error.
+fn delete_file(location: &Location) -> Result<(), Error> {
+    let path = LocalStorage::path(location)?;
+    if std::fs::metadata(&path).is_ok_and(|md| md.is_dir()) {
+        return Err(is_a_directory(location));
+    }
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        // Replaced by a directory since the check above.
+        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => Err(is_a_directory(location)),
+        Err(e) => Err(io(location, e)),
+    }
+}
+
+/// `rmdir`: true if removed, false if not empty or missing; a file is an error.
+fn remove_empty_dir(path: &Path, location: &Location) -> Result<bool, Error> {
+    match std::fs::symlink_metadata(path) {
+        Ok(md) if md.is_dir() => {}
+        Ok(_) => {
+            return Err(Error::Io {
+                location: location.to_string(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotADirectory,
+                    "not a directory (not removed)",
+                ),
+            });
+        }
+        Err(e) if is_not_found(&e) => return Ok(false),
+        Err(e) => return Err(io(location, e)),
+    }
+    match std::fs::remove_dir(path) {
+        Ok(()) => Ok(true),
+        // ENOTEMPTY; some systems say EEXIST.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::DirectoryNotEmpty | std::io::ErrorKind::AlreadyExists
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(e) if is_not_found(&e) => Ok(false),
+        Err(e) => Err(io(location, e)),
+    }
 }
 
 type Tx = tokio::sync::mpsc::Sender<Result<Entry, Error>>;
@@ -189,8 +294,6 @@ fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &Tx) {
 
 #[cfg(test)]
 mod tests {
-    use futures_util::StreamExt;
-
     use super::*;
 
     fn rt() -> tokio::runtime::Runtime {
@@ -232,5 +335,134 @@ mod tests {
             assert!(s.read(&root.join("nope")).await.unwrap_err().is_not_found());
             assert_eq!(s.list(&root.join("nope"), true).count().await, 0);
         });
+    }
+
+    /// Every file below `root`, relative and sorted, with `/` after directories.
+    fn tree(root: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for de in std::fs::read_dir(&dir).unwrap() {
+                let p = de.unwrap().path();
+                let rel = p.strip_prefix(root).unwrap().to_str().unwrap().to_owned();
+                if p.is_dir() {
+                    out.push(format!("{rel}/"));
+                    stack.push(p);
+                } else {
+                    out.push(rel);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn deletes_files_but_never_directories() {
+        let d = tempfile::tempdir().unwrap();
+        for f in ["a/1", "a/2", "a/sub/3", "b/4", "5"] {
+            let p = d.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, f).unwrap();
+        }
+        std::fs::create_dir(d.path().join("empty")).unwrap();
+        let root = Location::parse(d.path().to_str().unwrap()).unwrap();
+        let files: Vec<Location> = ["a/1", "missing", "a/sub", "b/4", "empty", "5/x", "a/1"]
+            .iter()
+            .map(|f| root.join(f))
+            .collect();
+        let results = rt().block_on(LocalStorage.delete_files(&files));
+        assert_eq!(results.len(), files.len());
+        assert!(results[0].is_ok(), "{:?}", results[0]);
+        assert!(results[1].is_ok(), "missing file: {:?}", results[1]);
+        for i in [2, 4] {
+            let e = results[i].as_ref().unwrap_err();
+            assert!(e.to_string().contains("is a directory"), "{e}");
+            assert!(e.to_string().starts_with(&files[i].to_string()), "{e}");
+        }
+        assert!(results[3].is_ok() && results[5].is_ok(), "{results:?}");
+        assert!(results[6].is_ok(), "a repeated file: {:?}", results[6]);
+        assert_eq!(
+            tree(d.path()),
+            ["5", "a/", "a/2", "a/sub/", "a/sub/3", "b/", "empty/"]
+        );
+
+        // A symlink to a directory is listed as a directory: not deleted.
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(d.path().join("a"), d.path().join("link")).unwrap();
+            let r = rt().block_on(LocalStorage.delete_files(&[root.join("link")]));
+            assert!(
+                r[0].as_ref()
+                    .unwrap_err()
+                    .to_string()
+                    .contains("is a directory")
+            );
+            assert!(d.path().join("link").exists());
+            std::fs::remove_file(d.path().join("link")).unwrap();
+        }
+
+        // Not a local location: an error for that file only.
+        let s3 = Location::parse("s3://bucket/a/2").unwrap();
+        let results = rt().block_on(LocalStorage.delete_files(&[s3, root.join("a/2")]));
+        assert!(
+            matches!(results[0], Err(Error::Unsupported { .. })),
+            "{results:?}"
+        );
+        assert!(results[1].is_ok());
+        assert!(!d.path().join("a/2").exists());
+    }
+
+    #[test]
+    fn deletes_many_files_in_order() {
+        // More files than one blocking task takes, one of them a directory.
+        let d = tempfile::tempdir().unwrap();
+        let root = Location::parse(d.path().to_str().unwrap()).unwrap();
+        let n = DELETE_CHUNK * DELETE_TASKS + 7;
+        let mut files = Vec::new();
+        for i in 0..n {
+            std::fs::write(d.path().join(format!("f{i}")), b"x").unwrap();
+            files.push(root.join(&format!("f{i}")));
+        }
+        std::fs::create_dir(d.path().join("dir")).unwrap();
+        files.insert(100, root.join("dir"));
+        let results = rt().block_on(LocalStorage.delete_files(&files));
+        assert_eq!(results.len(), n + 1);
+        for (i, r) in results.iter().enumerate() {
+            assert_eq!(r.is_err(), i == 100, "{i}: {r:?}");
+        }
+        assert_eq!(tree(d.path()), ["dir/"]);
+        assert!(rt().block_on(LocalStorage.delete_files(&[])).is_empty());
+    }
+
+    #[test]
+    fn removes_only_empty_directories() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("full/inner")).unwrap();
+        std::fs::create_dir_all(d.path().join("empty")).unwrap();
+        std::fs::write(d.path().join("file"), b"x").unwrap();
+        let root = Location::parse(d.path().to_str().unwrap()).unwrap();
+        rt().block_on(async {
+            let s = LocalStorage;
+            assert!(s.remove_dir_if_empty(&root.join("empty")).await.unwrap());
+            assert!(!s.remove_dir_if_empty(&root.join("empty")).await.unwrap());
+            assert!(!s.remove_dir_if_empty(&root.join("full")).await.unwrap());
+            assert!(
+                !s.remove_dir_if_empty(&root.join("nope/deeper"))
+                    .await
+                    .unwrap()
+            );
+            assert!(!s.remove_dir_if_empty(&root.join("file/x")).await.unwrap());
+            let e = s.remove_dir_if_empty(&root.join("file")).await.unwrap_err();
+            assert!(e.to_string().contains("not a directory"), "{e}");
+            // Bottom-up, as a cleanup would go.
+            assert!(
+                s.remove_dir_if_empty(&root.join("full/inner"))
+                    .await
+                    .unwrap()
+            );
+            assert!(s.remove_dir_if_empty(&root.join("full")).await.unwrap());
+        });
+        assert_eq!(tree(d.path()), ["file"]);
     }
 }

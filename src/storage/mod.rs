@@ -8,8 +8,15 @@
 //! command needs is read: [`Storage::read_range`] fetches a header without
 //! reading a whole state file, and [`Storage::list`] streams entries so
 //! memory stays bounded however large a listing is.
+//!
+//! Deleting is for files only: [`Storage::delete_files`] never removes a
+//! directory (a directory given as a file is an error, per file), and a file
+//! that is already gone counts as deleted. Object stores delete in batches;
+//! [`Storage::remove_dir_if_empty`] tidies up the directories left behind on
+//! file systems. [`faults::Faulty`] wraps a backend to inject failures in tests.
 #![warn(missing_docs)]
 
+pub mod faults;
 mod hdfs;
 mod local;
 mod location;
@@ -86,6 +93,38 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })
     }
+
+    /// The same error about `location` (one failure that hit many files:
+    /// a backend that cannot be set up, a batch request that timed out).
+    pub(crate) fn for_location(&self, location: &Location) -> Error {
+        let l = location.to_string();
+        match self {
+            Error::NotFound { .. } => Error::NotFound { location: l },
+            Error::Io { source, .. } => Error::Io {
+                location: l,
+                source: std::io::Error::new(source.kind(), source.to_string()),
+            },
+            Error::BadLocation { reason, .. } => Error::BadLocation {
+                location: l,
+                reason: reason.clone(),
+            },
+            Error::Unsupported { reason, .. } => Error::Unsupported {
+                location: l,
+                reason: reason.clone(),
+            },
+            Error::Config {
+                scheme, message, ..
+            } => Error::Config {
+                location: l,
+                scheme,
+                message: message.clone(),
+            },
+            Error::Backend { message, .. } => Error::Backend {
+                location: l,
+                message: message.clone(),
+            },
+        }
+    }
 }
 
 /// One object or directory.
@@ -130,6 +169,59 @@ pub trait Storage: Send + Sync + fmt::Debug {
         dir: &'a Location,
         recursive: bool,
     ) -> BoxStream<'a, Result<Entry, Error>>;
+
+    /// Deletes files, never directories: one result per input, in input
+    /// order. A file that does not exist is `Ok(())` (deleting is
+    /// idempotent); a directory given here is an error and is left alone.
+    /// Object stores send batch requests (S3 `DeleteObjects`, …) and every
+    /// backend keeps at most its configured number of requests in flight.
+    fn delete_files<'a>(&'a self, files: &'a [Location]) -> BoxFuture<'a, Vec<Result<(), Error>>>;
+
+    /// Removes `dir` if it is an empty directory: `Ok(true)` if it was
+    /// removed, `Ok(false)` if it is not empty or does not exist; a file is
+    /// an error. Object stores have no directories (a prefix disappears with
+    /// its last object), so they always answer `Ok(false)` without a request.
+    fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>>;
+}
+
+/// A shared backend (`Arc<dyn Storage>`, `Arc<LocalStorage>`, …) is a backend.
+impl<T: Storage + ?Sized> Storage for Arc<T> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
+    fn stat<'a>(&'a self, location: &'a Location) -> BoxFuture<'a, Result<Option<Entry>, Error>> {
+        (**self).stat(location)
+    }
+
+    fn read<'a>(&'a self, location: &'a Location) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
+        (**self).read(location)
+    }
+
+    fn read_range<'a>(
+        &'a self,
+        location: &'a Location,
+        offset: u64,
+        len: u64,
+    ) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
+        (**self).read_range(location, offset, len)
+    }
+
+    fn list<'a>(
+        &'a self,
+        dir: &'a Location,
+        recursive: bool,
+    ) -> BoxStream<'a, Result<Entry, Error>> {
+        (**self).list(dir, recursive)
+    }
+
+    fn delete_files<'a>(&'a self, files: &'a [Location]) -> BoxFuture<'a, Vec<Result<(), Error>>> {
+        (**self).delete_files(files)
+    }
+
+    fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {
+        (**self).remove_dir_if_empty(dir)
+    }
 }
 
 /// Every backend a run needs, created on first use and shared: one per
@@ -154,12 +246,17 @@ impl Storages {
         &self.settings
     }
 
-    /// The backend serving `location`.
-    pub fn backend(&self, location: &Location) -> Result<Arc<dyn Storage>, Error> {
-        let key = match location.scheme() {
+    /// Which backend serves `location`: its scheme and bucket/NameNode.
+    fn backend_key(location: &Location) -> (Scheme, String) {
+        match location.scheme() {
             Scheme::Local => (Scheme::Local, String::new()),
             s => (s, location.authority().to_owned()),
-        };
+        }
+    }
+
+    /// The backend serving `location`.
+    pub fn backend(&self, location: &Location) -> Result<Arc<dyn Storage>, Error> {
+        let key = Self::backend_key(location);
         let mut map = self.backends.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(b) = map.get(&key) {
             return Ok(b.clone());
@@ -221,6 +318,59 @@ impl Storage for Storages {
             Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
         }
     }
+
+    /// Groups the files by backend and runs the groups at once, each with its
+    /// backend's own batching and concurrency. Files whose backend cannot be
+    /// set up get that error and are not deleted; the other groups go ahead.
+    fn delete_files<'a>(&'a self, files: &'a [Location]) -> BoxFuture<'a, Vec<Result<(), Error>>> {
+        Box::pin(async move {
+            let mut results: Vec<Option<Result<(), Error>>> = files.iter().map(|_| None).collect();
+            // Per backend key: the index of its group, or why there is none.
+            let mut keys: HashMap<(Scheme, String), Result<usize, Error>> = HashMap::new();
+            let mut groups: Vec<(Arc<dyn Storage>, Vec<usize>)> = Vec::new();
+            for (i, file) in files.iter().enumerate() {
+                let key = keys.entry(Self::backend_key(file)).or_insert_with(|| {
+                    match self.backend(file) {
+                        Ok(b) => {
+                            groups.push((b, Vec::new()));
+                            Ok(groups.len() - 1)
+                        }
+                        Err(e) => Err(e),
+                    }
+                });
+                match key {
+                    Ok(g) => groups[*g].1.push(i),
+                    Err(e) => results[i] = Some(Err(e.for_location(file))),
+                }
+            }
+            let runs = groups.into_iter().map(|(backend, indices)| async move {
+                let group: Vec<Location> = indices.iter().map(|&i| files[i].clone()).collect();
+                let out = backend.delete_files(&group).await;
+                (indices, out)
+            });
+            for (indices, out) in futures_util::future::join_all(runs).await {
+                for (i, r) in indices.into_iter().zip(out) {
+                    results[i] = Some(r);
+                }
+            }
+            results
+                .into_iter()
+                .zip(files)
+                .map(|(r, file)| {
+                    r.unwrap_or_else(|| {
+                        Err(Error::Backend {
+                            location: file.to_string(),
+                            message: "the backend returned no result for this file".to_owned(),
+                        })
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move { self.backend(dir)?.remove_dir_if_empty(dir).await })
+    }
 }
 
 /// A stream of what a producer sends on `rx` (a listing pumped from a
@@ -251,4 +401,65 @@ fn owned_list(
         }
     });
     channel_stream(rx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_deletes_by_backend_in_input_order() {
+        let d = tempfile::tempdir().unwrap();
+        for f in ["a", "b"] {
+            std::fs::write(d.path().join(f), f).unwrap();
+        }
+        std::fs::create_dir_all(d.path().join("dir/sub")).unwrap();
+        let root = Location::parse(d.path().to_str().unwrap()).unwrap();
+        // An HDFS backend that cannot be set up: its files are not deleted.
+        let settings = Settings {
+            hdfs: Some(HdfsSettings {
+                conf_dir: Some("/nonexistent/flink-chk-conf".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let s = Storages::new(settings);
+        let files: Vec<Location> = [
+            root.join("a").to_string(),
+            "hdfs://ns/x".into(),
+            root.join("dir").to_string(),
+            "hdfs://ns/y".into(),
+            root.join("b").to_string(),
+        ]
+        .iter()
+        .map(|f| Location::parse(f).unwrap())
+        .collect();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let r = rt.block_on(s.delete_files(&files));
+        assert_eq!(r.len(), 5);
+        assert!(r[0].is_ok() && r[4].is_ok(), "{r:?}");
+        for i in [1, 3] {
+            let e = r[i].as_ref().unwrap_err();
+            assert!(matches!(e, Error::Config { .. }), "{e:?}");
+            assert!(e.to_string().contains(&files[i].to_string()), "{e}");
+        }
+        assert!(
+            r[2].as_ref()
+                .unwrap_err()
+                .to_string()
+                .contains("is a directory")
+        );
+        assert!(!d.path().join("a").exists() && !d.path().join("b").exists());
+        rt.block_on(async {
+            assert!(!s.remove_dir_if_empty(&root.join("dir")).await.unwrap());
+            assert!(s.remove_dir_if_empty(&root.join("dir/sub")).await.unwrap());
+            assert!(s.remove_dir_if_empty(&root.join("dir")).await.unwrap());
+            let e = s.remove_dir_if_empty(&files[1]).await.unwrap_err();
+            assert!(matches!(e, Error::Config { .. }), "{e:?}");
+        });
+        assert!(!d.path().join("dir").exists());
+    }
 }

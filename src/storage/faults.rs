@@ -1,0 +1,296 @@
+//! Fault injection for tests: [`Faulty`] wraps a backend and makes chosen
+//! calls fail, so code that deletes (or reads, or lists) can be tested
+//! against partial failures without a misbehaving server.
+//!
+//! ```
+//! use flink_chk::storage::{LocalStorage, faults::Faulty};
+//! // The first two files delete, every later one fails; so do files under
+//! // `shared/`, and reads of `_metadata` files.
+//! let s = Faulty::new(LocalStorage)
+//!     .fail_deletes_from(2)
+//!     .fail_deletes_containing("/shared/")
+//!     .fail_reads_containing("_metadata");
+//! ```
+//!
+//! An injected failure is an [`Error::Io`] whose message is
+//! [`INJECTED`]; the file it names is not touched (it is not handed to the
+//! wrapped backend). Everything not configured is passed through.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::{BoxFuture, BoxStream, Entry, Error, Location, Storage};
+
+/// The message of every injected error.
+pub const INJECTED: &str = "injected fault";
+
+/// A backend whose deletes, reads or listings fail on demand.
+#[derive(Debug)]
+pub struct Faulty<S> {
+    inner: S,
+    fail_deletes_from: Option<usize>,
+    fail_deletes_containing: Vec<String>,
+    empty_listings: bool,
+    fail_reads_containing: Vec<String>,
+    /// Files handed to `delete_files` so far, over all calls.
+    deletes_seen: AtomicUsize,
+}
+
+impl<S: Storage> Faulty<S> {
+    /// Wraps `inner`; no faults until configured.
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            fail_deletes_from: None,
+            fail_deletes_containing: Vec::new(),
+            empty_listings: false,
+            fail_reads_containing: Vec::new(),
+            deletes_seen: AtomicUsize::new(0),
+        }
+    }
+
+    /// Deletes of the first `n` files succeed (or not) as the wrapped backend
+    /// says; the file numbered `n` (counting from 0, in input order, over all
+    /// `delete_files` calls) and every one after it fail. `0` fails them all.
+    pub fn fail_deletes_from(mut self, n: usize) -> Self {
+        self.fail_deletes_from = Some(n);
+        self
+    }
+
+    /// Deletes of locations whose text contains `needle` fail.
+    pub fn fail_deletes_containing(mut self, needle: impl Into<String>) -> Self {
+        self.fail_deletes_containing.push(needle.into());
+        self
+    }
+
+    /// Every `list` is empty (as for a missing directory).
+    pub fn empty_listings(mut self) -> Self {
+        self.empty_listings = true;
+        self
+    }
+
+    /// `read` and `read_range` of locations whose text contains `needle` fail.
+    pub fn fail_reads_containing(mut self, needle: impl Into<String>) -> Self {
+        self.fail_reads_containing.push(needle.into());
+        self
+    }
+
+    /// How many files were handed to `delete_files` so far (failed or not).
+    pub fn deletes_seen(&self) -> usize {
+        self.deletes_seen.load(Ordering::SeqCst)
+    }
+
+    /// The wrapped backend.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    fn fails_read(&self, location: &Location) -> bool {
+        let text = location.to_string();
+        self.fail_reads_containing
+            .iter()
+            .any(|n| text.contains(n.as_str()))
+    }
+
+    fn fails_delete(&self, number: usize, location: &Location) -> bool {
+        let text = location.to_string();
+        self.fail_deletes_from.is_some_and(|n| number >= n)
+            || self
+                .fail_deletes_containing
+                .iter()
+                .any(|n| text.contains(n.as_str()))
+    }
+}
+
+fn injected(location: &Location) -> Error {
+    Error::Io {
+        location: location.to_string(),
+        source: std::io::Error::other(INJECTED),
+    }
+}
+
+impl<S: Storage> Storage for Faulty<S> {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn stat<'a>(&'a self, location: &'a Location) -> BoxFuture<'a, Result<Option<Entry>, Error>> {
+        self.inner.stat(location)
+    }
+
+    fn read<'a>(&'a self, location: &'a Location) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
+        if self.fails_read(location) {
+            return Box::pin(async move { Err(injected(location)) });
+        }
+        self.inner.read(location)
+    }
+
+    fn read_range<'a>(
+        &'a self,
+        location: &'a Location,
+        offset: u64,
+        len: u64,
+    ) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
+        if self.fails_read(location) {
+            return Box::pin(async move { Err(injected(location)) });
+        }
+        self.inner.read_range(location, offset, len)
+    }
+
+    fn list<'a>(
+        &'a self,
+        dir: &'a Location,
+        recursive: bool,
+    ) -> BoxStream<'a, Result<Entry, Error>> {
+        if self.empty_listings {
+            return Box::pin(futures_util::stream::empty());
+        }
+        self.inner.list(dir, recursive)
+    }
+
+    fn delete_files<'a>(&'a self, files: &'a [Location]) -> BoxFuture<'a, Vec<Result<(), Error>>> {
+        Box::pin(async move {
+            let first = self.deletes_seen.fetch_add(files.len(), Ordering::SeqCst);
+            let mut results: Vec<Option<Result<(), Error>>> = Vec::with_capacity(files.len());
+            let mut passed = Vec::new();
+            for (i, f) in files.iter().enumerate() {
+                if self.fails_delete(first + i, f) {
+                    results.push(Some(Err(injected(f))));
+                } else {
+                    results.push(None);
+                    passed.push(f.clone());
+                }
+            }
+            let mut inner = self.inner.delete_files(&passed).await.into_iter();
+            results
+                .into_iter()
+                .zip(files)
+                .map(|(r, f)| {
+                    r.or_else(|| inner.next()).unwrap_or_else(|| {
+                        Err(Error::Backend {
+                            location: f.to_string(),
+                            message: "the wrapped backend returned no result".to_owned(),
+                        })
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {
+        self.inner.remove_dir_if_empty(dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use futures_util::StreamExt;
+
+    use super::*;
+    use crate::storage::LocalStorage;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// A temp dir with files `f0` … `f{n-1}` (contents = name) and `keep/x`.
+    fn files(n: usize) -> (tempfile::TempDir, Location, Vec<Location>) {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("keep")).unwrap();
+        std::fs::write(d.path().join("keep/x"), b"x").unwrap();
+        let root = Location::parse(d.path().to_str().unwrap()).unwrap();
+        let mut out = Vec::new();
+        for i in 0..n {
+            let name = format!("f{i}");
+            std::fs::write(d.path().join(&name), &name).unwrap();
+            out.push(root.join(&name));
+        }
+        (d, root, out)
+    }
+
+    fn exists(dir: &Path, name: &str) -> bool {
+        dir.join(name).exists()
+    }
+
+    fn is_injected(r: &Result<(), Error>) -> bool {
+        matches!(r, Err(e @ Error::Io { .. }) if e.to_string().ends_with(INJECTED))
+    }
+
+    #[test]
+    fn fails_deletes_from_the_nth_file_across_calls() {
+        let (d, _, fs) = files(6);
+        let s = Faulty::new(LocalStorage).fail_deletes_from(4);
+        let first = rt().block_on(s.delete_files(&fs[..3]));
+        assert!(first.iter().all(Result::is_ok), "{first:?}");
+        let second = rt().block_on(s.delete_files(&fs[3..]));
+        assert!(second[0].is_ok(), "{second:?}");
+        assert!(
+            is_injected(&second[1]) && is_injected(&second[2]),
+            "{second:?}"
+        );
+        assert_eq!(s.deletes_seen(), 6);
+        let left: Vec<bool> = (0..6).map(|i| exists(d.path(), &format!("f{i}"))).collect();
+        assert_eq!(left, [false, false, false, false, true, true]);
+        // Zero fails everything, touching nothing.
+        let (d, _, fs) = files(2);
+        let r = rt().block_on(
+            Faulty::new(LocalStorage)
+                .fail_deletes_from(0)
+                .delete_files(&fs),
+        );
+        assert!(r.iter().all(is_injected), "{r:?}");
+        assert!(exists(d.path(), "f0") && exists(d.path(), "f1"));
+    }
+
+    #[test]
+    fn fails_deletes_by_substring_and_keeps_order() {
+        let (d, root, mut fs) = files(12);
+        fs.push(root.join("keep")); // a directory: the real backend's error
+        let s = Faulty::new(LocalStorage).fail_deletes_containing("f1");
+        let r = rt().block_on(s.delete_files(&fs));
+        assert_eq!(r.len(), 13);
+        for (i, r) in r.iter().enumerate().take(12) {
+            // f1, f10, f11
+            let hit = i == 1 || i >= 10;
+            assert_eq!(is_injected(r), hit, "f{i}: {r:?}");
+            assert_eq!(r.is_ok(), !hit, "f{i}: {r:?}");
+            assert_eq!(exists(d.path(), &format!("f{i}")), hit, "f{i}");
+        }
+        let e = r[12].as_ref().unwrap_err().to_string();
+        assert!(e.contains("is a directory"), "{e}");
+        assert!(exists(d.path(), "keep/x"));
+    }
+
+    #[test]
+    fn empty_listings_and_failed_reads() {
+        let (_d, root, fs) = files(3);
+        // Wrapping a shared `dyn Storage` works too.
+        let shared: Arc<dyn Storage> = Arc::new(LocalStorage);
+        let s = Faulty::new(shared)
+            .empty_listings()
+            .fail_reads_containing("f1");
+        rt().block_on(async {
+            assert_eq!(s.list(&root, true).count().await, 0);
+            assert_eq!(s.list(&root, false).count().await, 0);
+            assert_eq!(s.inner().list(&root, true).count().await, 4);
+            assert_eq!(s.read(&fs[0]).await.unwrap(), b"f0");
+            assert_eq!(s.read_range(&fs[2], 1, 1).await.unwrap(), b"2");
+            for e in [
+                s.read(&fs[1]).await.unwrap_err(),
+                s.read_range(&fs[1], 0, 1).await.unwrap_err(),
+            ] {
+                assert!(matches!(e, Error::Io { .. }), "{e:?}");
+                assert_eq!(e.to_string(), format!("{}: {INJECTED}", fs[1]));
+            }
+            // Stat and the rest are untouched.
+            assert_eq!(s.stat(&fs[1]).await.unwrap().unwrap().size, 2);
+            assert!(!s.remove_dir_if_empty(&root.join("keep")).await.unwrap());
+            assert!(s.delete_files(&fs).await.iter().all(Result::is_ok));
+        });
+    }
+}

@@ -1,6 +1,7 @@
 //! The single integration-test binary (see STYLE.md §14).
 #![allow(clippy::print_stderr, clippy::unwrap_used)]
 
+mod clean;
 mod common;
 mod completion;
 mod corpus;

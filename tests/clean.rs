@@ -6,23 +6,13 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::common::{flink_chk, scenario};
-use crate::deps::copy_tree;
+use crate::common::{copy_tree, flink_chk, scenario, walk};
 
 fn files(dir: &Path) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.to_string_lossy().into_owned());
-            }
-        }
-    }
-    out
+    walk(dir)
+        .into_iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect()
 }
 
 #[test]

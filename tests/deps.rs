@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{flink_chk, job_dir, repo, scenario, truth};
+use crate::common::{copy_tree, flink_chk, job_dir, repo, scenario, truth, walk};
 
 fn rebase(dir: &Path, generated: &str) -> String {
     format!("{generated}={}", dir.display())
@@ -102,33 +102,6 @@ fn deps_matches_flinks_file_list_for_every_fixture() {
         "deps: {} snapshots, {files} distinct files, all verified",
         snaps.len()
     );
-}
-
-/// Copies a fixture tree (for tests that modify it).
-pub fn copy_tree(from: &Path, to: &Path) {
-    for e in walk(from) {
-        let rel = e.strip_prefix(from).unwrap();
-        let dst = to.join(rel);
-        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
-        std::fs::copy(&e, &dst).unwrap();
-    }
-}
-
-fn walk(d: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![d.to_path_buf()];
-    while let Some(p) = stack.pop() {
-        for e in std::fs::read_dir(&p).unwrap() {
-            let e = e.unwrap().path();
-            if e.is_dir() {
-                stack.push(e);
-            } else {
-                out.push(e);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]

@@ -314,7 +314,7 @@ fn exercise(store: Store) {
 
     // A copy missing one file is reported as not restorable.
     let tmp = tempfile::tempdir().unwrap();
-    crate::deps::copy_tree(&s.local, tmp.path());
+    crate::common::copy_tree(&s.local, tmp.path());
     let gone = tmp
         .path()
         .join("checkpoints")

@@ -249,7 +249,8 @@ fn canonical_dir(l: &Location) -> String {
 
 /// The snapshot directory of a canonical file path, if it is in one of `dirs`.
 fn dir_of<'a, V>(dirs: &'a BTreeMap<String, V>, file: &str) -> Option<(&'a String, &'a V)> {
-    dirs.range(..=file.to_owned())
+    use std::ops::Bound;
+    dirs.range::<str, _>((Bound::Unbounded, Bound::Included(file)))
         .next_back()
         .filter(|(d, _)| file.starts_with(d.as_str()))
 }
@@ -569,7 +570,7 @@ impl<'a> Classifier<'a> {
 
     fn add(&mut self, e: &Entry) {
         let key = e.location.canonical();
-        let (job, sub, snapshot_dir) = self.place(&e.location);
+        let (job, sub, snapshot_dir) = self.place(&e.location, &key);
         let job_ref = job.as_deref();
         // Inside a snapshot directory with a decision?
         if let Some(dir) = &snapshot_dir {
@@ -653,11 +654,10 @@ impl<'a> Classifier<'a> {
     }
 
     /// (job dir name, sub-directory name, snapshot directory) of a file.
-    fn place(&self, l: &Location) -> (Option<String>, Option<String>, Option<Location>) {
-        let key = l.canonical();
-        let dir_key = dir_of(&self.d.kept_dirs, &key)
+    fn place(&self, l: &Location, key: &str) -> (Option<String>, Option<String>, Option<Location>) {
+        let dir_key = dir_of(&self.d.kept_dirs, key)
             .map(|(d, _)| d.clone())
-            .or_else(|| dir_of(&self.d.candidate_dirs, &key).map(|(d, _)| d.clone()));
+            .or_else(|| dir_of(&self.d.candidate_dirs, key).map(|(d, _)| d.clone()));
         if let Some(d) = dir_key {
             let dir = snapshot_dir_location(l, &d);
             let job = dir.parent().file_name().to_owned();

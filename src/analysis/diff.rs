@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::size;
+use super::size::{self, human as bytes};
 use super::states::{OperatorStates, StateInfo};
 use super::summary::{self, SnapshotKind};
 use crate::metadata::{
@@ -696,21 +696,6 @@ fn describe_states(o: &OpShape) -> String {
             }
             parts.join(", ")
         }
-    }
-}
-
-fn bytes(n: i64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
     }
 }
 

@@ -7,6 +7,24 @@ use crate::metadata::{
     SubtaskEntry, SubtaskState, Subtasks,
 };
 
+/// A byte count as `12.3 KiB` (exact bytes below 1 KiB; `?` for negative/unknown).
+pub fn human(n: i64) -> String {
+    if n < 0 {
+        return "?".into();
+    }
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{n} B"),
+        _ => format!("{v:.1} {}", UNITS.get(unit).copied().unwrap_or("?")),
+    }
+}
+
 /// Saturating sum.
 pub fn sum(it: impl IntoIterator<Item = i64>) -> i64 {
     it.into_iter().fold(0i64, i64::saturating_add)

@@ -18,20 +18,7 @@ pub const WARN: Style = AnsiColor::Yellow.on_default();
 
 /// Formats a byte count as `12.3 KiB` (exact bytes below 1 KiB; `?` for negative/unknown).
 pub fn bytes(n: i64) -> String {
-    if n < 0 {
-        return "?".into();
-    }
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    match unit {
-        0 => format!("{n} B"),
-        _ => format!("{v:.1} {}", UNITS.get(unit).copied().unwrap_or("?")),
-    }
+    crate::analysis::size::human(n)
 }
 
 /// A borderless table that keeps its natural width (no wrapping when piped).

@@ -60,25 +60,43 @@ pub fn corpus_metadata_file(dir: &Path) -> PathBuf {
         .path()
 }
 
-/// Every `_metadata` under `root`, sorted.
-pub fn find_metadata(root: &Path) -> Vec<PathBuf> {
+/// Every file under `d`, sorted.
+pub fn walk(d: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
+    let mut stack = vec![d.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&p) else {
             continue;
         };
         for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.file_name().is_some_and(|n| n == "_metadata") {
-                out.push(p);
+            let e = e.path();
+            if e.is_dir() {
+                stack.push(e);
+            } else {
+                out.push(e);
             }
         }
     }
     out.sort();
     out
+}
+
+/// Copies a fixture tree (for tests that modify it).
+pub fn copy_tree(from: &Path, to: &Path) {
+    for e in walk(from) {
+        let rel = e.strip_prefix(from).unwrap();
+        let dst = to.join(rel);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::copy(&e, &dst).unwrap();
+    }
+}
+
+/// Every `_metadata` under `root`, sorted.
+pub fn find_metadata(root: &Path) -> Vec<PathBuf> {
+    walk(root)
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "_metadata"))
+        .collect()
 }
 
 /// The `_metadata` files of one generated scenario (`2.3`, `rocksdb-incremental`), sorted.

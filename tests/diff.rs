@@ -756,3 +756,28 @@ fn profile_names_operators_of_v4_savepoints() {
     assert!(uids(&v, "removed").contains("?"));
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// A reader that stops early (`diff … | head -1`) does not turn the verdict into exit 0.
+#[test]
+fn verdict_exit_code_survives_a_closed_pipe() {
+    use std::io::Read;
+    let p = Pair::load("2.3", "diff-removed-operator");
+    let bin = assert_cmd::cargo::cargo_bin("flink-chk");
+    let mut child = std::process::Command::new(bin)
+        .args([
+            "diff",
+            &p.path("old"),
+            &p.path("new"),
+            "--rebase",
+            &p.rebase(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 8];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    assert_eq!(&first, b"verdict:");
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}

@@ -186,10 +186,11 @@ pub fn run(args: DiffArgs, global: &Global) -> Result<u8> {
         Verdict::Compatible => exit::COMPATIBLE,
     };
     let mut out = anstream::stdout();
-    if args.json {
+    let written = if args.json {
         let v = to_json(&old.side, &new_side, &report, files.as_ref(), &args, code);
-        serde_json::to_writer_pretty(&mut out, &v)?;
-        writeln!(out)?;
+        serde_json::to_writer_pretty(&mut out, &v)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| writeln!(out).map_err(anyhow::Error::from))
     } else {
         human(
             &mut out,
@@ -198,9 +199,14 @@ pub fn run(args: DiffArgs, global: &Global) -> Result<u8> {
             &report,
             files.as_ref(),
             &args,
-        )?;
+        )
+    };
+    match written {
+        // `diff … | head`: the reader left; the verdict still decides the exit code.
+        Err(e) if super::is_broken_pipe(&e) => Ok(code),
+        Err(e) => Err(e),
+        Ok(()) => Ok(code),
     }
-    Ok(code)
 }
 
 // ---------------------------------------------------------------- human

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::deps;
 use super::layout::{self, JobDir, Scan};
@@ -45,7 +45,7 @@ pub struct Policy {
 }
 
 /// Why something is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeepReason {
     /// Among the newest `keep_last` completed checkpoints of its job.
@@ -67,7 +67,7 @@ pub enum KeepReason {
 }
 
 /// Why something may be deleted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// A completed checkpoint beyond the retention.
@@ -99,7 +99,7 @@ impl Reason {
 }
 
 /// Something to delete: one file, or a directory with everything in it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Candidate {
     /// The file or directory.
     pub path: Location,
@@ -121,7 +121,7 @@ pub struct Candidate {
 }
 
 /// Something kept, grouped by directory and reason.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Kept {
     /// The directory (or snapshot directory).
     pub path: Location,
@@ -134,7 +134,7 @@ pub struct Kept {
 }
 
 /// Per-job totals.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct JobTotals {
     /// Candidate files.
     pub candidate_files: u64,
@@ -169,6 +169,139 @@ pub struct Plan {
     pub referenced_files: usize,
     /// Files listed.
     pub files_listed: u64,
+    /// The kept snapshots whose references were read, with their
+    /// `_metadata`'s size and time: applying re-reads any snapshot not among
+    /// them (or changed since).
+    pub read: Vec<ReadSnapshot>,
+}
+
+/// A snapshot whose references a plan was built from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadSnapshot {
+    /// The snapshot directory.
+    pub path: Location,
+    /// Size of its `_metadata`.
+    pub metadata_bytes: u64,
+    /// Modification time of its `_metadata`.
+    pub metadata_modified: Option<jiff::Timestamp>,
+}
+
+impl ReadSnapshot {
+    fn of(dir: &Location, metadata: Option<&Entry>) -> Self {
+        ReadSnapshot {
+            path: dir.clone(),
+            metadata_bytes: metadata.map_or(0, |m| m.size),
+            metadata_modified: metadata.and_then(|m| m.modified),
+        }
+    }
+
+    /// The same snapshot with the same `_metadata` (size and time).
+    pub fn unchanged(&self, metadata: &Entry) -> bool {
+        self.metadata_bytes == metadata.size && self.metadata_modified == metadata.modified
+    }
+}
+
+/// Identifies the JSON plan format (`--plan-out`, `--json`, `--apply`).
+pub const PLAN_FORMAT: &str = "flink-chk-cleanup-plan/1";
+
+/// A plan as written to JSON and read back to apply it: the plan, the policy
+/// it was made under and the totals.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanFile {
+    /// [`PLAN_FORMAT`].
+    pub format: String,
+    /// Whether this run deleted anything (always false in a plan).
+    #[serde(default)]
+    pub deleted: bool,
+    /// The checkpoints root the references were read from.
+    pub root: Location,
+    /// Where candidates may be.
+    pub scope: Location,
+    /// The savepoints root, if scanned.
+    pub savepoints: Option<Location>,
+    /// The policy.
+    pub policy: PolicyRecord,
+    /// Totals.
+    pub totals: Totals,
+    /// Per job directory.
+    pub jobs: BTreeMap<String, JobTotals>,
+    /// What may be deleted.
+    pub candidates: Vec<Candidate>,
+    /// What is kept, grouped.
+    pub kept: Vec<Kept>,
+    /// The kept snapshots read.
+    pub read: Vec<ReadSnapshot>,
+}
+
+/// The policy a plan was made under.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PolicyRecord {
+    /// See [`Policy::keep_last`].
+    pub keep_last: usize,
+    /// See [`Policy::min_age`].
+    pub min_age_seconds: u64,
+    /// See [`Policy::keep`].
+    pub keep: Vec<Location>,
+    /// See [`Policy::include_savepoints`].
+    pub include_savepoints: BTreeSet<String>,
+    /// See [`Policy::drop_jobs`].
+    pub drop_jobs: BTreeSet<String>,
+    /// See [`Policy::stopped`].
+    pub stopped: bool,
+    /// When the plan was made.
+    pub planned_at: jiff::Timestamp,
+    /// `FROM=TO` path mappings used to read the snapshots.
+    #[serde(default)]
+    pub rebase: Vec<String>,
+}
+
+/// Plan totals.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Totals {
+    /// Files in the candidates.
+    pub candidate_files: u64,
+    /// Bytes in the candidates.
+    pub candidate_bytes: u64,
+    /// Files listed while planning.
+    pub files_listed: u64,
+    /// Kept snapshots read.
+    pub snapshots_read: usize,
+    /// Distinct files they reference.
+    pub referenced_files: usize,
+}
+
+impl PlanFile {
+    /// The file form of `plan`, made under `policy`, reading with `rebase` (`FROM=TO` specs).
+    pub fn new(plan: Plan, policy: &Policy, rebase: &[String]) -> Self {
+        PlanFile {
+            format: PLAN_FORMAT.to_owned(),
+            deleted: false,
+            totals: Totals {
+                candidate_files: plan.candidate_files(),
+                candidate_bytes: plan.candidate_bytes(),
+                files_listed: plan.files_listed,
+                snapshots_read: plan.snapshots_read,
+                referenced_files: plan.referenced_files,
+            },
+            policy: PolicyRecord {
+                keep_last: policy.keep_last,
+                min_age_seconds: policy.min_age.as_secs(),
+                keep: policy.keep.clone(),
+                include_savepoints: policy.include_savepoints.clone(),
+                drop_jobs: policy.drop_jobs.clone(),
+                stopped: policy.stopped,
+                planned_at: policy.now,
+                rebase: rebase.to_vec(),
+            },
+            root: plan.root,
+            scope: plan.scope,
+            savepoints: plan.savepoints,
+            jobs: plan.jobs,
+            candidates: plan.candidates,
+            kept: plan.kept,
+            read: plan.read,
+        }
+    }
 }
 
 impl Plan {
@@ -239,7 +372,7 @@ struct Decisions {
     snapshots_read: usize,
 }
 
-fn canonical_dir(l: &Location) -> String {
+pub(crate) fn canonical_dir(l: &Location) -> String {
     let mut s = l.canonical();
     if !s.ends_with('/') {
         s.push('/');
@@ -248,14 +381,14 @@ fn canonical_dir(l: &Location) -> String {
 }
 
 /// The snapshot directory of a canonical file path, if it is in one of `dirs`.
-fn dir_of<'a, V>(dirs: &'a BTreeMap<String, V>, file: &str) -> Option<(&'a String, &'a V)> {
+pub(crate) fn dir_of<'a, V>(dirs: &'a BTreeMap<String, V>, file: &str) -> Option<(&'a String, &'a V)> {
     use std::ops::Bound;
     dirs.range::<str, _>((Bound::Unbounded, Bound::Included(file)))
         .next_back()
         .filter(|(d, _)| file.starts_with(d.as_str()))
 }
 
-async fn read_refs(
+pub(crate) async fn read_refs(
     storage: &dyn Storage,
     dir: &Location,
     rebase: &Rebase,
@@ -284,7 +417,7 @@ fn decide_job(
     explicit: &BTreeSet<String>,
     kept: &mut BTreeMap<String, KeepReason>,
     candidates: &mut BTreeMap<String, Reason>,
-) -> Vec<Location> {
+) -> Vec<ReadSnapshot> {
     let dropped = policy.drop_jobs.contains(&j.name);
     let newest = j.completed().next_back().and_then(|c| c.id).unwrap_or(0);
     let retained: BTreeSet<u64> = if dropped {
@@ -305,11 +438,11 @@ fn decide_job(
         if explicit.contains(&key) {
             kept.insert(key, KeepReason::Explicit);
             if c.metadata.is_some() {
-                read.push(loc.clone());
+                read.push(ReadSnapshot::of(loc, c.metadata.as_ref()));
             }
         } else if retained.contains(&id) {
             kept.insert(key, KeepReason::Retained);
-            read.push(loc.clone());
+            read.push(ReadSnapshot::of(loc, c.metadata.as_ref()));
         } else if c.metadata.is_none() && id > newest && !dropped {
             kept.insert(key, KeepReason::InProgress);
         } else if dropped {
@@ -395,7 +528,7 @@ pub async fn plan(
         } else {
             d.kept_dirs.insert(key, KeepReason::Savepoint);
             if s.metadata.is_some() {
-                to_read.push(loc.clone());
+                to_read.push(ReadSnapshot::of(loc, s.metadata.as_ref()));
             }
         }
     }
@@ -403,7 +536,7 @@ pub async fn plan(
     let mut reads = futures_util::stream::iter(to_read.iter())
         .map(|loc| async move {
             let mut refs = HashSet::new();
-            read_refs(storage, loc, rebase, &mut refs)
+            read_refs(storage, &loc.path, rebase, &mut refs)
                 .await
                 .map(|()| refs)
         })
@@ -458,6 +591,8 @@ pub async fn plan(
     plan.snapshots_read = d.snapshots_read;
     plan.referenced_files = d.refs.len();
     plan.files_listed = listed;
+    to_read.sort_by(|a, b| a.path.cmp(&b.path));
+    plan.read = to_read;
     for j in scan.jobs.values() {
         let ids: Vec<u64> = j
             .checkpoints
@@ -724,6 +859,7 @@ impl<'a> Classifier<'a> {
             snapshots_read: 0,
             referenced_files: 0,
             files_listed: 0,
+            read: Vec::new(),
         }
     }
 

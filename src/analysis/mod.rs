@@ -1,6 +1,7 @@
 //! Analysis over parsed metadata: referenced files, state sizes, summaries.
 //! Pure functions over [`crate::metadata`] types; no printing, no I/O.
 
+pub mod apply;
 pub mod cleanup;
 pub mod deps;
 pub mod diff;

@@ -12,12 +12,15 @@ use serde_json::json;
 
 use super::context::{Ctx, Global};
 use super::output::{self, BOLD, DIM};
-use crate::analysis::cleanup::{self, Plan, Policy, Reason};
+use std::io::IsTerminal as _;
+
+use crate::analysis::apply;
+use crate::analysis::cleanup::{self, Candidate, PlanFile, Policy, Reason};
 use crate::analysis::snapshot::Rebase;
 use crate::resolve::Target;
 
-/// Plan a cleanup of checkpoint storage: every file no kept snapshot
-/// references, proven from the kept snapshots' `_metadata`.
+/// Clean up checkpoint storage: plan what no kept snapshot needs, show it,
+/// ask, re-check, delete.
 ///
 /// Kept: per job the newest --keep-last completed checkpoints (the newest
 /// always), checkpoints in progress, --keep snapshots, savepoints, and every
@@ -26,13 +29,21 @@ use crate::resolve::Target;
 /// `taskowned/` unless --stopped. Candidates: whole `chk-N/` directories,
 /// unreferenced `shared/` (and with --stopped `taskowned/`) files, jobs named
 /// by --drop-job, savepoints named by --include-savepoint. The plan is
-/// aborted if a kept `_metadata` cannot be read or a listing is empty.
+/// aborted if a kept `_metadata` cannot be read or a listing fails or is empty.
 ///
-/// This build plans only: nothing is deleted.
+/// On a terminal you choose jobs and kinds of candidates and confirm (default
+/// no; large deletions ask for the job id or file count). Without a terminal
+/// nothing is deleted unless --yes. Before deleting, storage is re-listed and
+/// the newest `_metadata` of every job (and any new snapshot) re-read;
+/// candidates that changed or became referenced are dropped. A checkpoint's
+/// `_metadata` is deleted first. Every deleted file is appended to the log.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Exit codes: 0 plan made (nothing deleted), 3 plan aborted (unreadable kept \
-metadata, failed or empty listing, live working directory), 64 usage error."
+    after_help = "Exit codes: 0 plan shown (--dry-run), nothing to delete, or every selected deletion done; \
+1 nothing deleted (answered no, or no terminal and no --yes); 2 some deletions failed (see the log; a re-run \
+plans what is left); 3 plan aborted (unreadable kept metadata, failed or empty listing, live working directory, \
+bad plan file), nothing deleted; 64 usage error.\n\
+Log: $XDG_STATE_HOME/flink-chk/deletions.log (JSON lines) unless --log."
 )]
 pub struct CleanArgs {
     /// A checkpoints root or one job (alias, id, directory); default: the profile's checkpoints root.
@@ -64,9 +75,21 @@ pub struct CleanArgs {
     /// Write the plan as JSON to FILE as well.
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     plan_out: Option<PathBuf>,
-    /// Print only the plan (this build never deletes; accepted for scripts).
-    #[arg(long)]
+    /// Print the plan and stop: nothing is deleted, nothing asked.
+    #[arg(long, conflicts_with = "yes")]
     dry_run: bool,
+    /// Delete without asking (what the plan lists, after the re-check). For scripts.
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// Apply a plan written earlier by --plan-out instead of planning now
+    /// (re-checked against storage first: sizes, times, new snapshots).
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath,
+          conflicts_with_all = ["target", "keep_last", "keep", "min_age", "include_savepoint", "drop_job", "stopped"])]
+    apply: Option<PathBuf>,
+    /// Append the deletion log (one JSON line per deleted file) to FILE
+    /// [default: $XDG_STATE_HOME/flink-chk/deletions.log].
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    log: Option<PathBuf>,
     /// List every candidate, not only the first 30.
     #[arg(long)]
     all: bool,
@@ -91,9 +114,266 @@ fn parse_age(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
+/// Exit codes of `safe-to-delete`.
+pub mod exit {
+    /// Plan made (--dry-run), nothing to delete, or every selected deletion done.
+    pub const OK: u8 = 0;
+    /// Nothing deleted: the answer was no, or no terminal to ask and no --yes.
+    pub const DECLINED: u8 = 1;
+    /// Some deletions failed (logged; a re-run plans what is left).
+    pub const PARTIAL: u8 = 2;
+}
+
+/// A deletion counts as large (the confirmation asks to type the job id or
+/// the file count) from this many bytes …
+const LARGE_BYTES: u64 = 10 << 30;
+/// … or files, or when a whole job directory goes.
+const LARGE_FILES: u64 = 10_000;
+
 /// Runs the command.
 pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
     let ctx = Ctx::new(global)?;
+    let (plan, rebase_specs) = match &args.apply {
+        Some(file) => {
+            let plan = read_plan(file)?;
+            let specs = if args.rebase.is_empty() {
+                plan.policy.rebase.clone()
+            } else {
+                args.rebase.clone()
+            };
+            (plan, specs)
+        }
+        None => (make_plan(&args, &ctx)?, args.rebase.clone()),
+    };
+    let rebase = Rebase::parse(&rebase_specs)?;
+    if let Some(f) = &args.plan_out {
+        let text = serde_json::to_string_pretty(&plan)?;
+        std::fs::write(f, text + "\n").with_context(|| format!("writing {}", f.display()))?;
+    }
+    let mut out = anstream::stdout();
+    if !args.json {
+        human(&mut out, &plan, &ctx, args.all, args.apply.as_deref())?;
+        out.flush()?;
+    }
+    let finish_json = |out: &mut anstream::Stdout, applied: Option<serde_json::Value>| -> Result<()> {
+        if args.json {
+            let mut v = serde_json::to_value(&plan)?;
+            if let Some(a) = applied {
+                v["deleted"] = json!(a["deleted_files"].as_u64().unwrap_or(0) > 0);
+                v["applied"] = a;
+            }
+            serde_json::to_writer_pretty(&mut *out, &v)?;
+            writeln!(out)?;
+        }
+        Ok(())
+    };
+    if args.dry_run || plan.candidates.is_empty() {
+        finish_json(&mut out, None)?;
+        return Ok(exit::OK);
+    }
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let selected = if args.yes {
+        plan.candidates.clone()
+    } else if !interactive {
+        finish_json(&mut out, None)?;
+        output::warn(
+            "nothing deleted: not a terminal, so no one to ask. Re-run with --yes to delete the plan \
+             above (it is checked again first), or --dry-run to only plan",
+        );
+        return Ok(exit::DECLINED);
+    } else {
+        match choose(&plan, &ctx)? {
+            Some(s) => s,
+            None => {
+                finish_json(&mut out, None)?;
+                output::note("nothing deleted");
+                return Ok(exit::DECLINED);
+            }
+        }
+    };
+    if selected.is_empty() {
+        finish_json(&mut out, None)?;
+        output::note("nothing selected; nothing deleted");
+        return Ok(exit::DECLINED);
+    }
+
+    // Re-check against storage as it is now.
+    let storage = ctx.storages.clone();
+    let pb = output::progress("re-checking");
+    let validated = ctx.block_on(apply::revalidate(
+        storage.as_ref(),
+        &plan,
+        selected,
+        &rebase,
+        ctx.concurrency(),
+        |what, n| {
+            if let Some(pb) = &pb {
+                pb.set_message(what.to_owned());
+                pb.set_position(n);
+            }
+        },
+    ));
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    let validated = validated?;
+    if !validated.dropped.is_empty() && !args.json {
+        writeln!(
+            out,
+            "\n{BOLD}Not deleted after all{BOLD:#} ({} candidate(s) changed since planning; re-checked against {} snapshot(s)):",
+            validated.dropped.len(),
+            validated.snapshots_read
+        )?;
+        for (c, why) in validated.dropped.iter().take(if args.all { usize::MAX } else { 30 }) {
+            writeln!(out, "  {}  {DIM}{why}{DIM:#}", c.path)?;
+        }
+        if validated.dropped.len() > 30 && !args.all {
+            writeln!(out, "  {DIM}… and {} more{DIM:#}", validated.dropped.len() - 30)?;
+        }
+    }
+
+    // Delete, logging every file.
+    let log_path = match &args.log {
+        Some(p) => p.clone(),
+        None => default_log()?,
+    };
+    let mut log = Log::open(&log_path)?;
+    log.event(json!({
+        "event": "start",
+        "root": plan.root,
+        "scope": plan.scope,
+        "planned_at": plan.policy.planned_at.to_string(),
+        "files": validated.files(),
+        "bytes": validated.bytes(),
+    }))?;
+    let pb = output::progress_bar(validated.files(), "deleting");
+    let mut log_err: Option<std::io::Error> = None;
+    let applied = ctx.block_on(async {
+        Ok::<_, anyhow::Error>(
+            apply::apply(storage.as_ref(), &validated, |ev| {
+                if let apply::Event::Deleted {
+                    path,
+                    bytes,
+                    candidate,
+                } = &ev
+                {
+                    if let Some(pb) = &pb {
+                        pb.inc(1);
+                    }
+                    if log_err.is_none()
+                        && let Err(e) = log.deleted(path, *bytes, candidate)
+                    {
+                        log_err = Some(e);
+                    }
+                } else if let apply::Event::Failed { path, error } = &ev
+                    && let Some(pb) = &pb
+                {
+                    pb.println(format!("failed: {path}: {error}"));
+                }
+            })
+            .await,
+        )
+    })?;
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    log.event(json!({
+        "event": "end",
+        "deleted_files": applied.deleted_files,
+        "deleted_bytes": applied.deleted_bytes,
+        "failed": applied.failed.len(),
+    }))?;
+    if let Some(e) = log_err {
+        return Err(anyhow::Error::new(e).context(format!(
+            "writing the deletion log {} (deleting went on; {} files deleted)",
+            log_path.display(),
+            applied.deleted_files
+        )));
+    }
+    let code = if applied.failed.is_empty() {
+        exit::OK
+    } else {
+        exit::PARTIAL
+    };
+    if args.json {
+        finish_json(
+            &mut out,
+            Some(json!({
+                "deleted_files": applied.deleted_files,
+                "deleted_bytes": applied.deleted_bytes,
+                "dirs_removed": applied.dirs_removed,
+                "failed": applied.failed.iter().map(|(p, e)| json!({"path": p, "error": e})).collect::<Vec<_>>(),
+                "skipped": applied.skipped.iter().map(|(p, w)| json!({"path": p, "why": w})).collect::<Vec<_>>(),
+                "dirs_left": applied.dirs_left,
+                "dropped": validated.dropped.iter().map(|(c, w)| json!({"path": c.path, "why": w.to_string(), "detail": w})).collect::<Vec<_>>(),
+                "snapshots_rechecked": validated.snapshots_read,
+                "log": log_path,
+            })),
+        )?;
+    } else {
+        writeln!(
+            out,
+            "\n{BOLD}Deleted {} files, {} freed{BOLD:#}{}; log: {}",
+            applied.deleted_files,
+            output::bytes(applied.deleted_bytes as i64),
+            if applied.dirs_removed > 0 {
+                format!(" ({} empty directories removed)", applied.dirs_removed)
+            } else {
+                String::new()
+            },
+            log_path.display()
+        )?;
+        if !applied.skipped.is_empty() {
+            writeln!(
+                out,
+                "  left alone: {} file(s) written or referenced since the re-check, e.g. {} ({})",
+                applied.skipped.len(),
+                applied.skipped[0].0,
+                applied.skipped[0].1
+            )?;
+        }
+        if !applied.failed.is_empty() {
+            writeln!(
+                out,
+                "  {}{} deletion(s) failed{:#}, e.g. {}: {}",
+                output::ERR,
+                applied.failed.len(),
+                output::ERR,
+                applied.failed[0].0,
+                applied.failed[0].1
+            )?;
+            for d in &applied.dirs_left {
+                writeln!(out, "  left whole (its _metadata could not be deleted): {d}")?;
+            }
+            writeln!(
+                out,
+                "  nothing kept was touched; run safe-to-delete again to plan what is left"
+            )?;
+        }
+    }
+    Ok(code)
+}
+
+fn read_plan(file: &std::path::Path) -> Result<PlanFile> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a JSON plan", file.display()))?;
+    match v.get("format").and_then(|f| f.as_str()) {
+        Some(cleanup::PLAN_FORMAT) => {}
+        Some(other) => bail!(
+            "{}: plan format {other:?}; this build reads {:?}",
+            file.display(),
+            cleanup::PLAN_FORMAT
+        ),
+        None => bail!(
+            "{}: no \"format\" field; not a plan written by `safe-to-delete --plan-out`",
+            file.display()
+        ),
+    }
+    serde_json::from_value(v).with_context(|| format!("{}: invalid plan", file.display()))
+}
+
+fn make_plan(args: &CleanArgs, ctx: &Ctx) -> Result<PlanFile> {
     let rebase = Rebase::parse(&args.rebase)?;
     let (root, scope) = match &args.target {
         Some(t) => match ctx.resolve(t)? {
@@ -185,80 +465,215 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    let plan = plan?;
-    let v = to_json(&plan, &policy);
-    if let Some(f) = &args.plan_out {
-        let text = serde_json::to_string_pretty(&v)?;
-        std::fs::write(f, text + "\n").with_context(|| format!("writing {}", f.display()))?;
-    }
-    let mut out = anstream::stdout();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &v)?;
-        writeln!(out)?;
-    } else {
-        human(&mut out, &plan, &policy, &ctx, args.all)?;
-    }
-    Ok(super::exit::OK)
+    Ok(PlanFile::new(plan?, &policy, &args.rebase))
 }
 
-fn to_json(p: &Plan, policy: &Policy) -> serde_json::Value {
-    json!({
-        "root": p.root,
-        "scope": p.scope,
-        "savepoints": p.savepoints,
-        "deleted": false,
-        "policy": {
-            "keep_last": policy.keep_last,
-            "min_age_seconds": policy.min_age.as_secs(),
-            "keep": policy.keep,
-            "include_savepoints": policy.include_savepoints,
-            "drop_jobs": policy.drop_jobs,
-            "stopped": policy.stopped,
-            "planned_at": policy.now.to_string(),
+/// One selectable group: a job's candidates of one kind.
+struct Group {
+    job: Option<String>,
+    reason: Reason,
+    candidates: Vec<usize>,
+    files: u64,
+    bytes: u64,
+}
+
+fn groups(plan: &PlanFile) -> Vec<Group> {
+    let mut m: BTreeMap<(Option<String>, Reason), Group> = BTreeMap::new();
+    for (i, c) in plan.candidates.iter().enumerate() {
+        let g = m
+            .entry((c.job.clone(), c.reason))
+            .or_insert_with(|| Group {
+                job: c.job.clone(),
+                reason: c.reason,
+                candidates: Vec::new(),
+                files: 0,
+                bytes: 0,
+            });
+        g.candidates.push(i);
+        g.files += c.files;
+        g.bytes = g.bytes.saturating_add(c.bytes);
+    }
+    m.into_values().collect()
+}
+
+/// The guided part: choose groups, then confirm. `None` when the answer is no.
+fn choose(plan: &PlanFile, ctx: &Ctx) -> Result<Option<Vec<Candidate>>> {
+    let theme = dialoguer::theme::ColorfulTheme::default();
+    let gs = groups(plan);
+    let name = |job: &Option<String>| match job {
+        Some(j) => match ctx.places.alias_of(j) {
+            Some(a) => format!("{a} ({j})"),
+            None => j.clone(),
         },
-        "totals": {
-            "candidate_files": p.candidate_files(),
-            "candidate_bytes": p.candidate_bytes(),
-            "files_listed": p.files_listed,
-            "snapshots_read": p.snapshots_read,
-            "referenced_files": p.referenced_files,
-        },
-        "jobs": p.jobs,
-        "candidates": p.candidates.iter().map(|c| json!({
-            "path": c.path,
-            "is_dir": c.is_dir,
-            "bytes": c.bytes,
-            "files": c.files,
+        None => "savepoints".to_owned(),
+    };
+    let items: Vec<String> = gs
+        .iter()
+        .map(|g| {
+            format!(
+                "{}: {} — {} files, {}",
+                name(&g.job),
+                g.reason.label(),
+                g.files,
+                output::bytes(g.bytes as i64)
+            )
+        })
+        .collect();
+    let chosen: Vec<usize> = if gs.len() == 1 {
+        vec![0]
+    } else {
+        let defaults = vec![true; items.len()];
+        let Some(c) = dialoguer::MultiSelect::with_theme(&theme)
+            .with_prompt("Delete which? (space toggles, enter accepts, esc cancels)")
+            .items(&items)
+            .defaults(&defaults)
+            .interact_opt()?
+        else {
+            return Ok(None);
+        };
+        c
+    };
+    if chosen.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    let files: u64 = chosen.iter().map(|&i| gs[i].files).sum();
+    let bytes: u64 = chosen.iter().map(|&i| gs[i].bytes).sum();
+    let jobs: std::collections::BTreeSet<&Option<String>> =
+        chosen.iter().map(|&i| &gs[i].job).collect();
+    let whole_job = chosen.iter().any(|&i| {
+        gs[i].candidates.iter().any(|&c| {
+            let c = &plan.candidates[c];
+            c.is_dir && c.reason == Reason::DroppedJob
+        })
+    });
+    let what = format!(
+        "Delete {files} files ({}) from {} job(s)? They are checked again first.",
+        output::bytes(bytes as i64),
+        jobs.len()
+    );
+    let yes = dialoguer::Confirm::with_theme(&theme)
+        .with_prompt(what)
+        .default(false)
+        .wait_for_newline(true)
+        .interact_opt()?
+        .unwrap_or(false);
+    if !yes {
+        return Ok(None);
+    }
+    if bytes >= LARGE_BYTES || files >= LARGE_FILES || whole_job {
+        let (prompt, expected): (String, Vec<String>) = match jobs.iter().next() {
+            Some(Some(j)) if jobs.len() == 1 => {
+                let mut e = vec![j.clone()];
+                e.extend(ctx.places.alias_of(j).map(str::to_owned));
+                (format!("This is a large deletion. Type the job id ({j}) to go on"), e)
+            }
+            _ => (
+                format!("This is a large deletion. Type the number of files ({files}) to go on"),
+                vec![files.to_string()],
+            ),
+        };
+        let typed: String = dialoguer::Input::with_theme(&theme)
+            .with_prompt(prompt)
+            .allow_empty(true)
+            .interact_text()?;
+        if !expected.iter().any(|e| e == typed.trim()) {
+            output::warn("that does not match");
+            return Ok(None);
+        }
+    }
+    let mut idx: Vec<usize> = chosen
+        .iter()
+        .flat_map(|&i| gs[i].candidates.iter().copied())
+        .collect();
+    idx.sort_unstable();
+    Ok(Some(
+        idx.into_iter().map(|i| plan.candidates[i].clone()).collect(),
+    ))
+}
+
+/// The deletion log: JSON lines, appended, flushed per line.
+struct Log {
+    file: std::fs::File,
+}
+
+impl Log {
+    fn open(path: &std::path::Path) -> Result<Self> {
+        if let Some(d) = path.parent()
+            && !d.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("opening the deletion log {}", path.display()))?;
+        Ok(Log { file })
+    }
+
+    fn event(&mut self, mut v: serde_json::Value) -> Result<()> {
+        v["time"] = json!(jiff::Timestamp::now().to_string());
+        writeln!(self.file, "{v}")?;
+        Ok(())
+    }
+
+    fn deleted(
+        &mut self,
+        path: &crate::storage::Location,
+        bytes: u64,
+        c: &Candidate,
+    ) -> std::io::Result<()> {
+        let v = json!({
+            "time": jiff::Timestamp::now().to_string(),
+            "deleted": path,
+            "bytes": bytes,
             "reason": c.reason,
             "job": c.job,
-            "newest": c.newest.map(|t| t.to_string()),
-            "metadata": c.metadata,
-        })).collect::<Vec<_>>(),
-        "kept": p.kept,
-    })
+        });
+        writeln!(self.file, "{v}")
+    }
 }
 
-fn human(out: &mut impl Write, p: &Plan, policy: &Policy, ctx: &Ctx, all: bool) -> Result<()> {
+/// `$XDG_STATE_HOME/flink-chk/deletions.log` (or the platform's local data dir).
+fn default_log() -> Result<PathBuf> {
+    let base = dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .context("no state directory for the deletion log; pass --log FILE")?;
+    Ok(base.join("flink-chk").join("deletions.log"))
+}
+
+fn human(
+    out: &mut impl Write,
+    p: &PlanFile,
+    ctx: &Ctx,
+    all: bool,
+    from: Option<&std::path::Path>,
+) -> Result<()> {
+    let policy = &p.policy;
     writeln!(
         out,
-        "{BOLD}Plan for {}{BOLD:#} {DIM}(nothing deleted){DIM:#}",
-        p.scope
+        "{BOLD}Plan for {}{BOLD:#} {DIM}({}){DIM:#}",
+        p.scope,
+        match from {
+            Some(f) => format!("read from {}, made {}", f.display(), policy.planned_at),
+            None => "nothing deleted yet".to_owned(),
+        }
     )?;
     writeln!(
         out,
         "  reclaimable {} in {} files ({} candidates)",
-        output::bytes(p.candidate_bytes() as i64),
-        p.candidate_files(),
+        output::bytes(p.totals.candidate_bytes as i64),
+        p.totals.candidate_files,
         p.candidates.len()
     )?;
     writeln!(
         out,
         "  {DIM}kept: newest {} completed checkpoint(s) per job, in-progress checkpoints, savepoints, files younger than {}s; {} kept snapshot(s) read, {} files they reference; {} files listed{DIM:#}",
         policy.keep_last,
-        policy.min_age.as_secs(),
-        p.snapshots_read,
-        p.referenced_files,
-        p.files_listed
+        policy.min_age_seconds,
+        p.totals.snapshots_read,
+        p.totals.referenced_files,
+        p.totals.files_listed
     )?;
     writeln!(
         out,

@@ -60,6 +60,30 @@ pub fn warn(msg: &str) {
     let _ = writeln!(err, "{WARN}warning:{WARN:#} {msg}");
 }
 
+/// Prints a note line to stderr.
+pub fn note(msg: &str) {
+    let mut err = anstream::stderr();
+    let _ = writeln!(err, "{msg}");
+}
+
+/// A progress bar to `total` on stderr, only when stderr is a terminal.
+pub fn progress_bar(total: u64, label: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new(total);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {pos}/{len} files {elapsed} (eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb.set_message(label.to_owned());
+    Some(pb)
+}
+
 /// A spinner with a running count on stderr, only when stderr is a terminal.
 pub fn progress(label: &str) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;

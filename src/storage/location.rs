@@ -242,6 +242,13 @@ impl serde::Serialize for Location {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Location {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 impl std::str::FromStr for Location {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {

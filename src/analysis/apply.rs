@@ -1,0 +1,558 @@
+//! Applying a cleanup plan: check it again against storage as it is now,
+//! then delete.
+//!
+//! A plan can be hours old when it is applied (`--plan-out` / `--apply`), and
+//! Flink keeps writing meanwhile. [`revalidate`] re-lists the root, re-reads
+//! the newest `_metadata` of every job and every snapshot that is new,
+//! changed, or no longer selected for deletion, and drops each candidate that
+//! is gone, changed (size, time, files) or now referenced, or that became the
+//! newest completed checkpoint of its job. [`apply`] then deletes what is
+//! left: every directory's `_metadata` first (a half-deleted checkpoint never
+//! looks restorable), then the files, checked once more as they are listed,
+//! in batches; then empty directories. Per-file failures are reported and
+//! the rest goes on: a re-run plans what is left.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
+
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use super::cleanup::{self, Candidate, Error, PlanFile, canonical_dir, dir_of, read_refs};
+use super::layout;
+use super::snapshot::Rebase;
+use crate::storage::{self, Entry, Location, Storage};
+
+/// Files handed to [`Storage::delete_files`] at a time.
+const CHUNK: usize = 8192;
+
+/// Why a planned candidate is not deleted after all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Dropped {
+    /// It no longer exists.
+    Gone,
+    /// It changed since planning.
+    Changed {
+        /// What changed.
+        detail: String,
+    },
+    /// A snapshot read now references it (or a file in it).
+    Referenced {
+        /// The referenced file.
+        file: String,
+    },
+    /// It is now the newest completed checkpoint of its job.
+    Newest,
+}
+
+impl fmt::Display for Dropped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Dropped::Gone => f.write_str("already gone"),
+            Dropped::Changed { detail } => write!(f, "changed since planning: {detail}"),
+            Dropped::Referenced { file } => write!(f, "now referenced ({file})"),
+            Dropped::Newest => f.write_str("now the newest completed checkpoint of its job"),
+        }
+    }
+}
+
+/// A candidate that passed the re-check.
+#[derive(Debug, Clone)]
+pub struct Approved {
+    /// The candidate.
+    pub candidate: Candidate,
+    /// For a directory: its `_metadata` as listed now (deleted first).
+    pub metadata: Option<Entry>,
+}
+
+/// The outcome of [`revalidate`].
+#[derive(Debug)]
+pub struct Validated {
+    /// Still safe to delete.
+    pub approved: Vec<Approved>,
+    /// Not deleted after all, and why.
+    pub dropped: Vec<(Candidate, Dropped)>,
+    /// Snapshots whose references were read for the re-check.
+    pub snapshots_read: usize,
+    /// Referenced files (canonical), checked again while deleting.
+    refs: HashSet<String>,
+}
+
+impl Validated {
+    /// Files in the approved candidates.
+    pub fn files(&self) -> u64 {
+        self.approved.iter().map(|a| a.candidate.files).sum()
+    }
+
+    /// Bytes in the approved candidates.
+    pub fn bytes(&self) -> u64 {
+        self.approved
+            .iter()
+            .map(|a| a.candidate.bytes)
+            .fold(0, u64::saturating_add)
+    }
+}
+
+/// Whether `c` lies where `plan` may delete: under its scope, or (an
+/// included savepoint) under its savepoints root.
+fn in_bounds(plan: &PlanFile, c: &Candidate) -> bool {
+    let under = |root: &Location| {
+        c.path
+            .relative_to(root)
+            .is_some_and(|rel| !rel.is_empty() && !rel.split('/').any(|p| p == ".."))
+    };
+    under(&plan.scope)
+        || (c.reason == cleanup::Reason::IncludedSavepoint
+            && plan.savepoints.as_ref().is_some_and(under))
+}
+
+/// Checks `selected` (candidates of `plan`) against storage as it is now.
+/// Fails, deleting nothing, if a snapshot that is kept now cannot be read, a
+/// listing fails or comes back empty, or a candidate lies outside the plan's
+/// scope.
+pub async fn revalidate(
+    storage: &dyn Storage,
+    plan: &PlanFile,
+    selected: Vec<Candidate>,
+    rebase: &Rebase,
+    concurrency: usize,
+    mut progress: impl FnMut(&str, u64),
+) -> Result<Validated, Error> {
+    if let Some(c) = selected.iter().find(|c| !in_bounds(plan, c)) {
+        return Err(Error::OutsideRoot {
+            scope: c.path.to_string(),
+            root: plan.scope.to_string(),
+        });
+    }
+    let root = &plan.root;
+    let scan = layout::scan(storage, root, |n| progress("re-listing", n)).await?;
+    if scan.total.files == 0 {
+        return Err(Error::EmptyListing(root.to_string()));
+    }
+    let sp_scan = match &plan.savepoints {
+        Some(s) => Some(layout::scan(storage, s, |n| progress("re-listing savepoints", n)).await?),
+        None => None,
+    };
+    let selected_dirs: BTreeMap<String, ()> = selected
+        .iter()
+        .filter(|c| c.is_dir)
+        .map(|c| (canonical_dir(&c.path), ()))
+        .collect();
+    let known: HashMap<String, &cleanup::ReadSnapshot> = plan
+        .read
+        .iter()
+        .map(|r| (canonical_dir(&r.path), r))
+        .collect();
+    // Snapshots to read: the newest completed checkpoint of every job that is
+    // not dropped, and every completed snapshot that is not being deleted and
+    // was not read unchanged when planning.
+    let mut newest: BTreeMap<String, ()> = BTreeMap::new();
+    let mut to_read: Vec<Location> = Vec::new();
+    let mut consider = |loc: &Location, metadata: &Entry, is_newest: bool| {
+        let key = canonical_dir(loc);
+        if is_newest {
+            newest.insert(key.clone(), ());
+            to_read.push(loc.clone());
+            return;
+        }
+        if dir_of(&selected_dirs, &key).is_some() {
+            return;
+        }
+        if known.get(&key).is_some_and(|r| r.unchanged(metadata)) {
+            return;
+        }
+        to_read.push(loc.clone());
+    };
+    for j in scan.jobs.values() {
+        let last = j.completed().next_back().and_then(|c| c.id);
+        let dropped = plan.policy.drop_jobs.contains(&j.name);
+        for c in j.completed() {
+            if let (Some(loc), Some(m)) = (&c.location, &c.metadata) {
+                consider(loc, m, !dropped && c.id == last);
+            }
+        }
+    }
+    for s in sp_scan
+        .iter()
+        .flat_map(|s| s.savepoints.values())
+        .chain(scan.savepoints.values())
+    {
+        if let (Some(loc), Some(m)) = (&s.location, &s.metadata) {
+            consider(loc, m, false);
+        }
+    }
+    let mut refs = HashSet::new();
+    let mut snapshots_read = 0;
+    let mut reads = futures_util::stream::iter(to_read.iter())
+        .map(|loc| async move {
+            let mut r = HashSet::new();
+            read_refs(storage, loc, rebase, &mut r).await.map(|()| r)
+        })
+        .buffer_unordered(concurrency.max(1));
+    while let Some(r) = reads.next().await {
+        refs.extend(r?);
+        snapshots_read += 1;
+        progress("re-reading snapshots", snapshots_read as u64);
+    }
+    drop(reads);
+
+    let mut approved = Vec::new();
+    let mut dropped = Vec::new();
+    // Files, grouped by directory so each directory is listed once.
+    let mut by_dir: BTreeMap<String, (Location, Vec<Candidate>)> = BTreeMap::new();
+    for c in selected {
+        if c.is_dir {
+            let key = canonical_dir(&c.path);
+            if newest.contains_key(&key) {
+                dropped.push((c, Dropped::Newest));
+                continue;
+            }
+            match check_dir(storage, &c, &refs).await? {
+                Ok(metadata) => approved.push(Approved {
+                    candidate: c,
+                    metadata,
+                }),
+                Err(why) => dropped.push((c, why)),
+            }
+        } else if dir_of(&newest, &c.path.canonical()).is_some() {
+            dropped.push((c, Dropped::Newest));
+        } else {
+            let parent = c.path.parent();
+            by_dir
+                .entry(canonical_dir(&parent))
+                .or_insert_with(|| (parent, Vec::new()))
+                .1
+                .push(c);
+        }
+        progress("re-checking", (approved.len() + dropped.len()) as u64);
+    }
+    for (_, (dir, files)) in by_dir {
+        let mut want: HashMap<String, Candidate> = files
+            .into_iter()
+            .map(|c| (c.path.canonical(), c))
+            .collect();
+        let mut stream = storage.list(&dir, false);
+        while let Some(e) = stream.next().await {
+            let e = match e {
+                Ok(e) => e,
+                Err(e) if e.is_not_found() => break,
+                Err(e) => return Err(e.into()),
+            };
+            if e.is_dir {
+                continue;
+            }
+            let key = e.location.canonical();
+            let Some(c) = want.remove(&key) else {
+                continue;
+            };
+            let why = if e.size != c.bytes {
+                Some(Dropped::Changed {
+                    detail: format!("{} bytes now, {} when planned", e.size, c.bytes),
+                })
+            } else if e.modified != c.newest {
+                Some(Dropped::Changed {
+                    detail: format!(
+                        "modified {} (planned: {})",
+                        show_time(e.modified),
+                        show_time(c.newest)
+                    ),
+                })
+            } else if refs.contains(&key) {
+                Some(Dropped::Referenced { file: key })
+            } else {
+                None
+            };
+            match why {
+                Some(w) => dropped.push((c, w)),
+                None => approved.push(Approved {
+                    candidate: c,
+                    metadata: Some(e),
+                }),
+            }
+        }
+        drop(stream);
+        dropped.extend(want.into_values().map(|c| (c, Dropped::Gone)));
+        progress("re-checking", (approved.len() + dropped.len()) as u64);
+    }
+    approved.sort_by_key(|a| a.candidate.path.canonical());
+    dropped.sort_by_key(|(c, _)| c.path.canonical());
+    Ok(Validated {
+        approved,
+        dropped,
+        snapshots_read,
+        refs,
+    })
+}
+
+fn show_time(t: Option<jiff::Timestamp>) -> String {
+    t.map_or_else(|| "unknown".to_owned(), |t| t.to_string())
+}
+
+/// Re-lists a candidate directory: `Ok(Ok(_metadata entry))` if it holds the
+/// same files as planned (count, bytes, nothing newer) and none is referenced.
+async fn check_dir(
+    storage: &dyn Storage,
+    c: &Candidate,
+    refs: &HashSet<String>,
+) -> Result<Result<Option<Entry>, Dropped>, Error> {
+    let (mut files, mut bytes) = (0u64, 0u64);
+    let mut newest: Option<jiff::Timestamp> = None;
+    let mut referenced = None;
+    let mut metadata = None;
+    let meta_key = c.metadata.as_ref().map(Location::canonical);
+    let mut stream = storage.list(&c.path, true);
+    while let Some(e) = stream.next().await {
+        let e = match e {
+            Ok(e) => e,
+            Err(e) if e.is_not_found() => break,
+            Err(e) => return Err(e.into()),
+        };
+        if e.is_dir {
+            continue;
+        }
+        files += 1;
+        bytes = bytes.saturating_add(e.size);
+        newest = newest.max(e.modified);
+        let key = e.location.canonical();
+        if referenced.is_none() && refs.contains(&key) {
+            referenced = Some(key.clone());
+        }
+        if meta_key.as_deref() == Some(key.as_str()) {
+            metadata = Some(e);
+        }
+    }
+    if files == 0 {
+        return Ok(Err(Dropped::Gone));
+    }
+    if let Some(file) = referenced {
+        return Ok(Err(Dropped::Referenced { file }));
+    }
+    if files != c.files || bytes != c.bytes || newest > c.newest {
+        return Ok(Err(Dropped::Changed {
+            detail: format!(
+                "{files} files, {bytes} bytes, newest {} now; planned {} files, {} bytes, newest {}",
+                show_time(newest),
+                c.files,
+                c.bytes,
+                show_time(c.newest)
+            ),
+        }));
+    }
+    Ok(Ok(metadata))
+}
+
+/// What happened to one file while applying.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// Deleted (or already gone).
+    Deleted {
+        /// The file.
+        path: &'a Location,
+        /// Its size.
+        bytes: u64,
+        /// The candidate it belongs to.
+        candidate: &'a Candidate,
+    },
+    /// Deleting failed.
+    Failed {
+        /// The file.
+        path: &'a Location,
+        /// Why.
+        error: &'a storage::Error,
+    },
+    /// Left alone: it appeared or changed after the re-check, or is referenced.
+    Skipped {
+        /// The file.
+        path: &'a Location,
+        /// Why.
+        why: &'a str,
+    },
+}
+
+/// Totals of [`apply`].
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Applied {
+    /// Files deleted.
+    pub deleted_files: u64,
+    /// Bytes deleted.
+    pub deleted_bytes: u64,
+    /// Files that could not be deleted: (path, error).
+    pub failed: Vec<(String, String)>,
+    /// Files left alone: (path, why).
+    pub skipped: Vec<(String, String)>,
+    /// Empty directories removed (file systems only).
+    pub dirs_removed: u64,
+    /// Directory candidates whose `_metadata` could not be deleted (left whole).
+    pub dirs_left: Vec<String>,
+}
+
+/// One batch of deletions; reports each result.
+async fn delete_batch<'a>(
+    storage: &dyn Storage,
+    batch: &mut Vec<(Location, u64, &'a Candidate)>,
+    out: &mut Applied,
+    on: &mut impl FnMut(Event<'_>),
+) -> Vec<bool> {
+    if batch.is_empty() {
+        return Vec::new();
+    }
+    let locs: Vec<Location> = batch.iter().map(|(l, _, _)| l.clone()).collect();
+    let results = storage.delete_files(&locs).await;
+    let mut ok = Vec::with_capacity(batch.len());
+    for ((path, bytes, c), r) in batch.drain(..).zip(results) {
+        match r {
+            Ok(()) => {
+                out.deleted_files += 1;
+                out.deleted_bytes = out.deleted_bytes.saturating_add(bytes);
+                on(Event::Deleted {
+                    path: &path,
+                    bytes,
+                    candidate: c,
+                });
+                ok.push(true);
+            }
+            Err(e) => {
+                out.failed.push((path.to_string(), e.to_string()));
+                on(Event::Failed {
+                    path: &path,
+                    error: &e,
+                });
+                ok.push(false);
+            }
+        }
+    }
+    ok
+}
+
+/// Deletes what `v` approved. Does not stop at an error: per-file failures are
+/// in the result (and reported through `on`), everything else goes on.
+pub async fn apply(
+    storage: &dyn Storage,
+    v: &Validated,
+    mut on: impl FnMut(Event<'_>),
+) -> Applied {
+    let mut out = Applied::default();
+    // 1. The `_metadata` of every directory candidate, and `_metadata`
+    //    file candidates, before anything else.
+    let mut batch: Vec<(Location, u64, &Candidate)> = Vec::new();
+    let mut dir_meta: Vec<usize> = Vec::new();
+    for (i, a) in v.approved.iter().enumerate() {
+        let c = &a.candidate;
+        if c.is_dir {
+            if let Some(m) = &a.metadata {
+                batch.push((m.location.clone(), m.size, c));
+                dir_meta.push(i);
+            }
+        } else if c.path.file_name() == "_metadata" {
+            batch.push((c.path.clone(), c.bytes, c));
+        }
+    }
+    let ok = delete_batch(storage, &mut batch, &mut out, &mut on).await;
+    let mut failed_dirs: HashSet<usize> = HashSet::new();
+    for (i, ok) in dir_meta.iter().zip(ok) {
+        if !ok {
+            failed_dirs.insert(*i);
+            out.dirs_left
+                .push(v.approved[*i].candidate.path.to_string());
+        }
+    }
+    // 2. Directory candidates, listed again and checked file by file.
+    for (i, a) in v.approved.iter().enumerate() {
+        let c = &a.candidate;
+        if !c.is_dir || failed_dirs.contains(&i) {
+            continue;
+        }
+        let meta = a.metadata.as_ref().map(|m| m.location.canonical());
+        let mut dirs: BTreeSet<String> = BTreeSet::new();
+        let mut dir_locs: HashMap<String, Location> = HashMap::new();
+        let mut complete = true;
+        let mut stream = storage.list(&c.path, true);
+        while let Some(e) = stream.next().await {
+            let e = match e {
+                Ok(e) => e,
+                Err(e) if e.is_not_found() => break,
+                Err(e) => {
+                    out.failed.push((c.path.to_string(), e.to_string()));
+                    on(Event::Failed {
+                        path: &c.path,
+                        error: &e,
+                    });
+                    complete = false;
+                    break;
+                }
+            };
+            if e.is_dir {
+                let k = canonical_dir(&e.location);
+                dirs.insert(k.clone());
+                dir_locs.insert(k, e.location);
+                continue;
+            }
+            let parent = e.location.parent();
+            let pk = canonical_dir(&parent);
+            if !dir_locs.contains_key(&pk) {
+                dirs.insert(pk.clone());
+                dir_locs.insert(pk, parent);
+            }
+            let key = e.location.canonical();
+            if meta.as_deref() == Some(key.as_str()) {
+                continue;
+            }
+            let why = if v.refs.contains(&key) {
+                Some("referenced by a kept snapshot")
+            } else if e.modified > c.newest {
+                Some("written after planning")
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                out.skipped.push((e.location.to_string(), why.to_owned()));
+                on(Event::Skipped {
+                    path: &e.location,
+                    why,
+                });
+                complete = false;
+                continue;
+            }
+            batch.push((e.location, e.size, c));
+            if batch.len() >= CHUNK {
+                let ok = delete_batch(storage, &mut batch, &mut out, &mut on).await;
+                complete &= ok.iter().all(|b| *b);
+            }
+        }
+        drop(stream);
+        let ok = delete_batch(storage, &mut batch, &mut out, &mut on).await;
+        complete &= ok.iter().all(|b| *b);
+        if complete {
+            dirs.insert(canonical_dir(&c.path));
+            dir_locs.insert(canonical_dir(&c.path), c.path.clone());
+            // Deepest first: a child's key is longer than its parent's.
+            let mut order: Vec<&String> = dirs.iter().collect();
+            order.sort_by_key(|k| std::cmp::Reverse(k.len()));
+            for k in order {
+                if !k.starts_with(&canonical_dir(&c.path)) {
+                    continue;
+                }
+                match storage.remove_dir_if_empty(&dir_locs[k]).await {
+                    Ok(true) => out.dirs_removed += 1,
+                    Ok(false) => {}
+                    Err(e) if e.is_not_found() => {}
+                    Err(e) => out.failed.push((k.clone(), e.to_string())),
+                }
+            }
+        }
+    }
+    // 3. File candidates.
+    for a in &v.approved {
+        let c = &a.candidate;
+        if c.is_dir || c.path.file_name() == "_metadata" {
+            continue;
+        }
+        batch.push((c.path.clone(), c.bytes, c));
+        if batch.len() >= CHUNK {
+            delete_batch(storage, &mut batch, &mut out, &mut on).await;
+        }
+    }
+    delete_batch(storage, &mut batch, &mut out, &mut on).await;
+    out
+}

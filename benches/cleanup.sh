@@ -138,7 +138,7 @@ PY
 phases() {
   command -v script >/dev/null || { echo "(script(1) not installed: no phase breakdown)"; return; }
   script -q -e --log-timing "$work/phases.timing" --log-out "$work/phases.out" \
-    -c "$2 >/dev/null" /dev/null </dev/null >/dev/null
+    -c "$2 >/dev/null" </dev/null >/dev/null
   python3 - "$work/phases.timing" "$work/phases.out" "$1" <<'PY'
 import re, sys
 timing, outf, label = sys.argv[1:]

@@ -1,10 +1,12 @@
-//! `safe-to-delete` through the command line on a copy of a real Flink tree:
-//! the plan's candidates are exactly the files the newest checkpoint and
-//! nothing else uses, nothing is deleted, and an unreadable kept `_metadata`
-//! aborts with exit 3.
+//! `safe-to-delete` through the command line on copies of real Flink trees:
+//! the plan's candidates are exactly the files no kept snapshot lists in
+//! Flink's own file lists (`_metadata.oracle.json`); `--yes` deletes exactly
+//! those, logs each, and every kept snapshot that verified before still
+//! verifies; without a terminal and without `--yes` nothing is deleted; an
+//! unreadable kept `_metadata` aborts with exit 3.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::common::{copy_tree, flink_chk, scenario, walk};
 
@@ -33,6 +35,7 @@ fn plan_lists_unreferenced_files_and_deletes_nothing() {
             "--min-age",
             "0s",
             "--json",
+            "--dry-run",
             "--rebase",
             &rebase,
         ])
@@ -97,6 +100,7 @@ fn plan_lists_unreferenced_files_and_deletes_nothing() {
             "1",
             "--min-age",
             "0s",
+            "--yes",
             "--rebase",
             &rebase,
         ])
@@ -108,4 +112,293 @@ fn plan_lists_unreferenced_files_and_deletes_nothing() {
         err.contains("chk-6/_metadata") && err.contains("nothing is planned"),
         "{err}"
     );
+}
+
+/// Flink's own file list of a snapshot (the oracle), mapped into the copy.
+fn oracle_refs(metadata: &Path, generated: &str, root: &Path) -> BTreeSet<String> {
+    crate::common::truth(metadata)["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            f["path"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("file:")
+                .replacen(generated, &root.to_string_lossy(), 1)
+        })
+        .collect()
+}
+
+fn checkpoint_id(p: &Path) -> Option<u64> {
+    p.file_name()?.to_str()?.strip_prefix("chk-")?.parse().ok()
+}
+
+/// What the cleanup must delete, computed independently from Flink's file
+/// lists: per job the newest `keep_last` completed checkpoints and newer
+/// checkpoints in progress are kept (all of a dropped job's are not); every
+/// file any kept checkpoint lists is kept; the rest of `chk-N/`, `shared/`
+/// and (stopped) `taskowned/` goes; anything else stays.
+fn expected_deletions(
+    ck: &Path,
+    generated: &str,
+    root: &Path,
+    keep_last: usize,
+    dropped: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let mut kept_dirs = Vec::new();
+    let mut refs = BTreeSet::new();
+    let jobs: Vec<_> = std::fs::read_dir(ck)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    for job in &jobs {
+        let name = job.file_name().unwrap().to_string_lossy().into_owned();
+        let mut chks: Vec<(u64, PathBuf, bool)> = std::fs::read_dir(job)
+            .unwrap()
+            .filter_map(|e| {
+                let p = e.unwrap().path();
+                Some((checkpoint_id(&p)?, p.clone(), p.join("_metadata").is_file()))
+            })
+            .collect();
+        chks.sort();
+        if dropped.contains(&name) {
+            continue;
+        }
+        let completed: Vec<&(u64, PathBuf, bool)> = chks.iter().filter(|c| c.2).collect();
+        let newest = completed.last().map_or(0, |c| c.0);
+        for c in completed.iter().rev().take(keep_last) {
+            refs.extend(oracle_refs(&c.1.join("_metadata"), generated, root));
+            kept_dirs.push(c.1.clone());
+        }
+        for c in chks.iter().filter(|c| !c.2 && c.0 > newest) {
+            kept_dirs.push(c.1.clone());
+        }
+    }
+    let mut out = BTreeSet::new();
+    for job in &jobs {
+        for f in walk(job) {
+            let s = f.to_string_lossy().into_owned();
+            if kept_dirs.iter().any(|d| f.starts_with(d)) || refs.contains(&s) {
+                continue;
+            }
+            let rel = f.strip_prefix(job).unwrap();
+            let first = rel
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_string_lossy();
+            let deletable = first.starts_with("chk-") && rel.components().count() > 1
+                || first == "shared"
+                || first == "taskowned";
+            if deletable {
+                out.insert(s);
+            }
+        }
+    }
+    out
+}
+
+/// Every snapshot under `root` that `deps --verify` accepts.
+fn verified_snapshots(root: &Path, rebase: &str) -> BTreeSet<String> {
+    crate::common::find_metadata(root)
+        .into_iter()
+        .filter(|m| {
+            flink_chk()
+                .args(["deps", "--verify", "--rebase", rebase])
+                .arg(m.parent().unwrap())
+                .output()
+                .unwrap()
+                .status
+                .success()
+        })
+        .map(|m| m.parent().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+struct Cleanup {
+    deleted: BTreeSet<String>,
+    expected: BTreeSet<String>,
+    logged: BTreeSet<String>,
+    json: serde_json::Value,
+    verified_before: BTreeSet<String>,
+    verified_after: BTreeSet<String>,
+    after: BTreeSet<String>,
+}
+
+/// Copies a fixture, runs `safe-to-delete --yes` on its checkpoints root and
+/// records what happened.
+fn clean_fixture(version: &str, name: &str, dropped: &[String]) -> Cleanup {
+    let (src, generated) = scenario(version, name);
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join(name);
+    copy_tree(&src, &root);
+    let ck = root.join("checkpoints");
+    let rebase = format!("file:{generated}={}", root.display());
+    let dropped_set: BTreeSet<String> = dropped.iter().cloned().collect();
+    let expected = expected_deletions(&ck, &generated, &root, 1, &dropped_set);
+    let verified_before = verified_snapshots(&root, &rebase);
+    let before = files(&root);
+    let log = tmp.path().join("deletions.log");
+    let mut cmd = flink_chk();
+    cmd.args(["safe-to-delete", "--keep-last", "1", "--min-age", "0s"])
+        .args(["--stopped", "--yes", "--json", "--rebase", &rebase])
+        .arg("--log")
+        .arg(&log)
+        .arg(&ck);
+    for d in dropped {
+        cmd.args(["--drop-job", d]);
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{version}/{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let after = files(&root);
+    assert!(after.is_subset(&before));
+    let logged = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["deleted"].as_str().map(str::to_owned)
+        })
+        .collect();
+    Cleanup {
+        deleted: before.difference(&after).cloned().collect(),
+        expected,
+        logged,
+        json,
+        verified_before,
+        verified_after: verified_snapshots(&root, &rebase),
+        after,
+    }
+}
+
+fn assert_cleanup(label: &str, c: &Cleanup) {
+    assert_eq!(
+        c.deleted, c.expected,
+        "{label}: deleted files differ from those no kept snapshot lists"
+    );
+    assert_eq!(
+        c.logged, c.deleted,
+        "{label}: the log lists every deleted file"
+    );
+    if c.deleted.is_empty() {
+        assert_eq!(c.json["candidates"].as_array().unwrap().len(), 0, "{label}");
+    } else {
+        assert_eq!(
+            c.json["applied"]["deleted_files"].as_u64().unwrap(),
+            c.deleted.len() as u64,
+            "{label}"
+        );
+        assert!(
+            c.json["applied"]["failed"].as_array().unwrap().is_empty(),
+            "{label}"
+        );
+    }
+    // Every kept snapshot that verified before still verifies.
+    let lost: Vec<_> = c
+        .verified_before
+        .iter()
+        .filter(|s| !c.deleted.iter().any(|d| d.starts_with(s.as_str())))
+        .filter(|s| !c.verified_after.contains(*s))
+        .collect();
+    assert!(lost.is_empty(), "{label}: kept snapshots broken: {lost:?}");
+}
+
+/// Every committed fixture: retention 1, stated stopped (taskowned orphans
+/// count too): exactly the unlisted files go, and what is kept still verifies.
+#[test]
+fn apply_deletes_exactly_what_no_kept_snapshot_lists_on_every_fixture() {
+    let base = crate::common::repo().join("tests/fixtures/flink");
+    let mut checked = 0;
+    let mut deleted_total = 0;
+    for v in std::fs::read_dir(&base).unwrap() {
+        let v = v.unwrap().path();
+        for s in std::fs::read_dir(&v).unwrap() {
+            let s = s.unwrap().path();
+            // Trees whose checkpoints root holds files (some hold only savepoints).
+            if walk(&s.join("checkpoints")).is_empty() {
+                continue;
+            }
+            let (version, name) = (
+                v.file_name().unwrap().to_str().unwrap(),
+                s.file_name().unwrap().to_str().unwrap(),
+            );
+            let c = clean_fixture(version, name, &[]);
+            assert_cleanup(&format!("{version}/{name}"), &c);
+            // Kept checkpoints remain: at least the newest of each job.
+            assert!(!c.verified_after.is_empty(), "{version}/{name}");
+            deleted_total += c.deleted.len();
+            checked += 1;
+        }
+    }
+    assert!(checked >= 25, "only {checked} fixture trees");
+    eprintln!("{checked} trees, {deleted_total} files deleted");
+    assert!(deleted_total > 500, "only {deleted_total} files deleted");
+}
+
+/// Restore lineages with the old job dropped: its files that the new job's
+/// kept checkpoints use survive (CLAIM, LEGACY); after NO_CLAIM nothing of it is needed.
+#[test]
+fn dropping_the_old_job_of_a_restore_lineage_keeps_what_the_new_job_uses() {
+    for (name, survivors) in [
+        ("restore-claim", true),
+        ("restore-legacy", true),
+        ("restore-no-claim", false),
+    ] {
+        let (src, _) = scenario("2.3", name);
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(src.join("scenario.json")).unwrap())
+                .unwrap();
+        let jobs: Vec<String> = std::fs::read_dir(src.join("checkpoints"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(jobs.len(), 2, "{name}: {s}");
+        let mut survived = 0;
+        for old in &jobs {
+            let c = clean_fixture("2.3", name, std::slice::from_ref(old));
+            assert_cleanup(&format!("{name} dropping {old}"), &c);
+            survived += c
+                .after
+                .iter()
+                .filter(|p| p.contains(&format!("{old}/shared/")))
+                .count();
+        }
+        assert_eq!(
+            survived > 0,
+            survivors,
+            "{name}: {survived} files of a dropped job kept"
+        );
+    }
+}
+
+#[test]
+fn without_a_terminal_or_yes_nothing_is_deleted() {
+    let (src, generated) = scenario("2.3", "cleanup-crash");
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("c");
+    copy_tree(&src, &root);
+    let before = files(&root);
+    let out = flink_chk()
+        .args(["safe-to-delete", "--min-age", "0s", "--rebase"])
+        .arg(format!("file:{generated}={}", root.display()))
+        .arg(root.join("checkpoints"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("not a terminal") && err.contains("--yes"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("reclaimable"));
+    assert_eq!(files(&root), before);
 }

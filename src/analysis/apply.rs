@@ -228,10 +228,8 @@ pub async fn revalidate(
         progress("re-checking", (approved.len() + dropped.len()) as u64);
     }
     for (_, (dir, files)) in by_dir {
-        let mut want: HashMap<String, Candidate> = files
-            .into_iter()
-            .map(|c| (c.path.canonical(), c))
-            .collect();
+        let mut want: HashMap<String, Candidate> =
+            files.into_iter().map(|c| (c.path.canonical(), c)).collect();
         let mut stream = storage.list(&dir, false);
         while let Some(e) = stream.next().await {
             let e = match e {
@@ -388,9 +386,9 @@ pub struct Applied {
 }
 
 /// One batch of deletions; reports each result.
-async fn delete_batch<'a>(
+async fn delete_batch(
     storage: &dyn Storage,
-    batch: &mut Vec<(Location, u64, &'a Candidate)>,
+    batch: &mut Vec<(Location, u64, &Candidate)>,
     out: &mut Applied,
     on: &mut impl FnMut(Event<'_>),
 ) -> Vec<bool> {
@@ -427,11 +425,7 @@ async fn delete_batch<'a>(
 
 /// Deletes what `v` approved. Does not stop at an error: per-file failures are
 /// in the result (and reported through `on`), everything else goes on.
-pub async fn apply(
-    storage: &dyn Storage,
-    v: &Validated,
-    mut on: impl FnMut(Event<'_>),
-) -> Applied {
+pub async fn apply(storage: &dyn Storage, v: &Validated, mut on: impl FnMut(Event<'_>)) -> Applied {
     let mut out = Applied::default();
     // 1. The `_metadata` of every directory candidate, and `_metadata`
     //    file candidates, before anything else.
@@ -490,9 +484,9 @@ pub async fn apply(
             }
             let parent = e.location.parent();
             let pk = canonical_dir(&parent);
-            if !dir_locs.contains_key(&pk) {
-                dirs.insert(pk.clone());
-                dir_locs.insert(pk, parent);
+            if let std::collections::hash_map::Entry::Vacant(v) = dir_locs.entry(pk) {
+                dirs.insert(v.key().clone());
+                v.insert(parent);
             }
             let key = e.location.canonical();
             if meta.as_deref() == Some(key.as_str()) {

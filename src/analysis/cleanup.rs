@@ -381,7 +381,10 @@ pub(crate) fn canonical_dir(l: &Location) -> String {
 }
 
 /// The snapshot directory of a canonical file path, if it is in one of `dirs`.
-pub(crate) fn dir_of<'a, V>(dirs: &'a BTreeMap<String, V>, file: &str) -> Option<(&'a String, &'a V)> {
+pub(crate) fn dir_of<'a, V>(
+    dirs: &'a BTreeMap<String, V>,
+    file: &str,
+) -> Option<(&'a String, &'a V)> {
     use std::ops::Bound;
     dirs.range::<str, _>((Bound::Unbounded, Bound::Included(file)))
         .next_back()

@@ -155,18 +155,19 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
         human(&mut out, &plan, &ctx, args.all, args.apply.as_deref())?;
         out.flush()?;
     }
-    let finish_json = |out: &mut anstream::Stdout, applied: Option<serde_json::Value>| -> Result<()> {
-        if args.json {
-            let mut v = serde_json::to_value(&plan)?;
-            if let Some(a) = applied {
-                v["deleted"] = json!(a["deleted_files"].as_u64().unwrap_or(0) > 0);
-                v["applied"] = a;
+    let finish_json =
+        |out: &mut anstream::Stdout, applied: Option<serde_json::Value>| -> Result<()> {
+            if args.json {
+                let mut v = serde_json::to_value(&plan)?;
+                if let Some(a) = applied {
+                    v["deleted"] = json!(a["deleted_files"].as_u64().unwrap_or(0) > 0);
+                    v["applied"] = a;
+                }
+                serde_json::to_writer_pretty(&mut *out, &v)?;
+                writeln!(out)?;
             }
-            serde_json::to_writer_pretty(&mut *out, &v)?;
-            writeln!(out)?;
-        }
-        Ok(())
-    };
+            Ok(())
+        };
     if args.dry_run || plan.candidates.is_empty() {
         finish_json(&mut out, None)?;
         return Ok(exit::OK);
@@ -224,11 +225,19 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
             validated.dropped.len(),
             validated.snapshots_read
         )?;
-        for (c, why) in validated.dropped.iter().take(if args.all { usize::MAX } else { 30 }) {
+        for (c, why) in validated
+            .dropped
+            .iter()
+            .take(if args.all { usize::MAX } else { 30 })
+        {
             writeln!(out, "  {}  {DIM}{why}{DIM:#}", c.path)?;
         }
         if validated.dropped.len() > 30 && !args.all {
-            writeln!(out, "  {DIM}… and {} more{DIM:#}", validated.dropped.len() - 30)?;
+            writeln!(
+                out,
+                "  {DIM}… and {} more{DIM:#}",
+                validated.dropped.len() - 30
+            )?;
         }
     }
 
@@ -343,7 +352,10 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
                 applied.failed[0].1
             )?;
             for d in &applied.dirs_left {
-                writeln!(out, "  left whole (its _metadata could not be deleted): {d}")?;
+                writeln!(
+                    out,
+                    "  left whole (its _metadata could not be deleted): {d}"
+                )?;
             }
             writeln!(
                 out,
@@ -355,7 +367,8 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
 }
 
 fn read_plan(file: &std::path::Path) -> Result<PlanFile> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let v: serde_json::Value = serde_json::from_str(&text)
         .with_context(|| format!("{}: not a JSON plan", file.display()))?;
     match v.get("format").and_then(|f| f.as_str()) {
@@ -424,6 +437,10 @@ fn make_plan(args: &CleanArgs, ctx: &Ctx) -> Result<PlanFile> {
     }
     let mut drop_jobs = std::collections::BTreeSet::new();
     for j in &args.drop_job {
+        if crate::analysis::layout::is_job_id(j) {
+            drop_jobs.insert(j.clone());
+            continue;
+        }
         let id = match ctx.resolve(j).with_context(|| format!("--drop-job {j}"))? {
             Target::Job { id, location } => id.unwrap_or_else(|| location.file_name().to_owned()),
             other => bail!(
@@ -480,15 +497,13 @@ struct Group {
 fn groups(plan: &PlanFile) -> Vec<Group> {
     let mut m: BTreeMap<(Option<String>, Reason), Group> = BTreeMap::new();
     for (i, c) in plan.candidates.iter().enumerate() {
-        let g = m
-            .entry((c.job.clone(), c.reason))
-            .or_insert_with(|| Group {
-                job: c.job.clone(),
-                reason: c.reason,
-                candidates: Vec::new(),
-                files: 0,
-                bytes: 0,
-            });
+        let g = m.entry((c.job.clone(), c.reason)).or_insert_with(|| Group {
+            job: c.job.clone(),
+            reason: c.reason,
+            candidates: Vec::new(),
+            files: 0,
+            bytes: 0,
+        });
         g.candidates.push(i);
         g.files += c.files;
         g.bytes = g.bytes.saturating_add(c.bytes);
@@ -565,7 +580,10 @@ fn choose(plan: &PlanFile, ctx: &Ctx) -> Result<Option<Vec<Candidate>>> {
             Some(Some(j)) if jobs.len() == 1 => {
                 let mut e = vec![j.clone()];
                 e.extend(ctx.places.alias_of(j).map(str::to_owned));
-                (format!("This is a large deletion. Type the job id ({j}) to go on"), e)
+                (
+                    format!("This is a large deletion. Type the job id ({j}) to go on"),
+                    e,
+                )
             }
             _ => (
                 format!("This is a large deletion. Type the number of files ({files}) to go on"),
@@ -587,7 +605,9 @@ fn choose(plan: &PlanFile, ctx: &Ctx) -> Result<Option<Vec<Candidate>>> {
         .collect();
     idx.sort_unstable();
     Ok(Some(
-        idx.into_iter().map(|i| plan.candidates[i].clone()).collect(),
+        idx.into_iter()
+            .map(|i| plan.candidates[i].clone())
+            .collect(),
     ))
 }
 

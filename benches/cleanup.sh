@@ -66,7 +66,7 @@ make_root() {
   local name="$1" n="$2" dir="$work/$1/checkpoints" id
   if [ -f "$work/$name.done" ] && [ "$(cat "$work/$name.done")" = "$n" ]; then return; fi
   echo "building $dir: $n copies" >&2
-  rm -rf "$work/$name" "$work/$name.done"
+  rm -rf "${work:?}/${name:?}" "$work/$name.done"
   mkdir -p "$dir"
   cp -a "$scen/checkpoints/$job" "$dir/$job"
   copy_ids "$n" > "$work/$name.ids"
@@ -208,9 +208,18 @@ hyperfine -w 1 -r "$runs" --export-markdown "$work/cleanup-local.md" \
   echo
   # shellcheck disable=SC2086
   rss "safe-to-delete --dry-run --json" $plan
+  # shellcheck disable=SC2086
+  rss "safe-to-delete --dry-run, human output" ${plan/ --json/}
+  # shellcheck disable=SC2086
+  rss "safe-to-delete --dry-run --json scoped to one job (whole-root listing and kept-snapshot reads, 142 files classified)" \
+    $plan/"$(tail -1 "$work/local.ids")"
   rss "flink-chk ls" "$bin" ls "$root"
   echo
   phases "local" "$plan"
+  echo
+  echo "(\"planning\": the directory levels listed before the recursive listing; \"listing\": the recursive"
+  echo "listing folded into jobs; \"reading kept snapshots\": the kept \`_metadata\` files; \"classifying\":"
+  echo "a second recursive listing of the scope, each file classified, then the plan sorted and printed.)"
 } >> "$md"
 
 # ---- SeaweedFS (S3) ---------------------------------------------------------
@@ -264,6 +273,8 @@ YAML
     echo
     # shellcheck disable=SC2086
     rss "safe-to-delete --dry-run --json" $s3plan
+    # shellcheck disable=SC2086
+    rss "safe-to-delete --dry-run --json scoped to one job" $s3plan/"$(tail -1 "$work/s3.ids")"
     rss "flink-chk ls" "$bin" ls "$s3root"
     echo
     phases "S3" "$s3plan"

@@ -402,3 +402,220 @@ fn without_a_terminal_or_yes_nothing_is_deleted() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("reclaimable"));
     assert_eq!(files(&root), before);
 }
+
+/// The guided cleanup through a real pseudo-terminal.
+mod pty {
+    use std::collections::BTreeSet;
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    use expectrl::process::unix::WaitStatus;
+    use expectrl::session::OsSession as Session;
+    use expectrl::{Eof, Expect as _};
+
+    use super::files;
+    use crate::common::{copy_tree, flink_chk, scenario};
+
+    struct Tree {
+        _tmp: tempfile::TempDir,
+        root: PathBuf,
+        rebase: String,
+        generated: String,
+        log: PathBuf,
+    }
+
+    fn tree(name: &str) -> Tree {
+        let (src, generated) = scenario("2.3", name);
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join(name);
+        copy_tree(&src, &root);
+        let rebase = format!("file:{generated}={}", root.display());
+        let log = tmp.path().join("deletions.log");
+        Tree {
+            _tmp: tmp,
+            root,
+            rebase,
+            generated,
+            log,
+        }
+    }
+
+    fn args(t: &Tree, extra: &[&str]) -> Vec<String> {
+        let mut a: Vec<String> = [
+            "safe-to-delete",
+            "--keep-last",
+            "1",
+            "--min-age",
+            "0s",
+            "--rebase",
+            &t.rebase,
+            "--log",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.push(t.log.to_string_lossy().into_owned());
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a.push(t.root.join("checkpoints").to_string_lossy().into_owned());
+        a
+    }
+
+    /// The files the plan would delete (a dry run, no terminal).
+    fn planned(t: &Tree, extra: &[&str]) -> BTreeSet<String> {
+        let mut a = args(t, extra);
+        a.insert(1, "--json".into());
+        a.insert(1, "--dry-run".into());
+        let out = flink_chk().args(&a).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let all = files(&t.root);
+        let mut set = BTreeSet::new();
+        for c in v["candidates"].as_array().unwrap() {
+            let p = c["path"].as_str().unwrap();
+            if c["is_dir"].as_bool().unwrap() {
+                set.extend(
+                    all.iter()
+                        .filter(|f| f.starts_with(&format!("{p}/")))
+                        .cloned(),
+                );
+            } else {
+                set.insert(p.to_owned());
+            }
+        }
+        set
+    }
+
+    fn spawn(t: &Tree, extra: &[&str]) -> Session {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("flink-chk"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("TERM", "xterm-256color")
+            .env("NO_COLOR", "1")
+            .env("XDG_CONFIG_HOME", t.root.join("no-config"))
+            .args(args(t, extra));
+        let mut s = Session::spawn(cmd).unwrap();
+        s.set_expect_timeout(Some(Duration::from_secs(60)));
+        s
+    }
+
+    fn exit_code(mut s: Session) -> i32 {
+        s.expect(Eof).unwrap();
+        match s.get_process_mut().wait().unwrap() {
+            WaitStatus::Exited(_, code) => code,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn deleted(t: &Tree, before: &BTreeSet<String>) -> BTreeSet<String> {
+        before.difference(&files(&t.root)).cloned().collect()
+    }
+
+    fn verifies(t: &Tree, snapshot: &Path) -> bool {
+        flink_chk()
+            .args(["deps", "--verify", "--rebase", &t.rebase])
+            .arg(snapshot)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    }
+
+    fn job(t: &Tree) -> PathBuf {
+        crate::common::job_dir(&t.root.join("checkpoints"))
+    }
+
+    #[test]
+    fn answering_no_deletes_nothing() {
+        let t = tree("rocksdb-incremental");
+        let before = files(&t.root);
+        let mut s = spawn(&t, &[]);
+        s.expect("Delete which?").unwrap();
+        s.send("\r").unwrap();
+        s.expect("Delete 75 files").unwrap();
+        s.send("n\r").unwrap();
+        assert_eq!(exit_code(s), 1);
+        assert_eq!(files(&t.root), before);
+        assert!(!t.log.exists(), "no log without deletions");
+    }
+
+    #[test]
+    fn answering_yes_deletes_exactly_the_plan() {
+        let t = tree("rocksdb-incremental");
+        let plan = planned(&t, &[]);
+        assert_eq!(plan.len(), 75);
+        let before = files(&t.root);
+        let mut s = spawn(&t, &[]);
+        s.expect("Delete which?").unwrap();
+        s.send("\r").unwrap();
+        s.expect("Delete 75 files").unwrap();
+        s.send("y\r").unwrap();
+        s.expect("Deleted 75 files").unwrap();
+        assert_eq!(exit_code(s), 0);
+        assert_eq!(deleted(&t, &before), plan);
+        assert!(verifies(&t, &job(&t).join("chk-6")));
+        let log = std::fs::read_to_string(&t.log).unwrap();
+        assert_eq!(
+            log.lines().filter(|l| l.contains("\"deleted\"")).count(),
+            75
+        );
+    }
+
+    /// Unticking "checkpoint beyond retention" keeps chk-3 of the crashed
+    /// run, so the shared files it uses must not go either: the re-check
+    /// reads it. Only the crash's true orphans are deleted.
+    #[test]
+    fn keeping_a_category_keeps_what_it_references() {
+        let t = tree("cleanup-crash");
+        let job = job(&t);
+        let plan = planned(&t, &[]);
+        let chk3 = super::oracle_refs(&job.join("chk-3/_metadata"), &t.generated, &t.root);
+        let expected: BTreeSet<String> = plan
+            .iter()
+            .filter(|f| f.contains("/shared/") && !chk3.contains(*f))
+            .cloned()
+            .collect();
+        assert!(
+            plan.iter()
+                .any(|f| f.contains("/shared/") && chk3.contains(f))
+        );
+        let before = files(&t.root);
+        let mut s = spawn(&t, &[]);
+        s.expect("Delete which?").unwrap();
+        // The first item is "checkpoint beyond retention": untick it.
+        s.send(" ").unwrap();
+        s.send("\r").unwrap();
+        s.expect("Delete ").unwrap();
+        s.send("y\r").unwrap();
+        s.expect("Not deleted after all").unwrap();
+        assert_eq!(exit_code(s), 0);
+        assert_eq!(deleted(&t, &before), expected);
+        for chk in ["chk-3", "chk-4"] {
+            assert!(verifies(&t, &job.join(chk)), "{chk} broken");
+        }
+    }
+
+    /// A whole job directory is a large deletion: the job id must be typed.
+    #[test]
+    fn a_large_deletion_needs_the_job_id_typed() {
+        let t = tree("cleanup-crash");
+        let job = job(&t);
+        let id = job.file_name().unwrap().to_string_lossy().into_owned();
+        let before = files(&t.root);
+        let mut s = spawn(&t, &["--drop-job", &id]);
+        s.expect("Delete ").unwrap();
+        s.send("y\r").unwrap();
+        s.expect("Type the job id").unwrap();
+        s.send("not-the-id\r").unwrap();
+        assert_eq!(exit_code(s), 1);
+        assert_eq!(files(&t.root), before);
+
+        let mut s = spawn(&t, &["--drop-job", &id]);
+        s.expect("Delete ").unwrap();
+        s.send("y\r").unwrap();
+        s.expect("Type the job id").unwrap();
+        s.send(&format!("{id}\r")).unwrap();
+        s.expect("Deleted ").unwrap();
+        assert_eq!(exit_code(s), 0);
+        assert!(!job.exists());
+    }
+}

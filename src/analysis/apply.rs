@@ -550,3 +550,273 @@ pub async fn apply(storage: &dyn Storage, v: &Validated, mut on: impl FnMut(Even
     delete_batch(storage, &mut batch, &mut out, &mut on).await;
     out
 }
+
+#[cfg(test)]
+mod tests {
+    //! Applying plans on copies of real Flink trees, with storage faults
+    //! injected and with storage changing between planning and applying.
+    //! "Still restorable" = every file in Flink's own file list of the
+    //! snapshot (`_metadata.oracle.json`) is still there.
+
+    use std::collections::BTreeSet;
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::analysis::cleanup::tests::{
+        files, fixture, oracle_files, planned, policy, rebase, run_on,
+    };
+    use crate::analysis::cleanup::{Plan, PlanFile, Policy};
+    use crate::storage::faults::Faulty;
+    use crate::storage::{Settings, Storages};
+
+    struct Case {
+        _tmp: tempfile::TempDir,
+        root: PathBuf,
+        generated: String,
+        job: PathBuf,
+    }
+
+    fn case(name: &str) -> Case {
+        let (tmp, root, generated) = fixture("2.3", name);
+        let job = std::fs::read_dir(root.join("checkpoints"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.is_dir())
+            .unwrap();
+        Case {
+            _tmp: tmp,
+            root,
+            generated,
+            job,
+        }
+    }
+
+    impl Case {
+        fn plan(&self, p: &Policy) -> (Plan, PlanFile) {
+            let plan = run_on(&local(), &self.root, &self.generated, p).unwrap();
+            (plan.clone(), PlanFile::new(plan, p, &[]))
+        }
+
+        fn source(&self) -> PathBuf {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+                "tests/fixtures/flink/2.3/{}",
+                self.root.file_name().unwrap().to_string_lossy()
+            ))
+        }
+
+        /// Files of Flink's list for `chk` that are missing now.
+        fn missing(&self, chk: &str) -> Vec<String> {
+            let dir = self.job.join(chk);
+            oracle_files(&self.source(), &self.root, &dir, &self.generated)
+                .into_iter()
+                .filter(|f| !Path::new(f).is_file())
+                .collect()
+        }
+
+        fn revalidate(&self, storage: &dyn Storage, plan: &PlanFile) -> Result<Validated, Error> {
+            rt().block_on(revalidate(
+                storage,
+                plan,
+                plan.candidates.clone(),
+                &rebase(&self.root, &self.generated),
+                4,
+                |_, _| {},
+            ))
+        }
+    }
+
+    fn local() -> Storages {
+        Storages::new(Settings::default())
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Runtime::new().unwrap()
+    }
+
+    fn run_apply(storage: &dyn Storage, v: &Validated) -> (Applied, Vec<String>) {
+        let mut order = Vec::new();
+        let a = rt().block_on(apply(storage, v, |e| {
+            if let Event::Deleted { path, .. } = e {
+                order.push(path.canonical());
+            }
+        }));
+        (a, order)
+    }
+
+    #[test]
+    fn clean_run_deletes_the_plan_metadata_first() {
+        let c = case("rocksdb-incremental");
+        let (plan, file) = c.plan(&policy(1));
+        let expected = planned(&plan);
+        let before = files(&c.root);
+        let v = c.revalidate(&local(), &file).unwrap();
+        assert!(v.dropped.is_empty(), "{:?}", v.dropped);
+        let (a, order) = run_apply(&local(), &v);
+        assert!(a.failed.is_empty(), "{:?}", a.failed);
+        let after = files(&c.root);
+        let gone: BTreeSet<String> = before.difference(&after).cloned().collect();
+        assert_eq!(gone, expected);
+        assert_eq!(a.deleted_files as usize, expected.len());
+        // Both checkpoint directories' _metadata go before any other file.
+        assert!(order[0].ends_with("chk-4/_metadata") && order[1].ends_with("chk-5/_metadata"));
+        assert!(!c.job.join("chk-4").exists(), "empty directory removed");
+        assert!(c.missing("chk-6").is_empty());
+    }
+
+    #[test]
+    fn errors_mid_delete_lose_nothing_kept_and_a_rerun_finishes() {
+        let c = case("rocksdb-incremental");
+        let (plan, file) = c.plan(&policy(1));
+        let expected = planned(&plan);
+        let before = files(&c.root);
+        // The 3rd file handed to storage and every one after it fail.
+        let faulty = Faulty::new(local()).fail_deletes_from(2);
+        let v = c.revalidate(&faulty, &file).unwrap();
+        let (a, _) = run_apply(&faulty, &v);
+        assert_eq!(a.deleted_files, 2);
+        assert_eq!(a.failed.len() as u64, expected.len() as u64 - 2);
+        assert!(a.failed[0].1.contains(crate::storage::faults::INJECTED));
+        // What went are the two _metadata: no half-deleted checkpoint looks restorable.
+        assert!(!c.job.join("chk-4/_metadata").exists());
+        assert!(!c.job.join("chk-5/_metadata").exists());
+        assert!(c.missing("chk-6").is_empty());
+        // A re-run plans the rest (chk-4/5 are now abandoned) and finishes.
+        let (plan2, file2) = c.plan(&policy(1));
+        assert!(
+            plan2
+                .candidates
+                .iter()
+                .any(|x| x.reason == cleanup::Reason::AbandonedCheckpoint)
+        );
+        let v2 = c.revalidate(&local(), &file2).unwrap();
+        let (a2, _) = run_apply(&local(), &v2);
+        assert!(a2.failed.is_empty());
+        let gone: BTreeSet<String> = before.difference(&files(&c.root)).cloned().collect();
+        assert_eq!(gone, expected);
+        assert!(c.missing("chk-6").is_empty());
+        let _ = plan2;
+    }
+
+    #[test]
+    fn a_metadata_that_cannot_be_deleted_leaves_its_checkpoint_whole() {
+        let c = case("rocksdb-incremental");
+        let (_, file) = c.plan(&policy(1));
+        let chk4_before: BTreeSet<String> = files(&c.job.join("chk-4"));
+        let faulty = Faulty::new(local()).fail_deletes_containing("chk-4/_metadata");
+        let v = c.revalidate(&faulty, &file).unwrap();
+        let (a, _) = run_apply(&faulty, &v);
+        assert_eq!(a.failed.len(), 1);
+        assert_eq!(a.dirs_left.len(), 1);
+        assert!(a.dirs_left[0].ends_with("chk-4"));
+        assert_eq!(files(&c.job.join("chk-4")), chk4_before);
+        assert!(!c.job.join("chk-5").exists());
+    }
+
+    #[test]
+    fn an_empty_listing_or_unreadable_kept_metadata_at_apply_deletes_nothing() {
+        let c = case("rocksdb-incremental");
+        let (_, file) = c.plan(&policy(1));
+        let before = files(&c.root);
+        let e = c
+            .revalidate(&Faulty::new(local()).empty_listings(), &file)
+            .unwrap_err();
+        assert!(matches!(e, Error::EmptyListing(_)), "{e}");
+        let e = c
+            .revalidate(
+                &Faulty::new(local()).fail_reads_containing("chk-6/_metadata"),
+                &file,
+            )
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("chk-6/_metadata") && e.to_string().contains("injected"),
+            "{e}"
+        );
+        assert_eq!(files(&c.root), before);
+    }
+
+    #[test]
+    fn changes_between_plan_and_apply_are_dropped() {
+        let c = case("rocksdb-incremental");
+        let (plan, file) = c.plan(&policy(1));
+        let shared: Vec<&Candidate> = plan
+            .candidates
+            .iter()
+            .filter(|x| !x.is_dir && x.path.canonical().contains("/shared/"))
+            .collect();
+        // A candidate grows; another is deleted by someone else.
+        let grown = PathBuf::from(shared[0].path.canonical());
+        std::fs::write(&grown, b"rewritten").unwrap();
+        let gone = PathBuf::from(shared[1].path.canonical());
+        std::fs::remove_file(&gone).unwrap();
+        // A new job restored from chk-5 (a candidate) in CLAIM/LEGACY style:
+        // its first checkpoint reuses chk-5's shared files in place. (Its
+        // exclusive files are relative to the new checkpoint's directory, as
+        // Flink writes them; those are not chk-5's.)
+        let new_job = c
+            .root
+            .join("checkpoints/0123456789abcdef0123456789abcdef/chk-1");
+        std::fs::create_dir_all(&new_job).unwrap();
+        std::fs::copy(c.job.join("chk-5/_metadata"), new_job.join("_metadata")).unwrap();
+        let reused: BTreeSet<String> =
+            oracle_files(&c.source(), &c.root, &c.job.join("chk-5"), &c.generated)
+                .into_iter()
+                .filter(|f| f.contains("/shared/"))
+                .collect();
+
+        let v = c.revalidate(&local(), &file).unwrap();
+        let why = |p: &Path| {
+            v.dropped
+                .iter()
+                .find(|(x, _)| Path::new(&x.path.canonical()) == p)
+                .map(|(_, w)| w.clone())
+        };
+        assert!(matches!(why(&grown), Some(Dropped::Changed { .. })));
+        assert_eq!(why(&gone), Some(Dropped::Gone));
+        // chk-5's shared files that only chk-5 used were candidates; the new
+        // job's checkpoint uses them now.
+        let now_referenced: Vec<&String> = reused
+            .iter()
+            .filter(|f| matches!(why(Path::new(f)), Some(Dropped::Referenced { .. })))
+            .collect();
+        assert!(!now_referenced.is_empty());
+        let (a, _) = run_apply(&local(), &v);
+        assert!(a.failed.is_empty());
+        let missing: Vec<&String> = reused
+            .iter()
+            .filter(|f| !Path::new(f).is_file() && **f != gone.to_string_lossy())
+            .collect();
+        assert!(missing.is_empty(), "{missing:?}");
+        assert!(c.missing("chk-6").is_empty());
+    }
+
+    #[test]
+    fn a_candidate_that_became_the_newest_checkpoint_is_kept() {
+        let c = case("rocksdb-incremental");
+        let (_, file) = c.plan(&policy(1));
+        // Someone deletes chk-6 after planning: chk-5 is now the newest.
+        std::fs::remove_dir_all(c.job.join("chk-6")).unwrap();
+        let v = c.revalidate(&local(), &file).unwrap();
+        assert!(
+            v.dropped
+                .iter()
+                .any(|(x, w)| x.path.canonical().ends_with("chk-5") && *w == Dropped::Newest)
+        );
+        let (a, _) = run_apply(&local(), &v);
+        assert!(a.failed.is_empty());
+        assert!(c.missing("chk-5").is_empty());
+    }
+
+    #[test]
+    fn a_tampered_plan_outside_its_scope_is_refused() {
+        let c = case("rocksdb-incremental");
+        let (_, mut file) = c.plan(&policy(1));
+        let mut bad = file.candidates[0].clone();
+        bad.path = Location::parse(&c.root.join("scenario.json").to_string_lossy()).unwrap();
+        bad.is_dir = false;
+        file.candidates.push(bad);
+        let before = files(&c.root);
+        let e = c.revalidate(&local(), &file).unwrap_err();
+        assert!(matches!(e, Error::OutsideRoot { .. }), "{e}");
+        assert_eq!(files(&c.root), before);
+    }
+}

@@ -911,7 +911,7 @@ fn snapshot_dir_location(file: &Location, dir_key: &str) -> Location {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     //! Plans over real Flink trees (the committed fixtures, copied to a
     //! temporary directory), checked against Flink's own file lists
     //! (`_metadata.oracle.json`): the candidates must be exactly the files
@@ -923,7 +923,7 @@ mod tests {
     use super::*;
     use crate::storage::{Settings, Storages};
 
-    fn fixture(version: &str, name: &str) -> (tempfile::TempDir, PathBuf, String) {
+    pub(crate) fn fixture(version: &str, name: &str) -> (tempfile::TempDir, PathBuf, String) {
         let src = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/flink")
             .join(version)
@@ -937,7 +937,7 @@ mod tests {
         (tmp, dst, s["generated_root"].as_str().unwrap().to_owned())
     }
 
-    fn copy(src: &Path, dst: &Path) {
+    pub(crate) fn copy(src: &Path, dst: &Path) {
         std::fs::create_dir_all(dst).unwrap();
         for e in std::fs::read_dir(src).unwrap() {
             let e = e.unwrap();
@@ -951,7 +951,7 @@ mod tests {
     }
 
     /// Every file under `dir`, as absolute paths.
-    fn files(dir: &Path) -> BTreeSet<String> {
+    pub(crate) fn files(dir: &Path) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         let mut stack = vec![dir.to_path_buf()];
         while let Some(d) = stack.pop() {
@@ -968,7 +968,7 @@ mod tests {
     }
 
     /// Flink's file list for the snapshot in `dir` (from the committed truth file).
-    fn oracle_files(
+    pub(crate) fn oracle_files(
         fixture: &Path,
         copy_root: &Path,
         dir: &Path,
@@ -993,7 +993,7 @@ mod tests {
             .collect()
     }
 
-    fn policy(keep_last: usize) -> Policy {
+    pub(crate) fn policy(keep_last: usize) -> Policy {
         Policy {
             keep_last,
             min_age: Duration::ZERO,
@@ -1006,15 +1006,29 @@ mod tests {
     }
 
     fn run(root: &Path, generated: &str, policy: &Policy) -> Result<Plan, Error> {
-        let storage = Storages::new(Settings::default());
-        let rebase = Rebase::parse(&[format!("file:{generated}={}", root.display())]).unwrap();
+        run_on(&Storages::new(Settings::default()), root, generated, policy)
+    }
+
+    /// The rebase mapping a fixture's recorded paths into its copy.
+    pub(crate) fn rebase(root: &Path, generated: &str) -> Rebase {
+        Rebase::parse(&[format!("file:{generated}={}", root.display())]).unwrap()
+    }
+
+    /// Plans the copy at `root` through `storage`.
+    pub(crate) fn run_on(
+        storage: &dyn Storage,
+        root: &Path,
+        generated: &str,
+        policy: &Policy,
+    ) -> Result<Plan, Error> {
+        let rebase = rebase(root, generated);
         let ck = Location::parse(&root.join("checkpoints").to_string_lossy()).unwrap();
         let sp = root.join("savepoints");
         let sp = sp
             .is_dir()
             .then(|| Location::parse(&sp.to_string_lossy()).unwrap());
         tokio::runtime::Runtime::new().unwrap().block_on(plan(
-            &storage,
+            storage,
             Roots {
                 checkpoints: &ck,
                 scope: &ck,
@@ -1028,7 +1042,7 @@ mod tests {
     }
 
     /// Files the plan would delete (directories expanded from disk).
-    fn planned(plan: &Plan) -> BTreeSet<String> {
+    pub(crate) fn planned(plan: &Plan) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         for c in &plan.candidates {
             let p = PathBuf::from(c.path.canonical());

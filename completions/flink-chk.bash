@@ -1114,7 +1114,7 @@ _flink__chk() {
             return 0
             ;;
         flink__subcmd__chk__subcmd__safe__subcmd__to__subcmd__delete)
-            opts="-p -h -V --keep-last --keep --min-age --include-savepoint --drop-job --stopped --rebase --plan-out --dry-run --all --json --color --profile --config --concurrency --help --version"
+            opts="-y -p -h -V --keep-last --keep --min-age --include-savepoint --drop-job --stopped --rebase --plan-out --dry-run --yes --apply --log --all --json --color --profile --config --concurrency --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1145,6 +1145,36 @@ _flink__chk() {
                     return 0
                     ;;
                 --plan-out)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --apply)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --log)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
                         oldifs="$IFS"

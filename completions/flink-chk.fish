@@ -37,7 +37,7 @@ complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "ls" -d 'List jo
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "deps" -d 'What a snapshot depends on: its own files, the job\'s shared/ and taskowned/ files, other jobs\' files (restore lineage), file-merging and changelog files, inline state'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "diff" -d 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "why" -d 'Which snapshots reference a file, or anything under a directory'
-complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "safe-to-delete" -d 'Plan a cleanup of checkpoint storage: every file no kept snapshot references, proven from the kept snapshots\' `_metadata`'
+complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "safe-to-delete" -d 'Clean up checkpoint storage: plan what no kept snapshot needs, show it, ask, re-check, delete'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "profile" -d 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "uid" -d 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
@@ -114,6 +114,8 @@ complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l i
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l drop-job -d 'A job (alias or id) that is gone for good: its snapshots are no longer kept, only what other jobs\' kept snapshots reference survives. Repeatable' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l rebase -d 'Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l plan-out -d 'Write the plan as JSON to FILE as well' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l apply -d 'Apply a plan written earlier by --plan-out instead of planning now (re-checked against storage first: sizes, times, new snapshots)' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l log -d 'Append the deletion log (one JSON line per deleted file) to FILE [default: $XDG_STATE_HOME/flink-chk/deletions.log]' -r -F
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -121,7 +123,8 @@ complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -s p
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l stopped -d 'State that no job under the root is running: unreferenced taskowned/ files become candidates and ForSt working directories are allowed'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l dry-run -d 'Print only the plan (this build never deletes; accepted for scripts)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l dry-run -d 'Print the plan and stop: nothing is deleted, nothing asked'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -s y -l yes -d 'Delete without asking (what the plan lists, after the re-check). For scripts'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l all -d 'List every candidate, not only the first 30'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l json -d 'Print the plan as JSON'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -247,7 +250,7 @@ complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why safe-to-delete profile uid completions generate help" -f -a "deps" -d 'What a snapshot depends on: its own files, the job\'s shared/ and taskowned/ files, other jobs\' files (restore lineage), file-merging and changelog files, inline state'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why safe-to-delete profile uid completions generate help" -f -a "diff" -d 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why safe-to-delete profile uid completions generate help" -f -a "why" -d 'Which snapshots reference a file, or anything under a directory'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why safe-to-delete profile uid completions generate help" -f -a "safe-to-delete" -d 'Plan a cleanup of checkpoint storage: every file no kept snapshot references, proven from the kept snapshots\' `_metadata`'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why safe-to-delete profile uid completions generate help" -f -a "safe-to-delete" -d 'Clean up checkpoint storage: plan what no kept snapshot needs, show it, ask, re-check, delete'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why safe-to-delete profile uid completions generate help" -f -a "profile" -d 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why safe-to-delete profile uid completions generate help" -f -a "uid" -d 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why safe-to-delete profile uid completions generate help" -f -a "completions" -d 'Print a shell completion script to stdout'

@@ -62,8 +62,10 @@ impl fmt::Display for Dropped {
 pub struct Approved {
     /// The candidate.
     pub candidate: Candidate,
-    /// For a directory: its `_metadata` as listed now (deleted first).
-    pub metadata: Option<Entry>,
+    /// For a directory: every `_metadata` in it as listed now (deleted
+    /// first: a checkpoint directory's own, or those of every checkpoint of
+    /// a dropped job); for a file: the file as listed now.
+    pub metadata: Vec<Entry>,
 }
 
 /// The outcome of [`revalidate`].
@@ -265,7 +267,7 @@ pub async fn revalidate(
                 Some(w) => dropped.push((c, w)),
                 None => approved.push(Approved {
                     candidate: c,
-                    metadata: Some(e),
+                    metadata: vec![e],
                 }),
             }
         }
@@ -287,18 +289,18 @@ fn show_time(t: Option<jiff::Timestamp>) -> String {
     t.map_or_else(|| "unknown".to_owned(), |t| t.to_string())
 }
 
-/// Re-lists a candidate directory: `Ok(Ok(_metadata entry))` if it holds the
-/// same files as planned (count, bytes, nothing newer) and none is referenced.
+/// Re-lists a candidate directory: `Ok(Ok(its _metadata files))` if it holds
+/// the same files as planned (count, bytes, nothing newer) and none is
+/// referenced.
 async fn check_dir(
     storage: &dyn Storage,
     c: &Candidate,
     refs: &HashSet<String>,
-) -> Result<Result<Option<Entry>, Dropped>, Error> {
+) -> Result<Result<Vec<Entry>, Dropped>, Error> {
     let (mut files, mut bytes) = (0u64, 0u64);
     let mut newest: Option<jiff::Timestamp> = None;
     let mut referenced = None;
-    let mut metadata = None;
-    let meta_key = c.metadata.as_ref().map(Location::canonical);
+    let mut metadata = Vec::new();
     let mut stream = storage.list(&c.path, true);
     while let Some(e) = stream.next().await {
         let e = match e {
@@ -316,8 +318,8 @@ async fn check_dir(
         if referenced.is_none() && refs.contains(&key) {
             referenced = Some(key.clone());
         }
-        if meta_key.as_deref() == Some(key.as_str()) {
-            metadata = Some(e);
+        if e.location.file_name() == "_metadata" {
+            metadata.push(e);
         }
     }
     if files == 0 {
@@ -434,7 +436,7 @@ pub async fn apply(storage: &dyn Storage, v: &Validated, mut on: impl FnMut(Even
     for (i, a) in v.approved.iter().enumerate() {
         let c = &a.candidate;
         if c.is_dir {
-            if let Some(m) = &a.metadata {
+            for m in &a.metadata {
                 batch.push((m.location.clone(), m.size, c));
                 dir_meta.push(i);
             }
@@ -443,13 +445,15 @@ pub async fn apply(storage: &dyn Storage, v: &Validated, mut on: impl FnMut(Even
         }
     }
     let ok = delete_batch(storage, &mut batch, &mut out, &mut on).await;
-    let mut failed_dirs: HashSet<usize> = HashSet::new();
+    let mut failed_dirs: BTreeSet<usize> = BTreeSet::new();
     for (i, ok) in dir_meta.iter().zip(ok) {
         if !ok {
             failed_dirs.insert(*i);
-            out.dirs_left
-                .push(v.approved[*i].candidate.path.to_string());
         }
+    }
+    for i in &failed_dirs {
+        out.dirs_left
+            .push(v.approved[*i].candidate.path.to_string());
     }
     // 2. Directory candidates, listed again and checked file by file.
     for (i, a) in v.approved.iter().enumerate() {
@@ -457,7 +461,7 @@ pub async fn apply(storage: &dyn Storage, v: &Validated, mut on: impl FnMut(Even
         if !c.is_dir || failed_dirs.contains(&i) {
             continue;
         }
-        let meta = a.metadata.as_ref().map(|m| m.location.canonical());
+        let meta: HashSet<String> = a.metadata.iter().map(|m| m.location.canonical()).collect();
         let mut dirs: BTreeSet<String> = BTreeSet::new();
         let mut dir_locs: HashMap<String, Location> = HashMap::new();
         let mut complete = true;
@@ -489,7 +493,7 @@ pub async fn apply(storage: &dyn Storage, v: &Validated, mut on: impl FnMut(Even
                 v.insert(parent);
             }
             let key = e.location.canonical();
-            if meta.as_deref() == Some(key.as_str()) {
+            if meta.contains(&key) {
                 continue;
             }
             let why = if v.refs.contains(&key) {
@@ -695,6 +699,31 @@ mod tests {
         assert_eq!(gone, expected);
         assert!(c.missing("chk-6").is_empty());
         let _ = plan2;
+    }
+
+    #[test]
+    fn a_dropped_job_loses_every_metadata_before_anything_else() {
+        let c = case("cleanup-crash");
+        let mut p = policy(1);
+        p.drop_jobs
+            .insert(c.job.file_name().unwrap().to_string_lossy().into_owned());
+        let (plan, file) = c.plan(&p);
+        assert_eq!(plan.candidates.len(), 1, "{:?}", plan.candidates);
+        assert!(plan.candidates[0].is_dir);
+        let metas: Vec<String> = files(&c.job)
+            .into_iter()
+            .filter(|f| f.ends_with("/_metadata"))
+            .collect();
+        assert_eq!(metas.len(), 2, "chk-3 and chk-4");
+        let before = files(&c.root);
+        // Only the first two deletes succeed.
+        let faulty = Faulty::new(local()).fail_deletes_from(2);
+        let v = c.revalidate(&faulty, &file).unwrap();
+        let (a, order) = run_apply(&faulty, &v);
+        assert_eq!(a.deleted_files, 2);
+        assert!(order.iter().all(|f| f.ends_with("/_metadata")), "{order:?}");
+        let gone: Vec<String> = before.difference(&files(&c.root)).cloned().collect();
+        assert_eq!(gone, metas);
     }
 
     #[test]

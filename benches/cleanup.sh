@@ -185,7 +185,7 @@ verify "$root" "$rb" "$(tail -1 "$work/local.ids")"
 plan="$bin safe-to-delete --dry-run --json ${policy[*]} --rebase $rb $root"
 $plan > "$work/plan-local.json"
 {
-  echo "# Cleanup planner benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $("$bin" --version))"
+  echo "# Cleanup planner benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start, $("$bin" --version))"
   echo
   echo "\`flink-chk safe-to-delete --dry-run --json ${policy[*]} --rebase GENERATED_ROOT/checkpoints=ROOT ROOT\`,"
   echo "no profile. Each root: the committed Flink 2.3 RocksDB incremental job plus hard-linked copies"

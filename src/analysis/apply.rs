@@ -275,8 +275,8 @@ pub async fn revalidate(
         dropped.extend(want.into_values().map(|c| (c, Dropped::Gone)));
         progress("re-checking", (approved.len() + dropped.len()) as u64);
     }
-    approved.sort_by_key(|a| a.candidate.path.canonical());
-    dropped.sort_by_key(|(c, _)| c.path.canonical());
+    approved.sort_by_cached_key(|a| a.candidate.path.canonical());
+    dropped.sort_by_cached_key(|(c, _)| c.path.canonical());
     Ok(Validated {
         approved,
         dropped,

@@ -842,7 +842,7 @@ impl<'a> Classifier<'a> {
             }
         }
         self.collapse_dropped_jobs();
-        self.candidates.sort_by_key(|c| c.path.canonical());
+        self.candidates.sort_by_cached_key(|c| c.path.canonical());
         let kept = std::mem::take(&mut self.kept)
             .into_iter()
             .map(|((dir, reason), b)| Kept {

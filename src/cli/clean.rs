@@ -133,7 +133,7 @@ const LARGE_FILES: u64 = 10_000;
 /// Runs the command.
 pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
     let ctx = Ctx::new(global)?;
-    let (plan, rebase_specs) = match &args.apply {
+    let (mut plan, rebase_specs) = match &args.apply {
         Some(file) => {
             let plan = read_plan(file)?;
             let specs = if args.rebase.is_empty() {
@@ -147,36 +147,28 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
     };
     let rebase = Rebase::parse(&rebase_specs)?;
     if let Some(f) = &args.plan_out {
-        let text = serde_json::to_string_pretty(&plan)?;
-        std::fs::write(f, text + "\n").with_context(|| format!("writing {}", f.display()))?;
+        let write = || -> std::io::Result<()> {
+            let mut w = std::io::BufWriter::new(std::fs::File::create(f)?);
+            serde_json::to_writer_pretty(&mut w, &plan)?;
+            writeln!(w)?;
+            w.flush()
+        };
+        write().with_context(|| format!("writing {}", f.display()))?;
     }
     let mut out = anstream::stdout();
     if !args.json {
         human(&mut out, &plan, &ctx, args.all, args.apply.as_deref())?;
         out.flush()?;
     }
-    let finish_json =
-        |out: &mut anstream::Stdout, applied: Option<serde_json::Value>| -> Result<()> {
-            if args.json {
-                let mut v = serde_json::to_value(&plan)?;
-                if let Some(a) = applied {
-                    v["deleted"] = json!(a["deleted_files"].as_u64().unwrap_or(0) > 0);
-                    v["applied"] = a;
-                }
-                serde_json::to_writer_pretty(&mut *out, &v)?;
-                writeln!(out)?;
-            }
-            Ok(())
-        };
     if args.dry_run || plan.candidates.is_empty() {
-        finish_json(&mut out, None)?;
+        print_json(args.json, &plan, None)?;
         return Ok(exit::OK);
     }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let selected = if args.yes {
         plan.candidates.clone()
     } else if !interactive {
-        finish_json(&mut out, None)?;
+        print_json(args.json, &plan, None)?;
         output::warn(
             "nothing deleted: not a terminal, so no one to ask. Re-run with --yes to delete the plan \
              above (it is checked again first), or --dry-run to only plan",
@@ -186,14 +178,14 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
         match choose(&plan, &ctx)? {
             Some(s) => s,
             None => {
-                finish_json(&mut out, None)?;
+                print_json(args.json, &plan, None)?;
                 output::note("nothing deleted");
                 return Ok(exit::DECLINED);
             }
         }
     };
     if selected.is_empty() {
-        finish_json(&mut out, None)?;
+        print_json(args.json, &plan, None)?;
         output::note("nothing selected; nothing deleted");
         return Ok(exit::DECLINED);
     }
@@ -299,14 +291,16 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
             applied.deleted_files
         )));
     }
+    plan.deleted = applied.deleted_files > 0;
     let code = if applied.failed.is_empty() {
         exit::OK
     } else {
         exit::PARTIAL
     };
     if args.json {
-        finish_json(
-            &mut out,
+        print_json(
+            true,
+            &plan,
             Some(json!({
                 "deleted_files": applied.deleted_files,
                 "deleted_bytes": applied.deleted_bytes,
@@ -364,6 +358,26 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
         }
     }
     Ok(code)
+}
+
+/// Prints the plan (and what was applied) as JSON, serialised straight to a
+/// buffered stdout: a JSON tree of millions of candidates would cost gigabytes.
+fn print_json(json: bool, plan: &PlanFile, applied: Option<serde_json::Value>) -> Result<()> {
+    if !json {
+        return Ok(());
+    }
+    #[derive(serde::Serialize)]
+    struct Output<'a> {
+        #[serde(flatten)]
+        plan: &'a PlanFile,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        applied: Option<serde_json::Value>,
+    }
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut w, &Output { plan, applied })?;
+    writeln!(w)?;
+    w.flush()?;
+    Ok(())
 }
 
 fn read_plan(file: &std::path::Path) -> Result<PlanFile> {

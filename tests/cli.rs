@@ -12,4 +12,5 @@ mod inspect;
 mod object_stores;
 mod oracle;
 mod regressions;
+mod simulation;
 mod truncation;

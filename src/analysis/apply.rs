@@ -14,11 +14,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::cleanup::{self, Candidate, Error, PlanFile, canonical_dir, dir_of, read_refs};
+use super::cleanup::{
+    self, Candidate, Error, PlanFile, canonical_dir, check_recorded_locations, dir_of, read_refs,
+};
 use super::layout;
 use super::snapshot::Rebase;
 use crate::storage::{self, Entry, Location, Storage};
@@ -44,6 +47,9 @@ pub enum Dropped {
     },
     /// It is now the newest completed checkpoint of its job.
     Newest,
+    /// Planning again now (under the plan file's policy) does not make it a
+    /// candidate.
+    NotPlannedNow,
 }
 
 impl fmt::Display for Dropped {
@@ -53,6 +59,7 @@ impl fmt::Display for Dropped {
             Dropped::Changed { detail } => write!(f, "changed since planning: {detail}"),
             Dropped::Referenced { file } => write!(f, "now referenced ({file})"),
             Dropped::Newest => f.write_str("now the newest completed checkpoint of its job"),
+            Dropped::NotPlannedNow => f.write_str("not a candidate when planned again now"),
         }
     }
 }
@@ -84,7 +91,10 @@ pub struct Validated {
 impl Validated {
     /// Files in the approved candidates.
     pub fn files(&self) -> u64 {
-        self.approved.iter().map(|a| a.candidate.files).sum()
+        self.approved
+            .iter()
+            .map(|a| a.candidate.files)
+            .fold(0, u64::saturating_add)
     }
 
     /// Bytes in the approved candidates.
@@ -100,9 +110,14 @@ impl Validated {
 /// included savepoint) under its savepoints root.
 fn in_bounds(plan: &PlanFile, c: &Candidate) -> bool {
     let under = |root: &Location| {
-        c.path
-            .relative_to(root)
-            .is_some_and(|rel| !rel.is_empty() && !rel.split('/').any(|p| p == ".."))
+        c.path.relative_to(root).is_some_and(|rel| {
+            !rel.split('/').any(|p| p == "..")
+                && (!rel.is_empty()
+                    // The scope itself only when it is a dropped job's directory.
+                    || (c.reason == cleanup::Reason::DroppedJob
+                        && c.is_dir
+                        && plan.policy.drop_jobs.contains(c.path.file_name())))
+        })
     };
     under(&plan.scope)
         || (c.reason == cleanup::Reason::IncludedSavepoint
@@ -121,6 +136,12 @@ pub async fn revalidate(
     concurrency: usize,
     mut progress: impl FnMut(&str, u64),
 ) -> Result<Validated, Error> {
+    if plan.scope.relative_to(&plan.root).is_none() {
+        return Err(Error::OutsideRoot {
+            scope: plan.scope.to_string(),
+            root: plan.root.to_string(),
+        });
+    }
     if let Some(c) = selected.iter().find(|c| !in_bounds(plan, c)) {
         return Err(Error::OutsideRoot {
             scope: c.path.to_string(),
@@ -136,10 +157,17 @@ pub async fn revalidate(
         Some(s) => Some(layout::scan(storage, s, |n| progress("re-listing savepoints", n)).await?),
         None => None,
     };
-    let selected_dirs: BTreeMap<String, ()> = selected
+    let selected_dirs: BTreeMap<String, Option<jiff::Timestamp>> = selected
         .iter()
         .filter(|c| c.is_dir)
-        .map(|c| (canonical_dir(&c.path), ()))
+        .map(|c| (canonical_dir(&c.path), c.newest))
+        .collect();
+    // Checkpoint directories split into file candidates: deleting their
+    // `_metadata` is deleting the snapshot.
+    let selected_metadata: HashMap<String, (u64, Option<jiff::Timestamp>)> = selected
+        .iter()
+        .filter(|c| !c.is_dir && c.path.file_name() == "_metadata")
+        .map(|c| (canonical_dir(&c.path.parent()), (c.bytes, c.newest)))
         .collect();
     let known: HashMap<String, &cleanup::ReadSnapshot> = plan
         .read
@@ -158,7 +186,15 @@ pub async fn revalidate(
             to_read.push(loc.clone());
             return;
         }
-        if dir_of(&selected_dirs, &key).is_some() {
+        // Being deleted as planned: a snapshot that existed then (its
+        // `_metadata` no newer than the candidate's newest file) — one
+        // completed since (inside a dropped job's directory) is read.
+        let planned_dir = dir_of(&selected_dirs, &key)
+            .is_some_and(|(_, newest)| metadata.modified.is_some() && metadata.modified <= *newest);
+        let planned_file = selected_metadata
+            .get(&key)
+            .is_some_and(|(bytes, t)| *bytes == metadata.size && *t == metadata.modified);
+        if planned_dir || planned_file {
             return;
         }
         if known.get(&key).is_some_and(|r| r.unchanged(metadata)) {
@@ -167,11 +203,17 @@ pub async fn revalidate(
         to_read.push(loc.clone());
     };
     for j in scan.jobs.values() {
+        // The newest by id and by time (see cleanup::decide_job).
         let last = j.completed().next_back().and_then(|c| c.id);
+        let last_written = j
+            .completed()
+            .filter_map(|c| Some((c.metadata.as_ref()?.modified?, c.id?)))
+            .max()
+            .map(|(_, id)| id);
         let dropped = plan.policy.drop_jobs.contains(&j.name);
         for c in j.completed() {
             if let (Some(loc), Some(m)) = (&c.location, &c.metadata) {
-                consider(loc, m, !dropped && c.id == last);
+                consider(loc, m, !dropped && (c.id == last || c.id == last_written));
             }
         }
     }
@@ -198,6 +240,8 @@ pub async fn revalidate(
         progress("re-reading snapshots", snapshots_read as u64);
     }
     drop(reads);
+    let job_names: BTreeSet<&str> = scan.jobs.keys().map(String::as_str).collect();
+    check_recorded_locations(&refs, root, &job_names)?;
 
     let mut approved = Vec::new();
     let mut dropped = Vec::new();
@@ -385,6 +429,8 @@ pub struct Applied {
     pub dirs_removed: u64,
     /// Directory candidates whose `_metadata` could not be deleted (left whole).
     pub dirs_left: Vec<String>,
+    /// Stopped early (see [`apply_until`]).
+    pub stopped: bool,
 }
 
 /// One batch of deletions; reports each result.
@@ -427,28 +473,51 @@ async fn delete_batch(
 
 /// Deletes what `v` approved. Does not stop at an error: per-file failures are
 /// in the result (and reported through `on`), everything else goes on.
-pub async fn apply(storage: &dyn Storage, v: &Validated, mut on: impl FnMut(Event<'_>)) -> Applied {
+pub async fn apply(storage: &dyn Storage, v: &Validated, on: impl FnMut(Event<'_>)) -> Applied {
+    apply_until(storage, v, &AtomicBool::new(false), on).await
+}
+
+/// [`apply`], stopping before the next batch once `stop` is set (e.g. when
+/// the deletion log cannot be written): [`Applied::stopped`] says so.
+pub async fn apply_until(
+    storage: &dyn Storage,
+    v: &Validated,
+    stop: &AtomicBool,
+    mut on: impl FnMut(Event<'_>),
+) -> Applied {
     let mut out = Applied::default();
+    let stopped = |out: &mut Applied| {
+        let s = stop.load(Ordering::SeqCst);
+        out.stopped |= s;
+        s
+    };
     // 1. The `_metadata` of every directory candidate, and `_metadata`
     //    file candidates, before anything else.
-    let mut batch: Vec<(Location, u64, &Candidate)> = Vec::new();
-    let mut dir_meta: Vec<usize> = Vec::new();
+    let mut metas: Vec<(Location, u64, &Candidate, Option<usize>)> = Vec::new();
     for (i, a) in v.approved.iter().enumerate() {
         let c = &a.candidate;
         if c.is_dir {
             for m in &a.metadata {
-                batch.push((m.location.clone(), m.size, c));
-                dir_meta.push(i);
+                metas.push((m.location.clone(), m.size, c, Some(i)));
             }
         } else if c.path.file_name() == "_metadata" {
-            batch.push((c.path.clone(), c.bytes, c));
+            metas.push((c.path.clone(), c.bytes, c, None));
         }
     }
-    let ok = delete_batch(storage, &mut batch, &mut out, &mut on).await;
     let mut failed_dirs: BTreeSet<usize> = BTreeSet::new();
-    for (i, ok) in dir_meta.iter().zip(ok) {
-        if !ok {
-            failed_dirs.insert(*i);
+    let mut batch: Vec<(Location, u64, &Candidate)> = Vec::new();
+    for chunk in metas.chunks(CHUNK) {
+        if stopped(&mut out) {
+            // Nothing else may go: a directory whose _metadata is still
+            // there stays whole.
+            return out;
+        }
+        batch.extend(chunk.iter().map(|(l, b, c, _)| (l.clone(), *b, *c)));
+        let ok = delete_batch(storage, &mut batch, &mut out, &mut on).await;
+        for ((_, _, _, dir), ok) in chunk.iter().zip(ok) {
+            if let (Some(i), false) = (dir, ok) {
+                failed_dirs.insert(*i);
+            }
         }
     }
     for i in &failed_dirs {
@@ -514,11 +583,17 @@ pub async fn apply(storage: &dyn Storage, v: &Validated, mut on: impl FnMut(Even
             }
             batch.push((e.location, e.size, c));
             if batch.len() >= CHUNK {
+                if stopped(&mut out) {
+                    return out;
+                }
                 let ok = delete_batch(storage, &mut batch, &mut out, &mut on).await;
                 complete &= ok.iter().all(|b| *b);
             }
         }
         drop(stream);
+        if stopped(&mut out) {
+            return out;
+        }
         let ok = delete_batch(storage, &mut batch, &mut out, &mut on).await;
         complete &= ok.iter().all(|b| *b);
         if complete {
@@ -548,10 +623,15 @@ pub async fn apply(storage: &dyn Storage, v: &Validated, mut on: impl FnMut(Even
         }
         batch.push((c.path.clone(), c.bytes, c));
         if batch.len() >= CHUNK {
+            if stopped(&mut out) {
+                return out;
+            }
             delete_batch(storage, &mut batch, &mut out, &mut on).await;
         }
     }
-    delete_batch(storage, &mut batch, &mut out, &mut on).await;
+    if !stopped(&mut out) {
+        delete_batch(storage, &mut batch, &mut out, &mut on).await;
+    }
     out
 }
 

@@ -62,6 +62,9 @@ pub enum KeepReason {
     TooYoung,
     /// In `taskowned/` while the job may still run.
     TaskOwnedLive,
+    /// Written after the job's newest completed checkpoint: it may belong to
+    /// one still being taken (kept unless the job is stated stopped).
+    AfterNewest,
     /// Not part of Flink's layout (never touched).
     Unknown,
 }
@@ -359,6 +362,33 @@ pub enum Error {
     /// A listing changed between the two passes in a way that matters.
     #[error("{0}")]
     Inconsistent(String),
+    /// A kept snapshot records a file of a job under this root at another
+    /// location: the tree was moved or is reached through another path.
+    #[error(
+        "{reference}: a kept snapshot records this file of job {job} at a location outside {root}, where that job's directory is; the tree was moved or is reached through another path or URI, so its references cannot be matched with the files listed. Map the recorded paths: --rebase {recorded}={root}"
+    )]
+    RecordedElsewhere {
+        /// The reference as recorded (after any rebase).
+        reference: String,
+        /// The job.
+        job: String,
+        /// The root listed.
+        root: String,
+        /// The recorded location of the root.
+        recorded: String,
+    },
+    /// A job named by --drop-job is still being written.
+    #[error(
+        "{job}: --drop-job, but {file} was written {age} ago (within --min-age): is the job still running? Stop it first"
+    )]
+    DroppedJobLive {
+        /// The job.
+        job: String,
+        /// A young file.
+        file: String,
+        /// Its age.
+        age: String,
+    },
 }
 
 /// Where snapshots and their decisions are.
@@ -370,6 +400,40 @@ struct Decisions {
     /// Referenced files (canonical).
     refs: HashSet<String>,
     snapshots_read: usize,
+    /// Per job: the time of its newest completed checkpoint's `_metadata`.
+    newest_metadata: BTreeMap<String, jiff::Timestamp>,
+}
+
+/// Fails if a reference names a file of a job listed under `root`
+/// (`…/<job>/shared|taskowned|chk-N/…`) at a location outside `root`: the
+/// references would not match the listing and the job's files would look
+/// unreferenced.
+pub(crate) fn check_recorded_locations<'a>(
+    refs: impl IntoIterator<Item = &'a String>,
+    root: &Location,
+    jobs: &BTreeSet<&str>,
+) -> Result<(), Error> {
+    let root_key = canonical_dir(root);
+    for r in refs {
+        if r.starts_with(&root_key) {
+            continue;
+        }
+        let parts: Vec<&str> = r.split('/').collect();
+        for w in parts.windows(2).enumerate() {
+            let (i, [job, area]) = w else { continue };
+            let flinkish =
+                *area == "shared" || *area == "taskowned" || layout::checkpoint_id(area).is_some();
+            if flinkish && jobs.contains(job) && i + 2 < parts.len() {
+                return Err(Error::RecordedElsewhere {
+                    reference: r.clone(),
+                    job: (*job).to_owned(),
+                    root: root.to_string(),
+                    recorded: parts[..i].join("/"),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn canonical_dir(l: &Location) -> String {
@@ -422,8 +486,16 @@ fn decide_job(
     candidates: &mut BTreeMap<String, Reason>,
 ) -> Vec<ReadSnapshot> {
     let dropped = policy.drop_jobs.contains(&j.name);
-    let newest = j.completed().next_back().and_then(|c| c.id).unwrap_or(0);
-    let retained: BTreeSet<u64> = if dropped {
+    let newest_by_id = j.completed().next_back().and_then(|c| c.id).unwrap_or(0);
+    // The newest by time as well: a job redeployed from an older snapshot
+    // restarts its ids below a stale higher chk-N.
+    let newest_by_time = j
+        .completed()
+        .filter_map(|c| Some((c.metadata.as_ref()?.modified?, c.id?)))
+        .max()
+        .map_or(newest_by_id, |(_, id)| id);
+    let newest = newest_by_id.min(newest_by_time);
+    let mut retained: BTreeSet<u64> = if dropped {
         BTreeSet::new()
     } else {
         j.completed()
@@ -432,6 +504,9 @@ fn decide_job(
             .filter_map(|c| c.id)
             .collect()
     };
+    if !dropped {
+        retained.insert(newest_by_time);
+    }
     let mut read = Vec::new();
     for c in j.checkpoints.values() {
         let (Some(id), Some(loc)) = (c.id, &c.location) else {
@@ -447,6 +522,7 @@ fn decide_job(
             kept.insert(key, KeepReason::Retained);
             read.push(ReadSnapshot::of(loc, c.metadata.as_ref()));
         } else if c.metadata.is_none() && id > newest && !dropped {
+            // Newer than the newest completed checkpoint (by id or time).
             kept.insert(key, KeepReason::InProgress);
         } else if dropped {
             candidates.insert(key, Reason::DroppedJob);
@@ -508,9 +584,17 @@ pub async fn plan(
         candidate_dirs: BTreeMap::new(),
         refs: HashSet::new(),
         snapshots_read: 0,
+        newest_metadata: BTreeMap::new(),
     };
     let mut to_read = Vec::new();
     for j in scan.jobs.values() {
+        if let Some(t) = j
+            .completed()
+            .filter_map(|c| c.metadata.as_ref()?.modified)
+            .max()
+        {
+            d.newest_metadata.insert(j.name.clone(), t);
+        }
         to_read.extend(decide_job(
             j,
             policy,
@@ -550,6 +634,8 @@ pub async fn plan(
         progress("reading kept snapshots", d.snapshots_read as u64);
     }
     drop(reads);
+    let job_names: BTreeSet<&str> = scan.jobs.keys().map(String::as_str).collect();
+    check_recorded_locations(&d.refs, root, &job_names)?;
 
     // Pass 2: every file in scope (and included savepoints).
     let mut c = Classifier::new(root, policy, &d);
@@ -575,8 +661,16 @@ pub async fn plan(
     {
         return Err(Error::LiveWorkingDir(dir.clone()));
     }
+    if let Some((job, file, modified)) = c.live_dropped.take() {
+        let age = modified.and_then(|m| policy.now.since(m).ok()).map_or_else(
+            || "an unknown time".to_owned(),
+            |d| format!("{:#}", d.round(jiff::Unit::Second).unwrap_or(d)),
+        );
+        return Err(Error::DroppedJobLive { job, file, age });
+    }
     if let Some(sp) = savepoints
         && !policy.include_savepoints.is_empty()
+        && sp.relative_to(scope).is_none()
     {
         let mut stream = storage.list(sp, true);
         while let Some(e) = stream.next().await {
@@ -665,6 +759,8 @@ struct Classifier<'a> {
     jobs: BTreeMap<String, JobTotals>,
     /// A job directory holding what looks like a live working directory.
     working_dir: Option<String>,
+    /// A dropped job with a file younger than the minimum age.
+    live_dropped: Option<(String, String, Option<jiff::Timestamp>)>,
 }
 
 impl<'a> Classifier<'a> {
@@ -682,6 +778,16 @@ impl<'a> Classifier<'a> {
             kept: BTreeMap::new(),
             jobs: BTreeMap::new(),
             working_dir: None,
+            live_dropped: None,
+        }
+    }
+
+    /// Written after the job's newest completed checkpoint (or no time known,
+    /// or the job has no completed checkpoint).
+    fn after_newest(&self, job: &str, e: &Entry) -> bool {
+        match (e.modified, self.d.newest_metadata.get(job)) {
+            (Some(m), Some(t)) => m > *t,
+            _ => true,
         }
     }
 
@@ -749,9 +855,18 @@ impl<'a> Classifier<'a> {
         if self.d.refs.contains(&key) {
             return self.keep(&parent, KeepReason::Referenced, e, job_ref);
         }
-        let reason = match (sub.as_deref(), &job) {
-            (Some("shared"), Some(j)) if self.policy.drop_jobs.contains(j) => Reason::DroppedJob,
-            (Some("taskowned"), Some(j)) if self.policy.drop_jobs.contains(j) => Reason::DroppedJob,
+        // Only a job directory's shared/ and taskowned/ are Flink's.
+        let job_dir = job.as_deref().filter(|j| layout::is_job_id(j));
+        let reason = match (sub.as_deref(), job_dir) {
+            (Some("shared" | "taskowned"), Some(j)) if self.policy.drop_jobs.contains(j) => {
+                if self.too_young(e) && self.live_dropped.is_none() {
+                    self.live_dropped = Some((j.to_owned(), e.location.to_string(), e.modified));
+                }
+                Reason::DroppedJob
+            }
+            (Some("shared"), Some(j)) if !self.policy.stopped && self.after_newest(j, e) => {
+                return self.keep(&parent, KeepReason::AfterNewest, e, job_ref);
+            }
             (Some("shared"), Some(_)) => Reason::OrphanShared,
             (Some("taskowned"), Some(_)) if self.policy.stopped => Reason::OrphanTaskowned,
             (Some("taskowned"), Some(_)) => {
@@ -945,9 +1060,31 @@ pub(crate) mod tests {
             if p.is_dir() {
                 copy(&p, &dst.join(e.file_name()));
             } else if e.file_name() != "_metadata.oracle.json" {
-                std::fs::copy(&p, dst.join(e.file_name())).unwrap();
+                let to = dst.join(e.file_name());
+                std::fs::copy(&p, &to).unwrap();
+                set_flink_order_mtime(&to);
             }
         }
+    }
+
+    /// Copies (and git checkouts) lose Flink's write order. Restores its
+    /// essence: every file one day old, each `chk-N/_metadata` N seconds
+    /// younger, so each checkpoint's `_metadata` is newer than its files.
+    pub(crate) fn set_flink_order_mtime(file: &Path) {
+        let base = std::time::SystemTime::now() - Duration::from_secs(86_400);
+        let n = (file.file_name().is_some_and(|n| n == "_metadata"))
+            .then(|| {
+                file.parent()?
+                    .file_name()?
+                    .to_str()?
+                    .strip_prefix("chk-")?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .flatten()
+            .unwrap_or(0);
+        let f = std::fs::File::options().write(true).open(file).unwrap();
+        f.set_modified(base + Duration::from_secs(n)).unwrap();
     }
 
     /// Every file under `dir`, as absolute paths.
@@ -1162,13 +1299,152 @@ pub(crate) mod tests {
     fn minimum_age_keeps_young_files() {
         let (_tmp, root, generated) = fixture("2.3", "rocksdb-incremental");
         let mut pol = policy(1);
-        pol.min_age = Duration::from_secs(3600);
+        pol.min_age = Duration::from_secs(2 * 86_400);
         let p = run(&root, &generated, &pol).unwrap();
         assert!(
             p.candidates.is_empty(),
-            "files were just copied: all younger than 1 h"
+            "files are a day old: all younger than 2 days"
         );
         assert!(p.kept.iter().any(|k| k.reason == KeepReason::TooYoung));
+    }
+
+    fn job_of(root: &Path) -> PathBuf {
+        std::fs::read_dir(root.join("checkpoints"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.is_dir())
+            .unwrap()
+    }
+
+    fn touch(p: &Path, t: std::time::SystemTime) {
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    }
+
+    /// A shared/ file written after the newest completed checkpoint may
+    /// belong to one being taken: kept unless the job is stated stopped.
+    #[test]
+    fn shared_files_newer_than_the_newest_checkpoint_wait() {
+        let (_tmp, root, generated) = fixture("2.3", "rocksdb-incremental");
+        let p = run(&root, &generated, &policy(1)).unwrap();
+        let orphan = p
+            .candidates
+            .iter()
+            .find(|c| c.reason == Reason::OrphanShared)
+            .unwrap()
+            .path
+            .canonical();
+        touch(Path::new(&orphan), std::time::SystemTime::now());
+        let p = run(&root, &generated, &policy(1)).unwrap();
+        assert!(!planned(&p).contains(&orphan));
+        assert!(p.kept.iter().any(|k| k.reason == KeepReason::AfterNewest));
+        let mut stopped = policy(1);
+        stopped.stopped = true;
+        let p = run(&root, &generated, &stopped).unwrap();
+        assert!(planned(&p).contains(&orphan));
+    }
+
+    /// A job redeployed from an older snapshot restarts its ids below a
+    /// stale higher chk-N: the checkpoint written last is kept too, and the
+    /// live in-progress one is not "abandoned".
+    #[test]
+    fn the_checkpoint_written_last_is_kept_even_with_a_lower_id() {
+        let (_tmp, root, generated) = fixture("2.3", "rocksdb-incremental");
+        let job = job_of(&root);
+        // chk-4 becomes a stale chk-99 written long ago.
+        std::fs::rename(job.join("chk-4"), job.join("chk-99")).unwrap();
+        touch(
+            &job.join("chk-99/_metadata"),
+            std::time::SystemTime::now() - Duration::from_secs(10 * 86_400),
+        );
+        // The live job is taking chk-7.
+        std::fs::create_dir_all(job.join("chk-7")).unwrap();
+        let p = run(&root, &generated, &policy(1)).unwrap();
+        let kept: BTreeSet<String> = p
+            .kept
+            .iter()
+            .map(|k| k.path.canonical())
+            .filter(|k| k.contains("/chk-"))
+            .collect();
+        let has = |n: &str| kept.iter().any(|k| k.ends_with(n));
+        assert!(has("chk-99") && has("chk-6"), "{kept:?}");
+        let dirs: Vec<String> = p
+            .candidates
+            .iter()
+            .filter(|c| c.is_dir)
+            .map(|c| c.path.canonical())
+            .collect();
+        assert!(
+            dirs.iter()
+                .all(|d| !d.ends_with("chk-6") && !d.ends_with("chk-7")),
+            "{dirs:?}"
+        );
+    }
+
+    /// shared/ under something that is not a job directory is not Flink's.
+    #[test]
+    fn shared_outside_a_job_directory_is_never_a_candidate() {
+        let (_tmp, root, generated) = fixture("2.3", "rocksdb-incremental");
+        let doc = root.join("checkpoints/team-docs/shared/contracts/2024.pdf");
+        std::fs::create_dir_all(doc.parent().unwrap()).unwrap();
+        std::fs::write(&doc, b"x").unwrap();
+        touch(
+            &doc,
+            std::time::SystemTime::now() - Duration::from_secs(86_400 * 30),
+        );
+        let p = run(&root, &generated, &policy(1)).unwrap();
+        assert!(!planned(&p).iter().any(|f| f.contains("team-docs")));
+    }
+
+    /// A tree Flink wrote elsewhere, planned without --rebase: the kept
+    /// snapshots' references name this root's job at another location, so
+    /// nothing can be matched — refused, with the --rebase to give.
+    #[test]
+    fn references_recorded_elsewhere_abort_with_the_rebase_to_give() {
+        let (_tmp, root, generated) = fixture("2.3", "rocksdb-incremental");
+        let storage = Storages::new(Settings::default());
+        let ck = Location::parse(&root.join("checkpoints").to_string_lossy()).unwrap();
+        let e = tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(plan(
+                &storage,
+                Roots {
+                    checkpoints: &ck,
+                    scope: &ck,
+                    savepoints: None,
+                },
+                &policy(1),
+                &Rebase::default(),
+                4,
+                |_, _| {},
+            ))
+            .unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, Error::RecordedElsewhere { .. }), "{msg}");
+        assert!(
+            msg.contains(&format!("--rebase {generated}/checkpoints={}", ck)),
+            "{msg}"
+        );
+    }
+
+    /// --drop-job of a job that is still writing is refused.
+    #[test]
+    fn dropping_a_job_that_still_writes_is_refused() {
+        let (_tmp, root, generated) = fixture("2.3", "rocksdb-incremental");
+        let job = job_of(&root);
+        let young = job.join("shared/just-uploaded.sst");
+        std::fs::write(&young, b"x").unwrap();
+        let mut p = policy(1);
+        p.min_age = Duration::from_secs(3600);
+        p.drop_jobs
+            .insert(job.file_name().unwrap().to_string_lossy().into_owned());
+        let e = run(&root, &generated, &p).unwrap_err();
+        assert!(matches!(e, Error::DroppedJobLive { .. }), "{e}");
+        assert!(e.to_string().contains("just-uploaded.sst"), "{e}");
     }
 
     #[test]

@@ -146,6 +146,35 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
         None => (make_plan(&args, &ctx)?, args.rebase.clone()),
     };
     let rebase = Rebase::parse(&rebase_specs)?;
+    // A plan file is not trusted: it is planned again now under the policy
+    // it records, and only candidates of both plans can go.
+    let mut unconfirmed = Vec::new();
+    if args.apply.is_some() {
+        let fresh = replan(&plan, &rebase, &ctx)?;
+        let (dirs, files): (BTreeMap<String, ()>, std::collections::HashSet<String>) = {
+            let mut d = BTreeMap::new();
+            let mut f = std::collections::HashSet::new();
+            for c in &fresh.candidates {
+                if c.is_dir {
+                    d.insert(cleanup::canonical_dir(&c.path), ());
+                } else {
+                    f.insert(c.path.canonical());
+                }
+            }
+            (d, f)
+        };
+        let (ok, not): (Vec<Candidate>, Vec<Candidate>) = std::mem::take(&mut plan.candidates)
+            .into_iter()
+            .partition(|c| {
+                let key = c.path.canonical();
+                let dir_key = cleanup::canonical_dir(&c.path);
+                cleanup::dir_of(&dirs, &dir_key).is_some()
+                    || (!c.is_dir
+                        && (files.contains(&key) || cleanup::dir_of(&dirs, &key).is_some()))
+            });
+        plan.candidates = ok;
+        unconfirmed = not;
+    }
     if let Some(f) = &args.plan_out {
         let write = || -> std::io::Result<()> {
             let mut w = std::io::BufWriter::new(std::fs::File::create(f)?);
@@ -209,7 +238,12 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    let validated = validated?;
+    let mut validated = validated?;
+    validated.dropped.extend(
+        unconfirmed
+            .into_iter()
+            .map(|c| (c, apply::Dropped::NotPlannedNow)),
+    );
     if !validated.dropped.is_empty() && !args.json {
         writeln!(
             out,
@@ -249,9 +283,11 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
     }))?;
     let pb = output::progress_bar(validated.files(), "deleting");
     let mut log_err: Option<std::io::Error> = None;
+    // A deletion that cannot be logged stops the run before the next batch.
+    let stop = std::sync::atomic::AtomicBool::new(false);
     let applied = ctx.block_on(async {
         Ok::<_, anyhow::Error>(
-            apply::apply(storage.as_ref(), &validated, |ev| {
+            apply::apply_until(storage.as_ref(), &validated, &stop, |ev| {
                 if let apply::Event::Deleted {
                     path,
                     bytes,
@@ -261,10 +297,9 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
                     if let Some(pb) = &pb {
                         pb.inc(1);
                     }
-                    if log_err.is_none()
-                        && let Err(e) = log.deleted(path, *bytes, candidate)
-                    {
-                        log_err = Some(e);
+                    if let Err(e) = log.deleted(path, *bytes, candidate) {
+                        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                        log_err.get_or_insert(e);
                     }
                 } else if let apply::Event::Failed { path, error } = &ev
                     && let Some(pb) = &pb
@@ -278,19 +313,23 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
+    if let Some(e) = log_err {
+        output::error(
+            &mut anstream::stderr(),
+            &anyhow::Error::new(e).context(format!(
+                "writing the deletion log {}: stopped after {} deleted files (those of the batch that was being logged are deleted but may be missing from the log)",
+                log_path.display(),
+                applied.deleted_files
+            )),
+        )?;
+        return Ok(exit::PARTIAL);
+    }
     log.event(json!({
         "event": "end",
         "deleted_files": applied.deleted_files,
         "deleted_bytes": applied.deleted_bytes,
         "failed": applied.failed.len(),
     }))?;
-    if let Some(e) = log_err {
-        return Err(anyhow::Error::new(e).context(format!(
-            "writing the deletion log {} (deleting went on; {} files deleted)",
-            log_path.display(),
-            applied.deleted_files
-        )));
-    }
     plan.deleted = applied.deleted_files > 0;
     let code = if applied.failed.is_empty() {
         exit::OK
@@ -398,6 +437,42 @@ fn read_plan(file: &std::path::Path) -> Result<PlanFile> {
         ),
     }
     serde_json::from_value(v).with_context(|| format!("{}: invalid plan", file.display()))
+}
+
+/// Plans again now, under the policy and roots a plan file records.
+fn replan(file: &PlanFile, rebase: &Rebase, ctx: &Ctx) -> Result<PlanFile> {
+    let r = &file.policy;
+    let policy = Policy {
+        keep_last: r.keep_last,
+        min_age: Duration::from_secs(r.min_age_seconds),
+        keep: r.keep.clone(),
+        include_savepoints: r.include_savepoints.clone(),
+        drop_jobs: r.drop_jobs.clone(),
+        stopped: r.stopped,
+        now: jiff::Timestamp::now(),
+    };
+    let pb = output::progress("planning again");
+    let fresh = ctx.block_on(cleanup::plan(
+        ctx.storages.as_ref(),
+        cleanup::Roots {
+            checkpoints: &file.root,
+            scope: &file.scope,
+            savepoints: file.savepoints.as_ref(),
+        },
+        &policy,
+        rebase,
+        ctx.concurrency(),
+        |what, n| {
+            if let Some(pb) = &pb {
+                pb.set_message(what.to_owned());
+                pb.set_position(n);
+            }
+        },
+    ));
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    Ok(PlanFile::new(fresh?, &policy, &r.rebase))
 }
 
 fn make_plan(args: &CleanArgs, ctx: &Ctx) -> Result<PlanFile> {
@@ -647,7 +722,7 @@ impl Log {
 
     fn event(&mut self, mut v: serde_json::Value) -> Result<()> {
         v["time"] = json!(jiff::Timestamp::now().to_string());
-        writeln!(self.file, "{v}")?;
+        self.file.write_all(format!("{v}\n").as_bytes())?;
         Ok(())
     }
 
@@ -664,7 +739,8 @@ impl Log {
             "reason": c.reason,
             "job": c.job,
         });
-        writeln!(self.file, "{v}")
+        // One write per line: lines stay whole even if the process dies.
+        self.file.write_all(format!("{v}\n").as_bytes())
     }
 }
 

@@ -248,6 +248,9 @@ fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &Tx) {
         let rd = match std::fs::read_dir(&path) {
             Ok(rd) => rd,
             Err(e) if is_not_found(&e) && loc == *root_loc => return,
+            // A subdirectory deleted during the walk (Flink subsuming a
+            // checkpoint): it is gone, skip it.
+            Err(e) if is_not_found(&e) => continue,
             Err(e) => {
                 let _ = tx.blocking_send(Err(io(&loc, e)));
                 return;

@@ -88,7 +88,31 @@ pub fn copy_tree(from: &Path, to: &Path) {
         let dst = to.join(rel);
         std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
         std::fs::copy(&e, &dst).unwrap();
+        set_flink_order_mtime(&dst);
     }
+}
+
+/// Copies (and git checkouts) lose Flink's write order. Restores its
+/// essence: every file one day old, each `chk-N/_metadata` N seconds
+/// younger, so each checkpoint's `_metadata` is newer than its files.
+pub fn set_flink_order_mtime(file: &Path) {
+    let base = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    let n = file
+        .file_name()
+        .is_some_and(|n| n == "_metadata")
+        .then(|| {
+            file.parent()?
+                .file_name()?
+                .to_str()?
+                .strip_prefix("chk-")?
+                .parse::<u64>()
+                .ok()
+        })
+        .flatten()
+        .unwrap_or(0);
+    let f = std::fs::File::options().write(true).open(file).unwrap();
+    f.set_modified(base + std::time::Duration::from_secs(n))
+        .unwrap();
 }
 
 /// Every `_metadata` under `root`, sorted.

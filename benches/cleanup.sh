@@ -25,7 +25,9 @@
 # the root with --rebase.
 #
 # Policy: no profile (XDG_CONFIG_HOME is an empty directory; for S3 a profile
-# holding only the endpoint and credentials), `--keep-last 1 --min-age 0s`:
+# holding only the endpoint and credentials), `--keep-last 1 --min-age 0s --stopped`
+# (the hard-linked files keep git checkout times, not Flink's write order, so
+# without --stopped shared/ files "newer than the newest checkpoint" would wait):
 # per job chk-6 is kept, chk-4/ and chk-5/ are whole-directory candidates and
 # the 59 shared/ files chk-6 no longer references are file candidates.
 set -euo pipefail
@@ -50,7 +52,7 @@ job="$(ls "$scen/checkpoints")"
 work="${FLINK_CHK_BENCH_DIR:-/tmp/flink-chk-bench-cleanup}"
 mkdir -p "$work/config-none"
 unset FLINK_CHK_CONFIG FLINK_CHK_PROFILE
-policy=(--keep-last 1 --min-age 0s)
+policy=(--keep-last 1 --min-age 0s --stopped)
 md="$out/cleanup.md"
 
 # Job id of copy I: 8 hex digits of I, then 24 of sha256(I).

@@ -641,3 +641,99 @@ mod pty {
         assert!(!job.exists());
     }
 }
+
+/// `--plan-out` then `--apply`: the plan file is not trusted. A candidate
+/// added by hand (a file the kept checkpoint needs, with its true size and
+/// time) is not deleted, because planning again does not make it one; a
+/// scope widened by hand is refused; the rest of the plan is applied.
+#[test]
+fn a_plan_file_is_checked_by_planning_again() {
+    let (src, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("ri");
+    copy_tree(&src, &root);
+    let rebase = format!("file:{generated}={}", root.display());
+    let ck = root.join("checkpoints");
+    let plan_file = tmp.path().join("plan.json");
+    let out = flink_chk()
+        .args(["safe-to-delete", "--keep-last", "1", "--min-age", "0s"])
+        .args(["--dry-run", "--rebase", &rebase, "--plan-out"])
+        .arg(&plan_file)
+        .arg(&ck)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    assert_eq!(plan["format"], "flink-chk-cleanup-plan/1");
+    let planned = plan["candidates"].as_array().unwrap().len();
+    // A file chk-6 needs, dressed up as a candidate.
+    let job = crate::common::job_dir(&ck);
+    let needed = oracle_refs(&job.join("chk-6/_metadata"), &generated, &root)
+        .into_iter()
+        .find(|f| f.contains("/shared/"))
+        .unwrap();
+    let md = std::fs::metadata(&needed).unwrap();
+    let mut fake = plan["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["reason"] == "orphan_shared")
+        .unwrap()
+        .clone();
+    fake["path"] = serde_json::json!(needed);
+    fake["bytes"] = serde_json::json!(md.len());
+    fake["newest"] = serde_json::json!(
+        jiff::Timestamp::try_from(md.modified().unwrap())
+            .unwrap()
+            .to_string()
+    );
+    plan["candidates"].as_array_mut().unwrap().push(fake);
+
+    // A widened scope: refused, nothing deleted.
+    let mut wide = plan.clone();
+    wide["scope"] = serde_json::json!("/");
+    let wide_file = tmp.path().join("wide.json");
+    std::fs::write(&wide_file, wide.to_string()).unwrap();
+    let before = files(&root);
+    let out = flink_chk()
+        .args(["safe-to-delete", "--yes", "--apply"])
+        .arg(&wide_file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not under the checkpoints root"));
+    assert_eq!(files(&root), before);
+
+    std::fs::write(&plan_file, plan.to_string()).unwrap();
+    let out = flink_chk()
+        .args(["safe-to-delete", "--yes", "--json", "--log"])
+        .arg(tmp.path().join("log"))
+        .arg("--apply")
+        .arg(&plan_file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(Path::new(&needed).is_file(), "a needed file was deleted");
+    let dropped = v["applied"]["dropped"].as_array().unwrap();
+    assert_eq!(dropped.len(), 1, "{dropped:?}");
+    assert_eq!(dropped[0]["path"], needed.as_str());
+    assert_eq!(dropped[0]["detail"]["kind"], "not_planned_now");
+    assert_eq!(v["applied"]["deleted_files"], 75);
+    assert_eq!(planned, 61);
+    assert!(
+        flink_chk()
+            .args(["deps", "--verify", "--rebase", &rebase])
+            .arg(job.join("chk-6"))
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+}

@@ -488,7 +488,18 @@ fn cleanup_on(store: Store) {
     let storage = Storages::new(store.settings());
     let rt = tokio::runtime::Runtime::new().unwrap();
     let before = rt.block_on(listing(&storage, &base));
-    let policy = ["--keep-last", "1", "--min-age", "0s", "--rebase", &rb];
+    // --stopped: uploaded objects carry upload times, not Flink's write
+    // order, so shared/ objects uploaded after chk-6/_metadata would count
+    // as written after the newest checkpoint and wait.
+    let policy = [
+        "--keep-last",
+        "1",
+        "--min-age",
+        "0s",
+        "--stopped",
+        "--rebase",
+        &rb,
+    ];
     let (plan, code, err) = run(
         &s,
         &[&["safe-to-delete", "--dry-run", "--json"][..], &policy[..]].concat(),

@@ -203,13 +203,7 @@ pub async fn revalidate(
         to_read.push(loc.clone());
     };
     for j in scan.jobs.values() {
-        // The newest by id and by time (see cleanup::decide_job).
-        let last = j.completed().next_back().and_then(|c| c.id);
-        let last_written = j
-            .completed()
-            .filter_map(|c| Some((c.metadata.as_ref()?.modified?, c.id?)))
-            .max()
-            .map(|(_, id)| id);
+        let (last, last_written) = cleanup::newest(j);
         let dropped = plan.policy.drop_jobs.contains(&j.name);
         for c in j.completed() {
             if let (Some(loc), Some(m)) = (&c.location, &c.metadata) {

@@ -258,6 +258,37 @@ pub struct PolicyRecord {
     pub rebase: Vec<String>,
 }
 
+impl Policy {
+    /// The record of this policy in a plan file, with the `FROM=TO` rebase specs used.
+    pub fn record(&self, rebase: &[String]) -> PolicyRecord {
+        PolicyRecord {
+            keep_last: self.keep_last,
+            min_age_seconds: self.min_age.as_secs(),
+            keep: self.keep.clone(),
+            include_savepoints: self.include_savepoints.clone(),
+            drop_jobs: self.drop_jobs.clone(),
+            stopped: self.stopped,
+            planned_at: self.now,
+            rebase: rebase.to_vec(),
+        }
+    }
+}
+
+impl PolicyRecord {
+    /// The recorded policy, applied at `now`.
+    pub fn policy(&self, now: jiff::Timestamp) -> Policy {
+        Policy {
+            keep_last: self.keep_last,
+            min_age: Duration::from_secs(self.min_age_seconds),
+            keep: self.keep.clone(),
+            include_savepoints: self.include_savepoints.clone(),
+            drop_jobs: self.drop_jobs.clone(),
+            stopped: self.stopped,
+            now,
+        }
+    }
+}
+
 /// Plan totals.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Totals {
@@ -286,16 +317,7 @@ impl PlanFile {
                 snapshots_read: plan.snapshots_read,
                 referenced_files: plan.referenced_files,
             },
-            policy: PolicyRecord {
-                keep_last: policy.keep_last,
-                min_age_seconds: policy.min_age.as_secs(),
-                keep: policy.keep.clone(),
-                include_savepoints: policy.include_savepoints.clone(),
-                drop_jobs: policy.drop_jobs.clone(),
-                stopped: policy.stopped,
-                planned_at: policy.now,
-                rebase: rebase.to_vec(),
-            },
+            policy: policy.record(rebase),
             root: plan.root,
             scope: plan.scope,
             savepoints: plan.savepoints,
@@ -478,6 +500,19 @@ pub(crate) async fn read_refs(
     Ok(())
 }
 
+/// A job's newest completed checkpoint by id, and the one whose `_metadata`
+/// was written last: they differ when a job redeployed from an older
+/// snapshot restarted its ids below a stale higher chk-N. Both are kept.
+pub(crate) fn newest(j: &JobDir) -> (Option<u64>, Option<u64>) {
+    let by_id = j.completed().next_back().and_then(|c| c.id);
+    let by_time = j
+        .completed()
+        .filter_map(|c| Some((c.metadata.as_ref()?.modified?, c.id?)))
+        .max()
+        .map(|(_, id)| id);
+    (by_id, by_time)
+}
+
 fn decide_job(
     j: &JobDir,
     policy: &Policy,
@@ -486,14 +521,11 @@ fn decide_job(
     candidates: &mut BTreeMap<String, Reason>,
 ) -> Vec<ReadSnapshot> {
     let dropped = policy.drop_jobs.contains(&j.name);
-    let newest_by_id = j.completed().next_back().and_then(|c| c.id).unwrap_or(0);
-    // The newest by time as well: a job redeployed from an older snapshot
-    // restarts its ids below a stale higher chk-N.
-    let newest_by_time = j
-        .completed()
-        .filter_map(|c| Some((c.metadata.as_ref()?.modified?, c.id?)))
-        .max()
-        .map_or(newest_by_id, |(_, id)| id);
+    let (newest_by_id, newest_by_time) = newest(j);
+    let (newest_by_id, newest_by_time) = (
+        newest_by_id.unwrap_or(0),
+        newest_by_time.or(newest_by_id).unwrap_or(0),
+    );
     let newest = newest_by_id.min(newest_by_time);
     let mut retained: BTreeSet<u64> = if dropped {
         BTreeSet::new()

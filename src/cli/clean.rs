@@ -221,24 +221,16 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
 
     // Re-check against storage as it is now.
     let storage = ctx.storages.clone();
-    let pb = output::progress("re-checking");
-    let validated = ctx.block_on(apply::revalidate(
-        storage.as_ref(),
-        &plan,
-        selected,
-        &rebase,
-        ctx.concurrency(),
-        |what, n| {
-            if let Some(pb) = &pb {
-                pb.set_message(what.to_owned());
-                pb.set_position(n);
-            }
-        },
-    ));
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
-    let mut validated = validated?;
+    let mut validated = output::with_phases("re-checking", |progress| {
+        ctx.block_on(apply::revalidate(
+            storage.as_ref(),
+            &plan,
+            selected,
+            &rebase,
+            ctx.concurrency(),
+            progress,
+        ))
+    })?;
     validated.dropped.extend(
         unconfirmed
             .into_iter()
@@ -441,38 +433,42 @@ fn read_plan(file: &std::path::Path) -> Result<PlanFile> {
 
 /// Plans again now, under the policy and roots a plan file records.
 fn replan(file: &PlanFile, rebase: &Rebase, ctx: &Ctx) -> Result<PlanFile> {
-    let r = &file.policy;
-    let policy = Policy {
-        keep_last: r.keep_last,
-        min_age: Duration::from_secs(r.min_age_seconds),
-        keep: r.keep.clone(),
-        include_savepoints: r.include_savepoints.clone(),
-        drop_jobs: r.drop_jobs.clone(),
-        stopped: r.stopped,
-        now: jiff::Timestamp::now(),
+    let roots = cleanup::Roots {
+        checkpoints: &file.root,
+        scope: &file.scope,
+        savepoints: file.savepoints.as_ref(),
     };
-    let pb = output::progress("planning again");
-    let fresh = ctx.block_on(cleanup::plan(
-        ctx.storages.as_ref(),
-        cleanup::Roots {
-            checkpoints: &file.root,
-            scope: &file.scope,
-            savepoints: file.savepoints.as_ref(),
-        },
+    let policy = file.policy.policy(jiff::Timestamp::now());
+    run_plan(
+        ctx,
+        roots,
         &policy,
         rebase,
-        ctx.concurrency(),
-        |what, n| {
-            if let Some(pb) = &pb {
-                pb.set_message(what.to_owned());
-                pb.set_position(n);
-            }
-        },
-    ));
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
-    Ok(PlanFile::new(fresh?, &policy, &r.rebase))
+        &file.policy.rebase,
+        "planning again",
+    )
+}
+
+/// Plans with a progress display; the plan in its file form.
+fn run_plan(
+    ctx: &Ctx,
+    roots: cleanup::Roots<'_>,
+    policy: &Policy,
+    rebase: &Rebase,
+    rebase_specs: &[String],
+    label: &str,
+) -> Result<PlanFile> {
+    let plan = output::with_phases(label, |progress| {
+        ctx.block_on(cleanup::plan(
+            ctx.storages.as_ref(),
+            roots,
+            policy,
+            rebase,
+            ctx.concurrency(),
+            progress,
+        ))
+    })?;
+    Ok(PlanFile::new(plan, policy, rebase_specs))
 }
 
 fn make_plan(args: &CleanArgs, ctx: &Ctx) -> Result<PlanFile> {
@@ -549,29 +545,12 @@ fn make_plan(args: &CleanArgs, ctx: &Ctx) -> Result<PlanFile> {
         now: jiff::Timestamp::now(),
     };
     let savepoints = ctx.places.savepoints.clone();
-    let storage = ctx.storages.clone();
-    let pb = output::progress("planning");
-    let plan = ctx.block_on(cleanup::plan(
-        storage.as_ref(),
-        cleanup::Roots {
-            checkpoints: &root,
-            scope: &scope,
-            savepoints: savepoints.as_ref(),
-        },
-        &policy,
-        &rebase,
-        ctx.concurrency(),
-        |what, n| {
-            if let Some(pb) = &pb {
-                pb.set_message(what.to_owned());
-                pb.set_position(n);
-            }
-        },
-    ));
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
-    Ok(PlanFile::new(plan?, &policy, &args.rebase))
+    let roots = cleanup::Roots {
+        checkpoints: &root,
+        scope: &scope,
+        savepoints: savepoints.as_ref(),
+    };
+    run_plan(ctx, roots, &policy, &rebase, &args.rebase, "planning")
 }
 
 /// One selectable group: a job's candidates of one kind.

@@ -84,6 +84,22 @@ pub fn progress_bar(total: u64, label: &str) -> Option<indicatif::ProgressBar> {
     Some(pb)
 }
 
+/// Runs `f` with a `(phase, count)` reporter that drives a spinner on
+/// stderr (on a terminal), cleared when `f` returns.
+pub fn with_phases<T>(label: &str, f: impl FnOnce(&mut dyn FnMut(&str, u64)) -> T) -> T {
+    let pb = progress(label);
+    let out = f(&mut |what, n| {
+        if let Some(pb) = &pb {
+            pb.set_message(what.to_owned());
+            pb.set_position(n);
+        }
+    });
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    out
+}
+
 /// A spinner with a running count on stderr, only when stderr is a terminal.
 pub fn progress(label: &str) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;

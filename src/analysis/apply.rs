@@ -525,7 +525,7 @@ pub async fn apply_until(
             continue;
         }
         let meta: HashSet<String> = a.metadata.iter().map(|m| m.location.canonical()).collect();
-        let mut dirs: BTreeSet<String> = BTreeSet::new();
+        // Directories seen under the candidate, removed when empty at the end.
         let mut dir_locs: HashMap<String, Location> = HashMap::new();
         let mut complete = true;
         let mut stream = storage.list(&c.path, true);
@@ -544,17 +544,11 @@ pub async fn apply_until(
                 }
             };
             if e.is_dir {
-                let k = canonical_dir(&e.location);
-                dirs.insert(k.clone());
-                dir_locs.insert(k, e.location);
+                dir_locs.insert(canonical_dir(&e.location), e.location);
                 continue;
             }
             let parent = e.location.parent();
-            let pk = canonical_dir(&parent);
-            if let std::collections::hash_map::Entry::Vacant(v) = dir_locs.entry(pk) {
-                dirs.insert(v.key().clone());
-                v.insert(parent);
-            }
+            dir_locs.entry(canonical_dir(&parent)).or_insert(parent);
             let key = e.location.canonical();
             if meta.contains(&key) {
                 continue;
@@ -591,16 +585,16 @@ pub async fn apply_until(
         let ok = delete_batch(storage, &mut batch, &mut out, &mut on).await;
         complete &= ok.iter().all(|b| *b);
         if complete {
-            dirs.insert(canonical_dir(&c.path));
-            dir_locs.insert(canonical_dir(&c.path), c.path.clone());
+            let top = canonical_dir(&c.path);
+            dir_locs.insert(top.clone(), c.path.clone());
             // Deepest first: a child's key is longer than its parent's.
-            let mut order: Vec<&String> = dirs.iter().collect();
-            order.sort_by_key(|k| std::cmp::Reverse(k.len()));
-            for k in order {
-                if !k.starts_with(&canonical_dir(&c.path)) {
-                    continue;
-                }
-                match storage.remove_dir_if_empty(&dir_locs[k]).await {
+            let mut order: Vec<(&String, &Location)> = dir_locs
+                .iter()
+                .filter(|(k, _)| k.starts_with(&top))
+                .collect();
+            order.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+            for (k, dir) in order {
+                match storage.remove_dir_if_empty(dir).await {
                     Ok(true) => out.dirs_removed += 1,
                     Ok(false) => {}
                     Err(e) if e.is_not_found() => {}

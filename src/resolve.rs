@@ -193,27 +193,10 @@ pub async fn classify(loc: Location, storage: &dyn Storage) -> Result<Target, Er
         // A checkpoint directory without _metadata (in progress or broken).
         return Ok(Target::Snapshot(loc));
     }
-    // A job directory has chk-N / shared / taskowned children.
-    let mut any = false;
-    let mut job = false;
-    let mut children = storage.list(&loc, false);
-    while let Some(e) = children.next().await {
-        let e = e?;
-        any = true;
-        let n = e.location.file_name();
-        if checkpoint_id(n).is_some() || n == "shared" || n == "taskowned" {
-            job = true;
-            break;
-        }
-    }
-    drop(children);
-    if job {
-        return Ok(Target::Job {
-            location: loc,
-            id: None,
-        });
-    }
-    if !any && storage.stat(&loc).await?.is_none() && !loc.scheme().is_object_store() {
+    // Only a directory named by a job id is a job directory: anything else
+    // (a backup folder holding copied chk-N/, a folder with a shared/) is a
+    // root of its own, so no command reads above the path it was given.
+    if !loc.scheme().is_object_store() && storage.stat(&loc).await?.is_none() {
         return Err(storage::Error::NotFound {
             location: loc.to_string(),
         }

@@ -737,3 +737,104 @@ fn a_plan_file_is_checked_by_planning_again() {
             .success()
     );
 }
+
+/// A crashed job's orphans are held back unless --stopped; the human plan
+/// says so (which guard, how many files, which flag releases them) — not
+/// only JSON `kept[]`.
+#[test]
+fn the_plan_says_what_its_guards_hold_back() {
+    let (src, generated) = scenario("2.3", "cleanup-crash");
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("cc");
+    copy_tree(&src, &root);
+    let rebase = format!("file:{generated}={}", root.display());
+    let ck = root.join("checkpoints");
+    let run = |json: bool| {
+        let mut args = vec![
+            "safe-to-delete",
+            ck.to_str().unwrap(),
+            "--keep-last",
+            "1",
+            "--min-age",
+            "0s",
+            "--dry-run",
+            "--rebase",
+            &rebase,
+        ];
+        if json {
+            args.push("--json");
+        }
+        flink_chk().args(&args).output().unwrap()
+    };
+    let out = run(true);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let after_newest: u64 = v["kept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["reason"] == "after_newest")
+        .map(|k| k["files"].as_u64().unwrap())
+        .sum();
+    assert!(after_newest > 0, "{v}");
+    let out = run(false);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("written after the job's newest checkpoint"))
+        .unwrap_or_else(|| panic!("no held-back line:\n{text}"));
+    assert!(line.contains("--stopped"), "{line}");
+    assert!(
+        line.split_whitespace()
+            .any(|w| w == after_newest.to_string()),
+        "{line} (expected {after_newest} files)"
+    );
+    let held = text.find("Held back").expect("Held back section");
+    let nothing = text.find("Nothing to delete").unwrap_or(usize::MAX);
+    assert!(held < nothing, "{text}");
+}
+
+/// A folder that only holds a `shared/` is a root of its own: nothing above
+/// it is listed, planned or deleted.
+#[test]
+fn a_folder_that_is_not_a_job_is_its_own_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let x = tmp.path().join("x");
+    std::fs::create_dir_all(x.join("shared")).unwrap();
+    std::fs::write(x.join("shared/f"), b"mine").unwrap();
+    let sibling = tmp.path().join("sibling");
+    std::fs::create_dir_all(sibling.join("0123456789abcdef0123456789abcdef/chk-1")).unwrap();
+    std::fs::write(
+        sibling.join("0123456789abcdef0123456789abcdef/chk-1/data"),
+        b"not x's",
+    )
+    .unwrap();
+    let out = flink_chk()
+        .args([
+            "safe-to-delete",
+            x.to_str().unwrap(),
+            "--min-age",
+            "0s",
+            "--stopped",
+            "--json",
+            "--yes",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["root"].as_str().unwrap(), x.to_str().unwrap());
+    assert_eq!(v["totals"]["files_listed"], 1);
+    assert!(v["candidates"].as_array().unwrap().is_empty());
+    assert!(x.join("shared/f").exists());
+    assert!(
+        sibling
+            .join("0123456789abcdef0123456789abcdef/chk-1/data")
+            .exists()
+    );
+}

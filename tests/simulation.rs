@@ -140,6 +140,7 @@ impl Fs {
                 size: f.data.len() as u64,
                 modified: Some(f.modified),
                 is_dir: false,
+                special: false,
             });
         }
         self.is_dir(path).then_some(Entry {
@@ -147,6 +148,7 @@ impl Fs {
             size: 0,
             modified: None,
             is_dir: true,
+            special: false,
         })
     }
 

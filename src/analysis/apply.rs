@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 
 use super::cleanup::{
@@ -86,6 +86,22 @@ pub struct Validated {
     pub snapshots_read: usize,
     /// Referenced files (canonical), checked again while deleting.
     refs: HashSet<String>,
+    /// What the deleting step watches between batches.
+    watch: Watch,
+}
+
+/// What [`apply`] checks before every batch: checkpoints completed since
+/// the re-check (their references join `refs`), and where files may be
+/// deleted (under the roots, never through a symbolic link).
+#[derive(Debug, Clone)]
+struct Watch {
+    root: Location,
+    savepoints: Option<Location>,
+    rebase: Rebase,
+    concurrency: usize,
+    /// `chk-N` directories (canonical) whose `_metadata` is accounted for:
+    /// read, or being deleted as planned.
+    settled: HashSet<String>,
 }
 
 impl Validated {
@@ -284,7 +300,11 @@ pub async fn revalidate(
             let Some(c) = want.remove(&key) else {
                 continue;
             };
-            let why = if e.size != c.bytes {
+            let why = if e.special {
+                Some(Dropped::Changed {
+                    detail: "a symbolic link or special file now".to_owned(),
+                })
+            } else if e.size != c.bytes {
                 Some(Dropped::Changed {
                     detail: format!("{} bytes now, {} when planned", e.size, c.bytes),
                 })
@@ -315,11 +335,26 @@ pub async fn revalidate(
     }
     approved.sort_by_cached_key(|a| a.candidate.path.canonical());
     dropped.sort_by_cached_key(|(c, _)| c.path.canonical());
+    // Every completed checkpoint listed now is accounted for: read (when
+    // planning or now) or selected for deletion.
+    let settled = scan
+        .jobs
+        .values()
+        .flat_map(|j| j.completed())
+        .filter_map(|c| c.location.as_ref().map(canonical_dir))
+        .collect();
     Ok(Validated {
         approved,
         dropped,
         snapshots_read,
         refs,
+        watch: Watch {
+            root: root.clone(),
+            savepoints: plan.savepoints.clone(),
+            rebase: rebase.clone(),
+            concurrency,
+            settled,
+        },
     })
 }
 
@@ -348,6 +383,11 @@ async fn check_dir(
         };
         if e.is_dir {
             continue;
+        }
+        if e.special {
+            return Ok(Err(Dropped::Changed {
+                detail: format!("{} is a symbolic link or special file now", e.location),
+            }));
         }
         files += 1;
         bytes = bytes.saturating_add(e.size);
@@ -423,46 +463,202 @@ pub struct Applied {
     pub dirs_removed: u64,
     /// Directory candidates whose `_metadata` could not be deleted (left whole).
     pub dirs_left: Vec<String>,
+    /// Checkpoints that completed while deleting, read before a batch.
+    pub snapshots_completed: usize,
     /// Stopped early (see [`apply_until`]).
     pub stopped: bool,
 }
 
-/// One batch of deletions; reports each result.
-async fn delete_batch(
-    storage: &dyn Storage,
-    batch: &mut Vec<(Location, u64, &Candidate)>,
-    out: &mut Applied,
-    on: &mut impl FnMut(Event<'_>),
-) -> Vec<bool> {
-    if batch.is_empty() {
-        return Vec::new();
+/// Why a file is left alone when its batch comes.
+const LINKED: &str = "reached through a symbolic link, or outside the roots (not deleted)";
+const COMPLETED: &str = "referenced by a checkpoint completed while deleting";
+
+/// The deleting step: the approved candidates, the references (growing as
+/// checkpoints complete), and the totals.
+struct Deleter<'a, F> {
+    storage: &'a dyn Storage,
+    refs: HashSet<String>,
+    watch: Watch,
+    out: Applied,
+    on: F,
+    stop: &'a AtomicBool,
+    /// Real location of each root (`None`: gone).
+    real_roots: Vec<(Location, Option<Location>)>,
+}
+
+impl<'a, F: FnMut(Event<'_>)> Deleter<'a, F> {
+    fn stopped(&mut self) -> bool {
+        let s = self.stop.load(Ordering::SeqCst);
+        self.out.stopped |= s;
+        s
     }
-    let locs: Vec<Location> = batch.iter().map(|(l, _, _)| l.clone()).collect();
-    let results = storage.delete_files(&locs).await;
-    let mut ok = Vec::with_capacity(batch.len());
-    for ((path, bytes, c), r) in batch.drain(..).zip(results) {
-        match r {
-            Ok(()) => {
-                out.deleted_files += 1;
-                out.deleted_bytes = out.deleted_bytes.saturating_add(bytes);
-                on(Event::Deleted {
-                    path: &path,
-                    bytes,
-                    candidate: c,
-                });
-                ok.push(true);
+
+    /// Reads every checkpoint completed since the re-check (any job under
+    /// the root, new jobs included): their references are protected from
+    /// here on. A checkpoint that cannot be read stops the run.
+    async fn refresh(&mut self) -> Result<(), Error> {
+        let storage = self.storage;
+        let mut jobs = Vec::new();
+        let mut top = storage.list(&self.watch.root, false);
+        while let Some(e) = top.next().await {
+            let e = e?;
+            if e.is_dir && layout::is_job_id(e.location.file_name()) {
+                jobs.push(e.location);
             }
-            Err(e) => {
-                out.failed.push((path.to_string(), e.to_string()));
-                on(Event::Failed {
-                    path: &path,
-                    error: &e,
-                });
-                ok.push(false);
+        }
+        drop(top);
+        let listings = futures_util::stream::iter(jobs.iter())
+            .map(|job| async move {
+                let mut dirs = Vec::new();
+                let mut s = storage.list(job, false);
+                while let Some(e) = s.next().await {
+                    let e = e?;
+                    if e.is_dir && layout::checkpoint_id(e.location.file_name()).is_some() {
+                        dirs.push(e.location);
+                    }
+                }
+                Ok::<_, storage::Error>(dirs)
+            })
+            .buffer_unordered(self.watch.concurrency.max(1));
+        let dirs: Vec<Vec<Location>> = listings.try_collect().await?;
+        let fresh: Vec<Location> = dirs
+            .into_iter()
+            .flatten()
+            .filter(|d| !self.watch.settled.contains(&canonical_dir(d)))
+            .collect();
+        let rebase = &self.watch.rebase;
+        let mut reads = futures_util::stream::iter(fresh.iter())
+            .map(|dir| async move {
+                match storage.stat(&dir.join("_metadata")).await? {
+                    Some(m) if m.is_file() => {
+                        let mut r = HashSet::new();
+                        read_refs(storage, dir, rebase, &mut r).await?;
+                        Ok::<_, Error>(Some((dir, r)))
+                    }
+                    // Still in progress.
+                    _ => Ok(None),
+                }
+            })
+            .buffer_unordered(self.watch.concurrency.max(1));
+        while let Some(r) = reads.next().await {
+            if let Some((dir, refs)) = r? {
+                self.watch.settled.insert(canonical_dir(dir));
+                self.refs.extend(refs);
+                self.out.snapshots_completed += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `l` may be deleted: under a root, reached without a symbolic
+    /// link below it. `cache` holds the answer per directory.
+    async fn in_place(&mut self, l: &Location, cache: &mut HashMap<String, bool>) -> bool {
+        let dir = l.parent();
+        let key = canonical_dir(&dir);
+        if let Some(ok) = cache.get(&key) {
+            return *ok;
+        }
+        let mut ok = false;
+        for (root, real_root) in &self.real_roots {
+            let (Some(rel), Some(real_root)) = (dir.relative_to(root), real_root) else {
+                continue;
+            };
+            if rel.split('/').any(|p| p == "..") {
+                continue;
+            }
+            let expected = if rel.is_empty() {
+                real_root.clone()
+            } else {
+                real_root.join(rel)
+            };
+            ok = matches!(self.storage.real_location(&dir).await, Ok(Some(real)) if real.canonical() == expected.canonical());
+            break;
+        }
+        cache.insert(key, ok);
+        ok
+    }
+
+    /// Deletes one batch, after reading checkpoints completed meanwhile;
+    /// reports each result. `false` per file that was not deleted.
+    async fn batch(&mut self, batch: &mut Vec<(Location, u64, &Candidate)>) -> Vec<bool> {
+        if batch.is_empty() {
+            return Vec::new();
+        }
+        if let Err(e) = self.refresh().await {
+            // Unsure what a new checkpoint needs: delete nothing more.
+            self.out.failed.push((
+                self.watch.root.to_string(),
+                format!("re-reading checkpoints before a batch: {e}"),
+            ));
+            self.stop.store(true, Ordering::SeqCst);
+            self.out.stopped = true;
+            return batch.drain(..).map(|_| false).collect();
+        }
+        let mut cache = HashMap::new();
+        let mut go: Vec<usize> = Vec::with_capacity(batch.len());
+        let mut ok = vec![false; batch.len()];
+        for (i, (path, _, _)) in batch.iter().enumerate() {
+            let why = if self.refs.contains(&path.canonical()) {
+                Some(COMPLETED)
+            } else if !self.in_place(path, &mut cache).await {
+                Some(LINKED)
+            } else {
+                None
+            };
+            match why {
+                Some(why) => {
+                    self.out.skipped.push((path.to_string(), why.to_owned()));
+                    (self.on)(Event::Skipped { path, why });
+                }
+                None => go.push(i),
+            }
+        }
+        let locs: Vec<Location> = go.iter().map(|&i| batch[i].0.clone()).collect();
+        let results = self.storage.delete_files(&locs).await;
+        for (&i, r) in go.iter().zip(results) {
+            let (path, bytes, c) = &batch[i];
+            match r {
+                Ok(()) => {
+                    self.out.deleted_files += 1;
+                    self.out.deleted_bytes = self.out.deleted_bytes.saturating_add(*bytes);
+                    (self.on)(Event::Deleted {
+                        path,
+                        bytes: *bytes,
+                        candidate: c,
+                    });
+                    ok[i] = true;
+                }
+                Err(e) => {
+                    self.out.failed.push((path.to_string(), e.to_string()));
+                    (self.on)(Event::Failed { path, error: &e });
+                }
+            }
+        }
+        batch.clear();
+        ok
+    }
+
+    /// Removes the empty directories under a deleted candidate, deepest
+    /// first; never through a symbolic link.
+    async fn tidy(&mut self, top: &str, dirs: &HashMap<String, Location>) {
+        let mut order: Vec<(&String, &Location)> =
+            dirs.iter().filter(|(k, _)| k.starts_with(top)).collect();
+        // Deepest first: a child's key is longer than its parent's.
+        order.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+        let mut cache = HashMap::new();
+        for (k, dir) in order {
+            // The directory itself must be where it is listed.
+            if !self.in_place(&dir.join("x"), &mut cache).await {
+                continue;
+            }
+            match self.storage.remove_dir_if_empty(dir).await {
+                Ok(true) => self.out.dirs_removed += 1,
+                Ok(false) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => self.out.failed.push((k.clone(), e.to_string())),
             }
         }
     }
-    ok
 }
 
 /// Deletes what `v` approved. Does not stop at an error: per-file failures are
@@ -473,17 +669,30 @@ pub async fn apply(storage: &dyn Storage, v: &Validated, on: impl FnMut(Event<'_
 
 /// [`apply`], stopping before the next batch once `stop` is set (e.g. when
 /// the deletion log cannot be written): [`Applied::stopped`] says so.
+///
+/// Before every batch, checkpoints completed since the re-check are read
+/// (job directories only, not the whole root) and what they reference is
+/// left alone; every file is deleted only where it was listed, under the
+/// plan's roots and not through a symbolic link.
 pub async fn apply_until(
     storage: &dyn Storage,
     v: &Validated,
     stop: &AtomicBool,
-    mut on: impl FnMut(Event<'_>),
+    on: impl FnMut(Event<'_>),
 ) -> Applied {
-    let mut out = Applied::default();
-    let stopped = |out: &mut Applied| {
-        let s = stop.load(Ordering::SeqCst);
-        out.stopped |= s;
-        s
+    let mut real_roots = Vec::new();
+    for root in std::iter::once(&v.watch.root).chain(v.watch.savepoints.as_ref()) {
+        let real = storage.real_location(root).await.ok().flatten();
+        real_roots.push((root.clone(), real));
+    }
+    let mut d = Deleter {
+        storage,
+        refs: v.refs.clone(),
+        watch: v.watch.clone(),
+        out: Applied::default(),
+        on,
+        stop,
+        real_roots,
     };
     // 1. The `_metadata` of every directory candidate, and `_metadata`
     //    file candidates, before anything else.
@@ -501,13 +710,13 @@ pub async fn apply_until(
     let mut failed_dirs: BTreeSet<usize> = BTreeSet::new();
     let mut batch: Vec<(Location, u64, &Candidate)> = Vec::new();
     for chunk in metas.chunks(CHUNK) {
-        if stopped(&mut out) {
+        if d.stopped() {
             // Nothing else may go: a directory whose _metadata is still
             // there stays whole.
-            return out;
+            return d.out;
         }
         batch.extend(chunk.iter().map(|(l, b, c, _)| (l.clone(), *b, *c)));
-        let ok = delete_batch(storage, &mut batch, &mut out, &mut on).await;
+        let ok = d.batch(&mut batch).await;
         for ((_, _, _, dir), ok) in chunk.iter().zip(ok) {
             if let (Some(i), false) = (dir, ok) {
                 failed_dirs.insert(*i);
@@ -515,7 +724,8 @@ pub async fn apply_until(
         }
     }
     for i in &failed_dirs {
-        out.dirs_left
+        d.out
+            .dirs_left
             .push(v.approved[*i].candidate.path.to_string());
     }
     // 2. Directory candidates, listed again and checked file by file.
@@ -534,8 +744,8 @@ pub async fn apply_until(
                 Ok(e) => e,
                 Err(e) if e.is_not_found() => break,
                 Err(e) => {
-                    out.failed.push((c.path.to_string(), e.to_string()));
-                    on(Event::Failed {
+                    d.out.failed.push((c.path.to_string(), e.to_string()));
+                    (d.on)(Event::Failed {
                         path: &c.path,
                         error: &e,
                     });
@@ -553,7 +763,9 @@ pub async fn apply_until(
             if meta.contains(&key) {
                 continue;
             }
-            let why = if v.refs.contains(&key) {
+            let why = if e.special {
+                Some("a symbolic link or special file (never deleted)")
+            } else if d.refs.contains(&key) {
                 Some("referenced by a kept snapshot")
             } else if e.modified > c.newest {
                 Some("written after planning")
@@ -561,8 +773,8 @@ pub async fn apply_until(
                 None
             };
             if let Some(why) = why {
-                out.skipped.push((e.location.to_string(), why.to_owned()));
-                on(Event::Skipped {
+                d.out.skipped.push((e.location.to_string(), why.to_owned()));
+                (d.on)(Event::Skipped {
                     path: &e.location,
                     why,
                 });
@@ -571,36 +783,23 @@ pub async fn apply_until(
             }
             batch.push((e.location, e.size, c));
             if batch.len() >= CHUNK {
-                if stopped(&mut out) {
-                    return out;
+                if d.stopped() {
+                    return d.out;
                 }
-                let ok = delete_batch(storage, &mut batch, &mut out, &mut on).await;
+                let ok = d.batch(&mut batch).await;
                 complete &= ok.iter().all(|b| *b);
             }
         }
         drop(stream);
-        if stopped(&mut out) {
-            return out;
+        if d.stopped() {
+            return d.out;
         }
-        let ok = delete_batch(storage, &mut batch, &mut out, &mut on).await;
+        let ok = d.batch(&mut batch).await;
         complete &= ok.iter().all(|b| *b);
         if complete {
             let top = canonical_dir(&c.path);
             dir_locs.insert(top.clone(), c.path.clone());
-            // Deepest first: a child's key is longer than its parent's.
-            let mut order: Vec<(&String, &Location)> = dir_locs
-                .iter()
-                .filter(|(k, _)| k.starts_with(&top))
-                .collect();
-            order.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
-            for (k, dir) in order {
-                match storage.remove_dir_if_empty(dir).await {
-                    Ok(true) => out.dirs_removed += 1,
-                    Ok(false) => {}
-                    Err(e) if e.is_not_found() => {}
-                    Err(e) => out.failed.push((k.clone(), e.to_string())),
-                }
-            }
+            d.tidy(&top, &dir_locs).await;
         }
     }
     // 3. File candidates.
@@ -611,16 +810,16 @@ pub async fn apply_until(
         }
         batch.push((c.path.clone(), c.bytes, c));
         if batch.len() >= CHUNK {
-            if stopped(&mut out) {
-                return out;
+            if d.stopped() {
+                return d.out;
             }
-            delete_batch(storage, &mut batch, &mut out, &mut on).await;
+            d.batch(&mut batch).await;
         }
     }
-    if !stopped(&mut out) {
-        delete_batch(storage, &mut batch, &mut out, &mut on).await;
+    if !d.stopped() {
+        d.batch(&mut batch).await;
     }
-    out
+    d.out
 }
 
 #[cfg(test)]
@@ -634,6 +833,7 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
+    use crate::analysis::cleanup::KeepReason;
     use crate::analysis::cleanup::tests::{
         files, fixture, oracle_files, planned, policy, rebase, run_on,
     };
@@ -915,5 +1115,440 @@ mod tests {
         let e = c.revalidate(&local(), &file).unwrap_err();
         assert!(matches!(e, Error::OutsideRoot { .. }), "{e}");
         assert_eq!(files(&c.root), before);
+    }
+
+    // ---- Hostile trees (issue: cleanup must never lose data) ----
+
+    /// Every path under `dir` (not following links) with its contents or
+    /// link target: compared before and after to prove nothing changed.
+    fn snapshot_tree(dir: &Path) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                let md = std::fs::symlink_metadata(&p).unwrap();
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                if md.is_symlink() {
+                    out.insert(
+                        rel,
+                        format!("-> {}", std::fs::read_link(&p).unwrap().display()),
+                    );
+                } else if md.is_dir() {
+                    out.insert(format!("{rel}/"), String::new());
+                    stack.push(p);
+                } else {
+                    out.insert(
+                        rel,
+                        String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into(),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// A directory outside the fixture's root with a few files.
+    fn victim(c: &Case) -> PathBuf {
+        let v = c._tmp.path().join("victim");
+        std::fs::create_dir_all(v.join("sub")).unwrap();
+        std::fs::write(v.join("precious"), b"outside the root").unwrap();
+        std::fs::write(v.join("sub/also"), b"also outside").unwrap();
+        std::fs::write(v.join("_metadata"), b"not a snapshot").unwrap();
+        v
+    }
+
+    fn symlink(target: &Path, link: &Path) {
+        std::os::unix::fs::symlink(target, link).unwrap();
+    }
+
+    fn plan_and_apply(c: &Case, p: &Policy) -> (Plan, Validated, Applied) {
+        let (plan, file) = c.plan(p);
+        let v = c.revalidate(&local(), &file).unwrap();
+        let (a, _) = run_apply(&local(), &v);
+        (plan, v, a)
+    }
+
+    #[test]
+    fn symlinks_are_kept_never_followed_and_nothing_is_deleted_through_them() {
+        let c = case("rocksdb-incremental");
+        let v = victim(&c);
+        let before = snapshot_tree(&v);
+        let links = [
+            c.job.join("shared/evil"),
+            c.job.join("taskowned/evil"),
+            c.job.join("chk-4/evil"),
+            c.job.join("chk-2"),
+        ];
+        std::fs::create_dir_all(c.job.join("taskowned")).unwrap();
+        for l in &links {
+            symlink(&v, l);
+        }
+        // A loop: listing must neither fail nor spin.
+        symlink(&c.job.join("shared"), &c.job.join("shared/loop"));
+        let mut p = policy(1);
+        p.stopped = true;
+        let (plan, _, a) = plan_and_apply(&c, &p);
+        for cand in &plan.candidates {
+            let path = cand.path.canonical();
+            assert!(
+                !links
+                    .iter()
+                    .any(|l| path.starts_with(&*l.to_string_lossy())),
+                "candidate through a link: {path}"
+            );
+        }
+        let special: u64 = plan
+            .kept
+            .iter()
+            .filter(|k| k.reason == KeepReason::Special)
+            .map(|k| k.files)
+            .sum();
+        assert_eq!(special, 5, "{:?}", plan.kept);
+        assert!(a.failed.is_empty(), "{:?}", a.failed);
+        assert_eq!(snapshot_tree(&v), before, "the victim changed");
+        for l in links.iter().chain([&c.job.join("shared/loop")]) {
+            assert!(std::fs::symlink_metadata(l).unwrap().is_symlink(), "{l:?}");
+        }
+        // chk-4 held a link: its files went one by one, the link stayed.
+        assert!(!c.job.join("chk-4/_metadata").exists());
+        assert!(c.missing("chk-6").is_empty());
+    }
+
+    #[test]
+    fn a_directory_swapped_for_a_symlink_after_planning_is_not_deleted_through() {
+        let c = case("rocksdb-incremental");
+        let (_, file) = c.plan(&policy(1));
+        // chk-4 moves out of the root and a link takes its place: the same
+        // files (names, sizes, times), now outside the root.
+        let outside = c._tmp.path().join("moved-chk-4");
+        std::fs::rename(c.job.join("chk-4"), &outside).unwrap();
+        symlink(&outside, &c.job.join("chk-4"));
+        let before = snapshot_tree(&outside);
+        let v = c.revalidate(&local(), &file).unwrap();
+        let (a, _) = run_apply(&local(), &v);
+        assert_eq!(snapshot_tree(&outside), before, "deleted through the link");
+        assert!(
+            a.skipped
+                .iter()
+                .any(|(p, why)| p.contains("chk-4") && why == LINKED),
+            "{:?}",
+            a.skipped
+        );
+        assert!(c.missing("chk-6").is_empty());
+    }
+
+    #[test]
+    fn directories_that_are_not_jobs_are_kept_whole() {
+        let c = case("rocksdb-incremental");
+        let backups = c.root.join("checkpoints/my-backups");
+        for chk in ["chk-4", "chk-5"] {
+            crate::analysis::cleanup::tests::copy(&c.job.join(chk), &backups.join(chk));
+        }
+        std::fs::write(backups.join("NOTES.txt"), b"keep me").unwrap();
+        // A folder holding a shared/ is not a job either.
+        let lookalike = c.root.join("checkpoints/not-a-job/shared");
+        std::fs::create_dir_all(&lookalike).unwrap();
+        std::fs::write(lookalike.join("x.sst"), b"mine").unwrap();
+        let before = snapshot_tree(&backups);
+        let mut p = policy(1);
+        p.stopped = true;
+        let (plan, _, a) = plan_and_apply(&c, &p);
+        assert!(
+            plan.candidates
+                .iter()
+                .all(|x| !x.path.canonical().contains("my-backups")
+                    && !x.path.canonical().contains("not-a-job")),
+            "{:?}",
+            plan.candidates
+        );
+        assert!(a.failed.is_empty());
+        assert_eq!(snapshot_tree(&backups), before);
+        assert!(lookalike.join("x.sst").exists());
+        assert!(!plan.jobs.contains_key("my-backups"));
+    }
+
+    /// Runs `hook` once, right after the first batch of deletions.
+    struct AfterFirstDelete<S> {
+        inner: S,
+        hook: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+    }
+
+    impl<S: std::fmt::Debug> std::fmt::Debug for AfterFirstDelete<S> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            self.inner.fmt(f)
+        }
+    }
+
+    impl<S: Storage> Storage for AfterFirstDelete<S> {
+        fn name(&self) -> &'static str {
+            self.inner.name()
+        }
+        fn stat<'a>(
+            &'a self,
+            l: &'a Location,
+        ) -> storage::BoxFuture<'a, Result<Option<Entry>, storage::Error>> {
+            self.inner.stat(l)
+        }
+        fn read<'a>(
+            &'a self,
+            l: &'a Location,
+        ) -> storage::BoxFuture<'a, Result<Vec<u8>, storage::Error>> {
+            self.inner.read(l)
+        }
+        fn read_range<'a>(
+            &'a self,
+            l: &'a Location,
+            o: u64,
+            n: u64,
+        ) -> storage::BoxFuture<'a, Result<Vec<u8>, storage::Error>> {
+            self.inner.read_range(l, o, n)
+        }
+        fn list<'a>(
+            &'a self,
+            d: &'a Location,
+            r: bool,
+        ) -> storage::BoxStream<'a, Result<Entry, storage::Error>> {
+            self.inner.list(d, r)
+        }
+        fn delete_files<'a>(
+            &'a self,
+            f: &'a [Location],
+        ) -> storage::BoxFuture<'a, Vec<Result<(), storage::Error>>> {
+            Box::pin(async move {
+                let r = self.inner.delete_files(f).await;
+                let hook = self.hook.lock().unwrap().take();
+                if let Some(h) = hook {
+                    h();
+                }
+                r
+            })
+        }
+        fn remove_dir_if_empty<'a>(
+            &'a self,
+            d: &'a Location,
+        ) -> storage::BoxFuture<'a, Result<bool, storage::Error>> {
+            self.inner.remove_dir_if_empty(d)
+        }
+        fn real_location<'a>(
+            &'a self,
+            l: &'a Location,
+        ) -> storage::BoxFuture<'a, Result<Option<Location>, storage::Error>> {
+            self.inner.real_location(l)
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_completed_while_deleting_keeps_what_it_references() {
+        let c = case("rocksdb-incremental");
+        let mut p = policy(1);
+        p.stopped = true;
+        let (plan, file) = c.plan(&p);
+        // chk-5's shared files that chk-6 does not use are candidates.
+        let chk5 = oracle_files(&c.source(), &c.root, &c.job.join("chk-5"), &c.generated);
+        let shared5: BTreeSet<String> = chk5
+            .into_iter()
+            .filter(|f| f.contains("/shared/"))
+            .collect();
+        let planned = planned(&plan);
+        let at_risk: Vec<&String> = shared5.iter().filter(|f| planned.contains(*f)).collect();
+        assert!(!at_risk.is_empty(), "the fixture must have such files");
+        // After the first batch (the _metadata files), a new checkpoint
+        // completes that references chk-5's shared files again.
+        let metadata5 = std::fs::read(c.job.join("chk-5/_metadata")).unwrap();
+        let chk7 = c.job.join("chk-7");
+        let storage = AfterFirstDelete {
+            inner: local(),
+            hook: std::sync::Mutex::new(Some(Box::new(move || {
+                std::fs::create_dir_all(&chk7).unwrap();
+                std::fs::write(chk7.join("_metadata"), metadata5).unwrap();
+            }))),
+        };
+        let v = c.revalidate(&storage, &file).unwrap();
+        let (a, _) = run_apply(&storage, &v);
+        assert_eq!(a.snapshots_completed, 1);
+        for f in &at_risk {
+            assert!(Path::new(f.as_str()).is_file(), "{f} deleted");
+        }
+        assert!(
+            a.skipped.iter().filter(|(_, why)| why == COMPLETED).count() >= at_risk.len(),
+            "{:?}",
+            a.skipped
+        );
+        assert!(c.missing("chk-6").is_empty());
+    }
+
+    #[test]
+    fn a_rebase_one_level_off_is_refused() {
+        // The user copied checkpoints/ (not the scenario directory) and maps
+        // the scenario's recorded root onto it: every reference lands one
+        // level off, under the root, where nothing is.
+        let c = case("rocksdb-incremental");
+        let ri = c._tmp.path().join("ri");
+        std::fs::rename(c.root.join("checkpoints"), &ri).unwrap();
+        let root = Location::parse(&ri.to_string_lossy()).unwrap();
+        let wrong = Rebase::parse(&[format!("file:{}={}", c.generated, ri.display())]).unwrap();
+        let mut p = policy(1);
+        p.stopped = true;
+        let plan_with = |rebase: &Rebase| {
+            rt().block_on(cleanup::plan(
+                &local(),
+                cleanup::Roots {
+                    checkpoints: &root,
+                    scope: &root,
+                    savepoints: None,
+                },
+                &p,
+                rebase,
+                4,
+                |_, _| {},
+            ))
+        };
+        let e = plan_with(&wrong).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, Error::MissingReferences { .. }), "{msg}");
+        let right = format!(
+            "--rebase file://{}/checkpoints={}",
+            c.generated,
+            ri.display()
+        );
+        assert!(msg.contains(&right), "{msg}");
+        assert!(msg.contains("/shared/"), "{msg}");
+        // With the rebase it names, the plan is the usual one.
+        let fixed =
+            Rebase::parse(&[format!("file:{}/checkpoints={}", c.generated, ri.display())]).unwrap();
+        let plan = plan_with(&fixed).unwrap();
+        let usual = case("rocksdb-incremental");
+        let ck = Location::parse(&usual.root.join("checkpoints").to_string_lossy()).unwrap();
+        let usual_plan = rt()
+            .block_on(cleanup::plan(
+                &local(),
+                cleanup::Roots {
+                    checkpoints: &ck,
+                    scope: &ck,
+                    savepoints: None,
+                },
+                &p,
+                &rebase(&usual.root, &usual.generated),
+                4,
+                |_, _| {},
+            ))
+            .unwrap();
+        assert_eq!(plan.candidate_files(), usual_plan.candidate_files());
+    }
+
+    #[test]
+    fn keeps_and_names_that_match_nothing_are_errors() {
+        let c = case("rocksdb-incremental");
+        let at = |p: &Path| Location::parse(&p.to_string_lossy()).unwrap();
+        let mut p = policy(1);
+        p.keep = vec![at(&c.job.join("chk-111"))];
+        let e = run_on(&local(), &c.root, &c.generated, &p).unwrap_err();
+        assert!(e.to_string().starts_with("--keep "), "{e}");
+        let mut p = policy(1);
+        p.include_savepoints
+            .insert("savepoint-000000-000000000000".into());
+        let e = run_on(&local(), &c.root, &c.generated, &p).unwrap_err();
+        assert!(e.to_string().starts_with("--include-savepoint "), "{e}");
+        let mut p = policy(1);
+        p.drop_jobs
+            .insert("0123456789abcdef0123456789abcdef".into());
+        let e = run_on(&local(), &c.root, &c.generated, &p).unwrap_err();
+        assert!(e.to_string().starts_with("--drop-job "), "{e}");
+    }
+
+    #[test]
+    fn a_keep_outside_the_roots_is_read_and_protects_its_files() {
+        let c = case("rocksdb-incremental");
+        // chk-5, copied out of the root (its shared/ references are absolute).
+        let elsewhere = c
+            ._tmp
+            .path()
+            .join("elsewhere")
+            .join(c.job.file_name().unwrap());
+        crate::analysis::cleanup::tests::copy(&c.job.join("chk-5"), &elsewhere.join("chk-5"));
+        let shared5: Vec<String> =
+            oracle_files(&c.source(), &c.root, &c.job.join("chk-5"), &c.generated)
+                .into_iter()
+                .filter(|f| f.contains("/shared/"))
+                .collect();
+        let mut p = policy(1);
+        p.stopped = true;
+        let without = planned(&c.plan(&p).0);
+        assert!(shared5.iter().any(|f| without.contains(f)));
+        p.keep = vec![Location::parse(&elsewhere.join("chk-5").to_string_lossy()).unwrap()];
+        let (plan, file) = c.plan(&p);
+        let with = planned(&plan);
+        let v = c.revalidate(&local(), &file).unwrap();
+        let (a, _) = run_apply(&local(), &v);
+        assert!(a.failed.is_empty());
+        assert!(a.deleted_files > 0);
+        assert!(shared5.iter().all(|f| !with.contains(f)));
+        assert!(shared5.iter().all(|f| Path::new(f).is_file()));
+    }
+
+    #[test]
+    fn a_savepoints_root_containing_the_checkpoints_root_is_counted_once() {
+        let c = case("rocksdb-incremental");
+        // The savepoint directories beside checkpoints/, in one root.
+        let sp_name = std::fs::read_dir(c.root.join("savepoints"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .file_name()
+            .into_string()
+            .unwrap();
+        std::fs::rename(
+            c.root.join("savepoints").join(&sp_name),
+            c.root.join(&sp_name),
+        )
+        .unwrap();
+        let ck = Location::parse(&c.root.join("checkpoints").to_string_lossy()).unwrap();
+        let all = Location::parse(&c.root.to_string_lossy()).unwrap();
+        let mut p = policy(1);
+        p.include_savepoints.insert(sp_name.clone());
+        let rb = rebase(&c.root, &c.generated);
+        let plan = rt()
+            .block_on(cleanup::plan(
+                &local(),
+                cleanup::Roots {
+                    checkpoints: &ck,
+                    scope: &ck,
+                    savepoints: Some(&all),
+                },
+                &p,
+                &rb,
+                4,
+                |_, _| {},
+            ))
+            .unwrap();
+        let files = planned(&plan);
+        assert_eq!(
+            plan.candidate_files() as usize,
+            files.len(),
+            "counted twice"
+        );
+        assert!(files.iter().any(|f| f.contains(&sp_name)));
+        let keys: BTreeSet<String> = plan.candidates.iter().map(|x| x.path.canonical()).collect();
+        assert_eq!(keys.len(), plan.candidates.len());
+        // Applying it: nothing "changed since planning", and a second plan
+        // finds nothing more in those places.
+        let file = PlanFile::new(plan, &p, &[]);
+        let v = rt()
+            .block_on(revalidate(
+                &local(),
+                &file,
+                file.candidates.clone(),
+                &rb,
+                4,
+                |_, _| {},
+            ))
+            .unwrap();
+        assert!(v.dropped.is_empty(), "{:?}", v.dropped);
+        let (a, _) = run_apply(&local(), &v);
+        assert!(a.failed.is_empty());
+        assert_eq!(a.deleted_files as usize, files.len());
+        assert!(c.missing("chk-6").is_empty());
     }
 }

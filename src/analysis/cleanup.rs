@@ -67,6 +67,9 @@ pub enum KeepReason {
     AfterNewest,
     /// Not part of Flink's layout (never touched).
     Unknown,
+    /// A symbolic link, FIFO, socket or device: never followed, read or
+    /// deleted.
+    Special,
 }
 
 /// Why something may be deleted.
@@ -399,6 +402,34 @@ pub enum Error {
         /// The recorded location of the root.
         recorded: String,
     },
+    /// A kept snapshot references files under the root that the listing
+    /// does not contain: a `--rebase` that maps to the wrong level, or files
+    /// lost. Deleting would treat the files that are there as unreferenced.
+    #[error(
+        "{count} file(s) that kept snapshots reference are not where they are recorded under {root}, e.g. {example} (needed by {snapshot}); {hint}. Nothing is planned"
+    )]
+    MissingReferences {
+        /// How many.
+        count: usize,
+        /// One of them.
+        example: String,
+        /// A kept snapshot that references it.
+        snapshot: String,
+        /// The root.
+        root: String,
+        /// What to do.
+        hint: String,
+    },
+    /// A `--keep`, `--include-savepoint` or `--drop-job` that names nothing.
+    #[error("{flag} {name}: {why}")]
+    NoSuch {
+        /// The option.
+        flag: &'static str,
+        /// What it named.
+        name: String,
+        /// What was looked for.
+        why: String,
+    },
     /// A job named by --drop-job is still being written.
     #[error(
         "{job}: --drop-job, but {file} was written {age} ago (within --min-age): is the job still running? Stop it first"
@@ -606,10 +637,13 @@ pub async fn plan(
     if scan.total.files == 0 {
         return Err(Error::EmptyListing(root.to_string()));
     }
+    // A savepoints root that is the checkpoints root is listed once.
+    let savepoints = savepoints.filter(|s| s.canonical() != root.canonical());
     let sp_scan = match savepoints {
         Some(s) => Some(layout::scan(storage, s, |n| progress("listing savepoints", n)).await?),
         None => None,
     };
+    check_names(policy, &scan, sp_scan.as_ref())?;
     let explicit: BTreeSet<String> = policy.keep.iter().map(canonical_dir).collect();
     let mut d = Decisions {
         kept_dirs: BTreeMap::new(),
@@ -635,6 +669,9 @@ pub async fn plan(
             &mut d.candidate_dirs,
         ));
     }
+    // Savepoint directories, each once (one root may contain the other).
+    let mut included: Vec<Location> = Vec::new();
+    let mut seen_savepoints = BTreeSet::new();
     for s in sp_scan
         .iter()
         .flat_map(|s| s.savepoints.values())
@@ -642,8 +679,12 @@ pub async fn plan(
     {
         let Some(loc) = &s.location else { continue };
         let key = canonical_dir(loc);
+        if !seen_savepoints.insert(key.clone()) {
+            continue;
+        }
         if policy.include_savepoints.contains(&s.name) && !explicit.contains(&key) {
             d.candidate_dirs.insert(key, Reason::IncludedSavepoint);
+            included.push(loc.clone());
         } else {
             d.kept_dirs.insert(key, KeepReason::Savepoint);
             if s.metadata.is_some() {
@@ -651,6 +692,33 @@ pub async fn plan(
             }
         }
     }
+    // --keep snapshots that are not among the directories listed: read
+    // wherever they are (their references are protected), or an error.
+    let mut outside_keeps: Vec<String> = Vec::new();
+    for k in &policy.keep {
+        let key = canonical_dir(k);
+        if d.kept_dirs.contains_key(&key) {
+            continue;
+        }
+        match storage.stat(&k.join("_metadata")).await? {
+            Some(m) if m.is_file() => {
+                if k.relative_to(root).is_none() {
+                    outside_keeps.push(key.clone());
+                }
+                d.kept_dirs.insert(key, KeepReason::Explicit);
+                to_read.push(ReadSnapshot::of(k, Some(&m)));
+            }
+            _ => {
+                return Err(Error::NoSuch {
+                    flag: "--keep",
+                    name: k.to_string(),
+                    why: "no such snapshot (no _metadata there, and no checkpoint directory of that name was listed)".to_owned(),
+                });
+            }
+        }
+    }
+    let mut seen_read = HashSet::new();
+    to_read.retain(|r| seen_read.insert(canonical_dir(&r.path)));
     // Kept snapshots' references, read concurrently; any failure aborts.
     let mut reads = futures_util::stream::iter(to_read.iter())
         .map(|loc| async move {
@@ -667,9 +735,14 @@ pub async fn plan(
     }
     drop(reads);
     let job_names: BTreeSet<&str> = scan.jobs.keys().map(String::as_str).collect();
-    check_recorded_locations(&d.refs, root, &job_names)?;
+    // A kept snapshot outside the root has its own files where it is.
+    let recorded = d
+        .refs
+        .iter()
+        .filter(|r| !outside_keeps.iter().any(|k| r.starts_with(k.as_str())));
+    check_recorded_locations(recorded, root, &job_names)?;
 
-    // Pass 2: every file in scope (and included savepoints).
+    // Pass 2: every file in scope (and included savepoints outside it).
     let mut c = Classifier::new(root, policy, &d);
     let mut listed = 0u64;
     let mut stream = storage.list(scope, true);
@@ -700,10 +773,7 @@ pub async fn plan(
         );
         return Err(Error::DroppedJobLive { job, file, age });
     }
-    if let Some(sp) = savepoints
-        && !policy.include_savepoints.is_empty()
-        && sp.relative_to(scope).is_none()
-    {
+    for sp in included.iter().filter(|sp| sp.relative_to(scope).is_none()) {
         let mut stream = storage.list(sp, true);
         while let Some(e) = stream.next().await {
             let e = e?;
@@ -712,6 +782,14 @@ pub async fn plan(
                 listed += 1;
             }
         }
+    }
+    // Every referenced file under the root must have been listed: one that
+    // is not means the references point elsewhere than the files (a rebase
+    // one level off) or the files are lost, and then the files that are
+    // there would all look unreferenced.
+    let missing = missing_references(storage, root, scope, &d.refs, &c.found, concurrency).await?;
+    if !missing.is_empty() {
+        check_missing(storage, root, rebase, &to_read, missing).await?;
     }
     let mut plan = c.finish();
     plan.root = root.clone();
@@ -738,6 +816,174 @@ pub async fn plan(
         }
     }
     Ok(plan)
+}
+
+/// `--include-savepoint` and `--drop-job` must name something listed.
+fn check_names(policy: &Policy, scan: &Scan, sp_scan: Option<&Scan>) -> Result<(), Error> {
+    for name in &policy.include_savepoints {
+        let found = scan.savepoints.contains_key(name)
+            || sp_scan.is_some_and(|s| s.savepoints.contains_key(name));
+        if !found {
+            return Err(Error::NoSuch {
+                flag: "--include-savepoint",
+                name: name.clone(),
+                why: "no savepoint directory of that name under the savepoints or checkpoints root"
+                    .to_owned(),
+            });
+        }
+    }
+    for job in &policy.drop_jobs {
+        if !scan.jobs.contains_key(job) {
+            return Err(Error::NoSuch {
+                flag: "--drop-job",
+                name: job.clone(),
+                why: "no job directory of that id under the checkpoints root".to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Referenced files under `root` that are not there: those under `scope`
+/// that the classifying pass did not list, and those elsewhere under the
+/// root that a stat does not find.
+async fn missing_references(
+    storage: &dyn Storage,
+    root: &Location,
+    scope: &Location,
+    refs: &HashSet<String>,
+    found: &HashSet<&str>,
+    concurrency: usize,
+) -> Result<Vec<String>, Error> {
+    let (root_key, scope_key) = (canonical_dir(root), canonical_dir(scope));
+    let mut missing: Vec<String> = Vec::new();
+    let mut to_stat: Vec<&String> = Vec::new();
+    for r in refs {
+        if !r.starts_with(&root_key) || found.contains(r.as_str()) {
+            continue;
+        }
+        if r.starts_with(&scope_key) {
+            missing.push(r.clone());
+        } else {
+            to_stat.push(r);
+        }
+    }
+    let mut stats = futures_util::stream::iter(to_stat)
+        .map(|r| async move {
+            let l = Location::parse(r)?;
+            Ok::<_, storage::Error>((r, storage.stat(&l).await?))
+        })
+        .buffer_unordered(concurrency.max(1));
+    while let Some(s) = stats.next().await {
+        if let (r, None) = s? {
+            missing.push(r.clone());
+        }
+    }
+    missing.sort();
+    Ok(missing)
+}
+
+/// Fails with [`Error::MissingReferences`] unless every kept snapshot that
+/// references a missing file is itself gone (Flink subsumed it while the
+/// plan was made: its successor's new files are newer than the newest
+/// `_metadata` read and kept as such).
+async fn check_missing(
+    storage: &dyn Storage,
+    root: &Location,
+    rebase: &Rebase,
+    read: &[ReadSnapshot],
+    missing: Vec<String>,
+) -> Result<(), Error> {
+    // Each missing file with the first snapshot still there that needs it.
+    let mut needed: Vec<(&String, &ReadSnapshot)> = Vec::new();
+    let mut counted: HashSet<&str> = HashSet::new();
+    for r in read {
+        let still_there = storage
+            .stat(&r.path.join("_metadata"))
+            .await?
+            .is_some_and(|m| r.unchanged(&m));
+        if !still_there {
+            continue;
+        }
+        let mut refs = HashSet::new();
+        read_refs(storage, &r.path, rebase, &mut refs).await?;
+        for m in &missing {
+            if refs.contains(m.as_str()) && counted.insert(m.as_str()) {
+                needed.push((m, r));
+            }
+        }
+    }
+    let Some((example, snapshot)) = needed.first().copied() else {
+        return Ok(());
+    };
+    let count = needed.len();
+    let hint = match find_by_name(storage, root, example).await? {
+        Some(actual) => match rebase_hint(example, &actual, rebase) {
+            Some((from, to)) => format!(
+                "a file of that name is at {actual}: the references are mapped to the wrong place. Map them with --rebase {from}={to}"
+            ),
+            None => format!("a file of that name is at {actual}"),
+        },
+        None => "no file of that name is under the root either: if the tree was moved, give the --rebase FROM=TO that maps the recorded paths to where the files are; otherwise these files are lost and that snapshot cannot be restored (delete it by hand or restore the files first)".to_owned(),
+    };
+    Err(Error::MissingReferences {
+        count,
+        example: example.clone(),
+        snapshot: snapshot.path.to_string(),
+        root: root.to_string(),
+        hint,
+    })
+}
+
+/// The first file under `root` with the same name as `reference`.
+async fn find_by_name(
+    storage: &dyn Storage,
+    root: &Location,
+    reference: &str,
+) -> Result<Option<Location>, Error> {
+    let name = reference.rsplit('/').next().unwrap_or_default();
+    let mut stream = storage.list(root, true);
+    while let Some(e) = stream.next().await {
+        let e = e?;
+        if e.is_file() && e.location.file_name() == name {
+            return Ok(Some(e.location));
+        }
+    }
+    Ok(None)
+}
+
+/// The `--rebase FROM=TO` (FROM as recorded in `_metadata`) that maps
+/// `reference` (a recorded path after `rebase`) to `actual`: the two differ
+/// in a prefix and share the rest.
+fn rebase_hint(reference: &str, actual: &Location, rebase: &Rebase) -> Option<(String, String)> {
+    let reference = Location::parse(reference).ok()?;
+    let r: Vec<&str> = reference.path().split('/').collect();
+    let a: Vec<&str> = actual.path().split('/').collect();
+    let common = r
+        .iter()
+        .rev()
+        .zip(a.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    if common == 0 || common >= r.len() || common >= a.len() {
+        return None;
+    }
+    let prefix = reference.with_path(&r[..r.len() - common].join("/"));
+    let to = actual.with_path(&a[..a.len() - common].join("/"));
+    // Back to the path as recorded: undo the rule that mapped it.
+    let from = rebase
+        .rules()
+        .iter()
+        .find_map(|(from, to)| {
+            let rest = prefix.relative_to(to)?;
+            Some(if rest.is_empty() {
+                from.clone()
+            } else {
+                from.join(rest)
+            })
+        })
+        .unwrap_or(prefix);
+    Some((from.to_string(), to.to_string()))
 }
 
 /// ForSt with a remote primary directory keeps its working files under the
@@ -793,6 +1039,8 @@ struct Classifier<'a> {
     working_dir: Option<String>,
     /// A dropped job with a file younger than the minimum age.
     live_dropped: Option<(String, String, Option<jiff::Timestamp>)>,
+    /// Referenced files that were listed.
+    found: HashSet<&'a str>,
 }
 
 impl<'a> Classifier<'a> {
@@ -811,6 +1059,7 @@ impl<'a> Classifier<'a> {
             jobs: BTreeMap::new(),
             working_dir: None,
             live_dropped: None,
+            found: HashSet::new(),
         }
     }
 
@@ -837,7 +1086,7 @@ impl<'a> Classifier<'a> {
             .entry((canonical_dir(dir), reason))
             .or_default()
             .add(e);
-        if let Some(j) = job {
+        if let Some(j) = job.filter(|j| layout::is_job_id(j)) {
             let t = self.jobs.entry(j.to_owned()).or_default();
             t.kept_files += 1;
             t.kept_bytes = t.kept_bytes.saturating_add(e.size);
@@ -846,6 +1095,11 @@ impl<'a> Classifier<'a> {
 
     fn add(&mut self, e: &Entry) {
         let key = e.location.canonical();
+        let referenced = self.d.refs.get(&key);
+        if let Some(r) = referenced {
+            self.found.insert(r.as_str());
+        }
+        let referenced = referenced.is_some();
         let (job, sub, snapshot_dir) = self.place(&e.location, &key);
         let job_ref = job.as_deref();
         // Inside a snapshot directory with a decision?
@@ -855,7 +1109,6 @@ impl<'a> Classifier<'a> {
                 return self.keep(dir, *r, e, job_ref);
             }
             if let Some(reason) = self.d.candidate_dirs.get(&dkey).copied() {
-                let referenced = self.d.refs.contains(&key);
                 let young = self.too_young(e);
                 let df = self.dirs.entry(dkey).or_insert_with(|| DirFiles {
                     reason,
@@ -867,12 +1120,15 @@ impl<'a> Classifier<'a> {
                     metadata: None,
                 });
                 df.all.add(e);
-                if e.location.file_name() == "_metadata" {
+                if e.is_file() && e.location.file_name() == "_metadata" {
                     df.metadata = Some(e.location.clone());
                 }
-                if referenced || young {
+                if referenced || young || e.special {
+                    // The directory is not deleted whole.
                     df.kept += 1;
-                    let r = if referenced {
+                    let r = if e.special {
+                        KeepReason::Special
+                    } else if referenced {
                         KeepReason::Referenced
                     } else {
                         KeepReason::TooYoung
@@ -884,7 +1140,10 @@ impl<'a> Classifier<'a> {
             }
         }
         let parent = e.location.parent();
-        if self.d.refs.contains(&key) {
+        if e.special {
+            return self.keep(&parent, KeepReason::Special, e, job_ref);
+        }
+        if referenced {
             return self.keep(&parent, KeepReason::Referenced, e, job_ref);
         }
         // Only a job directory's shared/ and taskowned/ are Flink's.
@@ -905,9 +1164,9 @@ impl<'a> Classifier<'a> {
                 return self.keep(&parent, KeepReason::TaskOwnedLive, e, job_ref);
             }
             _ => {
-                if let (Some(j), Some(rel)) = (&job, e.location.relative_to(self.root))
+                if let (Some(j), Some(rel)) = (job_dir, e.location.relative_to(self.root))
                     && self.working_dir.is_none()
-                    && looks_like_working_dir(rel.strip_prefix(j.as_str()).unwrap_or(rel))
+                    && looks_like_working_dir(rel.strip_prefix(j).unwrap_or(rel))
                 {
                     self.working_dir = Some(self.root.join(j).to_string());
                 }

@@ -200,7 +200,9 @@ fn newer(a: &mut Option<jiff::Timestamp>, b: Option<jiff::Timestamp>) {
 }
 
 impl Scan {
-    /// Folds one listed file (found under `root`) into the totals.
+    /// Folds one listed file (found under `root`) into the totals. Only a
+    /// directory named by a job id is a job; a symbolic link or other
+    /// special entry is counted but never taken for a `_metadata`.
     pub fn add(&mut self, root: &Location, e: &Entry) {
         if e.is_dir {
             return self.add_dir(root, &e.location);
@@ -211,16 +213,17 @@ impl Scan {
             return;
         };
         let parts: Vec<&str> = rel.split('/').collect();
+        let is_metadata = |rest: &[&str]| rest == ["_metadata"] && e.is_file();
         match parts.as_slice() {
             [sp, rest @ ..] if is_savepoint_dir(sp) && !rest.is_empty() => {
                 let d = self.savepoint(root, sp);
                 d.usage.add(e);
                 newer(&mut d.newest, e.modified);
-                if rest == ["_metadata"] {
+                if is_metadata(rest) {
                     d.metadata = Some(e.clone());
                 }
             }
-            [job, sub, rest @ ..] if !rest.is_empty() => {
+            [job, sub, rest @ ..] if !rest.is_empty() && is_job_id(job) => {
                 let j = self.job(root, job);
                 j.total.add(e);
                 newer(&mut j.newest, e.modified);
@@ -229,7 +232,7 @@ impl Scan {
                         let c = chk(j, root, id);
                         c.usage.add(e);
                         newer(&mut c.newest, e.modified);
-                        if rest == ["_metadata"] {
+                        if is_metadata(rest) {
                             c.metadata = Some(e.clone());
                         }
                     }
@@ -252,10 +255,10 @@ impl Scan {
             [sp, ..] if is_savepoint_dir(sp) => {
                 self.savepoint(root, sp);
             }
-            [job] => {
+            [job] if is_job_id(job) => {
                 self.job(root, job);
             }
-            [job, sub, ..] => {
+            [job, sub, ..] if is_job_id(job) => {
                 let j = self.job(root, job);
                 if let Some(id) = checkpoint_id(sub) {
                     chk(j, root, id);
@@ -281,25 +284,6 @@ impl Scan {
                 location: Some(root.join(name)),
                 ..CheckpointDir::default()
             })
-    }
-
-    /// Drops top-level directories that hold no Flink layout (neither a job
-    /// id name nor any `chk-<n>`, `shared/` or `taskowned/`), counting their
-    /// files as other.
-    pub fn prune_non_jobs(&mut self) {
-        let (keep, drop): (BTreeMap<_, _>, BTreeMap<_, _>) = std::mem::take(&mut self.jobs)
-            .into_iter()
-            .partition(|(n, j)| {
-                is_job_id(n)
-                    || !j.checkpoints.is_empty()
-                    || j.shared.files > 0
-                    || j.taskowned.files > 0
-            });
-        for j in drop.values() {
-            self.other.files += j.total.files;
-            self.other.bytes += j.total.bytes;
-        }
-        self.jobs = keep;
     }
 }
 
@@ -432,6 +416,7 @@ mod tests {
             size,
             modified: None,
             is_dir: false,
+            special: false,
         };
         for e in [
             f(&format!("{J}/chk-1/_metadata"), 10),

@@ -28,6 +28,20 @@ pub enum Error {
         #[source]
         source: metadata::Error,
     },
+    /// A `_metadata` that is a FIFO, device or socket: never read.
+    #[error("{0}: not a regular file (a FIFO, device or socket); not read")]
+    NotRegular(String),
+    /// A `_metadata` over the size cap.
+    #[error(
+        "{location}: {size} bytes, over the {} MiB a _metadata may have; not read",
+        MAX_METADATA_BYTES >> 20
+    )]
+    TooLarge {
+        /// The file.
+        location: String,
+        /// Its size.
+        size: u64,
+    },
     /// A `--rebase` rule that is not `FROM=TO`.
     #[error("--rebase expects FROM=TO, got {0:?}")]
     BadRebase(String),
@@ -69,10 +83,42 @@ pub async fn find_metadata(
     }
 }
 
+/// The largest `_metadata` read (1 GiB): a Flink JobManager holds the whole
+/// file in memory, so real ones stay far below; a larger file is refused
+/// before it is read.
+pub const MAX_METADATA_BYTES: u64 = 1 << 30;
+
 /// Reads and parses the snapshot at `location` (a directory or `_metadata`).
+/// Only a regular file is read, its magic number is checked with a small
+/// ranged read first, and files over [`MAX_METADATA_BYTES`] are refused.
 pub async fn load(storage: &dyn Storage, location: &Location) -> Result<Snapshot, Error> {
     let entry = find_metadata(storage, location).await?;
+    if entry.special {
+        return Err(Error::NotRegular(entry.location.to_string()));
+    }
+    if entry.size > MAX_METADATA_BYTES {
+        return Err(Error::TooLarge {
+            location: entry.location.to_string(),
+            size: entry.size,
+        });
+    }
+    let head = storage.read_range(&entry.location, 0, 8).await?;
+    if let Err(source) = metadata::parse_header(&head) {
+        // A short file fails in the full parse with the right offset.
+        if head.len() >= 8 {
+            return Err(Error::Parse {
+                location: entry.location.to_string(),
+                source,
+            });
+        }
+    }
     let bytes = storage.read(&entry.location).await?;
+    if bytes.len() as u64 > MAX_METADATA_BYTES {
+        return Err(Error::TooLarge {
+            location: entry.location.to_string(),
+            size: bytes.len() as u64,
+        });
+    }
     let metadata = metadata::parse(&bytes).map_err(|source| Error::Parse {
         location: entry.location.to_string(),
         source,
@@ -108,6 +154,11 @@ impl Rebase {
     /// Whether there are no rules.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The `(FROM, TO)` rules, in order.
+    pub fn rules(&self) -> &[(Location, Location)] {
+        &self.0
     }
 
     /// Applies the first rule whose FROM contains `l`.

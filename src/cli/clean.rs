@@ -15,7 +15,7 @@ use super::output::{self, BOLD, DIM};
 use std::io::IsTerminal as _;
 
 use crate::analysis::apply;
-use crate::analysis::cleanup::{self, Candidate, PlanFile, Policy, Reason};
+use crate::analysis::cleanup::{self, Candidate, KeepReason, PlanFile, Policy, Reason};
 use crate::analysis::snapshot::Rebase;
 use crate::resolve::Target;
 
@@ -248,7 +248,12 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
             .iter()
             .take(if args.all { usize::MAX } else { 30 })
         {
-            writeln!(out, "  {}  {DIM}{why}{DIM:#}", c.path)?;
+            writeln!(
+                out,
+                "  {}  {DIM}{}{DIM:#}",
+                output::printable(&c.path.to_string()),
+                output::printable(&why.to_string())
+            )?;
         }
         if validated.dropped.len() > 30 && !args.all {
             writeln!(
@@ -296,7 +301,7 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
                 } else if let apply::Event::Failed { path, error } = &ev
                     && let Some(pb) = &pb
                 {
-                    pb.println(format!("failed: {path}: {error}"));
+                    pb.println(output::printable(&format!("failed: {path}: {error}")));
                 }
             })
             .await,
@@ -362,7 +367,7 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
                 out,
                 "  left alone: {} file(s) written or referenced since the re-check, e.g. {} ({})",
                 applied.skipped.len(),
-                applied.skipped[0].0,
+                output::printable(&applied.skipped[0].0),
                 applied.skipped[0].1
             )?;
         }
@@ -373,13 +378,14 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
                 output::ERR,
                 applied.failed.len(),
                 output::ERR,
-                applied.failed[0].0,
-                applied.failed[0].1
+                output::printable(&applied.failed[0].0),
+                output::printable(&applied.failed[0].1)
             )?;
             for d in &applied.dirs_left {
                 writeln!(
                     out,
-                    "  left whole (its _metadata could not be deleted): {d}"
+                    "  left whole (its _metadata could not be deleted): {}",
+                    output::printable(d)
                 )?;
             }
             writeln!(
@@ -731,6 +737,74 @@ fn default_log() -> Result<PathBuf> {
     Ok(base.join("flink-chk").join("deletions.log"))
 }
 
+/// What a guard holds back (kept although no kept snapshot needs it), and
+/// what releases it.
+fn guard(r: KeepReason) -> Option<(&'static str, &'static str)> {
+    Some(match r {
+        KeepReason::Retained | KeepReason::Referenced => return None,
+        KeepReason::InProgress => (
+            "checkpoint in progress (chk-N newer than the newest _metadata)",
+            "nothing: it completes, or is abandoned once a newer checkpoint completes",
+        ),
+        KeepReason::Explicit => ("--keep / retention.keep", "dropping the --keep"),
+        KeepReason::Savepoint => ("savepoint", "--include-savepoint NAME"),
+        KeepReason::TooYoung => ("younger than --min-age", "a smaller --min-age"),
+        KeepReason::TaskOwnedLive => (
+            "taskowned/ (the job may be running)",
+            "--stopped, once no job under the root runs",
+        ),
+        KeepReason::AfterNewest => (
+            "written after the job's newest checkpoint",
+            "--stopped, once no job under the root runs",
+        ),
+        KeepReason::Unknown => (
+            "not Flink's layout (not a job id, chk-N, shared/ or taskowned/)",
+            "nothing: remove by hand if unwanted",
+        ),
+        KeepReason::Special => (
+            "symbolic link or special file (never followed)",
+            "nothing: remove by hand if unwanted",
+        ),
+    })
+}
+
+/// The files each guard holds back, before the candidates and the prompt:
+/// what JSON `kept[]` says, in words.
+fn held_back(out: &mut impl Write, p: &PlanFile) -> Result<()> {
+    let mut by: BTreeMap<KeepReason, (u64, u64, Option<&cleanup::Kept>)> = BTreeMap::new();
+    for k in &p.kept {
+        if guard(k.reason).is_none() {
+            continue;
+        }
+        let e = by.entry(k.reason).or_default();
+        e.0 += k.files;
+        e.1 = e.1.saturating_add(k.bytes);
+        e.2.get_or_insert(k);
+    }
+    if by.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\n{BOLD}Held back{BOLD:#} (no kept snapshot needs these; a guard keeps them)"
+    )?;
+    let mut t = output::table(["GUARD", "FILES", "BYTES", "RELEASED BY", "E.G. UNDER"]);
+    for (r, (files, bytes, example)) in &by {
+        let (what, release) = guard(*r).unwrap_or_default();
+        t.add_row([
+            what.to_owned(),
+            files.to_string(),
+            output::bytes(*bytes as i64),
+            release.to_owned(),
+            example.map_or_else(String::new, |k| {
+                output::printable(&k.path.to_string()).into_owned()
+            }),
+        ]);
+    }
+    output::write_table(out, &t)?;
+    Ok(())
+}
+
 fn human(
     out: &mut impl Write,
     p: &PlanFile,
@@ -773,6 +847,7 @@ fn human(
             |s| format!(" and the savepoints under {s}")
         )
     )?;
+    held_back(out, p)?;
     if p.candidates.is_empty() {
         writeln!(out, "\nNothing to delete.")?;
         return Ok(());
@@ -831,9 +906,9 @@ fn human(
     let shown = if all { p.candidates.len() } else { 30 };
     for c in p.candidates.iter().take(shown) {
         let path = if c.is_dir {
-            format!("{}/", c.path)
+            format!("{}/", output::printable(&c.path.to_string()))
         } else {
-            c.path.to_string()
+            output::printable(&c.path.to_string()).into_owned()
         };
         t.add_row([
             path,

@@ -35,7 +35,7 @@ pub struct Global {
 /// The run's shared state.
 #[derive(Debug)]
 pub struct Ctx {
-    rt: tokio::runtime::Runtime,
+    rt: Runtime,
     /// Storage for any location.
     pub storages: Arc<Storages>,
     /// Roots and aliases from the profile.
@@ -62,7 +62,7 @@ impl Ctx {
             None => Places::default(),
         };
         Ok(Self {
-            rt,
+            rt: Runtime(Some(rt)),
             storages: Arc::new(Storages::new(settings)),
             places,
             profile,
@@ -71,7 +71,7 @@ impl Ctx {
 
     /// Runs a future to completion.
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
-        self.rt.block_on(f)
+        self.rt.get().block_on(f)
     }
 
     /// Resolves what the user typed.
@@ -83,6 +83,29 @@ impl Ctx {
     /// Requests in flight at once.
     pub fn concurrency(&self) -> usize {
         self.storages.concurrency()
+    }
+}
+
+/// The runtime, shut down without waiting for blocking calls left behind
+/// by a storage timeout (a stalled mount): dropping a tokio runtime would
+/// wait for them forever.
+#[derive(Debug)]
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl Runtime {
+    fn get(&self) -> &tokio::runtime::Runtime {
+        match &self.0 {
+            Some(rt) => rt,
+            None => unreachable!("the runtime is only taken when dropped"),
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+        }
     }
 }
 

@@ -97,7 +97,7 @@ pub fn run(args: LsArgs, global: &Global) -> Result<u8> {
 fn scan(ctx: &Ctx, root: &Location) -> Result<Scan> {
     let pb = output::progress(&format!("listing {root}"));
     let storage = ctx.storages.clone();
-    let mut scan = ctx.block_on(layout::scan(storage.as_ref(), root, |n| {
+    let scan = ctx.block_on(layout::scan(storage.as_ref(), root, |n| {
         if let Some(pb) = &pb {
             pb.set_position(n);
         }
@@ -105,7 +105,6 @@ fn scan(ctx: &Ctx, root: &Location) -> Result<Scan> {
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    scan.prune_non_jobs();
     Ok(scan)
 }
 

@@ -39,31 +39,55 @@ pub fn write_table(out: &mut impl Write, t: &Table) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Prints an error with its causes to stderr.
-pub fn error(err: &mut impl Write, e: &anyhow::Error) -> std::io::Result<()> {
-    write!(err, "{ERR}error:{ERR:#} {e}")?;
-    for cause in e.chain().skip(1) {
-        write!(err, ": {cause}")?;
+/// `s` with control characters escaped (`\r`, `\u{1b}`, …), for human
+/// output: a file name cannot move the cursor, rewrite its own line or
+/// change the terminal's colours. JSON output escapes them by itself.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_controls(s, false)
+}
+
+fn escape_controls(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() && !(keep_newlines && c == '\n');
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
     }
-    writeln!(err)
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Prints an error with its causes to stderr (control characters escaped).
+pub fn error(err: &mut impl Write, e: &anyhow::Error) -> std::io::Result<()> {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+    }
+    writeln!(err, "{ERR}error:{ERR:#} {}", escape_controls(&text, true))
 }
 
 /// Prints a hint line to stderr.
 pub fn hint(msg: &str) {
     let mut err = anstream::stderr();
-    let _ = writeln!(err, "{DIM}hint:{DIM:#} {msg}");
+    let _ = writeln!(err, "{DIM}hint:{DIM:#} {}", escape_controls(msg, true));
 }
 
 /// Prints a warning line to stderr.
 pub fn warn(msg: &str) {
     let mut err = anstream::stderr();
-    let _ = writeln!(err, "{WARN}warning:{WARN:#} {msg}");
+    let _ = writeln!(err, "{WARN}warning:{WARN:#} {}", escape_controls(msg, true));
 }
 
 /// Prints a note line to stderr.
 pub fn note(msg: &str) {
     let mut err = anstream::stderr();
-    let _ = writeln!(err, "{msg}");
+    let _ = writeln!(err, "{}", escape_controls(msg, true));
 }
 
 /// A progress bar to `total` on stderr, only when stderr is a terminal.

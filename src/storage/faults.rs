@@ -179,6 +179,13 @@ impl<S: Storage> Storage for Faulty<S> {
     fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {
         self.inner.remove_dir_if_empty(dir)
     }
+
+    fn real_location<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Option<Location>, Error>> {
+        self.inner.real_location(location)
+    }
 }
 
 #[cfg(test)]

@@ -645,6 +645,9 @@ fn status_entry(location: Location, status: &FileStatus) -> Entry {
             .filter(|&ms| ms > 0)
             .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()),
         is_dir: status.isdir,
+        // The client reports a symbolic link as a (zero-length) file and
+        // never descends into it; HDFS has no FIFOs or devices.
+        special: false,
     }
 }
 
@@ -655,6 +658,7 @@ fn dir_entry(location: Location) -> Entry {
         size: 0,
         modified: None,
         is_dir: true,
+        special: false,
     }
 }
 

@@ -54,15 +54,55 @@ fn io(location: &Location, e: std::io::Error) -> Error {
 }
 
 fn entry(location: Location, md: &std::fs::Metadata) -> Entry {
+    let special = !md.is_dir() && !md.is_file();
     Entry {
         location,
-        size: if md.is_dir() { 0 } else { md.len() },
+        size: if md.is_file() { md.len() } else { 0 },
         modified: md
             .modified()
             .ok()
             .and_then(|t| jiff::Timestamp::try_from(t).ok()),
         is_dir: md.is_dir(),
+        special,
     }
+}
+
+/// What a non-regular file is, for messages.
+fn file_kind(md: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        let t = md.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    if md.is_symlink() {
+        return "a symbolic link";
+    }
+    if md.is_dir() {
+        return "a directory";
+    }
+    "not a regular file"
+}
+
+/// Opens `path` for reading if it is a regular file (after following
+/// symbolic links): a FIFO would block forever and a device never ends.
+fn open_regular(path: &Path, location: &Location) -> Result<std::fs::File, Error> {
+    let md = std::fs::metadata(path).map_err(|e| io(location, e))?;
+    if !md.is_file() {
+        return Err(Error::Unsupported {
+            location: location.to_string(),
+            reason: format!("{}, not a regular file: not read", file_kind(&md)),
+        });
+    }
+    std::fs::File::open(path).map_err(|e| io(location, e))
 }
 
 async fn blocking<T: Send + 'static>(
@@ -100,7 +140,10 @@ impl Storage for LocalStorage {
             let path = Self::path(location)?;
             let loc = location.clone();
             blocking(location, move || {
-                std::fs::read(&path).map_err(|e| io(&loc, e))
+                let mut f = open_regular(&path, &loc)?;
+                let mut buf = Vec::new();
+                f.read_to_end(&mut buf).map_err(|e| io(&loc, e))?;
+                Ok(buf)
             })
             .await
         })
@@ -116,7 +159,7 @@ impl Storage for LocalStorage {
             let path = Self::path(location)?;
             let loc = location.clone();
             blocking(location, move || {
-                let mut f = std::fs::File::open(&path).map_err(|e| io(&loc, e))?;
+                let mut f = open_regular(&path, &loc)?;
                 f.seek(SeekFrom::Start(offset)).map_err(|e| io(&loc, e))?;
                 let mut buf = Vec::new();
                 f.take(len).read_to_end(&mut buf).map_err(|e| io(&loc, e))?;
@@ -161,6 +204,28 @@ impl Storage for LocalStorage {
             blocking(dir, move || remove_empty_dir(&path, &loc)).await
         })
     }
+
+    fn real_location<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Option<Location>, Error>> {
+        Box::pin(async move {
+            let path = Self::path(location)?;
+            let loc = location.clone();
+            blocking(location, move || match std::fs::canonicalize(&path) {
+                Ok(p) => match p.to_str() {
+                    Some(s) => Location::parse(s).map(Some),
+                    None => Err(Error::Unsupported {
+                        location: loc.to_string(),
+                        reason: "resolved path is not UTF-8".to_owned(),
+                    }),
+                },
+                Err(e) if is_not_found(&e) => Ok(None),
+                Err(e) => Err(io(&loc, e)),
+            })
+            .await
+        })
+    }
 }
 
 /// Deletes `chunk` in one blocking task.
@@ -190,12 +255,22 @@ fn is_a_directory(location: &Location) -> Error {
     }
 }
 
-/// Deletes one file; a missing file is fine, a directory (or a symlink to
-/// one, which `list` reports as a directory) is an error.
+/// Deletes one regular file; a missing file is fine, a directory, a
+/// symbolic link or any other special file is an error (never deleted).
 fn delete_file(location: &Location) -> Result<(), Error> {
     let path = LocalStorage::path(location)?;
-    if std::fs::metadata(&path).is_ok_and(|md| md.is_dir()) {
-        return Err(is_a_directory(location));
+    match std::fs::symlink_metadata(&path) {
+        Ok(md) if md.is_dir() => return Err(is_a_directory(location)),
+        Ok(md) if !md.is_file() => {
+            return Err(Error::Io {
+                location: location.to_string(),
+                source: std::io::Error::other(format!(
+                    "{}, not a regular file (not deleted)",
+                    file_kind(&md)
+                )),
+            });
+        }
+        _ => {}
     }
     match std::fs::remove_file(&path) {
         Ok(()) => Ok(()),
@@ -241,7 +316,9 @@ fn remove_empty_dir(path: &Path, location: &Location) -> Result<bool, Error> {
 type Tx = tokio::sync::mpsc::Sender<Result<Entry, Error>>;
 
 /// Depth-first walk with an explicit stack (no recursion on deep trees).
-/// Stops when the receiver is dropped.
+/// Never follows a symbolic link below `root` (a link is listed as a
+/// special entry, so loops and links out of the tree are harmless); `root`
+/// itself is read wherever it leads. Stops when the receiver is dropped.
 fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &Tx) {
     let mut stack = vec![(root.to_path_buf(), root_loc.clone())];
     while let Some((path, loc)) = stack.pop() {
@@ -274,8 +351,9 @@ fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &Tx) {
             };
             let child = loc.join(name);
             let child_path = de.path();
-            // Follows symlinks, as Flink's local file system does.
-            let md = match std::fs::metadata(&child_path) {
+            // The entry itself, never what a symbolic link points to: a
+            // link is reported as a special entry and not descended into.
+            let md = match de.metadata() {
                 Ok(md) => md,
                 // Deleted between listing and stat: it is gone, skip it.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
@@ -390,17 +468,13 @@ mod tests {
             ["5", "a/", "a/2", "a/sub/", "a/sub/3", "b/", "empty/"]
         );
 
-        // A symlink to a directory is listed as a directory: not deleted.
+        // A symlink (to a directory or a file) is never deleted.
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink(d.path().join("a"), d.path().join("link")).unwrap();
             let r = rt().block_on(LocalStorage.delete_files(&[root.join("link")]));
-            assert!(
-                r[0].as_ref()
-                    .unwrap_err()
-                    .to_string()
-                    .contains("is a directory")
-            );
+            let e = r[0].as_ref().unwrap_err().to_string();
+            assert!(e.contains("a symbolic link, not a regular file"), "{e}");
             assert!(d.path().join("link").exists());
             std::fs::remove_file(d.path().join("link")).unwrap();
         }
@@ -414,6 +488,73 @@ mod tests {
         );
         assert!(results[1].is_ok());
         assert!(!d.path().join("a/2").exists());
+    }
+
+    /// Links are entries of their own, never followed: a loop or a link out
+    /// of the tree lists once, as `special`. A FIFO is special too, and
+    /// reading it is refused at once instead of blocking forever.
+    #[cfg(unix)]
+    #[test]
+    fn never_follows_links_and_never_reads_special_files() {
+        let d = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("victim"), b"x").unwrap();
+        std::fs::create_dir_all(d.path().join("a")).unwrap();
+        std::fs::write(d.path().join("a/f"), b"0123").unwrap();
+        std::os::unix::fs::symlink(outside.path(), d.path().join("a/out")).unwrap();
+        std::os::unix::fs::symlink(d.path(), d.path().join("a/loop")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("victim"), d.path().join("a/file-link"))
+            .unwrap();
+        let fifo = d.path().join("a/_metadata");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success());
+        let root = Location::parse(d.path().to_str().unwrap()).unwrap();
+        rt().block_on(async {
+            let s = LocalStorage;
+            let mut all: Vec<(String, bool, bool)> = s
+                .list(&root, true)
+                .map(|e| e.unwrap())
+                .map(|e| {
+                    let rel = e.location.relative_to(&root).unwrap().to_owned();
+                    (rel, e.is_dir, e.special)
+                })
+                .collect()
+                .await;
+            all.sort();
+            let mut want = vec![
+                ("a/f".to_owned(), false, false),
+                ("a/file-link".to_owned(), false, true),
+                ("a/loop".to_owned(), false, true),
+                ("a/out".to_owned(), false, true),
+            ];
+            if made {
+                want.insert(0, ("a/_metadata".to_owned(), false, true));
+            }
+            assert_eq!(all, want);
+            if made {
+                let f = root.join("a/_metadata");
+                let e = s.read(&f).await.unwrap_err().to_string();
+                assert!(e.contains("a FIFO, not a regular file"), "{e}");
+                let e = s.read_range(&f, 0, 8).await.unwrap_err().to_string();
+                assert!(e.contains("FIFO"), "{e}");
+                assert!(s.stat(&f).await.unwrap().unwrap().special);
+                let r = s.delete_files(std::slice::from_ref(&f)).await;
+                assert!(r[0].is_err(), "a FIFO is not deleted");
+            }
+            // Where a path really leads.
+            let real = s.real_location(&root.join("a/out")).await.unwrap().unwrap();
+            assert_eq!(
+                real.path(),
+                std::fs::canonicalize(outside.path())
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+            );
+            assert!(s.real_location(&root.join("nope")).await.unwrap().is_none());
+        });
+        assert!(outside.path().join("victim").exists());
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod local;
 mod location;
 mod object;
 mod settings;
+mod timeout;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -138,6 +139,17 @@ pub struct Entry {
     pub modified: Option<jiff::Timestamp>,
     /// A directory (or, on object stores, a common prefix).
     pub is_dir: bool,
+    /// Neither a regular file nor a directory: a symbolic link (never
+    /// followed by a listing), a FIFO, a socket or a device. Never read,
+    /// never deleted; callers keep it as an unknown entry.
+    pub special: bool,
+}
+
+impl Entry {
+    /// A regular file (or object): not a directory, not special.
+    pub fn is_file(&self) -> bool {
+        !self.is_dir && !self.special
+    }
 }
 
 /// Access to checkpoint storage. Futures are boxed so the trait can be used as
@@ -182,6 +194,17 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// an error. Object stores have no directories (a prefix disappears with
     /// its last object), so they always answer `Ok(false)` without a request.
     fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>>;
+
+    /// Where `location` really is: on a local file system the path with
+    /// every symbolic link resolved (`Ok(None)` if it does not exist); on
+    /// stores without links, `location` itself. Deleting compares this with
+    /// the path as listed, so nothing is deleted through a symbolic link.
+    fn real_location<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Option<Location>, Error>> {
+        Box::pin(async move { Ok(Some(location.clone())) })
+    }
 }
 
 /// A shared backend (`Arc<dyn Storage>`, `Arc<LocalStorage>`, …) is a backend.
@@ -221,6 +244,13 @@ impl<T: Storage + ?Sized> Storage for Arc<T> {
 
     fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {
         (**self).remove_dir_if_empty(dir)
+    }
+
+    fn real_location<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Option<Location>, Error>> {
+        (**self).real_location(location)
     }
 }
 
@@ -262,7 +292,7 @@ impl Storages {
             return Ok(b.clone());
         }
         let backend: Arc<dyn Storage> = match location.scheme() {
-            Scheme::Local => Arc::new(LocalStorage),
+            Scheme::Local => Arc::new(timeout::Timeout::new(LocalStorage, self.settings.timeout())),
             Scheme::Hdfs | Scheme::ViewFs => {
                 Arc::new(hdfs::HdfsStorage::new(location, &self.settings)?)
             }
@@ -370,6 +400,13 @@ impl Storage for Storages {
 
     fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move { self.backend(dir)?.remove_dir_if_empty(dir).await })
+    }
+
+    fn real_location<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Option<Location>, Error>> {
+        Box::pin(async move { self.backend(location)?.real_location(location).await })
     }
 }
 

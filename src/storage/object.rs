@@ -331,6 +331,7 @@ fn to_entry(location: Location, md: &opendal::Metadata) -> Entry {
         size: if is_dir { 0 } else { md.content_length() },
         modified: md.last_modified().map(|t| t.into_inner()),
         is_dir,
+        special: false,
     }
 }
 

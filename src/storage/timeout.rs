@@ -1,0 +1,132 @@
+//! The per-request timeout (`storage.timeout_secs`) for backends whose
+//! client has none of its own: the local file system. A stalled NFS mount
+//! (or any call that never returns) then fails with a timeout error naming
+//! the location instead of hanging the command. The blocking call itself
+//! cannot be cancelled; it is left behind and the command goes on (the CLI
+//! shuts its runtime down without waiting for it).
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+
+use super::{BoxFuture, BoxStream, Entry, Error, Location, Storage};
+
+/// `inner` with every request bounded by a timeout.
+#[derive(Debug, Clone)]
+pub struct Timeout<S> {
+    inner: S,
+    limit: Duration,
+}
+
+impl<S> Timeout<S> {
+    /// Bounds each request of `inner` (and each step of a listing) by `limit`.
+    pub fn new(inner: S, limit: Duration) -> Self {
+        Self { inner, limit }
+    }
+}
+
+fn timed_out(location: &Location, limit: Duration) -> Error {
+    Error::Io {
+        location: location.to_string(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!(
+                "no answer within {}s (storage.timeout_secs): a stalled mount?",
+                limit.as_secs()
+            ),
+        ),
+    }
+}
+
+async fn bounded<T>(
+    location: &Location,
+    limit: Duration,
+    f: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    match tokio::time::timeout(limit, f).await {
+        Ok(r) => r,
+        Err(_) => Err(timed_out(location, limit)),
+    }
+}
+
+impl<S: Storage> Storage for Timeout<S> {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn stat<'a>(&'a self, location: &'a Location) -> BoxFuture<'a, Result<Option<Entry>, Error>> {
+        Box::pin(bounded(location, self.limit, self.inner.stat(location)))
+    }
+
+    fn read<'a>(&'a self, location: &'a Location) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
+        Box::pin(bounded(location, self.limit, self.inner.read(location)))
+    }
+
+    fn read_range<'a>(
+        &'a self,
+        location: &'a Location,
+        offset: u64,
+        len: u64,
+    ) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
+        Box::pin(bounded(
+            location,
+            self.limit,
+            self.inner.read_range(location, offset, len),
+        ))
+    }
+
+    /// Each next entry must arrive within the limit; a timeout ends the
+    /// listing with an error (so a stalled directory is never taken for an
+    /// empty or complete one).
+    fn list<'a>(
+        &'a self,
+        dir: &'a Location,
+        recursive: bool,
+    ) -> BoxStream<'a, Result<Entry, Error>> {
+        let limit = self.limit;
+        let inner = self.inner.list(dir, recursive);
+        Box::pin(futures_util::stream::unfold(
+            Some(inner),
+            move |state| async move {
+                let mut inner = state?;
+                match tokio::time::timeout(limit, inner.next()).await {
+                    Ok(Some(item)) => Some((item, Some(inner))),
+                    Ok(None) => None,
+                    Err(_) => Some((Err(timed_out(dir, limit)), None)),
+                }
+            },
+        ))
+    }
+
+    fn delete_files<'a>(&'a self, files: &'a [Location]) -> BoxFuture<'a, Vec<Result<(), Error>>> {
+        Box::pin(async move {
+            // Generous for a batch: the limit per file, at least once.
+            let limit = self
+                .limit
+                .saturating_mul(u32::try_from(files.len().max(1)).unwrap_or(u32::MAX));
+            match tokio::time::timeout(limit, self.inner.delete_files(files)).await {
+                Ok(r) => r,
+                Err(_) => files.iter().map(|f| Err(timed_out(f, limit))).collect(),
+            }
+        })
+    }
+
+    fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(bounded(
+            dir,
+            self.limit,
+            self.inner.remove_dir_if_empty(dir),
+        ))
+    }
+
+    fn real_location<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Option<Location>, Error>> {
+        Box::pin(bounded(
+            location,
+            self.limit,
+            self.inner.real_location(location),
+        ))
+    }
+}

@@ -749,6 +749,16 @@ fn the_plan_says_what_its_guards_hold_back() {
     copy_tree(&src, &root);
     let rebase = format!("file:{generated}={}", root.display());
     let ck = root.join("checkpoints");
+    // As Flink left them: the crash's orphans were written after the
+    // newest completed checkpoint (a copy loses those times).
+    let shared = crate::common::job_dir(&ck).join("shared");
+    for f in std::fs::read_dir(&shared).unwrap() {
+        let f = std::fs::File::options()
+            .write(true)
+            .open(f.unwrap().path())
+            .unwrap();
+        f.set_modified(std::time::SystemTime::now()).unwrap();
+    }
     let run = |json: bool| {
         let mut args = vec![
             "safe-to-delete",

@@ -638,10 +638,11 @@ pub async fn plan(
         return Err(Error::EmptyListing(root.to_string()));
     }
     // A savepoints root that is the checkpoints root is listed once.
-    let savepoints = savepoints.filter(|s| s.canonical() != root.canonical());
     let sp_scan = match savepoints {
-        Some(s) => Some(layout::scan(storage, s, |n| progress("listing savepoints", n)).await?),
-        None => None,
+        Some(s) if s.canonical() != root.canonical() => {
+            Some(layout::scan(storage, s, |n| progress("listing savepoints", n)).await?)
+        }
+        _ => None,
     };
     check_names(policy, &scan, sp_scan.as_ref())?;
     let explicit: BTreeSet<String> = policy.keep.iter().map(canonical_dir).collect();
@@ -682,7 +683,11 @@ pub async fn plan(
         if !seen_savepoints.insert(key.clone()) {
             continue;
         }
-        if policy.include_savepoints.contains(&s.name) && !explicit.contains(&key) {
+        // A candidate only where candidates may be: in scope, or in the
+        // savepoints root.
+        let deletable = loc.relative_to(scope).is_some()
+            || savepoints.is_some_and(|s| loc.relative_to(s).is_some());
+        if policy.include_savepoints.contains(&s.name) && !explicit.contains(&key) && deletable {
             d.candidate_dirs.insert(key, Reason::IncludedSavepoint);
             included.push(loc.clone());
         } else {

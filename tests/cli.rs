@@ -8,6 +8,7 @@ mod corpus;
 mod deps;
 mod diff;
 mod generated;
+mod hostile;
 mod inspect;
 mod object_stores;
 mod oracle;

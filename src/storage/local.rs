@@ -343,11 +343,23 @@ fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &Tx) {
             };
             let name = de.file_name();
             let Some(name) = name.to_str() else {
-                let _ = tx.blocking_send(Err(Error::Unsupported {
-                    location: format!("{}/{}", loc, name.to_string_lossy()),
-                    reason: "file name is not UTF-8".to_owned(),
-                }));
-                return;
+                // A name no location can spell: an unknown entry (kept,
+                // never read, descended into or deleted), shown lossily.
+                let lossy = name.to_string_lossy();
+                let md = de.metadata().ok();
+                let e = Entry {
+                    location: loc.join(&lossy),
+                    size: 0,
+                    modified: md
+                        .and_then(|m| m.modified().ok())
+                        .and_then(|t| jiff::Timestamp::try_from(t).ok()),
+                    is_dir: false,
+                    special: true,
+                };
+                if tx.blocking_send(Ok(e)).is_err() {
+                    return;
+                }
+                continue;
             };
             let child = loc.join(name);
             let child_path = de.path();

@@ -706,6 +706,33 @@ fn a_plan_file_is_checked_by_planning_again() {
     assert_eq!(files(&root), before);
 
     std::fs::write(&plan_file, plan.to_string()).unwrap();
+    // A dry run of the file reports the entry planning again drops, as the
+    // real apply does (JSON and text), and deletes nothing.
+    let out = flink_chk()
+        .args(["safe-to-delete", "--dry-run", "--json", "--apply"])
+        .arg(&plan_file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dropped = v["dropped"].as_array().expect("dropped[] in a dry run");
+    assert_eq!(dropped.len(), 1, "{dropped:?}");
+    assert_eq!(dropped[0]["path"], needed.as_str());
+    assert_eq!(dropped[0]["detail"]["kind"], "not_planned_now");
+    assert!(v.get("applied").is_none());
+    let out = flink_chk()
+        .args(["safe-to-delete", "--dry-run", "--apply"])
+        .arg(&plan_file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Not deleted after all"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains(&needed) && l.contains("not a candidate when planned again now")),
+        "{text}"
+    );
+    assert_eq!(files(&root), before);
     let out = flink_chk()
         .args(["safe-to-delete", "--yes", "--json", "--log"])
         .arg(tmp.path().join("log"))
@@ -847,4 +874,30 @@ fn a_folder_that_is_not_a_job_is_its_own_root() {
             .join("0123456789abcdef0123456789abcdef/chk-1/data")
             .exists()
     );
+}
+
+/// `--keep-last` and `--min-age` follow the profile's rules: no 0, a unit
+/// is required, absurd durations are refused — each a usage error (64)
+/// naming the rule, before anything is listed.
+#[test]
+fn retention_flags_follow_the_profile_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, says) in [
+        (["--keep-last", "0"], "at least 1"),
+        (["--keep-last", "x"], "not a whole number"),
+        (["--min-age", "90"], "not a duration"),
+        (["--min-age", "18446744073709551615d"], "too long"),
+        (["--min-age", "36501d"], "too long"),
+    ] {
+        let out = flink_chk()
+            .arg("safe-to-delete")
+            .arg(tmp.path())
+            .args(args)
+            .arg("--dry-run")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(64), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
 }

@@ -49,14 +49,14 @@ pub struct CleanArgs {
     /// A checkpoints root or one job (alias, id, directory); default: the profile's checkpoints root.
     #[arg(value_name = "ROOT|JOB", add = clap_complete::engine::ArgValueCompleter::new(super::dynamic::targets))]
     target: Option<String>,
-    /// Completed checkpoints kept per job [default: the profile's retention.keep_last, else 3].
-    #[arg(long, value_name = "N")]
-    keep_last: Option<usize>,
+    /// Completed checkpoints kept per job, at least 1 [default: the profile's retention.keep_last, else 3].
+    #[arg(long, value_name = "N", value_parser = parse_keep_last)]
+    keep_last: Option<u32>,
     /// A snapshot always kept (alias@chk-N, a chk-N/ or savepoint directory). Repeatable; adds to the profile's retention.keep.
     #[arg(long, value_name = "SNAPSHOT")]
     keep: Vec<String>,
-    /// Files younger than this are kept: a number with s, m, h or d [default: the profile's retention.min_age, else 1h].
-    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    /// Files younger than this are kept: a whole number with s, m, h or d, as in the profile [default: the profile's retention.min_age, else 1h].
+    #[arg(long, value_name = "AGE", value_parser = crate::profile::parse_duration)]
     min_age: Option<Duration>,
     /// A savepoint (directory name) that may be deleted. Repeatable.
     #[arg(long, value_name = "NAME")]
@@ -98,20 +98,9 @@ pub struct CleanArgs {
     json: bool,
 }
 
-fn parse_age(s: &str) -> Result<Duration, String> {
-    let (n, unit) = s.split_at(s.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
-    let n: u64 = n
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?}: expected a number with s, m, h or d (e.g. 1h)"))?;
-    let secs = match unit {
-        "s" | "" => n,
-        "m" => n.saturating_mul(60),
-        "h" => n.saturating_mul(3600),
-        "d" => n.saturating_mul(86_400),
-        _ => return Err(format!("{s:?}: unit must be s, m, h or d")),
-    };
-    Ok(Duration::from_secs(secs))
+/// `--keep-last`: the rule `retention.keep_last` follows in the profile.
+fn parse_keep_last(s: &str) -> Result<u32, String> {
+    crate::profile::parse_keep_last(s)
 }
 
 /// Exit codes of `safe-to-delete`.
@@ -190,7 +179,24 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
         out.flush()?;
     }
     if args.dry_run || plan.candidates.is_empty() {
-        print_json(args.json, &plan, None)?;
+        // A plan file's entries that planning again does not confirm are
+        // reported here too, as the real apply reports them.
+        if !unconfirmed.is_empty() && !args.json {
+            not_deleted(
+                &mut out,
+                unconfirmed
+                    .iter()
+                    .map(|c| (c, &apply::Dropped::NotPlannedNow)),
+                unconfirmed.len(),
+                None,
+                args.all,
+            )?;
+        }
+        let dropped: Vec<serde_json::Value> = unconfirmed
+            .iter()
+            .map(|c| dropped_json(c, &apply::Dropped::NotPlannedNow))
+            .collect();
+        print_json_with(args.json, &plan, None, dropped)?;
         return Ok(exit::OK);
     }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
@@ -237,31 +243,13 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
             .map(|c| (c, apply::Dropped::NotPlannedNow)),
     );
     if !validated.dropped.is_empty() && !args.json {
-        writeln!(
-            out,
-            "\n{BOLD}Not deleted after all{BOLD:#} ({} candidate(s) changed since planning; re-checked against {} snapshot(s)):",
+        not_deleted(
+            &mut out,
+            validated.dropped.iter().map(|(c, w)| (c, w)),
             validated.dropped.len(),
-            validated.snapshots_read
+            Some(validated.snapshots_read),
+            args.all,
         )?;
-        for (c, why) in validated
-            .dropped
-            .iter()
-            .take(if args.all { usize::MAX } else { 30 })
-        {
-            writeln!(
-                out,
-                "  {}  {DIM}{}{DIM:#}",
-                output::printable(&c.path.to_string()),
-                output::printable(&why.to_string())
-            )?;
-        }
-        if validated.dropped.len() > 30 && !args.all {
-            writeln!(
-                out,
-                "  {DIM}… and {} more{DIM:#}",
-                validated.dropped.len() - 30
-            )?;
-        }
     }
 
     // Delete, logging every file.
@@ -344,7 +332,7 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
                 "failed": applied.failed.iter().map(|(p, e)| json!({"path": p, "error": e})).collect::<Vec<_>>(),
                 "skipped": applied.skipped.iter().map(|(p, w)| json!({"path": p, "why": w})).collect::<Vec<_>>(),
                 "dirs_left": applied.dirs_left,
-                "dropped": validated.dropped.iter().map(|(c, w)| json!({"path": c.path, "why": w.to_string(), "detail": w})).collect::<Vec<_>>(),
+                "dropped": validated.dropped.iter().map(|(c, w)| dropped_json(c, w)).collect::<Vec<_>>(),
                 "snapshots_rechecked": validated.snapshots_read,
                 "log": log_path,
             })),
@@ -397,9 +385,58 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
     Ok(code)
 }
 
+/// One entry of `dropped` in JSON.
+fn dropped_json(c: &Candidate, why: &apply::Dropped) -> serde_json::Value {
+    json!({"path": c.path, "why": why.to_string(), "detail": why})
+}
+
+/// "Not deleted after all": candidates the re-check (or planning again)
+/// dropped, and why.
+fn not_deleted<'a>(
+    out: &mut impl Write,
+    dropped: impl Iterator<Item = (&'a Candidate, &'a apply::Dropped)>,
+    n: usize,
+    rechecked: Option<usize>,
+    all: bool,
+) -> Result<()> {
+    match rechecked {
+        Some(r) => writeln!(
+            out,
+            "\n{BOLD}Not deleted after all{BOLD:#} ({n} candidate(s) changed since planning; re-checked against {r} snapshot(s)):"
+        )?,
+        None => writeln!(
+            out,
+            "\n{BOLD}Not deleted after all{BOLD:#} ({n} candidate(s) of the plan file that planning again now does not confirm):"
+        )?,
+    }
+    for (c, why) in dropped.take(if all { usize::MAX } else { 30 }) {
+        writeln!(
+            out,
+            "  {}  {DIM}{}{DIM:#}",
+            output::printable(&c.path.to_string()),
+            output::printable(&why.to_string())
+        )?;
+    }
+    if n > 30 && !all {
+        writeln!(out, "  {DIM}… and {} more{DIM:#}", n - 30)?;
+    }
+    Ok(())
+}
+
 /// Prints the plan (and what was applied) as JSON, serialised straight to a
 /// buffered stdout: a JSON tree of millions of candidates would cost gigabytes.
 fn print_json(json: bool, plan: &PlanFile, applied: Option<serde_json::Value>) -> Result<()> {
+    print_json_with(json, plan, applied, Vec::new())
+}
+
+/// [`print_json`], with `dropped` (a plan file's entries that planning again
+/// does not confirm, under `--apply --dry-run`) when there are any.
+fn print_json_with(
+    json: bool,
+    plan: &PlanFile,
+    applied: Option<serde_json::Value>,
+    dropped: Vec<serde_json::Value>,
+) -> Result<()> {
     if !json {
         return Ok(());
     }
@@ -409,9 +446,18 @@ fn print_json(json: bool, plan: &PlanFile, applied: Option<serde_json::Value>) -
         plan: &'a PlanFile,
         #[serde(skip_serializing_if = "Option::is_none")]
         applied: Option<serde_json::Value>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        dropped: Vec<serde_json::Value>,
     }
     let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    serde_json::to_writer_pretty(&mut w, &Output { plan, applied })?;
+    serde_json::to_writer_pretty(
+        &mut w,
+        &Output {
+            plan,
+            applied,
+            dropped,
+        },
+    )?;
     writeln!(w)?;
     w.flush()?;
     Ok(())
@@ -497,14 +543,8 @@ fn make_plan(args: &CleanArgs, ctx: &Ctx) -> Result<PlanFile> {
     let retention = ctx.profile.as_ref().map(|(_, p)| p.retention.clone());
     let keep_last = args
         .keep_last
-        .or_else(|| {
-            retention
-                .as_ref()
-                .and_then(|r| r.keep_last)
-                .map(|n| n as usize)
-        })
-        .unwrap_or(3)
-        .max(1);
+        .or_else(|| retention.as_ref().and_then(|r| r.keep_last))
+        .map_or(3, |n| n as usize);
     let min_age = args
         .min_age
         .or_else(|| retention.as_ref().and_then(|r| r.min_age))

@@ -285,9 +285,27 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     }
     let n: u64 = digits.parse().map_err(|_| bad())?;
     n.checked_mul(secs_per)
+        .filter(|&secs| secs <= MAX_DURATION_SECS)
         .map(Duration::from_secs)
-        .ok_or_else(|| format!("`{s}` is too long a duration"))
+        .ok_or_else(|| format!("`{s}` is too long a duration (at most 36500d)"))
 }
+
+/// The longest duration accepted: 100 years.
+const MAX_DURATION_SECS: u64 = 36_500 * 86_400;
+
+/// Parses `keep_last` (profile and `--keep-last` alike): a whole number, at
+/// least 1.
+pub fn parse_keep_last(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(0) => Err(KEEP_LAST_ZERO.to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number of checkpoints")),
+    }
+}
+
+/// Why `keep_last: 0` is refused.
+pub(crate) const KEEP_LAST_ZERO: &str =
+    "must be at least 1 (the latest checkpoint is what a restart restores)";
 
 /// Writes a duration as [`parse_duration`] reads it, in the largest unit
 /// that divides it (`3600s` → `1h`). Sub-second parts are dropped.

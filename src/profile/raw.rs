@@ -368,10 +368,7 @@ impl Ctx<'_> {
         {
             return Err(self.err(
                 &k.referenced,
-                format!(
-                    "{}: must be at least 1 (the latest checkpoint is what a restart restores)",
-                    at("keep_last")
-                ),
+                format!("{}: {}", at("keep_last"), super::KEEP_LAST_ZERO),
             ));
         }
         let min_age = match &r.min_age {

@@ -13,5 +13,6 @@ mod inspect;
 mod object_stores;
 mod oracle;
 mod regressions;
+mod secrets;
 mod simulation;
 mod truncation;

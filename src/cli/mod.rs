@@ -15,6 +15,7 @@ mod profile;
 mod uid;
 mod why;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -112,8 +113,13 @@ pub fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(exit::OK),
         Err(e) => {
+            // Redacted again here, whatever the error came from: no URL
+            // credentials or SAS tokens in logs.
+            let mut text = Vec::new();
+            let _ = output::error(&mut text, &e);
+            let text = String::from_utf8_lossy(&text);
             let mut err = anstream::stderr();
-            let _ = output::error(&mut err, &e);
+            let _ = err.write_all(crate::storage::redact::redact(&text).as_bytes());
             ExitCode::from(exit::ERROR)
         }
     }

@@ -11,6 +11,7 @@ use serde_json::json;
 use super::context::Global;
 use super::output::{self, BOLD, DIM, ERR};
 use crate::profile::{self, Config, NewProfile};
+use crate::storage::redact::redact;
 use crate::storage::{Location, S3Settings, Storage, Storages};
 
 /// Manage profiles: named environments with checkpoint and savepoint roots,
@@ -348,6 +349,7 @@ fn check(path: &Path, name: Option<&str>) -> Result<u8> {
                 Ok(n) => writeln!(out, "  {what:<12} {root}  ok ({n} entries at the top)")?,
                 Err(e) => {
                     failed = true;
+                    let e = redact(&e.to_string()).into_owned();
                     writeln!(out, "  {what:<12} {root}  {ERR}FAILED{ERR:#}: {e}")?;
                 }
             }

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::mask;
+
 /// A 1-based line and column in `profiles.yaml` (columns count characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position {
@@ -145,27 +147,21 @@ fn no_selection_text(available: &[String]) -> String {
     }
 }
 
-/// Keys whose values are secrets: masked in snippets.
-const SECRET_KEYS: [&str; 5] = [
-    "secret_access_key",
-    "session_token",
-    "account_key",
-    "sas_token",
-    "access_key_secret",
-];
-
-/// The line at `pos` with a caret under the column, rustc style:
+/// The line at `pos` with a caret under the column, rustc style, secret
+/// values masked (see [`super::mask`]):
 ///
 /// ```text
 ///   |
-/// 3 |     checkpoint: s3://b/c
+/// 3 |     checkpoints: s3://b/c
 ///   |     ^
 /// ```
 pub(super) fn snippet(text: &str, pos: Position) -> String {
-    let Some(line) = text.lines().nth(pos.line.saturating_sub(1)) else {
+    let lines = mask::lines(text);
+    let index = pos.line.saturating_sub(1);
+    let Some(line) = lines.get(index) else {
         return String::new();
     };
-    let line = mask_secret(line);
+    let line = mask::mask_line(line, &mask::context(&lines, index));
     let shown: String = line.chars().map(printable).collect();
     let pad: String = line
         .chars()
@@ -175,20 +171,6 @@ pub(super) fn snippet(text: &str, pos: Position) -> String {
     let num = pos.line.to_string();
     let gutter = " ".repeat(num.len());
     format!("{gutter} |\n{num} | {shown}\n{gutter} | {pad}^")
-}
-
-/// Replaces the value of a `secret_key: value` line by `********`.
-fn mask_secret(line: &str) -> String {
-    let trimmed = line.trim_start().trim_start_matches(['-', ' ']);
-    for key in SECRET_KEYS {
-        if let Some(rest) = trimmed.strip_prefix(key)
-            && rest.starts_with(':')
-        {
-            let cut = line.len() - rest.len() + 1;
-            return format!("{} ********", &line[..cut]);
-        }
-    }
-    line.to_owned()
 }
 
 fn printable(c: char) -> char {

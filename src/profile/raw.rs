@@ -15,8 +15,10 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::{MessageFormatter, Spanned};
 
 use super::error::{sanitize, snippet};
+use super::mask;
 use super::{Config, Error, Job, Position, Profile, Retention, normalize_job_id, parse_duration};
 use crate::storage::Settings;
+use crate::storage::redact::redact;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -156,22 +158,54 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, Error> {
 
 fn yaml_error(e: &serde_saphyr::Error, text: &str, path: &Path) -> Error {
     let position = e.location().and_then(position);
+    // A key is named only when it reads like a key; a value typed where a
+    // key belongs may be a secret.
+    let name = |k: &str| {
+        if mask::name_is_shown(k) {
+            format!("`{k}`")
+        } else {
+            "(not shown: it may be a secret)".to_owned()
+        }
+    };
     let message = match e.without_snippet() {
         serde_saphyr::Error::DuplicateMappingKey { key: Some(k), .. } => {
             let first = position
                 .and_then(|p| first_occurrence(text, p, k))
                 .map(|l| format!(" (first defined on line {l})"))
                 .unwrap_or_default();
-            format!("duplicate key `{k}`{first}")
+            format!("duplicate key {}{first}", name(k))
         }
+        serde_saphyr::Error::SerdeUnknownField {
+            field, expected, ..
+        } => format!(
+            "unknown field {}, expected one of {}",
+            name(field),
+            expected.join(", ")
+        ),
+        serde_saphyr::Error::SerdeUnknownVariant {
+            variant, expected, ..
+        } => format!(
+            "unknown variant {}, expected one of {}",
+            name(variant),
+            expected.join(", ")
+        ),
         serde_saphyr::Error::InvalidScalar { ty, .. } => match *ty {
             "u8" | "u16" | "u32" | "u64" | "usize" => "expected a whole number".to_owned(),
             "boolean" => "expected true or false".to_owned(),
             ty => format!("expected a value of type {ty}"),
         },
-        _ => serde_saphyr::UserMessageFormatter
-            .format_message(e)
-            .into_owned(),
+        _ => {
+            let m = serde_saphyr::UserMessageFormatter
+                .format_message(e)
+                .into_owned();
+            // Values the parser quotes (`invalid type: string "…"`) are
+            // not repeated from where secrets may be.
+            if position.is_none_or(|p| mask::sensitive(text, p.line)) {
+                mask::quoted_values(&m)
+            } else {
+                m
+            }
+        }
     };
     let message = match message.as_str() {
         "expected mapping start" => "expected a mapping (`key: value` entries)".to_owned(),
@@ -192,12 +226,14 @@ fn position(l: serde_saphyr::Location) -> Option<Position> {
     })
 }
 
+/// An error at `position`: the message without URL credentials, the
+/// snippet with secrets masked.
 fn invalid(text: &str, path: &Path, position: Option<Position>, message: String) -> Error {
     Error::Invalid {
         path: path.to_path_buf(),
         position,
         snippet: position.map(|p| snippet(text, p)).unwrap_or_default(),
-        message,
+        message: redact(&message).into_owned(),
     }
 }
 

@@ -89,6 +89,7 @@ use futures_util::stream;
 use hdfs_native::client::FileStatus;
 use hdfs_native::{Client, ClientBuilder, HdfsError};
 
+use super::redact::redact;
 use super::{BoxFuture, BoxStream, Entry, Error, Location, Scheme, Settings, Storage};
 
 /// Default failover attempts (see [`super::HdfsSettings::failover_attempts`]).
@@ -150,7 +151,7 @@ impl HdfsStorage {
         let config_err = |message: String| Error::Config {
             location: location.to_string(),
             scheme: scheme.canonical(),
-            message,
+            message: redact(&message).into_owned(),
         };
         if !matches!(scheme, Scheme::Hdfs | Scheme::ViewFs) {
             return Err(Error::Unsupported {
@@ -311,7 +312,7 @@ impl HdfsStorage {
     fn error(&self, location: &Location, e: HdfsError) -> Error {
         let backend = |message: String| Error::Backend {
             location: location.to_string(),
-            message,
+            message: redact(&message).into_owned(),
         };
         match e {
             HdfsError::FileNotFound(_) => Error::NotFound {

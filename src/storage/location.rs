@@ -82,9 +82,17 @@ pub struct Location {
 impl Location {
     /// Parses a location. Relative plain paths are made absolute against the
     /// current directory.
+    ///
+    /// Credentials in the authority (`s3://KEY:SECRET@bucket/…`,
+    /// `hdfs://user:password@namenode/…`) are dropped: the location is the
+    /// bucket, container or NameNode, so it is never printed with them, and
+    /// equals the same object written without them. They are not used to
+    /// connect either; that comes from the profile's `storage:` settings or
+    /// the store's own credential chain. (Hadoop's S3A no longer accepts
+    /// login details in URIs; old metadata may still hold such paths.)
     pub fn parse(s: &str) -> Result<Self, Error> {
         let bad = |why: &str| Error::BadLocation {
-            location: s.to_owned(),
+            location: super::redact::redact(s).into_owned(),
             reason: why.to_owned(),
         };
         if s.is_empty() {
@@ -112,7 +120,7 @@ impl Location {
                 "unknown scheme {written}:// (supported: file, hdfs, viewfs, s3, s3a, s3n, s3p, gs, abfs, abfss, wasb, wasbs, oss)"
             ))
         })?;
-        let (authority, path) = match rest.strip_prefix("//") {
+        let (authority, path) = match rest.strip_prefix("//").map(|r| without_userinfo(scheme, r)) {
             Some(r) => match r.find('/') {
                 Some(i) => (&r[..i], &r[i..]),
                 None => (r, "/"),
@@ -130,6 +138,11 @@ impl Location {
         };
         if scheme.is_object_store() && authority.is_empty() {
             return Err(bad("missing bucket or container"));
+        }
+        if matches!(scheme, Scheme::S3 | Scheme::Gcs | Scheme::Oss) && authority.contains(':') {
+            return Err(bad(
+                "a `:` in the bucket name (credentials in URIs are not supported: set them in the profile's storage section or the environment)",
+            ));
         }
         if !path.starts_with('/') {
             return Err(bad("path must be absolute"));
@@ -256,6 +269,33 @@ impl std::str::FromStr for Location {
     }
 }
 
+/// `rest` (what follows `scheme://`) without credentials before the
+/// authority. Bucket names (S3, GCS, OSS) never hold `@` or `:`, so any
+/// userinfo goes, and a `:` without an `@` in the authority is the start
+/// of a secret holding an unencoded `/` (`s3://KEY:SEC/RET@bucket`).
+/// Azure's `container@account` and HDFS's `user@namenode` are names and
+/// stay; userinfo with a password (`user:pw@`) before them goes.
+fn without_userinfo(scheme: Scheme, rest: &str) -> &str {
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let after = |at: usize| &rest[at + 1..];
+    match scheme {
+        Scheme::S3 | Scheme::Gcs | Scheme::Oss => match authority.rfind('@') {
+            Some(at) => after(at),
+            None if authority.contains(':') => rest.find('@').map_or(rest, after),
+            None => rest,
+        },
+        Scheme::AzureBlob | Scheme::AzureDfs => match authority.find('@') {
+            Some(at) if authority[..at].contains(':') => after(at),
+            None if authority.contains(':') => rest.find('@').map_or(rest, after),
+            _ => rest,
+        },
+        Scheme::Hdfs | Scheme::ViewFs | Scheme::Local => match authority.rfind('@') {
+            Some(at) if authority[..at].contains(':') => after(at),
+            _ => rest,
+        },
+    }
+}
+
 /// Splits `scheme:rest` when the prefix is a URI scheme (two or more
 /// characters, so Windows drive letters are not schemes).
 fn split_scheme(s: &str) -> Option<(&str, &str)> {
@@ -352,6 +392,38 @@ mod tests {
         ] {
             let e = Location::parse(s).unwrap_err().to_string();
             assert!(e.contains(why), "{s}: {e}");
+        }
+    }
+
+    #[test]
+    fn credentials_are_dropped() {
+        for (s, shown) in [
+            ("s3://KEY:SECRET@bucket/ck", "s3://bucket/ck"),
+            ("s3a://KEY@bucket/ck", "s3a://bucket/ck"),
+            ("s3://KEY:SEC/RET@bucket/ck", "s3://bucket/ck"),
+            ("gs://K:S@b", "gs://b/"),
+            ("oss://K:S@b/x", "oss://b/x"),
+            (
+                "wasbs://K:S@cont@acct.blob.core.windows.net/x",
+                "wasbs://cont@acct.blob.core.windows.net/x",
+            ),
+            ("hdfs://user:pw@nn:8020/ck", "hdfs://nn:8020/ck"),
+            ("hdfs://flink@nn:8020/ck", "hdfs://flink@nn:8020/ck"),
+            (
+                "abfss://fs@acct.dfs.core.windows.net/x",
+                "abfss://fs@acct.dfs.core.windows.net/x",
+            ),
+        ] {
+            assert_eq!(loc(s).to_string(), shown, "{s}");
+        }
+        assert_eq!(loc("s3://K:S@bucket/ck"), loc("s3://bucket/ck"));
+        for s in [
+            "s3://KEY:SECRET/ck",
+            "ftp://u:SECRET@h/x",
+            "s3://K:SECRET@/x",
+        ] {
+            let e = Location::parse(s).unwrap_err().to_string();
+            assert!(!e.contains("SECRET"), "{s}: {e}");
         }
     }
 

@@ -21,6 +21,7 @@ mod hdfs;
 mod local;
 mod location;
 mod object;
+pub mod redact;
 mod settings;
 mod timeout;
 

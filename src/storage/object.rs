@@ -30,6 +30,7 @@ use futures_util::StreamExt;
 use opendal::{EntryMode, ErrorKind, Operator};
 use tokio::sync::Semaphore;
 
+use super::redact::redact;
 use super::{BoxFuture, BoxStream, Entry, Error, Location, Scheme, Settings, Storage};
 
 /// One bucket or container.
@@ -168,7 +169,7 @@ impl ObjectStorage {
         };
         let (service, cfg) = config(location, settings).map_err(cfg_err)?;
         let op = Operator::via_iter(service, cfg)
-            .map_err(|e| cfg_err(e.to_string()))?
+            .map_err(|e| cfg_err(redact(&e.to_string()).into_owned()))?
             .layer(
                 opendal::layers::RetryLayer::new()
                     .with_max_times(3)
@@ -311,6 +312,8 @@ impl ObjectStorage {
     }
 }
 
+/// A storage error from an OpenDAL error. Its message names the request URL,
+/// with the SAS token (`?…&sig=…`) or endpoint credentials in it: redacted.
 fn map_err(location: &Location, e: opendal::Error) -> Error {
     if e.kind() == ErrorKind::NotFound {
         Error::NotFound {
@@ -319,7 +322,7 @@ fn map_err(location: &Location, e: opendal::Error) -> Error {
     } else {
         Error::Backend {
             location: location.to_string(),
-            message: e.to_string(),
+            message: redact(&e.to_string()).into_owned(),
         }
     }
 }

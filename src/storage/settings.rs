@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::redact::redact;
+
 /// How to reach storage.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,20 +73,28 @@ impl Settings {
         out
     }
 
-    /// A copy with every secret replaced by `********`.
+    /// A copy with every secret replaced by `********`, and endpoints
+    /// without userinfo and query strings (`http://***@host/`).
     pub fn masked(&self) -> Self {
         let mask = |o: &Option<String>| o.as_ref().map(|_| "********".to_owned());
+        let url = |o: &Option<String>| o.as_deref().map(|u| redact(u).into_owned());
         let mut m = self.clone();
         if let Some(s) = &mut m.s3 {
             s.secret_access_key = mask(&s.secret_access_key);
             s.session_token = mask(&s.session_token);
+            s.endpoint = url(&s.endpoint);
+        }
+        if let Some(g) = &mut m.gcs {
+            g.endpoint = url(&g.endpoint);
         }
         if let Some(a) = &mut m.azure {
             a.account_key = mask(&a.account_key);
             a.sas_token = mask(&a.sas_token);
+            a.endpoint = url(&a.endpoint);
         }
         if let Some(o) = &mut m.oss {
             o.access_key_secret = mask(&o.access_key_secret);
+            o.endpoint = url(&o.endpoint);
         }
         m
     }

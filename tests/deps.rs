@@ -161,27 +161,131 @@ fn verify_names_missing_and_truncated_files() {
     );
 }
 
+/// A root path of exactly `len` bytes under `base` (`base/r` padded with `x`).
+fn root_of_length(base: &Path, len: usize) -> String {
+    let mut s = format!("{}/r", base.display());
+    assert!(s.len() <= len, "{s}: longer than {len} bytes");
+    while s.len() < len {
+        s.push('x');
+    }
+    s
+}
+
+/// A scratch directory with a short path (the recorded roots written into
+/// copies of the fixtures must be as long as the generator's).
+fn short_tempdir() -> tempfile::TempDir {
+    let env = std::env::temp_dir();
+    let base = if env.as_os_str().len() <= 16 {
+        env
+    } else {
+        PathBuf::from("/tmp")
+    };
+    tempfile::Builder::new()
+        .prefix("fc")
+        .tempdir_in(base)
+        .unwrap()
+}
+
+/// Copies the scenario tree `dir` to `to` and rewrites every `_metadata` in
+/// the copy to record `recorded` where Flink recorded `generated` (the same
+/// length, so every Java string keeps its length prefix). The copy is then
+/// what Flink would have written under `recorded`.
+fn copy_recorded_at(dir: &Path, generated: &str, to: &Path, recorded: &str) {
+    assert_eq!(generated.len(), recorded.len());
+    copy_tree(dir, to);
+    for m in crate::common::find_metadata(to) {
+        let mut bytes = std::fs::read(&m).unwrap();
+        let (from, into) = (generated.as_bytes(), recorded.as_bytes());
+        let mut i = 0;
+        while let Some(at) = bytes[i..].windows(from.len()).position(|w| w == from) {
+            bytes[i + at..i + at + from.len()].copy_from_slice(into);
+            i += at + from.len();
+        }
+        std::fs::write(&m, &bytes).unwrap();
+        crate::common::set_flink_order_mtime(&m);
+    }
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = flink_chk().args(args).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn verify_without_rebase_explains_the_move() {
     let (dir, generated) = scenario("2.3", "rocksdb-incremental");
-    let tmp = tempfile::tempdir().unwrap();
-    copy_tree(&dir, tmp.path());
-    let job = job_dir(&tmp.path().join("checkpoints"));
-    let out = flink_chk()
-        .args(["deps", job.join("chk-6").to_str().unwrap(), "--verify"])
-        .output()
-        .unwrap();
-    // The recorded paths are under /tmp/flink-chk-gen (where the generator
-    // ran); they may exist on a developer machine, so only check the hint
-    // when they do not.
-    if !std::path::Path::new(&generated).exists() {
-        assert_eq!(out.status.code(), Some(1));
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            err.contains("--rebase file:///tmp/flink-chk-gen/2.3/rocksdb-incremental/checkpoints="),
-            "{err}"
-        );
-    }
+    let tmp = short_tempdir();
+    // The committed tree, copied: Flink recorded it under /tmp/flink-chk-gen
+    // and it is read elsewhere. Whether or not the recorded files exist on
+    // this machine, the hint names the mapping at the checkpoints root.
+    let copy = tmp.path().join("copy");
+    copy_tree(&dir, &copy);
+    let job = job_dir(&copy.join("checkpoints"));
+    let (_, _, err) = run(&["deps", job.join("chk-6").to_str().unwrap(), "--verify"]);
+    let hint = format!(
+        "--rebase file://{generated}/checkpoints={}/checkpoints",
+        copy.display()
+    );
+    assert!(err.contains(&hint), "{err}");
+    let (v, _) = json(&["deps", job.join("chk-6").to_str().unwrap(), "--json"]);
+    assert_eq!(
+        v["recorded_root"],
+        format!("file://{generated}/checkpoints"),
+        "{v}"
+    );
+    assert_eq!(
+        v["recorded_job_dir"],
+        format!(
+            "file://{generated}/checkpoints/{}",
+            job.file_name().unwrap().to_str().unwrap()
+        )
+    );
+
+    // The same tree recorded at a root this test controls.
+    let recorded = root_of_length(tmp.path(), generated.len());
+    copy_recorded_at(&dir, &generated, &copy.with_file_name("moved"), &recorded);
+    let moved = tmp.path().join("moved");
+    let job = job_dir(&moved.join("checkpoints"));
+    let chk = job.join("chk-6");
+    let hint = format!(
+        "--rebase file://{recorded}/checkpoints={}/checkpoints",
+        moved.display()
+    );
+    // Nothing at the recorded location: Flink could not restore it from there.
+    let (code, out, err) = run(&["deps", chk.to_str().unwrap(), "--verify"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let shared = truth(&chk.join("_metadata"))["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .filter(|p| p.contains("/shared/"))
+        .collect::<BTreeSet<_>>()
+        .len();
+    assert!(
+        out.contains(&format!("NOT RESTORABLE: {shared} of ")),
+        "{out}"
+    );
+    assert!(err.contains(&hint), "{err}");
+    assert!(err.contains("Flink reads the recorded paths"), "{err}");
+    // The original still in place: verify passes (Flink would restore from
+    // there), and says the copy was not what it checked.
+    copy_recorded_at(&dir, &generated, Path::new(&recorded), &recorded);
+    let (code, out, err) = run(&["deps", chk.to_str().unwrap(), "--verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains(&hint), "{err}");
+    assert!(err.contains("not the copy"), "{err}");
+    // Mapped: the copy itself is checked, no hint.
+    std::fs::remove_dir_all(&recorded).unwrap();
+    let rb = hint.strip_prefix("--rebase ").unwrap();
+    let (code, out, err) = run(&["deps", chk.to_str().unwrap(), "--verify", "--rebase", rb]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!err.contains("--rebase"), "{err}");
+    assert!(out.contains("verified: all"), "{out}");
 }
 
 #[test]

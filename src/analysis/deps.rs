@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::layout::{Area, area};
+use super::layout::{self, Area, area};
 use super::refs::{self, FileKind, Part, Ref};
 use super::snapshot::{Rebase, Resolver, Snapshot};
 use crate::storage::{Location, Storage};
@@ -257,24 +257,77 @@ pub fn collect(s: &Snapshot, rebase: &Rebase) -> Deps {
     out
 }
 
+/// A snapshot whose absolute references were recorded under another root
+/// than the one it is read from: the tree was copied or moved after Flink
+/// wrote it, or is reached through another path (a symlink, another URI).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Moved {
+    /// The root Flink recorded: the checkpoints root above the job directory,
+    /// or the directory holding a savepoint.
+    pub recorded: Location,
+    /// The same level where the snapshot is read.
+    pub actual: Location,
+    /// The job directory (or savepoint directory) as recorded.
+    pub recorded_dir: Location,
+}
+
+impl Moved {
+    /// The `--rebase` rule that maps the recorded root to the actual one.
+    pub fn rebase(&self) -> String {
+        format!("{}={}", self.recorded, self.actual)
+    }
+}
+
+/// The snapshot's own directory name and the levels above it that make up
+/// its root: `(<job>, 2)` for `<root>/<job>/chk-N`, `(savepoint-…, 1)` for
+/// `<root>/savepoint-…`.
+fn own_anchor(s: &Snapshot) -> Option<(String, usize)> {
+    match area(&s.metadata_location) {
+        Area::Checkpoint { job, .. } => Some((job, 2)),
+        Area::Savepoint { name } if s.dir.file_name() == name => Some((name, 1)),
+        _ => None,
+    }
+}
+
 impl Deps {
-    /// When the snapshot's files are recorded under another directory than the
-    /// one it was read from (it was copied or moved after Flink wrote it):
-    /// the recorded job directory and the actual one, for a `--rebase` hint.
-    pub fn moved_from(&self, s: &Snapshot) -> Option<(Location, Location)> {
-        let (job, id) = own_job(s);
-        let (job, id) = (job?, id?);
-        let actual_job_dir = s.dir.parent();
-        self.files.iter().find_map(|d| match area(&d.location) {
-            Area::Checkpoint { job: j, id: i } if j == job && i == id => {
-                let mut rec = d.location.parent();
-                while rec.file_name() != format!("chk-{id}") && rec.path() != "/" {
-                    rec = rec.parent();
-                }
-                let rec_job = rec.parent();
-                (rec_job != actual_job_dir).then_some((rec_job, actual_job_dir.clone()))
-            }
-            _ => None,
+    /// When the snapshot's files are recorded under another root than the
+    /// one it was read from (copied or moved after Flink wrote it, or read
+    /// through a symlink or another URI): the recorded root and the actual
+    /// one, for a `--rebase` hint.
+    ///
+    /// Evidence is every resolved absolute reference into the snapshot's own
+    /// job (`<job>/shared/…`, `<job>/taskowned/…`, `<job>/chk-N/…`, file-merging
+    /// and changelog files there) or into its own savepoint directory. Flink
+    /// ≥ 1.11 writes a snapshot's exclusive files as relative handles, which
+    /// move with it and are no evidence. The answer is the same whether or
+    /// not anything exists at the recorded location. References into other
+    /// jobs are not used: a job restored from another root legitimately
+    /// records that root; a root-level rule maps other jobs under the same
+    /// root too.
+    pub fn moved_from(&self, s: &Snapshot) -> Option<Moved> {
+        let (anchor, levels) = own_anchor(s)?;
+        let mut actual_dir = s.dir.clone();
+        for _ in 1..levels {
+            actual_dir = actual_dir.parent();
+        }
+        let actual = actual_dir.parent();
+        self.files.iter().find_map(|d| {
+            let parts: Vec<&str> = d.location.path().split('/').collect();
+            // The innermost `<anchor>/<area>/…` pair names the own directory.
+            let i = (1..parts.len().saturating_sub(levels)).rev().find(|&i| {
+                parts[i] == anchor
+                    && (levels == 1
+                        || parts[i + 1] == "shared"
+                        || parts[i + 1] == "taskowned"
+                        || layout::checkpoint_id(parts[i + 1]).is_some())
+            })?;
+            let recorded_dir = d.location.with_path(&parts[..=i].join("/"));
+            let recorded = recorded_dir.parent();
+            (recorded.canonical() != actual.canonical()).then(|| Moved {
+                recorded,
+                actual: actual.clone(),
+                recorded_dir,
+            })
         })
     }
 

@@ -610,3 +610,119 @@ fn restore_lineages_show_the_other_jobs_files() {
         }
     }
 }
+
+#[test]
+fn a_relative_handle_that_leaves_the_savepoint_is_not_savepoint_relative() {
+    let (dir, _) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&dir, tmp.path());
+    let sp = crate::common::find_metadata(&tmp.path().join("savepoints"))
+        .pop()
+        .unwrap();
+    let t = truth(&sp);
+    let rel = t["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|f| f["relative_path"].as_str())
+        .unwrap()
+        .to_owned();
+    // The same length, one level up: `../<name minus 3 bytes>`.
+    let outside = format!("../{}", &rel[3..]);
+    let mut bytes = std::fs::read(&sp).unwrap();
+    let at = bytes
+        .windows(rel.len())
+        .position(|w| w == rel.as_bytes())
+        .unwrap();
+    bytes[at..at + rel.len()].copy_from_slice(outside.as_bytes());
+    std::fs::write(&sp, &bytes).unwrap();
+    let sp_dir = sp.parent().unwrap();
+    let (v, code) = json(&["deps", sp_dir.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0);
+    let files = v["files"].as_array().unwrap();
+    let escaped = files
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with(&rel[3..]))
+        .unwrap();
+    assert_eq!(
+        escaped["path"],
+        sp_dir.parent().unwrap().join(&rel[3..]).to_str().unwrap()
+    );
+    assert_eq!(escaped["label"]["kind"], "external", "{escaped}");
+    assert_eq!(escaped["group"], sp_dir.parent().unwrap().to_str().unwrap());
+    // The other relative handles stay inside and keep their label.
+    let inside = files
+        .iter()
+        .filter(|f| f["label"]["kind"] == "savepoint_relative")
+        .count();
+    let relative = t["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["relative_path"].as_str())
+        .collect::<BTreeSet<_>>()
+        .len();
+    assert_eq!(inside, relative - 1, "{}", v["files"]);
+}
+
+#[test]
+fn verify_says_a_directory_is_a_directory() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&dir, tmp.path());
+    let job = job_dir(&tmp.path().join("checkpoints"));
+    let chk = job.join("chk-6");
+    let t = truth(&chk.join("_metadata"));
+    let shared = t["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .find(|p| p.contains("/shared/"))
+        .unwrap();
+    let name = shared.rsplit('/').next().unwrap();
+    let victim = job.join("shared").join(name);
+    std::fs::remove_file(&victim).unwrap();
+    std::fs::create_dir(&victim).unwrap();
+    let rb = rebase(tmp.path(), &generated);
+    let (code, out, _) = run(&["deps", chk.to_str().unwrap(), "--verify", "--rebase", &rb]);
+    assert_eq!(code, 1, "{out}");
+    let line = out.lines().find(|l| l.contains(name)).unwrap();
+    assert!(line.ends_with("is a directory"), "{line}");
+    let (v, code) = json(&[
+        "deps",
+        chk.to_str().unwrap(),
+        "--verify",
+        "--json",
+        "--rebase",
+        &rb,
+    ]);
+    assert_eq!(code, 1);
+    let problems = v["verify"]["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0]["problem"], "is_directory");
+    assert_eq!(problems[0]["path"], victim.to_str().unwrap());
+}
+
+#[test]
+fn errors_do_not_repeat_their_cause() {
+    let (dir, _) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&dir.join("checkpoints"), tmp.path());
+    let job = job_dir(tmp.path());
+    std::fs::write(job.join("chk-5/_metadata"), b"\x00\x00\x00\x00garbage").unwrap();
+    let loop_dir = job.join("chk-4");
+    std::fs::remove_file(loop_dir.join("_metadata")).unwrap();
+    std::os::unix::fs::symlink("_metadata", loop_dir.join("_metadata")).unwrap();
+    for (chk, cause) in [
+        ("chk-5", "magic number is 0x00000000"),
+        ("chk-4", "(os error"),
+    ] {
+        let (code, _, err) = run(&["deps", job.join(chk).to_str().unwrap()]);
+        assert_eq!(code, 3, "{err}");
+        // Once (the symlink loop may be reported otherwise once symlinks are
+        // not followed, but never twice).
+        let n = err.matches(cause).count();
+        assert!(n == 1 || (n == 0 && chk == "chk-4"), "{err}");
+    }
+}

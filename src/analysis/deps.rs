@@ -173,9 +173,11 @@ pub fn collect(s: &Snapshot, rebase: &Rebase) -> Deps {
                 }
             };
             let a = area(&loc);
-            let label = if kind == FileKind::Relative {
+            let label = if kind == FileKind::Relative && loc.starts_with(&own_dir) {
                 // Flink 2.x writes a checkpoint's exclusive files as relative
-                // handles too; only in savepoints is that worth a label.
+                // handles too; only in savepoints is that worth a label. A
+                // relative path that leaves the directory (`../…`) is
+                // labelled by where it lands, like an absolute one.
                 if own_id.is_some() {
                     Label::Own
                 } else {
@@ -375,6 +377,8 @@ impl Deps {
 pub enum Problem {
     /// Not there.
     Missing,
+    /// A directory where the handle names a file.
+    IsDirectory,
     /// A whole file with another size than its handle records.
     SizeMismatch {
         /// Recorded.
@@ -401,6 +405,7 @@ impl Problem {
     pub fn describe(&self) -> String {
         match self {
             Problem::Missing => "missing".into(),
+            Problem::IsDirectory => "is a directory".into(),
             Problem::SizeMismatch { expected, actual } => {
                 format!("size {actual} bytes, the handle records {expected}")
             }
@@ -425,6 +430,7 @@ pub async fn verify(
         .map(|(i, d)| async move {
             let p = match storage.stat(&d.location).await {
                 Ok(None) => Some(Problem::Missing),
+                Ok(Some(e)) if e.is_dir => Some(Problem::IsDirectory),
                 Ok(Some(e)) => match d.exact_size {
                     Some(x) if x != e.size => Some(Problem::SizeMismatch {
                         expected: x,

@@ -71,6 +71,34 @@ pub fn snapshot_target(ctx: &Ctx, arg: &str) -> Result<crate::storage::Location>
 
 /// Runs the command.
 pub fn run(args: DepsArgs, global: &Global) -> Result<u8> {
+    run_deps(args, global).map_err(without_repeated_causes)
+}
+
+/// The same error with each cause printed once. Library errors such as
+/// `{location}: {source}` already show their source, which the error printer
+/// (every cause of the chain after `: `) would show again:
+/// `…: Too many levels of symbolic links (os error 40): Too many levels of
+/// symbolic links (os error 40)`. Causes already in the message are dropped;
+/// a closed stdout stays recognisable as such.
+pub(crate) fn without_repeated_causes(e: anyhow::Error) -> anyhow::Error {
+    if super::is_broken_pipe(&e) {
+        return e;
+    }
+    let mut msg = e.to_string();
+    let mut repeated = false;
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if msg.contains(&c) {
+            repeated = true;
+        } else {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    if repeated { anyhow::Error::msg(msg) } else { e }
+}
+
+fn run_deps(args: DepsArgs, global: &Global) -> Result<u8> {
     let ctx = Ctx::new(global)?;
     let rebase = Rebase::parse(&args.rebase)?;
     let loc = snapshot_target(&ctx, &args.snapshot)?;

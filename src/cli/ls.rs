@@ -34,6 +34,10 @@ pub struct LsArgs {
 
 /// Runs the command.
 pub fn run(args: LsArgs, global: &Global) -> Result<u8> {
+    run_inner(args, global).map_err(super::deps::without_repeated_causes)
+}
+
+fn run_inner(args: LsArgs, global: &Global) -> Result<u8> {
     let ctx = Ctx::new(global)?;
     let target = match &args.target {
         Some(t) => ctx.resolve(t)?,

@@ -51,6 +51,10 @@ struct Hit {
 
 /// Runs the command.
 pub fn run(args: WhyArgs, global: &Global) -> Result<u8> {
+    run_inner(args, global).map_err(super::deps::without_repeated_causes)
+}
+
+fn run_inner(args: WhyArgs, global: &Global) -> Result<u8> {
     let ctx = Ctx::new(global)?;
     let rebase = Rebase::parse(&args.rebase)?;
     let target = ctx.resolve(&args.target)?.location().clone();

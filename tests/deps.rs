@@ -726,3 +726,150 @@ fn errors_do_not_repeat_their_cause() {
         assert!(n == 1 || (n == 0 && chk == "chk-4"), "{err}");
     }
 }
+
+/// Flink's view of a job's retained checkpoints: shared file name → the
+/// checkpoints referencing it.
+fn shared_users(job: &Path) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let mut users: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for m in crate::common::find_metadata(job) {
+        let chk = m.parent().unwrap().file_name().unwrap().to_str().unwrap();
+        for f in truth(&m)["files"].as_array().unwrap() {
+            let p = f["path"].as_str().unwrap();
+            if p.contains("/shared/") {
+                let n = p.rsplit('/').next().unwrap().to_owned();
+                users.entry(n).or_default().insert(chk.to_owned());
+            }
+        }
+    }
+    users
+}
+
+#[test]
+fn why_on_a_copied_tree_gives_the_rebase_instead_of_not_referenced() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&dir, tmp.path());
+    let job = job_dir(&tmp.path().join("checkpoints"));
+    let users = shared_users(&job);
+    let (name, by) = users.iter().max_by_key(|(_, u)| u.len()).unwrap();
+    let file = job.join("shared").join(name);
+    let rb = format!(
+        "file://{generated}/checkpoints={}/checkpoints",
+        tmp.path().display()
+    );
+    // Recorded under /tmp/flink-chk-gen, read here: whether or not the
+    // recorded tree exists on this machine, the references cannot be matched.
+    let (code, out, err) = run(&["why", file.to_str().unwrap()]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains(&format!("--rebase {rb}")), "{err}");
+    assert!(
+        err.contains(&format!("{} of them reference it there", by.len())),
+        "{err}"
+    );
+    let (v, code) = json(&["why", file.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 3);
+    assert_eq!(v["referenced"], false);
+    assert_eq!(v["recorded_elsewhere"][0]["suggested_rebase"], rb.as_str());
+    assert_eq!(
+        v["recorded_elsewhere"][0]["snapshots"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // With it: Flink's answer.
+    let (v, code) = json(&["why", file.to_str().unwrap(), "--rebase", &rb, "--json"]);
+    assert_eq!(code, 0, "{v}");
+    let got: BTreeSet<String> = v["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().rsplit('/').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(&got, by);
+    assert_eq!(v["recorded_elsewhere"], serde_json::json!([]));
+}
+
+#[test]
+fn why_through_a_symlinked_path_gives_the_rebase() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = short_tempdir();
+    // The tree exactly where its metadata says it is, and a symlink to it.
+    let recorded = root_of_length(tmp.path(), generated.len());
+    copy_recorded_at(&dir, &generated, Path::new(&recorded), &recorded);
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&recorded, &link).unwrap();
+    let job = job_dir(&Path::new(&recorded).join("checkpoints"));
+    let job_name = job.file_name().unwrap().to_str().unwrap();
+    let users = shared_users(&job);
+    let (name, by) = users.iter().max_by_key(|(_, u)| u.len()).unwrap();
+    let real = job.join("shared").join(name);
+    let linked = link
+        .join("checkpoints")
+        .join(job_name)
+        .join("shared")
+        .join(name);
+    // At the recorded path: found.
+    let (v, code) = json(&["why", real.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["snapshots"].as_array().unwrap().len(), by.len());
+    // Through the symlink: not "referenced by none", but the mapping.
+    let (code, out, err) = run(&["why", linked.to_str().unwrap()]);
+    assert_eq!(code, 3, "{out}{err}");
+    let rb = format!(
+        "file://{recorded}/checkpoints={}/checkpoints",
+        link.display()
+    );
+    assert!(err.contains(&format!("--rebase {rb}")), "{err}");
+    let (v, code) = json(&["why", linked.to_str().unwrap(), "--rebase", &rb, "--json"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["snapshots"].as_array().unwrap().len(), by.len());
+}
+
+#[test]
+fn why_with_nothing_to_search_is_not_an_answer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("passwd");
+    std::fs::write(&file, b"root:x:0:0").unwrap();
+    let (code, out, err) = run(&["why", file.to_str().unwrap()]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains("nothing to search"), "{err}");
+    assert!(!out.contains("referenced by none"), "{out}");
+    let (v, code) = json(&["why", file.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 3);
+    assert_eq!(v["snapshots_read"], 0);
+}
+
+#[test]
+fn why_reports_a_hit_even_when_another_snapshot_is_unreadable() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&dir, tmp.path());
+    let job = job_dir(&tmp.path().join("checkpoints"));
+    let users = shared_users(&job);
+    std::fs::write(job.join("chk-5/_metadata"), b"\x00\x00\x00\x00garbage").unwrap();
+    let rb = rebase(tmp.path(), &generated);
+    // Used by chk-6: reported, with a warning about chk-5.
+    let (name, by) = users.iter().find(|(_, u)| u.contains("chk-6")).unwrap();
+    let file = job.join("shared").join(name);
+    let (code, out, err) = run(&["why", file.to_str().unwrap(), "--rebase", &rb]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(&format!("{}/chk-6", job.display())), "{out}");
+    assert!(err.contains("warning: cannot read"), "{err}");
+    assert!(err.contains("chk-5/_metadata"), "{err}");
+    let (v, code) = json(&["why", file.to_str().unwrap(), "--rebase", &rb, "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["referenced"], true);
+    assert_eq!(v["unreadable"].as_array().unwrap().len(), 1);
+    let expected = by.iter().filter(|c| *c != "chk-5").count();
+    assert_eq!(v["snapshots"].as_array().unwrap().len(), expected);
+    // Used only by chk-5 (if Flink has such a file): unproven, exit 3.
+    if let Some((name, _)) = users
+        .iter()
+        .find(|(_, u)| u.len() == 1 && u.contains("chk-5"))
+    {
+        let file = job.join("shared").join(name);
+        let (code, _, err) = run(&["why", file.to_str().unwrap(), "--rebase", &rb]);
+        assert_eq!(code, 3, "{err}");
+    }
+}

@@ -873,3 +873,92 @@ fn why_reports_a_hit_even_when_another_snapshot_is_unreadable() {
         assert_eq!(code, 3, "{err}");
     }
 }
+
+#[test]
+fn ls_names_the_metadata_check_and_verifies_with_verify() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&dir, tmp.path());
+    let job = job_dir(&tmp.path().join("checkpoints"));
+    let users = shared_users(&job);
+    // Without --verify: the column says what was checked (the _metadata parses).
+    let (code, out, _) = run(&["ls", job.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let header = out.lines().find(|l| l.starts_with("SNAPSHOT")).unwrap();
+    assert!(header.contains("METADATA"), "{out}");
+    assert!(!header.contains("RESTORABLE"), "{out}");
+    let row = |out: &str, n: &str| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("{n} ")))
+            .unwrap_or_else(|| panic!("{n}: {out}"))
+            .to_owned()
+    };
+    assert!(row(&out, "chk-6").contains("readable"), "{out}");
+    // A shared file only chk-6 uses, gone.
+    let (gone, _) = users
+        .iter()
+        .find(|(_, u)| u.len() == 1 && u.contains("chk-6"))
+        .unwrap();
+    std::fs::remove_file(job.join("shared").join(gone)).unwrap();
+    let rb = rebase(tmp.path(), &generated);
+    let (code, out, err) = run(&["ls", job.to_str().unwrap(), "--verify", "--rebase", &rb]);
+    assert_eq!(code, 1, "{out}{err}");
+    let distinct = |chk: &str| {
+        truth(&job.join(chk).join("_metadata"))["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap())
+            .collect::<BTreeSet<_>>()
+            .len()
+    };
+    for chk in ["chk-4", "chk-5"] {
+        assert!(
+            row(&out, chk).contains(&format!("all {} present", distinct(chk))),
+            "{out}"
+        );
+    }
+    assert!(
+        row(&out, "chk-6").contains(&format!("1 of {}: 1 missing", distinct("chk-6"))),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains(gone.as_str()) && l.contains("missing")),
+        "{out}"
+    );
+    let (v, code) = json(&[
+        "ls",
+        job.to_str().unwrap(),
+        "--verify",
+        "--rebase",
+        &rb,
+        "--json",
+    ]);
+    assert_eq!(code, 1);
+    let r = |n: &str| {
+        v["checkpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(r("chk-6")["metadata_readable"], true);
+    assert_eq!(r("chk-6")["restorable"], false);
+    assert_eq!(r("chk-6")["verify"]["ok"], false);
+    assert_eq!(r("chk-6")["verify"]["checked"], distinct("chk-6"));
+    assert_eq!(r("chk-6")["verify"]["problems"][0]["problem"], "missing");
+    assert_eq!(r("chk-5")["restorable"], true);
+    assert_eq!(r("chk-5")["verify"]["ok"], true);
+    // Without the rebase the recorded paths are checked, and the hint says so.
+    let (_, _, err) = run(&["ls", job.to_str().unwrap(), "--verify"]);
+    assert!(
+        err.contains(&format!(
+            "--rebase file://{generated}/checkpoints={}/checkpoints",
+            tmp.path().display()
+        )),
+        "{err}"
+    );
+}

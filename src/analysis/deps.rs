@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::layout::{self, Area, area};
 use super::refs::{self, FileKind, Part, Ref};
 use super::snapshot::{Rebase, Resolver, Snapshot};
-use crate::storage::{Location, Storage};
+use crate::storage::{Entry, Location, Storage};
 
 /// Where a referenced file lives, relative to the snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -417,6 +417,28 @@ impl Problem {
     }
 }
 
+/// What is wrong with `d`, given what storage says about its location.
+fn check(d: &Dep, stat: &Result<Option<Entry>, String>) -> Option<Problem> {
+    match stat {
+        Ok(None) => Some(Problem::Missing),
+        Ok(Some(e)) if e.is_dir => Some(Problem::IsDirectory),
+        Ok(Some(e)) => match d.exact_size {
+            Some(x) if x != e.size => Some(Problem::SizeMismatch {
+                expected: x,
+                actual: e.size,
+            }),
+            None if e.size < d.min_size => Some(Problem::TooShort {
+                needed: d.min_size,
+                actual: e.size,
+            }),
+            _ => None,
+        },
+        Err(message) => Some(Problem::Error {
+            message: message.clone(),
+        }),
+    }
+}
+
 /// Checks every file of `deps` (up to `concurrency` at once); returns the
 /// problems in `deps.files` order, as (index, problem). `progress` gets the
 /// number checked so far.
@@ -424,43 +446,55 @@ pub async fn verify(
     storage: &dyn Storage,
     deps: &Deps,
     concurrency: usize,
-    mut progress: impl FnMut(usize),
+    progress: impl FnMut(usize),
 ) -> Vec<(usize, Problem)> {
-    let mut checks = futures_util::stream::iter(deps.files.iter().enumerate())
-        .map(|(i, d)| async move {
-            let p = match storage.stat(&d.location).await {
-                Ok(None) => Some(Problem::Missing),
-                Ok(Some(e)) if e.is_dir => Some(Problem::IsDirectory),
-                Ok(Some(e)) => match d.exact_size {
-                    Some(x) if x != e.size => Some(Problem::SizeMismatch {
-                        expected: x,
-                        actual: e.size,
-                    }),
-                    None if e.size < d.min_size => Some(Problem::TooShort {
-                        needed: d.min_size,
-                        actual: e.size,
-                    }),
-                    _ => None,
-                },
-                Err(e) => Some(Problem::Error {
-                    message: e.to_string(),
-                }),
-            };
-            (i, p)
+    verify_all(storage, &[deps], concurrency, progress)
+        .await
+        .pop()
+        .unwrap_or_default()
+}
+
+/// [`verify`] for several snapshots at once: each distinct location is
+/// asked about once (checkpoints of one job share most of their files), with
+/// at most `concurrency` requests in flight in all. Returns the problems of
+/// each `Deps`, in its `files` order. `progress` gets the number of distinct
+/// locations checked so far.
+pub async fn verify_all(
+    storage: &dyn Storage,
+    all: &[&Deps],
+    concurrency: usize,
+    mut progress: impl FnMut(usize),
+) -> Vec<Vec<(usize, Problem)>> {
+    let mut distinct: BTreeMap<String, &Location> = BTreeMap::new();
+    for d in all.iter().flat_map(|d| &d.files) {
+        distinct
+            .entry(d.location.canonical())
+            .or_insert(&d.location);
+    }
+    let mut stats = futures_util::stream::iter(distinct)
+        .map(|(key, loc)| async move {
+            let stat = storage.stat(loc).await.map_err(|e| e.to_string());
+            (key, stat)
         })
         .buffer_unordered(concurrency.max(1));
-    let mut out = Vec::new();
-    let mut n = 0;
-    while let Some((i, p)) = checks.next().await {
-        n += 1;
-        if n % 256 == 0 {
-            progress(n);
-        }
-        if let Some(p) = p {
-            out.push((i, p));
+    let mut seen: BTreeMap<String, Result<Option<Entry>, String>> = BTreeMap::new();
+    while let Some((key, stat)) = stats.next().await {
+        seen.insert(key, stat);
+        if seen.len() % 256 == 0 {
+            progress(seen.len());
         }
     }
-    progress(n);
-    out.sort_by_key(|(i, _)| *i);
-    out
+    progress(seen.len());
+    all.iter()
+        .map(|deps| {
+            deps.files
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| {
+                    let stat = seen.get(&d.location.canonical())?;
+                    check(d, stat).map(|p| (i, p))
+                })
+                .collect()
+        })
+        .collect()
 }

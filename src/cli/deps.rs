@@ -141,7 +141,7 @@ fn run_deps(args: DepsArgs, global: &Global) -> Result<u8> {
     }
     let failed = problems.as_ref().is_some_and(|p| !p.is_empty());
     if let Some(m) = &moved {
-        output::hint(&moved_hint(m, problems.as_deref()));
+        output::hint(&moved_hint("this snapshot was", m, problems.as_deref()));
     }
     if failed {
         return Ok(super::exit::FAILED);
@@ -153,19 +153,23 @@ fn run_deps(args: DepsArgs, global: &Global) -> Result<u8> {
 /// the one Flink recorded. Flink restores from the recorded paths, so the
 /// verdict of `--verify` is about those; the hint says so and gives the
 /// `--rebase` that checks the copy instead.
-pub(crate) fn moved_hint(m: &deps::Moved, problems: Option<&[(usize, Problem)]>) -> String {
+pub(crate) fn moved_hint(
+    what: &str,
+    m: &deps::Moved,
+    problems: Option<&[(usize, Problem)]>,
+) -> String {
     let (from, to, rule) = (&m.recorded, &m.actual, m.rebase());
     match problems {
         Some(p) if !p.is_empty() => format!(
-            "this snapshot was written under {from} and is read from {to}; Flink reads the recorded paths. \
+            "{what} written under {from}, not under {to} where it is read now; Flink reads the recorded paths. \
              To check the copy instead: --rebase {rule}"
         ),
         Some(_) => format!(
-            "this snapshot was written under {from} and is read from {to}: the files were found at the \
+            "{what} written under {from}, not under {to} where it is read now: the files were found at the \
              recorded paths (where Flink reads them), not the copy. To check the copy: --rebase {rule}"
         ),
         None => format!(
-            "this snapshot was written under {from} and is read from {to}; the paths shown are the \
+            "{what} written under {from}, not under {to} where it is read now; the paths shown are the \
              recorded ones. To map them to the copy: --rebase {rule}"
         ),
     }

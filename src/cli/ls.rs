@@ -112,7 +112,10 @@ fn run_inner(args: LsArgs, global: &Global) -> Result<u8> {
             } else {
                 job_human(&mut out, &ctx, &job, &rows, &savepoints, now)?;
             }
-            if let Some(ok) = verified {
+            if let Some((ok, hints)) = verified {
+                for h in &hints {
+                    output::hint(h);
+                }
                 return Ok(if ok {
                     super::exit::OK
                 } else {
@@ -425,8 +428,8 @@ async fn read_one(
 
 /// `deps --verify` for every readable snapshot of the job, each distinct
 /// file asked about once; hints when the tree was recorded elsewhere.
-/// Whether every file was there.
-fn verify(ctx: &Ctx, rows: &mut [Row], savepoints: &mut [Row]) -> bool {
+/// Whether every file was there, and the hints to print.
+fn verify(ctx: &Ctx, rows: &mut [Row], savepoints: &mut [Row]) -> (bool, Vec<String>) {
     let storage = ctx.storages.clone();
     let all: Vec<&Deps> = rows
         .iter()
@@ -466,10 +469,11 @@ fn verify(ctx: &Ctx, rows: &mut [Row], savepoints: &mut [Row]) -> bool {
         }
         r.problems = Some(p);
     }
-    for (m, p) in &moved {
-        output::hint(&super::deps::moved_hint("these snapshots were", m, Some(p)));
-    }
-    ok
+    let hints = moved
+        .iter()
+        .map(|(m, p)| super::deps::moved_hint("these snapshots were", m, Some(p)))
+        .collect();
+    (ok, hints)
 }
 
 fn metadata_status(r: &Row, newest: Option<u64>) -> String {

@@ -480,7 +480,7 @@ pub async fn verify_all(
     let mut seen: BTreeMap<String, Result<Option<Entry>, String>> = BTreeMap::new();
     while let Some((key, stat)) = stats.next().await {
         seen.insert(key, stat);
-        if seen.len() % 256 == 0 {
+        if seen.len().is_multiple_of(256) {
             progress(seen.len());
         }
     }

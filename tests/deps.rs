@@ -161,27 +161,131 @@ fn verify_names_missing_and_truncated_files() {
     );
 }
 
+/// A root path of exactly `len` bytes under `base` (`base/r` padded with `x`).
+fn root_of_length(base: &Path, len: usize) -> String {
+    let mut s = format!("{}/r", base.display());
+    assert!(s.len() <= len, "{s}: longer than {len} bytes");
+    while s.len() < len {
+        s.push('x');
+    }
+    s
+}
+
+/// A scratch directory with a short path (the recorded roots written into
+/// copies of the fixtures must be as long as the generator's).
+fn short_tempdir() -> tempfile::TempDir {
+    let env = std::env::temp_dir();
+    let base = if env.as_os_str().len() <= 16 {
+        env
+    } else {
+        PathBuf::from("/tmp")
+    };
+    tempfile::Builder::new()
+        .prefix("fc")
+        .tempdir_in(base)
+        .unwrap()
+}
+
+/// Copies the scenario tree `dir` to `to` and rewrites every `_metadata` in
+/// the copy to record `recorded` where Flink recorded `generated` (the same
+/// length, so every Java string keeps its length prefix). The copy is then
+/// what Flink would have written under `recorded`.
+fn copy_recorded_at(dir: &Path, generated: &str, to: &Path, recorded: &str) {
+    assert_eq!(generated.len(), recorded.len());
+    copy_tree(dir, to);
+    for m in crate::common::find_metadata(to) {
+        let mut bytes = std::fs::read(&m).unwrap();
+        let (from, into) = (generated.as_bytes(), recorded.as_bytes());
+        let mut i = 0;
+        while let Some(at) = bytes[i..].windows(from.len()).position(|w| w == from) {
+            bytes[i + at..i + at + from.len()].copy_from_slice(into);
+            i += at + from.len();
+        }
+        std::fs::write(&m, &bytes).unwrap();
+        crate::common::set_flink_order_mtime(&m);
+    }
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = flink_chk().args(args).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn verify_without_rebase_explains_the_move() {
     let (dir, generated) = scenario("2.3", "rocksdb-incremental");
-    let tmp = tempfile::tempdir().unwrap();
-    copy_tree(&dir, tmp.path());
-    let job = job_dir(&tmp.path().join("checkpoints"));
-    let out = flink_chk()
-        .args(["deps", job.join("chk-6").to_str().unwrap(), "--verify"])
-        .output()
-        .unwrap();
-    // The recorded paths are under /tmp/flink-chk-gen (where the generator
-    // ran); they may exist on a developer machine, so only check the hint
-    // when they do not.
-    if !std::path::Path::new(&generated).exists() {
-        assert_eq!(out.status.code(), Some(1));
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            err.contains("--rebase file:///tmp/flink-chk-gen/2.3/rocksdb-incremental/checkpoints="),
-            "{err}"
-        );
-    }
+    let tmp = short_tempdir();
+    // The committed tree, copied: Flink recorded it under /tmp/flink-chk-gen
+    // and it is read elsewhere. Whether or not the recorded files exist on
+    // this machine, the hint names the mapping at the checkpoints root.
+    let copy = tmp.path().join("copy");
+    copy_tree(&dir, &copy);
+    let job = job_dir(&copy.join("checkpoints"));
+    let (_, _, err) = run(&["deps", job.join("chk-6").to_str().unwrap(), "--verify"]);
+    let hint = format!(
+        "--rebase file://{generated}/checkpoints={}/checkpoints",
+        copy.display()
+    );
+    assert!(err.contains(&hint), "{err}");
+    let (v, _) = json(&["deps", job.join("chk-6").to_str().unwrap(), "--json"]);
+    assert_eq!(
+        v["recorded_root"],
+        format!("file://{generated}/checkpoints"),
+        "{v}"
+    );
+    assert_eq!(
+        v["recorded_job_dir"],
+        format!(
+            "file://{generated}/checkpoints/{}",
+            job.file_name().unwrap().to_str().unwrap()
+        )
+    );
+
+    // The same tree recorded at a root this test controls.
+    let recorded = root_of_length(tmp.path(), generated.len());
+    copy_recorded_at(&dir, &generated, &copy.with_file_name("moved"), &recorded);
+    let moved = tmp.path().join("moved");
+    let job = job_dir(&moved.join("checkpoints"));
+    let chk = job.join("chk-6");
+    let hint = format!(
+        "--rebase file://{recorded}/checkpoints={}/checkpoints",
+        moved.display()
+    );
+    // Nothing at the recorded location: Flink could not restore it from there.
+    let (code, out, err) = run(&["deps", chk.to_str().unwrap(), "--verify"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let shared = truth(&chk.join("_metadata"))["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .filter(|p| p.contains("/shared/"))
+        .collect::<BTreeSet<_>>()
+        .len();
+    assert!(
+        out.contains(&format!("NOT RESTORABLE: {shared} of ")),
+        "{out}"
+    );
+    assert!(err.contains(&hint), "{err}");
+    assert!(err.contains("Flink reads the recorded paths"), "{err}");
+    // The original still in place: verify passes (Flink would restore from
+    // there), and says the copy was not what it checked.
+    copy_recorded_at(&dir, &generated, Path::new(&recorded), &recorded);
+    let (code, out, err) = run(&["deps", chk.to_str().unwrap(), "--verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains(&hint), "{err}");
+    assert!(err.contains("not the copy"), "{err}");
+    // Mapped: the copy itself is checked, no hint.
+    std::fs::remove_dir_all(&recorded).unwrap();
+    let rb = hint.strip_prefix("--rebase ").unwrap();
+    let (code, out, err) = run(&["deps", chk.to_str().unwrap(), "--verify", "--rebase", rb]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!err.contains("--rebase"), "{err}");
+    assert!(out.contains("verified: all"), "{out}");
 }
 
 #[test]
@@ -505,4 +609,356 @@ fn restore_lineages_show_the_other_jobs_files() {
             }
         }
     }
+}
+
+#[test]
+fn a_relative_handle_that_leaves_the_savepoint_is_not_savepoint_relative() {
+    let (dir, _) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&dir, tmp.path());
+    let sp = crate::common::find_metadata(&tmp.path().join("savepoints"))
+        .pop()
+        .unwrap();
+    let t = truth(&sp);
+    let rel = t["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|f| f["relative_path"].as_str())
+        .unwrap()
+        .to_owned();
+    // The same length, one level up: `../<name minus 3 bytes>`.
+    let outside = format!("../{}", &rel[3..]);
+    let mut bytes = std::fs::read(&sp).unwrap();
+    let at = bytes
+        .windows(rel.len())
+        .position(|w| w == rel.as_bytes())
+        .unwrap();
+    bytes[at..at + rel.len()].copy_from_slice(outside.as_bytes());
+    std::fs::write(&sp, &bytes).unwrap();
+    let sp_dir = sp.parent().unwrap();
+    let (v, code) = json(&["deps", sp_dir.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0);
+    let files = v["files"].as_array().unwrap();
+    let escaped = files
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with(&rel[3..]))
+        .unwrap();
+    assert_eq!(
+        escaped["path"],
+        sp_dir.parent().unwrap().join(&rel[3..]).to_str().unwrap()
+    );
+    assert_eq!(escaped["label"]["kind"], "external", "{escaped}");
+    assert_eq!(escaped["group"], sp_dir.parent().unwrap().to_str().unwrap());
+    // The other relative handles stay inside and keep their label.
+    let inside = files
+        .iter()
+        .filter(|f| f["label"]["kind"] == "savepoint_relative")
+        .count();
+    let relative = t["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["relative_path"].as_str())
+        .collect::<BTreeSet<_>>()
+        .len();
+    assert_eq!(inside, relative - 1, "{}", v["files"]);
+}
+
+#[test]
+fn verify_says_a_directory_is_a_directory() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&dir, tmp.path());
+    let job = job_dir(&tmp.path().join("checkpoints"));
+    let chk = job.join("chk-6");
+    let t = truth(&chk.join("_metadata"));
+    let shared = t["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .find(|p| p.contains("/shared/"))
+        .unwrap();
+    let name = shared.rsplit('/').next().unwrap();
+    let victim = job.join("shared").join(name);
+    std::fs::remove_file(&victim).unwrap();
+    std::fs::create_dir(&victim).unwrap();
+    let rb = rebase(tmp.path(), &generated);
+    let (code, out, _) = run(&["deps", chk.to_str().unwrap(), "--verify", "--rebase", &rb]);
+    assert_eq!(code, 1, "{out}");
+    let line = out.lines().find(|l| l.contains(name)).unwrap();
+    assert!(line.ends_with("is a directory"), "{line}");
+    let (v, code) = json(&[
+        "deps",
+        chk.to_str().unwrap(),
+        "--verify",
+        "--json",
+        "--rebase",
+        &rb,
+    ]);
+    assert_eq!(code, 1);
+    let problems = v["verify"]["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0]["problem"], "is_directory");
+    assert_eq!(problems[0]["path"], victim.to_str().unwrap());
+}
+
+#[test]
+fn errors_do_not_repeat_their_cause() {
+    let (dir, _) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&dir.join("checkpoints"), tmp.path());
+    let job = job_dir(tmp.path());
+    std::fs::write(job.join("chk-5/_metadata"), b"\x00\x00\x00\x00garbage").unwrap();
+    let loop_dir = job.join("chk-4");
+    std::fs::remove_file(loop_dir.join("_metadata")).unwrap();
+    std::os::unix::fs::symlink("_metadata", loop_dir.join("_metadata")).unwrap();
+    for (chk, cause) in [
+        ("chk-5", "magic number is 0x00000000"),
+        ("chk-4", "(os error"),
+    ] {
+        let (code, _, err) = run(&["deps", job.join(chk).to_str().unwrap()]);
+        assert_eq!(code, 3, "{err}");
+        // Once (the symlink loop may be reported otherwise once symlinks are
+        // not followed, but never twice).
+        let n = err.matches(cause).count();
+        assert!(n == 1 || (n == 0 && chk == "chk-4"), "{err}");
+    }
+}
+
+/// Flink's view of a job's retained checkpoints: shared file name → the
+/// checkpoints referencing it.
+fn shared_users(job: &Path) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let mut users: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for m in crate::common::find_metadata(job) {
+        let chk = m.parent().unwrap().file_name().unwrap().to_str().unwrap();
+        for f in truth(&m)["files"].as_array().unwrap() {
+            let p = f["path"].as_str().unwrap();
+            if p.contains("/shared/") {
+                let n = p.rsplit('/').next().unwrap().to_owned();
+                users.entry(n).or_default().insert(chk.to_owned());
+            }
+        }
+    }
+    users
+}
+
+#[test]
+fn why_on_a_copied_tree_gives_the_rebase_instead_of_not_referenced() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&dir, tmp.path());
+    let job = job_dir(&tmp.path().join("checkpoints"));
+    let users = shared_users(&job);
+    let (name, by) = users.iter().max_by_key(|(_, u)| u.len()).unwrap();
+    let file = job.join("shared").join(name);
+    let rb = format!(
+        "file://{generated}/checkpoints={}/checkpoints",
+        tmp.path().display()
+    );
+    // Recorded under /tmp/flink-chk-gen, read here: whether or not the
+    // recorded tree exists on this machine, the references cannot be matched.
+    let (code, out, err) = run(&["why", file.to_str().unwrap()]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains(&format!("--rebase {rb}")), "{err}");
+    assert!(
+        err.contains(&format!("{} of them reference it there", by.len())),
+        "{err}"
+    );
+    let (v, code) = json(&["why", file.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 3);
+    assert_eq!(v["referenced"], false);
+    assert_eq!(v["recorded_elsewhere"][0]["suggested_rebase"], rb.as_str());
+    assert_eq!(
+        v["recorded_elsewhere"][0]["snapshots"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // With it: Flink's answer.
+    let (v, code) = json(&["why", file.to_str().unwrap(), "--rebase", &rb, "--json"]);
+    assert_eq!(code, 0, "{v}");
+    let got: BTreeSet<String> = v["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().rsplit('/').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(&got, by);
+    assert_eq!(v["recorded_elsewhere"], serde_json::json!([]));
+}
+
+#[test]
+fn why_through_a_symlinked_path_gives_the_rebase() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = short_tempdir();
+    // The tree exactly where its metadata says it is, and a symlink to it.
+    let recorded = root_of_length(tmp.path(), generated.len());
+    copy_recorded_at(&dir, &generated, Path::new(&recorded), &recorded);
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&recorded, &link).unwrap();
+    let job = job_dir(&Path::new(&recorded).join("checkpoints"));
+    let job_name = job.file_name().unwrap().to_str().unwrap();
+    let users = shared_users(&job);
+    let (name, by) = users.iter().max_by_key(|(_, u)| u.len()).unwrap();
+    let real = job.join("shared").join(name);
+    let linked = link
+        .join("checkpoints")
+        .join(job_name)
+        .join("shared")
+        .join(name);
+    // At the recorded path: found.
+    let (v, code) = json(&["why", real.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["snapshots"].as_array().unwrap().len(), by.len());
+    // Through the symlink: not "referenced by none", but the mapping.
+    let (code, out, err) = run(&["why", linked.to_str().unwrap()]);
+    assert_eq!(code, 3, "{out}{err}");
+    let rb = format!(
+        "file://{recorded}/checkpoints={}/checkpoints",
+        link.display()
+    );
+    assert!(err.contains(&format!("--rebase {rb}")), "{err}");
+    let (v, code) = json(&["why", linked.to_str().unwrap(), "--rebase", &rb, "--json"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["snapshots"].as_array().unwrap().len(), by.len());
+}
+
+#[test]
+fn why_with_nothing_to_search_is_not_an_answer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("passwd");
+    std::fs::write(&file, b"root:x:0:0").unwrap();
+    let (code, out, err) = run(&["why", file.to_str().unwrap()]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains("nothing to search"), "{err}");
+    assert!(!out.contains("referenced by none"), "{out}");
+    let (v, code) = json(&["why", file.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 3);
+    assert_eq!(v["snapshots_read"], 0);
+}
+
+#[test]
+fn why_reports_a_hit_even_when_another_snapshot_is_unreadable() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&dir, tmp.path());
+    let job = job_dir(&tmp.path().join("checkpoints"));
+    let users = shared_users(&job);
+    std::fs::write(job.join("chk-5/_metadata"), b"\x00\x00\x00\x00garbage").unwrap();
+    let rb = rebase(tmp.path(), &generated);
+    // Used by chk-6: reported, with a warning about chk-5.
+    let (name, by) = users.iter().find(|(_, u)| u.contains("chk-6")).unwrap();
+    let file = job.join("shared").join(name);
+    let (code, out, err) = run(&["why", file.to_str().unwrap(), "--rebase", &rb]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(&format!("{}/chk-6", job.display())), "{out}");
+    assert!(err.contains("warning: cannot read"), "{err}");
+    assert!(err.contains("chk-5/_metadata"), "{err}");
+    let (v, code) = json(&["why", file.to_str().unwrap(), "--rebase", &rb, "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["referenced"], true);
+    assert_eq!(v["unreadable"].as_array().unwrap().len(), 1);
+    let expected = by.iter().filter(|c| *c != "chk-5").count();
+    assert_eq!(v["snapshots"].as_array().unwrap().len(), expected);
+    // Used only by chk-5 (if Flink has such a file): unproven, exit 3.
+    if let Some((name, _)) = users
+        .iter()
+        .find(|(_, u)| u.len() == 1 && u.contains("chk-5"))
+    {
+        let file = job.join("shared").join(name);
+        let (code, _, err) = run(&["why", file.to_str().unwrap(), "--rebase", &rb]);
+        assert_eq!(code, 3, "{err}");
+    }
+}
+
+#[test]
+fn ls_names_the_metadata_check_and_verifies_with_verify() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&dir, tmp.path());
+    let job = job_dir(&tmp.path().join("checkpoints"));
+    let users = shared_users(&job);
+    // Without --verify: the column says what was checked (the _metadata parses).
+    let (code, out, _) = run(&["ls", job.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let header = out.lines().find(|l| l.starts_with("SNAPSHOT")).unwrap();
+    assert!(header.contains("METADATA"), "{out}");
+    assert!(!header.contains("RESTORABLE"), "{out}");
+    let row = |out: &str, n: &str| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("{n} ")))
+            .unwrap_or_else(|| panic!("{n}: {out}"))
+            .to_owned()
+    };
+    assert!(row(&out, "chk-6").contains("readable"), "{out}");
+    // A shared file only chk-6 uses, gone.
+    let (gone, _) = users
+        .iter()
+        .find(|(_, u)| u.len() == 1 && u.contains("chk-6"))
+        .unwrap();
+    std::fs::remove_file(job.join("shared").join(gone)).unwrap();
+    let rb = rebase(tmp.path(), &generated);
+    let (code, out, err) = run(&["ls", job.to_str().unwrap(), "--verify", "--rebase", &rb]);
+    assert_eq!(code, 1, "{out}{err}");
+    let distinct = |chk: &str| {
+        truth(&job.join(chk).join("_metadata"))["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap())
+            .collect::<BTreeSet<_>>()
+            .len()
+    };
+    for chk in ["chk-4", "chk-5"] {
+        assert!(
+            row(&out, chk).contains(&format!("all {} present", distinct(chk))),
+            "{out}"
+        );
+    }
+    assert!(
+        row(&out, "chk-6").contains(&format!("1 of {}: 1 missing", distinct("chk-6"))),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains(gone.as_str()) && l.contains("missing")),
+        "{out}"
+    );
+    let (v, code) = json(&[
+        "ls",
+        job.to_str().unwrap(),
+        "--verify",
+        "--rebase",
+        &rb,
+        "--json",
+    ]);
+    assert_eq!(code, 1);
+    let r = |n: &str| {
+        v["checkpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(r("chk-6")["metadata_readable"], true);
+    assert_eq!(r("chk-6")["restorable"], false);
+    assert_eq!(r("chk-6")["verify"]["ok"], false);
+    assert_eq!(r("chk-6")["verify"]["checked"], distinct("chk-6"));
+    assert_eq!(r("chk-6")["verify"]["problems"][0]["problem"], "missing");
+    assert_eq!(r("chk-5")["restorable"], true);
+    assert_eq!(r("chk-5")["verify"]["ok"], true);
+    // Without the rebase the recorded paths are checked, and the hint says so.
+    let (_, _, err) = run(&["ls", job.to_str().unwrap(), "--verify"]);
+    assert!(
+        err.contains(&format!(
+            "--rebase file://{generated}/checkpoints={}/checkpoints",
+            tmp.path().display()
+        )),
+        "{err}"
+    );
 }

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::layout::{Area, area};
+use super::layout::{self, Area, area};
 use super::refs::{self, FileKind, Part, Ref};
 use super::snapshot::{Rebase, Resolver, Snapshot};
-use crate::storage::{Location, Storage};
+use crate::storage::{Entry, Location, Storage};
 
 /// Where a referenced file lives, relative to the snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -173,9 +173,11 @@ pub fn collect(s: &Snapshot, rebase: &Rebase) -> Deps {
                 }
             };
             let a = area(&loc);
-            let label = if kind == FileKind::Relative {
+            let label = if kind == FileKind::Relative && loc.starts_with(&own_dir) {
                 // Flink 2.x writes a checkpoint's exclusive files as relative
-                // handles too; only in savepoints is that worth a label.
+                // handles too; only in savepoints is that worth a label. A
+                // relative path that leaves the directory (`../…`) is
+                // labelled by where it lands, like an absolute one.
                 if own_id.is_some() {
                     Label::Own
                 } else {
@@ -257,24 +259,77 @@ pub fn collect(s: &Snapshot, rebase: &Rebase) -> Deps {
     out
 }
 
+/// A snapshot whose absolute references were recorded under another root
+/// than the one it is read from: the tree was copied or moved after Flink
+/// wrote it, or is reached through another path (a symlink, another URI).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Moved {
+    /// The root Flink recorded: the checkpoints root above the job directory,
+    /// or the directory holding a savepoint.
+    pub recorded: Location,
+    /// The same level where the snapshot is read.
+    pub actual: Location,
+    /// The job directory (or savepoint directory) as recorded.
+    pub recorded_dir: Location,
+}
+
+impl Moved {
+    /// The `--rebase` rule that maps the recorded root to the actual one.
+    pub fn rebase(&self) -> String {
+        format!("{}={}", self.recorded, self.actual)
+    }
+}
+
+/// The snapshot's own directory name and the levels above it that make up
+/// its root: `(<job>, 2)` for `<root>/<job>/chk-N`, `(savepoint-…, 1)` for
+/// `<root>/savepoint-…`.
+fn own_anchor(s: &Snapshot) -> Option<(String, usize)> {
+    match area(&s.metadata_location) {
+        Area::Checkpoint { job, .. } => Some((job, 2)),
+        Area::Savepoint { name } if s.dir.file_name() == name => Some((name, 1)),
+        _ => None,
+    }
+}
+
 impl Deps {
-    /// When the snapshot's files are recorded under another directory than the
-    /// one it was read from (it was copied or moved after Flink wrote it):
-    /// the recorded job directory and the actual one, for a `--rebase` hint.
-    pub fn moved_from(&self, s: &Snapshot) -> Option<(Location, Location)> {
-        let (job, id) = own_job(s);
-        let (job, id) = (job?, id?);
-        let actual_job_dir = s.dir.parent();
-        self.files.iter().find_map(|d| match area(&d.location) {
-            Area::Checkpoint { job: j, id: i } if j == job && i == id => {
-                let mut rec = d.location.parent();
-                while rec.file_name() != format!("chk-{id}") && rec.path() != "/" {
-                    rec = rec.parent();
-                }
-                let rec_job = rec.parent();
-                (rec_job != actual_job_dir).then_some((rec_job, actual_job_dir.clone()))
-            }
-            _ => None,
+    /// When the snapshot's files are recorded under another root than the
+    /// one it was read from (copied or moved after Flink wrote it, or read
+    /// through a symlink or another URI): the recorded root and the actual
+    /// one, for a `--rebase` hint.
+    ///
+    /// Evidence is every resolved absolute reference into the snapshot's own
+    /// job (`<job>/shared/…`, `<job>/taskowned/…`, `<job>/chk-N/…`, file-merging
+    /// and changelog files there) or into its own savepoint directory. Flink
+    /// ≥ 1.11 writes a snapshot's exclusive files as relative handles, which
+    /// move with it and are no evidence. The answer is the same whether or
+    /// not anything exists at the recorded location. References into other
+    /// jobs are not used: a job restored from another root legitimately
+    /// records that root; a root-level rule maps other jobs under the same
+    /// root too.
+    pub fn moved_from(&self, s: &Snapshot) -> Option<Moved> {
+        let (anchor, levels) = own_anchor(s)?;
+        let mut actual_dir = s.dir.clone();
+        for _ in 1..levels {
+            actual_dir = actual_dir.parent();
+        }
+        let actual = actual_dir.parent();
+        self.files.iter().find_map(|d| {
+            let parts: Vec<&str> = d.location.path().split('/').collect();
+            // The innermost `<anchor>/<area>/…` pair names the own directory.
+            let i = (1..parts.len().saturating_sub(levels)).rev().find(|&i| {
+                parts[i] == anchor
+                    && (levels == 1
+                        || parts[i + 1] == "shared"
+                        || parts[i + 1] == "taskowned"
+                        || layout::checkpoint_id(parts[i + 1]).is_some())
+            })?;
+            let recorded_dir = d.location.with_path(&parts[..=i].join("/"));
+            let recorded = recorded_dir.parent();
+            (recorded.canonical() != actual.canonical()).then(|| Moved {
+                recorded,
+                actual: actual.clone(),
+                recorded_dir,
+            })
         })
     }
 
@@ -322,6 +377,8 @@ impl Deps {
 pub enum Problem {
     /// Not there.
     Missing,
+    /// A directory where the handle names a file.
+    IsDirectory,
     /// A whole file with another size than its handle records.
     SizeMismatch {
         /// Recorded.
@@ -348,6 +405,7 @@ impl Problem {
     pub fn describe(&self) -> String {
         match self {
             Problem::Missing => "missing".into(),
+            Problem::IsDirectory => "is a directory".into(),
             Problem::SizeMismatch { expected, actual } => {
                 format!("size {actual} bytes, the handle records {expected}")
             }
@@ -359,6 +417,28 @@ impl Problem {
     }
 }
 
+/// What is wrong with `d`, given what storage says about its location.
+fn check(d: &Dep, stat: &Result<Option<Entry>, String>) -> Option<Problem> {
+    match stat {
+        Ok(None) => Some(Problem::Missing),
+        Ok(Some(e)) if e.is_dir => Some(Problem::IsDirectory),
+        Ok(Some(e)) => match d.exact_size {
+            Some(x) if x != e.size => Some(Problem::SizeMismatch {
+                expected: x,
+                actual: e.size,
+            }),
+            None if e.size < d.min_size => Some(Problem::TooShort {
+                needed: d.min_size,
+                actual: e.size,
+            }),
+            _ => None,
+        },
+        Err(message) => Some(Problem::Error {
+            message: message.clone(),
+        }),
+    }
+}
+
 /// Checks every file of `deps` (up to `concurrency` at once); returns the
 /// problems in `deps.files` order, as (index, problem). `progress` gets the
 /// number checked so far.
@@ -366,42 +446,55 @@ pub async fn verify(
     storage: &dyn Storage,
     deps: &Deps,
     concurrency: usize,
-    mut progress: impl FnMut(usize),
+    progress: impl FnMut(usize),
 ) -> Vec<(usize, Problem)> {
-    let mut checks = futures_util::stream::iter(deps.files.iter().enumerate())
-        .map(|(i, d)| async move {
-            let p = match storage.stat(&d.location).await {
-                Ok(None) => Some(Problem::Missing),
-                Ok(Some(e)) => match d.exact_size {
-                    Some(x) if x != e.size => Some(Problem::SizeMismatch {
-                        expected: x,
-                        actual: e.size,
-                    }),
-                    None if e.size < d.min_size => Some(Problem::TooShort {
-                        needed: d.min_size,
-                        actual: e.size,
-                    }),
-                    _ => None,
-                },
-                Err(e) => Some(Problem::Error {
-                    message: e.to_string(),
-                }),
-            };
-            (i, p)
+    verify_all(storage, &[deps], concurrency, progress)
+        .await
+        .pop()
+        .unwrap_or_default()
+}
+
+/// [`verify`] for several snapshots at once: each distinct location is
+/// asked about once (checkpoints of one job share most of their files), with
+/// at most `concurrency` requests in flight in all. Returns the problems of
+/// each `Deps`, in its `files` order. `progress` gets the number of distinct
+/// locations checked so far.
+pub async fn verify_all(
+    storage: &dyn Storage,
+    all: &[&Deps],
+    concurrency: usize,
+    mut progress: impl FnMut(usize),
+) -> Vec<Vec<(usize, Problem)>> {
+    let mut distinct: BTreeMap<String, &Location> = BTreeMap::new();
+    for d in all.iter().flat_map(|d| &d.files) {
+        distinct
+            .entry(d.location.canonical())
+            .or_insert(&d.location);
+    }
+    let mut stats = futures_util::stream::iter(distinct)
+        .map(|(key, loc)| async move {
+            let stat = storage.stat(loc).await.map_err(|e| e.to_string());
+            (key, stat)
         })
         .buffer_unordered(concurrency.max(1));
-    let mut out = Vec::new();
-    let mut n = 0;
-    while let Some((i, p)) = checks.next().await {
-        n += 1;
-        if n % 256 == 0 {
-            progress(n);
-        }
-        if let Some(p) = p {
-            out.push((i, p));
+    let mut seen: BTreeMap<String, Result<Option<Entry>, String>> = BTreeMap::new();
+    while let Some((key, stat)) = stats.next().await {
+        seen.insert(key, stat);
+        if seen.len().is_multiple_of(256) {
+            progress(seen.len());
         }
     }
-    progress(n);
-    out.sort_by_key(|(i, _)| *i);
-    out
+    progress(seen.len());
+    all.iter()
+        .map(|deps| {
+            deps.files
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| {
+                    let stat = seen.get(&d.location.canonical())?;
+                    check(d, stat).map(|p| (i, p))
+                })
+                .collect()
+        })
+        .collect()
 }

@@ -11,3 +11,4 @@ pub mod size;
 pub mod snapshot;
 pub mod states;
 pub mod summary;
+pub mod why;

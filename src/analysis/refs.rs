@@ -314,13 +314,3 @@ fn channel<'m>(c: &'m ChannelHandle, o: Origin<'m>, f: &mut impl FnMut(Ref<'m>))
         stream(d, o, f);
     }
 }
-
-/// Joins a relative handle path to the directory holding `_metadata`, the way
-/// Flink's `new Path(exclusiveDir, relativePath)` does. `base` is a local path
-/// or a URI; the result keeps its style.
-pub fn resolve(base: &str, kind: FileKind, path: &str) -> String {
-    match kind {
-        FileKind::Relative => format!("{}/{}", base.trim_end_matches('/'), path),
-        FileKind::Absolute | FileKind::Segment => path.to_owned(),
-    }
-}

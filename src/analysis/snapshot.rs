@@ -151,6 +151,14 @@ impl Rebase {
             .map(Self)
     }
 
+    /// These rules and then `from` → `to` (rules apply in order; the first
+    /// whose FROM contains a location wins).
+    pub fn with(&self, from: Location, to: Location) -> Self {
+        let mut rules = self.0.clone();
+        rules.push((from, to));
+        Self(rules)
+    }
+
     /// Whether there are no rules.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -10,6 +10,7 @@ use serde_json::json;
 use super::context::{Ctx, Global};
 use super::output::{self, BOLD, DIM, ERR};
 use crate::analysis::deps::{self, Deps, Label, Problem};
+use crate::analysis::layout::{Area, area};
 use crate::analysis::snapshot::{self, Rebase, Snapshot};
 use crate::analysis::summary;
 use crate::resolve::Target;
@@ -70,6 +71,34 @@ pub fn snapshot_target(ctx: &Ctx, arg: &str) -> Result<crate::storage::Location>
 
 /// Runs the command.
 pub fn run(args: DepsArgs, global: &Global) -> Result<u8> {
+    run_deps(args, global).map_err(without_repeated_causes)
+}
+
+/// The same error with each cause printed once. Library errors such as
+/// `{location}: {source}` already show their source, which the error printer
+/// (every cause of the chain after `: `) would show again:
+/// `…: Too many levels of symbolic links (os error 40): Too many levels of
+/// symbolic links (os error 40)`. Causes already in the message are dropped;
+/// a closed stdout stays recognisable as such.
+pub(crate) fn without_repeated_causes(e: anyhow::Error) -> anyhow::Error {
+    if super::is_broken_pipe(&e) {
+        return e;
+    }
+    let mut msg = e.to_string();
+    let mut repeated = false;
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if msg.contains(&c) {
+            repeated = true;
+        } else {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    if repeated { anyhow::Error::msg(msg) } else { e }
+}
+
+fn run_deps(args: DepsArgs, global: &Global) -> Result<u8> {
     let ctx = Ctx::new(global)?;
     let rebase = Rebase::parse(&args.rebase)?;
     let loc = snapshot_target(&ctx, &args.snapshot)?;
@@ -111,16 +140,39 @@ pub fn run(args: DepsArgs, global: &Global) -> Result<u8> {
         output::warn(&format!("cannot locate {path:?}: {e}"));
     }
     let failed = problems.as_ref().is_some_and(|p| !p.is_empty());
+    if let Some(m) = &moved {
+        output::hint(&moved_hint("this snapshot was", m, problems.as_deref()));
+    }
     if failed {
-        if let Some((from, to)) = &moved {
-            output::hint(&format!(
-                "this checkpoint was written under {from} and read from {to}; Flink reads the recorded paths. \
-                 To check the copy instead: --rebase {from}={to}"
-            ));
-        }
         return Ok(super::exit::FAILED);
     }
     Ok(super::exit::OK)
+}
+
+/// What to tell the user when the snapshot is read from another root than
+/// the one Flink recorded. Flink restores from the recorded paths, so the
+/// verdict of `--verify` is about those; the hint says so and gives the
+/// `--rebase` that checks the copy instead.
+pub(crate) fn moved_hint(
+    what: &str,
+    m: &deps::Moved,
+    problems: Option<&[(usize, Problem)]>,
+) -> String {
+    let (from, to, rule) = (&m.recorded, &m.actual, m.rebase());
+    match problems {
+        Some(p) if !p.is_empty() => format!(
+            "{what} written under {from}, not under {to} where it is read now; Flink reads the recorded paths. \
+             To check the copy instead: --rebase {rule}"
+        ),
+        Some(_) => format!(
+            "{what} written under {from}, not under {to} where it is read now: the files were found at the \
+             recorded paths (where Flink reads them), not the copy. To check the copy: --rebase {rule}"
+        ),
+        None => format!(
+            "{what} written under {from}, not under {to} where it is read now; the paths shown are the \
+             recorded ones. To map them to the copy: --rebase {rule}"
+        ),
+    }
 }
 
 fn human(
@@ -237,7 +289,7 @@ fn to_json(
     d: &Deps,
     kind: &str,
     problems: Option<&[(usize, Problem)]>,
-    moved: Option<&(crate::storage::Location, crate::storage::Location)>,
+    moved: Option<&deps::Moved>,
 ) -> serde_json::Value {
     json!({
         "snapshot": s.metadata_location,
@@ -270,6 +322,10 @@ fn to_json(
                 v
             })).collect::<Vec<_>>(),
         })),
-        "recorded_job_dir": moved.map(|(from, _)| from.to_string()),
+        "recorded_job_dir": moved
+            .filter(|_| matches!(area(&s.metadata_location), Area::Checkpoint { .. }))
+            .map(|m| m.recorded_dir.to_string()),
+        "recorded_root": moved.map(|m| m.recorded.to_string()),
+        "suggested_rebase": moved.map(deps::Moved::rebase),
     })
 }

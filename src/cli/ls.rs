@@ -9,24 +9,37 @@ use serde_json::json;
 
 use super::context::{Ctx, Global};
 use super::output::{self, BOLD, DIM};
+use crate::analysis::deps::{self, Deps, Problem};
 use crate::analysis::layout::{self, CheckpointDir, JobDir, Scan};
+use crate::analysis::snapshot::Rebase;
 use crate::analysis::{size, snapshot, summary};
 use crate::resolve::Target;
 use crate::storage::{Location, Storage};
 
 /// List jobs under a checkpoints root (job id, alias, checkpoints, latest
 /// completed, in progress, bytes, age), or one job's checkpoints and
-/// savepoints (id, time, kind, size, restorable).
+/// savepoints (id, time, kind, size, whether the _metadata is readable, and
+/// with --verify whether every file each one needs is there).
 ///
 /// Without TARGET: the profile's checkpoints root (and savepoints root).
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Exit codes: 0 success, 3 unreadable input or storage error, 64 usage error."
+    after_help = "Exit codes: 0 success (with --verify: every file of every listed snapshot present with the size its \
+handle records), 1 --verify found missing or wrong-sized files, 3 unreadable input or storage error (or --verify \
+given a root instead of a job), 64 usage error."
 )]
 pub struct LsArgs {
     /// A root, job directory, URI, job alias or id [default: the profile's checkpoints root].
     #[arg(value_name = "TARGET", add = clap_complete::engine::ArgValueCompleter::new(super::dynamic::targets))]
     target: Option<String>,
+    /// Check, for each of the job's snapshots with a readable _metadata, that every file it needs
+    /// exists with the size its handle records, as `deps --verify` does (each distinct file is
+    /// asked about once; --concurrency requests in flight).
+    #[arg(long)]
+    verify: bool,
+    /// With --verify: read files recorded under FROM at TO instead (for trees moved after Flink wrote them).
+    #[arg(long, value_name = "FROM=TO", requires = "verify")]
+    rebase: Vec<String>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -34,6 +47,10 @@ pub struct LsArgs {
 
 /// Runs the command.
 pub fn run(args: LsArgs, global: &Global) -> Result<u8> {
+    run_inner(args, global).map_err(super::deps::without_repeated_causes)
+}
+
+fn run_inner(args: LsArgs, global: &Global) -> Result<u8> {
     let ctx = Ctx::new(global)?;
     let target = match &args.target {
         Some(t) => ctx.resolve(t)?,
@@ -44,9 +61,13 @@ pub fn run(args: LsArgs, global: &Global) -> Result<u8> {
             ),
         },
     };
+    let rebase = Rebase::parse(&args.rebase)?;
     let now = jiff::Timestamp::now();
     let mut out = anstream::stdout();
     match target {
+        Target::Root(root) if args.verify => bail!(
+            "{root}: --verify checks one job's snapshots; give a job directory, alias or id (`flink-chk ls JOB --verify`)"
+        ),
         Target::Root(root) => {
             let scan = scan(&ctx, &root)?;
             let sp_root = ctx
@@ -78,13 +99,28 @@ pub fn run(args: LsArgs, global: &Global) -> Result<u8> {
             }
         }
         Target::Job { location, .. } => {
-            let (job, rows, savepoints) = job_details(&ctx, &location)?;
+            let (job, mut rows, mut savepoints) = job_details(&ctx, &location, &args, &rebase)?;
+            let verified = if args.verify {
+                Some(verify(&ctx, &mut rows, &mut savepoints))
+            } else {
+                None
+            };
             if args.json {
                 let v = job_json(&ctx, &job, &rows, &savepoints, now);
                 serde_json::to_writer_pretty(&mut out, &v)?;
                 writeln!(out)?;
             } else {
                 job_human(&mut out, &ctx, &job, &rows, &savepoints, now)?;
+            }
+            if let Some((ok, hints)) = verified {
+                for h in &hints {
+                    output::hint(h);
+                }
+                return Ok(if ok {
+                    super::exit::OK
+                } else {
+                    super::exit::FAILED
+                });
             }
         }
         Target::Snapshot(l) | Target::File(l) => bail!(
@@ -281,16 +317,45 @@ fn root_json(
     })
 }
 
+/// What a readable `_metadata` says.
+#[derive(Debug)]
+struct Read {
+    kind: String,
+    state: i64,
+    /// What the snapshot needs (with --verify).
+    deps: Option<Deps>,
+    /// Where it was recorded, if not where it is read (with --verify, no --rebase).
+    moved: Option<deps::Moved>,
+}
+
 /// One checkpoint or savepoint of a job, with what its metadata says.
 #[derive(Debug)]
 struct Row {
     dir: CheckpointDir,
     savepoint: bool,
-    /// Kind, state size; or why it is not restorable.
-    read: Option<Result<(String, i64, i64), String>>,
+    /// What the metadata says, or why it cannot be read.
+    read: Option<Result<Read, String>>,
+    /// With --verify: the problems with the files it needs.
+    problems: Option<Vec<(usize, Problem)>>,
 }
 
-fn job_details(ctx: &Ctx, location: &Location) -> Result<(JobDir, Vec<Row>, Vec<Row>)> {
+impl Row {
+    fn ok(&self) -> Option<&Read> {
+        self.read.as_ref().and_then(|r| r.as_ref().ok())
+    }
+
+    /// The metadata parses and, when checked, every file is there.
+    fn restorable(&self) -> bool {
+        self.ok().is_some() && self.problems.as_ref().is_none_or(Vec::is_empty)
+    }
+}
+
+fn job_details(
+    ctx: &Ctx,
+    location: &Location,
+    args: &LsArgs,
+    rebase: &Rebase,
+) -> Result<(JobDir, Vec<Row>, Vec<Row>)> {
     let storage = ctx.storages.clone();
     let job = ctx.block_on(layout::scan_job(storage.as_ref(), location))?;
     let mut savepoint_dirs = Vec::new();
@@ -305,6 +370,7 @@ fn job_details(ctx: &Ctx, location: &Location) -> Result<(JobDir, Vec<Row>, Vec<
                 .filter(|s| s.name.starts_with(&prefix)),
         );
     }
+    let verify = args.verify;
     let read_all = |dirs: Vec<CheckpointDir>, savepoint: bool| -> Vec<Row> {
         let storage = storage.clone();
         ctx.block_on(
@@ -314,12 +380,15 @@ fn job_details(ctx: &Ctx, location: &Location) -> Result<(JobDir, Vec<Row>, Vec<
                     async move {
                         let read = match &dir.metadata {
                             None => None,
-                            Some(m) => Some(read_one(storage.as_ref(), &m.location).await),
+                            Some(m) => {
+                                Some(read_one(storage.as_ref(), &m.location, verify, rebase).await)
+                            }
                         };
                         Row {
                             dir,
                             savepoint,
                             read,
+                            problems: None,
                         }
                     }
                 })
@@ -332,17 +401,121 @@ fn job_details(ctx: &Ctx, location: &Location) -> Result<(JobDir, Vec<Row>, Vec<
     Ok((job, rows, sps))
 }
 
-async fn read_one(storage: &dyn Storage, m: &Location) -> Result<(String, i64, i64), String> {
+async fn read_one(
+    storage: &dyn Storage,
+    m: &Location,
+    verify: bool,
+    rebase: &Rebase,
+) -> Result<Read, String> {
     let s = snapshot::load(storage, m)
         .await
         .map_err(|e| e.to_string())?;
     let kind = summary::snapshot_kind(&s.metadata, &m.to_string());
     let state = size::sum(s.metadata.operators.iter().map(size::operator));
-    Ok((kind.label().to_owned(), state, s.metadata.checkpoint_id))
+    let deps = verify.then(|| deps::collect(&s, rebase));
+    let moved = deps
+        .as_ref()
+        .filter(|_| rebase.is_empty())
+        .and_then(|d| d.moved_from(&s));
+    Ok(Read {
+        kind: kind.label().to_owned(),
+        state,
+        deps,
+        moved,
+    })
 }
 
+/// `deps --verify` for every readable snapshot of the job, each distinct
+/// file asked about once; hints when the tree was recorded elsewhere.
+/// Whether every file was there, and the hints to print.
+fn verify(ctx: &Ctx, rows: &mut [Row], savepoints: &mut [Row]) -> (bool, Vec<String>) {
+    let storage = ctx.storages.clone();
+    let all: Vec<&Deps> = rows
+        .iter()
+        .chain(savepoints.iter())
+        .filter_map(|r| r.ok()?.deps.as_ref())
+        .collect();
+    let pb = output::progress("verifying");
+    let mut problems = ctx
+        .block_on(deps::verify_all(
+            storage.as_ref(),
+            &all,
+            ctx.concurrency(),
+            |n| {
+                if let Some(pb) = &pb {
+                    pb.set_position(n as u64);
+                }
+            },
+        ))
+        .into_iter();
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    let mut ok = true;
+    let mut moved: Vec<(deps::Moved, Vec<(usize, Problem)>)> = Vec::new();
+    for r in rows.iter_mut().chain(savepoints.iter_mut()) {
+        let Some(read) = r.ok() else { continue };
+        if read.deps.is_none() {
+            continue;
+        }
+        let p = problems.next().unwrap_or_default();
+        ok &= p.is_empty();
+        if let Some(m) = &read.moved {
+            match moved.iter_mut().find(|(x, _)| x == m) {
+                Some((_, all)) => all.extend(p.iter().cloned()),
+                None => moved.push((m.clone(), p.clone())),
+            }
+        }
+        r.problems = Some(p);
+    }
+    let hints = moved
+        .iter()
+        .map(|(m, p)| super::deps::moved_hint("these snapshots were", m, Some(p)))
+        .collect();
+    (ok, hints)
+}
+
+fn metadata_status(r: &Row, newest: Option<u64>) -> String {
+    match &r.read {
+        Some(Ok(_)) => "readable".into(),
+        Some(Err(e)) => format!("unreadable: {e}"),
+        None if r.savepoint => "none".into(),
+        None if r.dir.id > newest => "in progress".into(),
+        None => "none (failed or aborted)".into(),
+    }
+}
+
+/// The VERIFIED cell: `all N present`, or `K of N: 1 missing, 2 wrong size`.
+fn verified(r: &Row) -> String {
+    let (Some(read), Some(p)) = (r.ok(), &r.problems) else {
+        return "-".into();
+    };
+    let n = read.deps.as_ref().map_or(0, |d| d.files.len());
+    if p.is_empty() {
+        return format!("all {n} present");
+    }
+    let count = |f: fn(&Problem) -> bool| p.iter().filter(|(_, x)| f(x)).count();
+    let kinds = [
+        (count(|x| *x == Problem::Missing), "missing"),
+        (
+            count(|x| matches!(x, Problem::SizeMismatch { .. } | Problem::TooShort { .. })),
+            "wrong size",
+        ),
+        (count(|x| *x == Problem::IsDirectory), "directories"),
+        (count(|x| matches!(x, Problem::Error { .. })), "unreadable"),
+    ];
+    let what: Vec<String> = kinds
+        .iter()
+        .filter(|(k, _)| *k > 0)
+        .map(|(k, w)| format!("{k} {w}"))
+        .collect();
+    format!("{} of {n}: {}", p.len(), what.join(", "))
+}
+
+/// The JSON `status`: `yes`, or why not.
 fn restorable(r: &Row, newest: Option<u64>) -> String {
     match &r.read {
+        Some(Ok(_)) if !r.restorable() => format!("no: {}", verified(r)),
         Some(Ok(_)) => "yes".into(),
         Some(Err(e)) => format!("no: {e}"),
         None if r.savepoint => "no: no _metadata".into(),
@@ -385,21 +558,20 @@ fn job_human(
     )?;
     writeln!(out)?;
     let newest = job.completed().next_back().and_then(|c| c.id);
-    let mut t = output::table([
-        "SNAPSHOT",
-        "TIME",
-        "KIND",
-        "FILES",
-        "SIZE",
-        "STATE",
-        "RESTORABLE",
-    ]);
+    let verified_column = rows.iter().chain(savepoints).any(|r| r.problems.is_some());
+    let mut header = vec![
+        "SNAPSHOT", "TIME", "KIND", "FILES", "SIZE", "STATE", "METADATA",
+    ];
+    if verified_column {
+        header.push("VERIFIED");
+    }
+    let mut t = output::table(header);
     for r in rows.iter().chain(savepoints) {
-        let (kind, state) = match &r.read {
-            Some(Ok((k, s, _))) => (k.clone(), output::bytes(*s)),
-            _ => ("-".into(), "-".into()),
+        let (kind, state) = match r.ok() {
+            Some(read) => (read.kind.clone(), output::bytes(read.state)),
+            None => ("-".into(), "-".into()),
         };
-        t.add_row([
+        let mut cells = vec![
             r.dir.name.clone(),
             output::time(
                 r.dir
@@ -412,10 +584,31 @@ fn job_human(
             r.dir.usage.files.to_string(),
             output::bytes(r.dir.usage.bytes as i64),
             state,
-            restorable(r, newest),
-        ]);
+            metadata_status(r, newest),
+        ];
+        if verified_column {
+            cells.push(verified(r));
+        }
+        t.add_row(cells);
     }
     output::write_table(out, &t)?;
+    let mut problems = output::table(["SNAPSHOT", "FILE", "PROBLEM"]);
+    let mut any = false;
+    for r in rows.iter().chain(savepoints) {
+        let (Some(read), Some(p)) = (r.ok(), &r.problems) else {
+            continue;
+        };
+        for (i, pr) in p {
+            if let Some(f) = read.deps.as_ref().and_then(|d| d.files.get(*i)) {
+                problems.add_row([r.dir.name.clone(), f.location.to_string(), pr.describe()]);
+                any = true;
+            }
+        }
+    }
+    if any {
+        writeln!(out)?;
+        output::write_table(out, &problems)?;
+    }
     Ok(())
 }
 
@@ -434,12 +627,27 @@ fn job_json(
             "location": r.dir.location,
             "savepoint": r.savepoint,
             "time": r.dir.metadata.as_ref().and_then(|m| m.modified).or(r.dir.newest).map(|t| t.to_string()),
-            "kind": r.read.as_ref().and_then(|x| x.as_ref().ok()).map(|x| x.0.clone()),
-            "state_size": r.read.as_ref().and_then(|x| x.as_ref().ok()).map(|x| x.1),
+            "kind": r.ok().map(|x| x.kind.clone()),
+            "state_size": r.ok().map(|x| x.state),
             "files": r.dir.usage.files,
             "bytes": r.dir.usage.bytes,
-            "restorable": matches!(r.read, Some(Ok(_))),
+            "metadata_readable": r.ok().is_some(),
+            "restorable": r.restorable(),
             "status": restorable(r, newest),
+            "verify": r.problems.as_ref().map(|p| {
+                let files = r.ok().and_then(|x| x.deps.as_ref());
+                json!({
+                    "checked": files.map_or(0, |d| d.files.len()),
+                    "ok": p.is_empty(),
+                    "problems": p.iter().filter_map(|(i, pr)| files?.files.get(*i).map(|f| {
+                        let mut v = serde_json::to_value(pr).unwrap_or_default();
+                        if let Some(o) = v.as_object_mut() {
+                            o.insert("path".into(), json!(f.location));
+                        }
+                        v
+                    })).collect::<Vec<_>>(),
+                })
+            }),
         })
     };
     json!({

@@ -4,16 +4,14 @@ use std::io::Write;
 
 use anyhow::Result;
 use clap::Args;
-use futures_util::StreamExt;
 use serde_json::json;
 
 use super::context::{Ctx, Global};
 use super::output::{self, BOLD};
 use crate::analysis::layout::{Area, area};
-use crate::analysis::refs::{self, Ref};
-use crate::analysis::snapshot::{self, Rebase, Resolver};
-use crate::resolve::Target;
-use crate::storage::{Location, Storage};
+use crate::analysis::snapshot::Rebase;
+use crate::analysis::why::{self, Verdict};
+use crate::storage::Location;
 
 /// Which snapshots reference a file, or anything under a directory.
 ///
@@ -22,8 +20,11 @@ use crate::storage::{Location, Storage};
 /// checkpoints and savepoints roots; --in narrows or widens it.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Exit codes: 0 referenced, 1 referenced by no snapshot in scope, \
-3 unreadable input or storage error (including a _metadata in scope that cannot be read: then \"not referenced\" cannot be proven), 64 usage error."
+    after_help = "Exit codes: 0 referenced (a _metadata in scope that cannot be read, or snapshots recorded under another root, \
+are warned about), 1 referenced by none of the snapshots in scope (every _metadata read, every snapshot read where Flink \
+recorded it), 3 nothing to search (no _metadata in scope), or no reference found but not proven: a _metadata in scope \
+cannot be read, or snapshots record their files under another root (a copied or moved tree, a symlinked path; the \
+--rebase to give is printed); unreadable input or storage error; 64 usage error."
 )]
 pub struct WhyArgs {
     /// The file or directory.
@@ -40,17 +41,12 @@ pub struct WhyArgs {
     json: bool,
 }
 
-struct Hit {
-    snapshot: Location,
-    checkpoint_id: i64,
-    operator: String,
-    subtask: Option<i32>,
-    role: &'static str,
-    file: Location,
-}
-
 /// Runs the command.
 pub fn run(args: WhyArgs, global: &Global) -> Result<u8> {
+    run_inner(args, global).map_err(super::deps::without_repeated_causes)
+}
+
+fn run_inner(args: WhyArgs, global: &Global) -> Result<u8> {
     let ctx = Ctx::new(global)?;
     let rebase = Rebase::parse(&args.rebase)?;
     let target = ctx.resolve(&args.target)?.location().clone();
@@ -64,7 +60,7 @@ pub fn run(args: WhyArgs, global: &Global) -> Result<u8> {
     };
     let storage = ctx.storages.clone();
     let pb = output::progress("reading snapshots");
-    let (hits, scanned, failures) = ctx.block_on(search(
+    let answer = ctx.block_on(why::search(
         storage.as_ref(),
         &scopes,
         &target,
@@ -79,18 +75,30 @@ pub fn run(args: WhyArgs, global: &Global) -> Result<u8> {
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    let snapshots: std::collections::BTreeSet<String> =
-        hits.iter().map(|h| h.snapshot.to_string()).collect();
+    let verdict = answer.verdict();
+    let snapshots = answer.snapshots();
+    let scanned = answer.snapshots_read;
+    let scope_list = scopes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut out = anstream::stdout();
     if args.json {
         let v = json!({
             "target": target,
             "scopes": scopes,
             "snapshots_read": scanned,
-            "unreadable": failures.iter().map(|(l, e)| json!({"path": l, "error": e})).collect::<Vec<_>>(),
-            "referenced": !hits.is_empty(),
+            "unreadable": answer.unreadable.iter().map(|(l, e)| json!({"path": l, "error": e})).collect::<Vec<_>>(),
+            "referenced": verdict == Verdict::Referenced,
+            "verdict": match verdict {
+                Verdict::Referenced => "referenced",
+                Verdict::NotReferenced => "not_referenced",
+                Verdict::NothingToSearch => "nothing_to_search",
+                Verdict::Unproven => "unproven",
+            },
             "snapshots": snapshots,
-            "references": hits.iter().map(|h| json!({
+            "references": answer.hits.iter().map(|h| json!({
                 "snapshot": h.snapshot,
                 "checkpoint_id": h.checkpoint_id,
                 "operator": h.operator,
@@ -98,52 +106,85 @@ pub fn run(args: WhyArgs, global: &Global) -> Result<u8> {
                 "role": h.role,
                 "path": h.file,
             })).collect::<Vec<_>>(),
+            "recorded_elsewhere": answer.elsewhere.iter().map(|e| json!({
+                "recorded_root": e.moved.recorded,
+                "actual_root": e.moved.actual,
+                "suggested_rebase": e.moved.rebase(),
+                "snapshots": e.snapshots,
+                "would_reference": e.would_reference,
+            })).collect::<Vec<_>>(),
         });
         serde_json::to_writer_pretty(&mut out, &v)?;
         writeln!(out)?;
     } else {
-        let scope_list: Vec<String> = scopes.iter().map(ToString::to_string).collect();
-        if hits.is_empty() {
-            writeln!(
-                out,
-                "{target}: referenced by none of the {scanned} snapshots under {}",
-                scope_list.join(", ")
-            )?;
-        } else {
-            writeln!(
-                out,
-                "{BOLD}{target}{BOLD:#}: referenced by {} of the {scanned} snapshots under {}",
-                snapshots.len(),
-                scope_list.join(", ")
-            )?;
-            writeln!(out)?;
-            let mut t = output::table(["SNAPSHOT", "OPERATOR", "SUBTASK", "ROLE", "FILE"]);
-            for h in &hits {
-                t.add_row([
-                    h.snapshot.to_string(),
-                    h.operator.clone(),
-                    h.subtask.map_or_else(|| "-".into(), |s| s.to_string()),
-                    h.role.to_owned(),
-                    h.file.to_string(),
-                ]);
+        match verdict {
+            Verdict::Referenced => {
+                writeln!(
+                    out,
+                    "{BOLD}{target}{BOLD:#}: referenced by {} of the {scanned} snapshots under {scope_list}",
+                    snapshots.len(),
+                )?;
+                writeln!(out)?;
+                let mut t = output::table(["SNAPSHOT", "OPERATOR", "SUBTASK", "ROLE", "FILE"]);
+                for h in &answer.hits {
+                    t.add_row([
+                        h.snapshot.to_string(),
+                        h.operator.clone(),
+                        h.subtask.map_or_else(|| "-".into(), |s| s.to_string()),
+                        h.role.to_owned(),
+                        h.file.to_string(),
+                    ]);
+                }
+                output::write_table(&mut out, &t)?;
             }
-            output::write_table(&mut out, &t)?;
+            Verdict::NotReferenced => writeln!(
+                out,
+                "{target}: referenced by none of the {scanned} snapshots under {scope_list}"
+            )?,
+            Verdict::Unproven => writeln!(
+                out,
+                "{target}: no reference at this path in the {scanned} snapshots under {scope_list}, \
+                 but that is not proven (see below)"
+            )?,
+            Verdict::NothingToSearch => {}
         }
     }
-    for (l, e) in &failures {
+    for (l, e) in &answer.unreadable {
         output::warn(&format!("cannot read {l}: {e}"));
     }
-    if !failures.is_empty() {
-        anyhow::bail!(
-            "{} snapshot(s) in scope could not be read, so the answer may be incomplete",
-            failures.len()
-        );
+    let elsewhere: Vec<String> = answer
+        .elsewhere
+        .iter()
+        .map(|e| {
+            format!(
+                "{} of the {scanned} snapshots record their files under {}, not under {} where they are read \
+                 (a copied or moved tree, or a path through a symlink or another URI), so their references \
+                 cannot be matched here; {} of them reference it there. Map them: --rebase {}",
+                e.snapshots.len(),
+                e.moved.recorded,
+                e.moved.actual,
+                e.would_reference.len(),
+                e.moved.rebase()
+            )
+        })
+        .collect();
+    match verdict {
+        Verdict::Referenced => {
+            for e in &elsewhere {
+                output::warn(e);
+            }
+            Ok(super::exit::OK)
+        }
+        Verdict::NotReferenced => Ok(super::exit::FAILED),
+        Verdict::NothingToSearch => anyhow::bail!(
+            "nothing to search: no _metadata under {scope_list}; give the checkpoints or savepoints root with --in"
+        ),
+        Verdict::Unproven if !elsewhere.is_empty() => anyhow::bail!("{}", elsewhere.join("\n")),
+        Verdict::Unproven => anyhow::bail!(
+            "{} snapshot(s) in scope could not be read, so \"not referenced\" is not proven",
+            answer.unreadable.len()
+        ),
     }
-    Ok(if hits.is_empty() {
-        super::exit::FAILED
-    } else {
-        super::exit::OK
-    })
 }
 
 /// The checkpoints root above the target's job directory, and the profile's roots.
@@ -181,90 +222,4 @@ fn default_scopes(ctx: &Ctx, target: &Location) -> Vec<Location> {
         v.push(target.parent());
     }
     v
-}
-
-type SearchResult = (Vec<Hit>, u64, Vec<(Location, String)>);
-
-async fn search(
-    storage: &dyn Storage,
-    scopes: &[Location],
-    target: &Location,
-    rebase: &Rebase,
-    concurrency: usize,
-    mut progress: impl FnMut(u64),
-) -> Result<SearchResult> {
-    // Every _metadata under the scopes (a snapshot scope is just itself).
-    let mut metas = Vec::new();
-    for s in scopes {
-        if let Target::Snapshot(l) = crate::resolve::classify(s.clone(), storage).await? {
-            metas.push(snapshot::find_metadata(storage, &l).await?.location);
-            continue;
-        }
-        let mut list = storage.list(s, true);
-        while let Some(e) = list.next().await {
-            let e = e?;
-            if e.location.file_name() == "_metadata" {
-                metas.push(e.location);
-            }
-        }
-    }
-    metas.sort();
-    metas.dedup();
-    let mut loaded = futures_util::stream::iter(metas)
-        .map(|m| async move {
-            let r = snapshot::load(storage, &m).await;
-            (m, r)
-        })
-        .buffered(concurrency.max(1));
-    let mut hits = Vec::new();
-    let mut failures = Vec::new();
-    let mut n = 0u64;
-    while let Some((m, r)) = loaded.next().await {
-        n += 1;
-        progress(n);
-        let s = match r {
-            Ok(s) => s,
-            Err(e) => {
-                failures.push((m, e.to_string()));
-                continue;
-            }
-        };
-        let resolver = Resolver {
-            dir: &s.dir,
-            rebase,
-        };
-        refs::visit(&s.metadata, |r| {
-            if let Ref::File {
-                origin, kind, path, ..
-            } = r
-                && let Ok(loc) = resolver.resolve(kind, path)
-                && loc.starts_with(target)
-            {
-                let op = &s.metadata.operators[origin.operator];
-                let name = op
-                    .uid
-                    .as_ref()
-                    .filter(|u| !u.is_empty())
-                    .map(|u| u.to_string())
-                    .unwrap_or_else(|| op.id.to_hex());
-                let dup = hits.last().is_some_and(|h: &Hit| {
-                    h.snapshot == s.dir
-                        && h.file == loc
-                        && h.subtask == origin.subtask
-                        && h.operator == name
-                });
-                if !dup {
-                    hits.push(Hit {
-                        snapshot: s.dir.clone(),
-                        checkpoint_id: s.metadata.checkpoint_id,
-                        operator: name,
-                        subtask: origin.subtask,
-                        role: origin.role.as_str(),
-                        file: loc,
-                    });
-                }
-            }
-        });
-    }
-    Ok((hits, n, failures))
 }

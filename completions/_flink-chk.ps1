@@ -31,7 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds')
-            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job''s checkpoints and savepoints (id, time, kind, size, restorable)')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job''s checkpoints and savepoints (id, time, kind, size, whether the _metadata is readable, and with --verify whether every file each one needs is there)')
             [CompletionResult]::new('deps', 'deps', [CompletionResultType]::ParameterValue, 'What a snapshot depends on: its own files, the job''s shared/ and taskowned/ files, other jobs'' files (restore lineage), file-merging and changelog files, inline state')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?')
             [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'Which snapshots reference a file, or anything under a directory')
@@ -61,11 +61,13 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             break
         }
         'flink-chk;ls' {
+            [CompletionResult]::new('--rebase', '--rebase', [CompletionResultType]::ParameterName, 'With --verify: read files recorded under FROM at TO instead (for trees moved after Flink wrote them)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal and NO_COLOR unset), always, never')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]')
+            [CompletionResult]::new('--verify', '--verify', [CompletionResultType]::ParameterName, 'Check, for each of the job''s snapshots with a readable _metadata, that every file it needs exists with the size its handle records, as `deps --verify` does (each distinct file is asked about once; --concurrency requests in flight)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -127,9 +129,9 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             break
         }
         'flink-chk;safe-to-delete' {
-            [CompletionResult]::new('--keep-last', '--keep-last', [CompletionResultType]::ParameterName, 'Completed checkpoints kept per job [default: the profile''s retention.keep_last, else 3]')
+            [CompletionResult]::new('--keep-last', '--keep-last', [CompletionResultType]::ParameterName, 'Completed checkpoints kept per job, at least 1 [default: the profile''s retention.keep_last, else 3]')
             [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'A snapshot always kept (alias@chk-N, a chk-N/ or savepoint directory). Repeatable; adds to the profile''s retention.keep')
-            [CompletionResult]::new('--min-age', '--min-age', [CompletionResultType]::ParameterName, 'Files younger than this are kept: a number with s, m, h or d [default: the profile''s retention.min_age, else 1h]')
+            [CompletionResult]::new('--min-age', '--min-age', [CompletionResultType]::ParameterName, 'Files younger than this are kept: a whole number with s, m, h or d, as in the profile [default: the profile''s retention.min_age, else 1h]')
             [CompletionResult]::new('--include-savepoint', '--include-savepoint', [CompletionResultType]::ParameterName, 'A savepoint (directory name) that may be deleted. Repeatable')
             [CompletionResult]::new('--drop-job', '--drop-job', [CompletionResultType]::ParameterName, 'A job (alias or id) that is gone for good: its snapshots are no longer kept, only what other jobs'' kept snapshots reference survives. Repeatable')
             [CompletionResult]::new('--rebase', '--rebase', [CompletionResultType]::ParameterName, 'Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable')
@@ -335,7 +337,7 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
         }
         'flink-chk;help' {
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds')
-            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job''s checkpoints and savepoints (id, time, kind, size, restorable)')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job''s checkpoints and savepoints (id, time, kind, size, whether the _metadata is readable, and with --verify whether every file each one needs is there)')
             [CompletionResult]::new('deps', 'deps', [CompletionResultType]::ParameterValue, 'What a snapshot depends on: its own files, the job''s shared/ and taskowned/ files, other jobs'' files (restore lineage), file-merging and changelog files, inline state')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?')
             [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'Which snapshots reference a file, or anything under a directory')

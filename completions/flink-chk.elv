@@ -28,7 +28,7 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand inspect 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds'
-            cand ls 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job''s checkpoints and savepoints (id, time, kind, size, restorable)'
+            cand ls 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job''s checkpoints and savepoints (id, time, kind, size, whether the _metadata is readable, and with --verify whether every file each one needs is there)'
             cand deps 'What a snapshot depends on: its own files, the job''s shared/ and taskowned/ files, other jobs'' files (restore lineage), file-merging and changelog files, inline state'
             cand diff 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?'
             cand why 'Which snapshots reference a file, or anything under a directory'
@@ -56,11 +56,13 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand --version 'Print version'
         }
         &'flink-chk;ls'= {
+            cand --rebase 'With --verify: read files recorded under FROM at TO instead (for trees moved after Flink wrote them)'
             cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
             cand -p 'Profile to use (default: the `default:` of the profiles file)'
             cand --profile 'Profile to use (default: the `default:` of the profiles file)'
             cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
             cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand --verify 'Check, for each of the job''s snapshots with a readable _metadata, that every file it needs exists with the size its handle records, as `deps --verify` does (each distinct file is asked about once; --concurrency requests in flight)'
             cand --json 'Print JSON'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -118,9 +120,9 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand --version 'Print version'
         }
         &'flink-chk;safe-to-delete'= {
-            cand --keep-last 'Completed checkpoints kept per job [default: the profile''s retention.keep_last, else 3]'
+            cand --keep-last 'Completed checkpoints kept per job, at least 1 [default: the profile''s retention.keep_last, else 3]'
             cand --keep 'A snapshot always kept (alias@chk-N, a chk-N/ or savepoint directory). Repeatable; adds to the profile''s retention.keep'
-            cand --min-age 'Files younger than this are kept: a number with s, m, h or d [default: the profile''s retention.min_age, else 1h]'
+            cand --min-age 'Files younger than this are kept: a whole number with s, m, h or d, as in the profile [default: the profile''s retention.min_age, else 1h]'
             cand --include-savepoint 'A savepoint (directory name) that may be deleted. Repeatable'
             cand --drop-job 'A job (alias or id) that is gone for good: its snapshots are no longer kept, only what other jobs'' kept snapshots reference survives. Repeatable'
             cand --rebase 'Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable'
@@ -307,7 +309,7 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
         }
         &'flink-chk;help'= {
             cand inspect 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds'
-            cand ls 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job''s checkpoints and savepoints (id, time, kind, size, restorable)'
+            cand ls 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job''s checkpoints and savepoints (id, time, kind, size, whether the _metadata is readable, and with --verify whether every file each one needs is there)'
             cand deps 'What a snapshot depends on: its own files, the job''s shared/ and taskowned/ files, other jobs'' files (restore lineage), file-merging and changelog files, inline state'
             cand diff 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?'
             cand why 'Which snapshots reference a file, or anything under a directory'

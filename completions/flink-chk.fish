@@ -33,7 +33,7 @@ complete -c flink-chk -n "__fish_flink_chk_needs_command" -l concurrency -d 'Sto
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -s V -l version -d 'Print version'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "inspect" -d 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds'
-complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "ls" -d 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job\'s checkpoints and savepoints (id, time, kind, size, restorable)'
+complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "ls" -d 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job\'s checkpoints and savepoints (id, time, kind, size, whether the _metadata is readable, and with --verify whether every file each one needs is there)'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "deps" -d 'What a snapshot depends on: its own files, the job\'s shared/ and taskowned/ files, other jobs\' files (restore lineage), file-merging and changelog files, inline state'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "diff" -d 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?'
 complete -c flink-chk -n "__fish_flink_chk_needs_command" -f -a "why" -d 'Which snapshots reference a file, or anything under a directory'
@@ -56,12 +56,14 @@ complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -l files -d
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -l json -d 'Print JSON (the full parsed model plus derived fields) instead of tables'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -s V -l version -d 'Print version'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l rebase -d 'With --verify: read files recorded under FROM at TO instead (for trees moved after Flink wrote them)' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -s p -l profile -d 'Profile to use (default: the `default:` of the profiles file)' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l config -d 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]' -r -F
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l concurrency -d 'Storage requests in flight at once [default: the profile\'s storage.concurrency, else 32]' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l verify -d 'Check, for each of the job\'s snapshots with a readable _metadata, that every file it needs exists with the size its handle records, as `deps --verify` does (each distinct file is asked about once; --concurrency requests in flight)'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l json -d 'Print JSON'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -s V -l version -d 'Print version'
@@ -107,9 +109,9 @@ complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l concurrency 
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l json -d 'Print JSON'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -s V -l version -d 'Print version'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l keep-last -d 'Completed checkpoints kept per job [default: the profile\'s retention.keep_last, else 3]' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l keep-last -d 'Completed checkpoints kept per job, at least 1 [default: the profile\'s retention.keep_last, else 3]' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l keep -d 'A snapshot always kept (alias@chk-N, a chk-N/ or savepoint directory). Repeatable; adds to the profile\'s retention.keep' -r
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l min-age -d 'Files younger than this are kept: a number with s, m, h or d [default: the profile\'s retention.min_age, else 1h]' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l min-age -d 'Files younger than this are kept: a whole number with s, m, h or d, as in the profile [default: the profile\'s retention.min_age, else 1h]' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l include-savepoint -d 'A savepoint (directory name) that may be deleted. Repeatable' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l drop-job -d 'A job (alias or id) that is gone for good: its snapshots are no longer kept, only what other jobs\' kept snapshots reference survives. Repeatable' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l rebase -d 'Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable' -r
@@ -246,7 +248,7 @@ complete -c flink-chk -n "__fish_flink_chk_using_subcommand generate" -l concurr
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why safe-to-delete profile uid completions generate help" -f -a "inspect" -d 'Show what a checkpoint or savepoint holds: format version, checkpoint id, kind, and per operator its id, uid, name, parallelism, state size and handle kinds'
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why safe-to-delete profile uid completions generate help" -f -a "ls" -d 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job\'s checkpoints and savepoints (id, time, kind, size, restorable)'
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why safe-to-delete profile uid completions generate help" -f -a "ls" -d 'List jobs under a checkpoints root (job id, alias, checkpoints, latest completed, in progress, bytes, age), or one job\'s checkpoints and savepoints (id, time, kind, size, whether the _metadata is readable, and with --verify whether every file each one needs is there)'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why safe-to-delete profile uid completions generate help" -f -a "deps" -d 'What a snapshot depends on: its own files, the job\'s shared/ and taskowned/ files, other jobs\' files (restore lineage), file-merging and changelog files, inline state'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why safe-to-delete profile uid completions generate help" -f -a "diff" -d 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand help; and not __fish_seen_subcommand_from inspect ls deps diff why safe-to-delete profile uid completions generate help" -f -a "why" -d 'Which snapshots reference a file, or anything under a directory'

@@ -66,8 +66,13 @@ fn escape_controls(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
 pub fn error(err: &mut impl Write, e: &anyhow::Error) -> std::io::Result<()> {
     let mut text = e.to_string();
     for cause in e.chain().skip(1) {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        // Errors that print their source in their own message
+        // (`{location}: {source}`) would otherwise say it twice.
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
     }
     writeln!(err, "{ERR}error:{ERR:#} {}", escape_controls(&text, true))
 }

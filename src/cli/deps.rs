@@ -183,7 +183,11 @@ fn human(
     args: &DepsArgs,
     problems: Option<&[(usize, Problem)]>,
 ) -> Result<()> {
-    writeln!(out, "{BOLD}{}{BOLD:#}", s.metadata_location)?;
+    writeln!(
+        out,
+        "{BOLD}{}{BOLD:#}",
+        output::printable(&s.metadata_location.to_string())
+    )?;
     writeln!(
         out,
         "  checkpoint {} ({kind}), _metadata {}",
@@ -214,7 +218,7 @@ fn human(
     for g in &groups {
         t.add_row([
             g.label.describe(),
-            g.dir.to_string(),
+            output::printable(&g.dir.to_string()).into_owned(),
             g.files.to_string(),
             output::bytes(g.bytes as i64),
         ]);
@@ -234,7 +238,7 @@ fn human(
         for f in &d.files {
             t.add_row([
                 short_label(&f.label),
-                f.location.to_string(),
+                output::printable(&f.location.to_string()).into_owned(),
                 output::bytes(f.bytes as i64),
                 f.references.to_string(),
             ]);
@@ -260,7 +264,11 @@ fn human(
             let mut t = output::table(["FILE", "WHERE", "PROBLEM"]);
             for (i, pr) in p {
                 if let Some(f) = d.files.get(*i) {
-                    t.add_row([f.location.to_string(), short_label(&f.label), pr.describe()]);
+                    t.add_row([
+                        output::printable(&f.location.to_string()).into_owned(),
+                        short_label(&f.label),
+                        pr.describe(),
+                    ]);
                 }
             }
             output::write_table(out, &t)?;

@@ -128,11 +128,11 @@ fn run_inner(args: WhyArgs, global: &Global) -> Result<u8> {
                 let mut t = output::table(["SNAPSHOT", "OPERATOR", "SUBTASK", "ROLE", "FILE"]);
                 for h in &answer.hits {
                     t.add_row([
-                        h.snapshot.to_string(),
-                        h.operator.clone(),
+                        output::printable(&h.snapshot.to_string()).into_owned(),
+                        output::printable(&h.operator).into_owned(),
                         h.subtask.map_or_else(|| "-".into(), |s| s.to_string()),
                         h.role.to_owned(),
-                        h.file.to_string(),
+                        output::printable(&h.file.to_string()).into_owned(),
                     ]);
                 }
                 output::write_table(&mut out, &t)?;

@@ -30,10 +30,7 @@ fn timed_out(location: &Location, limit: Duration) -> Error {
         location: location.to_string(),
         source: std::io::Error::new(
             std::io::ErrorKind::TimedOut,
-            format!(
-                "no answer within {}s (storage.timeout_secs): a stalled mount?",
-                limit.as_secs()
-            ),
+            format!("no answer within {limit:?} (storage.timeout_secs): a stalled mount?"),
         ),
     }
 }
@@ -128,5 +125,91 @@ impl<S: Storage> Storage for Timeout<S> {
             self.limit,
             self.inner.real_location(location),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A backend whose every call never answers (a stalled NFS mount).
+    #[derive(Debug)]
+    struct Stalled;
+
+    fn never<'a, T: Send + 'a>() -> BoxFuture<'a, T> {
+        Box::pin(std::future::pending())
+    }
+
+    impl Storage for Stalled {
+        fn name(&self) -> &'static str {
+            "stalled"
+        }
+        fn stat<'a>(&'a self, _: &'a Location) -> BoxFuture<'a, Result<Option<Entry>, Error>> {
+            never()
+        }
+        fn read<'a>(&'a self, _: &'a Location) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
+            never()
+        }
+        fn read_range<'a>(
+            &'a self,
+            _: &'a Location,
+            _: u64,
+            _: u64,
+        ) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
+            never()
+        }
+        fn list<'a>(&'a self, _: &'a Location, _: bool) -> BoxStream<'a, Result<Entry, Error>> {
+            Box::pin(futures_util::stream::pending())
+        }
+        fn delete_files<'a>(&'a self, _: &'a [Location]) -> BoxFuture<'a, Vec<Result<(), Error>>> {
+            never()
+        }
+        fn remove_dir_if_empty<'a>(
+            &'a self,
+            _: &'a Location,
+        ) -> BoxFuture<'a, Result<bool, Error>> {
+            never()
+        }
+        fn real_location<'a>(
+            &'a self,
+            _: &'a Location,
+        ) -> BoxFuture<'a, Result<Option<Location>, Error>> {
+            never()
+        }
+    }
+
+    #[test]
+    fn every_call_on_a_stalled_backend_ends_with_a_timeout_naming_the_location() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let s = Timeout::new(Stalled, Duration::from_millis(50));
+        let l = Location::parse("/mnt/nfs/ck/_metadata").unwrap();
+        let started = std::time::Instant::now();
+        rt.block_on(async {
+            let errors = [
+                s.stat(&l).await.unwrap_err(),
+                s.read(&l).await.unwrap_err(),
+                s.read_range(&l, 0, 8).await.unwrap_err(),
+                s.list(&l, true).next().await.unwrap().unwrap_err(),
+                s.remove_dir_if_empty(&l).await.unwrap_err(),
+                s.real_location(&l).await.unwrap_err(),
+            ];
+            for e in errors {
+                let m = e.to_string();
+                assert!(
+                    m.starts_with("/mnt/nfs/ck/_metadata: no answer within"),
+                    "{m}"
+                );
+            }
+            let d = s.delete_files(std::slice::from_ref(&l)).await;
+            assert!(d[0].is_err());
+            // A listing that timed out ends: it is never taken for complete.
+            let mut list = s.list(&l, true);
+            assert!(list.next().await.unwrap().is_err());
+            assert!(list.next().await.is_none());
+        });
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 }

@@ -100,9 +100,16 @@ struct Watch {
     rebase: Rebase,
     concurrency: usize,
     /// `chk-N` directories (canonical) whose `_metadata` is accounted for:
-    /// read, or being deleted as planned.
+    /// read, being deleted as planned, or abandoned (older than the newest
+    /// completed checkpoint: Flink never completes those).
     settled: HashSet<String>,
+    /// Checkpoints are looked for at most this often (a batch flushed per
+    /// candidate directory would otherwise re-list every job each time).
+    interval: std::time::Duration,
 }
+
+/// How often [`apply`] looks for checkpoints completed while deleting.
+const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Validated {
     /// Files in the approved candidates.
@@ -340,7 +347,12 @@ pub async fn revalidate(
     let settled = scan
         .jobs
         .values()
-        .flat_map(|j| j.completed())
+        .flat_map(|j| {
+            let newest = j.completed().next_back().and_then(|c| c.id).unwrap_or(0);
+            j.checkpoints
+                .values()
+                .filter(move |c| c.metadata.is_some() || c.id.unwrap_or(0) < newest)
+        })
         .filter_map(|c| c.location.as_ref().map(canonical_dir))
         .collect();
     Ok(Validated {
@@ -354,6 +366,7 @@ pub async fn revalidate(
             rebase: rebase.clone(),
             concurrency,
             settled,
+            interval: WATCH_INTERVAL,
         },
     })
 }
@@ -484,6 +497,8 @@ struct Deleter<'a, F> {
     stop: &'a AtomicBool,
     /// Real location of each root (`None`: gone).
     real_roots: Vec<(Location, Option<Location>)>,
+    /// When checkpoints were last looked for.
+    refreshed: Option<std::time::Instant>,
 }
 
 impl<'a, F: FnMut(Event<'_>)> Deleter<'a, F> {
@@ -497,6 +512,13 @@ impl<'a, F: FnMut(Event<'_>)> Deleter<'a, F> {
     /// the root, new jobs included): their references are protected from
     /// here on. A checkpoint that cannot be read stops the run.
     async fn refresh(&mut self) -> Result<(), Error> {
+        if self
+            .refreshed
+            .is_some_and(|t| t.elapsed() < self.watch.interval)
+        {
+            return Ok(());
+        }
+        self.refreshed = Some(std::time::Instant::now());
         let storage = self.storage;
         let mut jobs = Vec::new();
         let mut top = storage.list(&self.watch.root, false);
@@ -572,7 +594,9 @@ impl<'a, F: FnMut(Event<'_>)> Deleter<'a, F> {
                 real_root.join(rel)
             };
             ok = matches!(self.storage.real_location(&dir).await, Ok(Some(real)) if real.canonical() == expected.canonical());
-            break;
+            if ok {
+                break;
+            }
         }
         cache.insert(key, ok);
         ok
@@ -693,6 +717,7 @@ pub async fn apply_until(
         on,
         stop,
         real_roots,
+        refreshed: None,
     };
     // 1. The `_metadata` of every directory candidate, and `_metadata`
     //    file candidates, before anything else.
@@ -1266,6 +1291,62 @@ mod tests {
         assert_eq!(snapshot_tree(&backups), before);
         assert!(lookalike.join("x.sst").exists());
         assert!(!plan.jobs.contains_key("my-backups"));
+        // The copied chk-5 is a snapshot all the same: every shared/ file it
+        // needs is still there (it is read although it is in no job).
+        let chk5 = oracle_files(&c.source(), &c.root, &c.job.join("chk-5"), &c.generated);
+        let shared: Vec<&String> = chk5.iter().filter(|f| f.contains("/shared/")).collect();
+        assert!(!shared.is_empty());
+        for f in shared {
+            assert!(Path::new(f).is_file(), "{f} deleted");
+        }
+    }
+
+    #[test]
+    fn a_snapshot_behind_a_symlink_is_read_and_what_it_needs_is_kept() {
+        // The newest checkpoint lives elsewhere and is linked in: Flink reads
+        // it through the link, so its shared/ files must stay.
+        let c = case("rocksdb-incremental");
+        let elsewhere = c._tmp.path().join("chk-6-elsewhere");
+        std::fs::rename(c.job.join("chk-6"), &elsewhere).unwrap();
+        symlink(&elsewhere, &c.job.join("chk-6"));
+        let mut p = policy(1);
+        p.stopped = true;
+        let (_, _, a) = plan_and_apply(&c, &p);
+        assert!(a.failed.is_empty(), "{:?}", a.failed);
+        assert!(c.missing("chk-6").is_empty(), "{:?}", c.missing("chk-6"));
+        assert!(
+            std::fs::symlink_metadata(c.job.join("chk-6"))
+                .unwrap()
+                .is_symlink()
+        );
+    }
+
+    #[test]
+    fn a_scope_that_is_not_a_listed_job_is_refused() {
+        let c = case("rocksdb-incremental");
+        let ck = c.root.join("checkpoints");
+        let link = ck.join("0123456789abcdef0123456789abcdef");
+        symlink(&c.job, &link);
+        let at = |p: &Path| Location::parse(&p.to_string_lossy()).unwrap();
+        let (root, scope) = (at(&ck), at(&link));
+        let e = rt()
+            .block_on(cleanup::plan(
+                &local(),
+                cleanup::Roots {
+                    checkpoints: &root,
+                    scope: &scope,
+                    savepoints: None,
+                },
+                &policy(1),
+                &rebase(&c.root, &c.generated),
+                4,
+                |_, _| {},
+            ))
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("not a job directory listed under"),
+            "{e}"
+        );
     }
 
     /// Runs `hook` once, right after the first batch of deletions.
@@ -1364,7 +1445,8 @@ mod tests {
                 std::fs::write(chk7.join("_metadata"), metadata5).unwrap();
             }))),
         };
-        let v = c.revalidate(&storage, &file).unwrap();
+        let mut v = c.revalidate(&storage, &file).unwrap();
+        v.watch.interval = std::time::Duration::ZERO;
         let (a, _) = run_apply(&storage, &v);
         assert_eq!(a.snapshots_completed, 1);
         for f in &at_risk {

@@ -637,6 +637,13 @@ pub async fn plan(
     if scan.total.files == 0 {
         return Err(Error::EmptyListing(root.to_string()));
     }
+    if let Some(rel) = scope.relative_to(root).filter(|r| !r.is_empty())
+        && !(scan.jobs.contains_key(rel))
+    {
+        return Err(Error::Inconsistent(format!(
+            "{scope}: not a job directory listed under {root} (only a directory named by a job id is one, and a symbolic link is never followed); give the root or the real job directory"
+        )));
+    }
     // A savepoints root that is the checkpoints root is listed once.
     let sp_scan = match savepoints {
         Some(s) if s.canonical() != root.canonical() => {
@@ -722,6 +729,27 @@ pub async fn plan(
             }
         }
     }
+    // Snapshots Flink would read but the listing does not show as such:
+    // behind a symbolic link (a linked job, chk-N, savepoint or _metadata;
+    // read through it, never deleted through it) and regular `_metadata`
+    // files outside the layout (a backup folder of copied checkpoints).
+    // What they reference is kept, and so are those `_metadata` files.
+    let mut behind_links: HashSet<String> = HashSet::new();
+    let mut stray: Vec<String> = Vec::new();
+    for (s, base) in std::iter::once((&scan, root)).chain(sp_scan.iter().zip(savepoints)) {
+        // A savepoints root containing the checkpoints root: that part is
+        // the checkpoints scan's.
+        let other_root = |l: &Location| base != root && l.relative_to(root).is_some();
+        for l in s.special.iter().filter(|l| !other_root(l)) {
+            behind_links.insert(l.canonical());
+            to_read.extend(linked_snapshots(storage, base, l, &scan, policy).await?);
+        }
+        for m in s.stray_metadata.iter().filter(|m| !other_root(&m.location)) {
+            stray.push(m.location.canonical());
+            to_read.push(ReadSnapshot::of(&m.location.parent(), Some(m)));
+        }
+    }
+    d.refs.extend(stray);
     let mut seen_read = HashSet::new();
     to_read.retain(|r| seen_read.insert(canonical_dir(&r.path)));
     // Kept snapshots' references, read concurrently; any failure aborts.
@@ -792,7 +820,12 @@ pub async fn plan(
     // is not means the references point elsewhere than the files (a rebase
     // one level off) or the files are lost, and then the files that are
     // there would all look unreferenced.
-    let missing = missing_references(storage, root, scope, &d.refs, &c.found, concurrency).await?;
+    let missing = missing_references(storage, root, scope, &d.refs, &c.found, concurrency)
+        .await?
+        .into_iter()
+        // Behind a link: not listed, never a candidate, read by Flink.
+        .filter(|r| !behind_a_link(r, &behind_links))
+        .collect::<Vec<_>>();
     if !missing.is_empty() {
         check_missing(storage, root, rebase, &to_read, missing).await?;
     }
@@ -821,6 +854,72 @@ pub async fn plan(
         }
     }
     Ok(plan)
+}
+
+/// Whether `reference` lies behind one of the special entries `links`.
+fn behind_a_link(reference: &str, links: &HashSet<String>) -> bool {
+    let mut p = reference;
+    while let Some((parent, _)) = p.rsplit_once('/') {
+        if links.contains(parent) {
+            return true;
+        }
+        p = parent;
+    }
+    false
+}
+
+/// The snapshots behind the special entry `link` under `base` that would be
+/// kept if it were a plain directory: a linked job directory (its newest
+/// `keep_last` completed checkpoints), a linked `chk-N/` (or its
+/// `_metadata`) at or above the oldest retained checkpoint of its job, a
+/// linked savepoint. Read through the link: reading is harmless, deleting
+/// never goes there.
+async fn linked_snapshots(
+    storage: &dyn Storage,
+    base: &Location,
+    link: &Location,
+    scan: &Scan,
+    policy: &Policy,
+) -> Result<Vec<ReadSnapshot>, Error> {
+    let Some(rel) = link.relative_to(base) else {
+        return Ok(Vec::new());
+    };
+    let parts: Vec<&str> = rel.split('/').collect();
+    let dir = match parts.as_slice() {
+        [job] if layout::is_job_id(job) && !policy.drop_jobs.contains(*job) => {
+            let j = layout::scan_job(storage, link).await?;
+            return Ok(j
+                .completed()
+                .rev()
+                .take(policy.keep_last.max(1))
+                .filter_map(|c| Some(ReadSnapshot::of(c.location.as_ref()?, c.metadata.as_ref())))
+                .collect());
+        }
+        [job, chk] | [job, chk, "_metadata"]
+            if layout::is_job_id(job) && !policy.drop_jobs.contains(*job) =>
+        {
+            let Some(id) = layout::checkpoint_id(chk) else {
+                return Ok(Vec::new());
+            };
+            let oldest_retained = scan.jobs.get(*job).and_then(|j| {
+                j.completed()
+                    .rev()
+                    .take(policy.keep_last.max(1))
+                    .filter_map(|c| c.id)
+                    .min()
+            });
+            if oldest_retained.is_some_and(|o| id < o) {
+                return Ok(Vec::new());
+            }
+            base.join(&format!("{job}/{chk}"))
+        }
+        [sp] | [sp, "_metadata"] if layout::is_savepoint_dir(sp) => base.join(sp),
+        _ => return Ok(Vec::new()),
+    };
+    Ok(match storage.stat(&dir.join("_metadata")).await? {
+        Some(m) if m.is_file() => vec![ReadSnapshot::of(&dir, Some(&m))],
+        _ => Vec::new(),
+    })
 }
 
 /// `--include-savepoint` and `--drop-job` must name something listed.
@@ -1111,6 +1210,23 @@ impl<'a> Classifier<'a> {
         if let Some(dir) = &snapshot_dir {
             let dkey = canonical_dir(dir);
             if let Some(r) = self.d.kept_dirs.get(&dkey) {
+                // A kept snapshot nested in a candidate directory: that
+                // directory is not deleted whole.
+                if let Some((cd, reason)) = dir_of(&self.d.candidate_dirs, &key)
+                    && cd.len() < dkey.len()
+                {
+                    let df = self.dirs.entry(cd.clone()).or_insert_with(|| DirFiles {
+                        reason: *reason,
+                        job: job.clone(),
+                        location: snapshot_dir_location(&e.location, cd),
+                        all: Bucket::default(),
+                        kept: 0,
+                        files: Vec::new(),
+                        metadata: None,
+                    });
+                    df.all.add(e);
+                    df.kept += 1;
+                }
                 return self.keep(dir, *r, e, job_ref);
             }
             if let Some(reason) = self.d.candidate_dirs.get(&dkey).copied() {

@@ -191,6 +191,12 @@ pub struct Scan {
     pub other: Usage,
     /// Everything listed.
     pub total: Usage,
+    /// Symbolic links and other special entries (never followed by the
+    /// listing): what lies behind them is not in the listing.
+    pub special: Vec<Location>,
+    /// Regular `_metadata` files outside Flink's layout (a backup folder of
+    /// copied `chk-N/`, a nested copy): snapshots all the same.
+    pub stray_metadata: Vec<Entry>,
 }
 
 fn newer(a: &mut Option<jiff::Timestamp>, b: Option<jiff::Timestamp>) {
@@ -208,12 +214,25 @@ impl Scan {
             return self.add_dir(root, &e.location);
         }
         self.total.add(e);
+        if e.special {
+            self.special.push(e.location.clone());
+        }
         let Some(rel) = e.location.relative_to(root) else {
             self.other.add(e);
             return;
         };
         let parts: Vec<&str> = rel.split('/').collect();
         let is_metadata = |rest: &[&str]| rest == ["_metadata"] && e.is_file();
+        let in_layout = match parts.as_slice() {
+            [sp, rest @ ..] if is_savepoint_dir(sp) => is_metadata(rest),
+            [job, sub, rest @ ..] if is_job_id(job) && checkpoint_id(sub).is_some() => {
+                is_metadata(rest)
+            }
+            _ => false,
+        };
+        if !in_layout && e.is_file() && e.location.file_name() == "_metadata" {
+            self.stray_metadata.push(e.clone());
+        }
         match parts.as_slice() {
             [sp, rest @ ..] if is_savepoint_dir(sp) && !rest.is_empty() => {
                 let d = self.savepoint(root, sp);

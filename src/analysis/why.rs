@@ -206,7 +206,7 @@ async fn metadata_files(
         let mut list = storage.list(s, true);
         while let Some(e) = list.next().await {
             let e = e?;
-            if !e.is_dir && e.location.file_name() == "_metadata" {
+            if e.is_file() && e.location.file_name() == "_metadata" {
                 metas.push((e.location, Some(i)));
             }
         }

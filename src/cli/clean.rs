@@ -18,6 +18,7 @@ use crate::analysis::apply;
 use crate::analysis::cleanup::{self, Candidate, KeepReason, PlanFile, Policy, Reason};
 use crate::analysis::snapshot::Rebase;
 use crate::resolve::Target;
+use crate::storage::Storage as _;
 
 /// Clean up checkpoint storage: plan what no kept snapshot needs, show it,
 /// ask, re-check, delete.
@@ -353,7 +354,7 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
         if !applied.skipped.is_empty() {
             writeln!(
                 out,
-                "  left alone: {} file(s) written or referenced since the re-check, e.g. {} ({})",
+                "  left alone: {} file(s) (written, referenced or linked since the re-check, or special), e.g. {} ({})",
                 applied.skipped.len(),
                 output::printable(&applied.skipped[0].0),
                 applied.skipped[0].1
@@ -550,21 +551,44 @@ fn make_plan(args: &CleanArgs, ctx: &Ctx) -> Result<PlanFile> {
         .or_else(|| retention.as_ref().and_then(|r| r.min_age))
         .unwrap_or(Duration::from_secs(3600));
     let mut keep = Vec::new();
-    for k in args
+    let from_profile = retention.iter().flat_map(|r| r.keep.iter());
+    for (k, typed) in args
         .keep
         .iter()
-        .chain(retention.iter().flat_map(|r| r.keep.iter()))
+        .map(|k| (k, true))
+        .chain(from_profile.map(|k| (k, false)))
     {
-        let l = match ctx.resolve(k).with_context(|| format!("--keep {k}"))? {
-            Target::Snapshot(l) => l,
-            Target::File(l) if l.file_name() == "_metadata" => l.parent(),
-            other => bail!("--keep {k}: {} is not a snapshot", other.location()),
+        let resolved = ctx.resolve(k).with_context(|| format!("--keep {k}"));
+        let l = match resolved {
+            Ok(Target::Snapshot(l)) => l,
+            Ok(Target::File(l)) if l.file_name() == "_metadata" => l.parent(),
+            Ok(other) if typed => bail!("--keep {k}: {} is not a snapshot", other.location()),
+            Err(e) if typed => return Err(e),
+            // A profile entry for a snapshot that is gone (Flink discarded
+            // it, or it was deleted by hand) does not block every run.
+            Ok(_) | Err(_) => {
+                output::warn(&format!(
+                    "retention.keep {k}: no such snapshot any more; ignored (remove it from the profile)"
+                ));
+                continue;
+            }
         };
-        keep.push(if l.file_name() == "_metadata" {
+        let l = if l.file_name() == "_metadata" {
             l.parent()
         } else {
             l
-        });
+        };
+        if !typed {
+            let storage = ctx.storages.clone();
+            let exists = ctx.block_on(storage.stat(&l.join("_metadata")))?;
+            if exists.is_none() {
+                output::warn(&format!(
+                    "retention.keep {k}: {l} has no _metadata any more; ignored (remove it from the profile)"
+                ));
+                continue;
+            }
+        }
+        keep.push(l);
     }
     let mut drop_jobs = std::collections::BTreeSet::new();
     for j in &args.drop_job {

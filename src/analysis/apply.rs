@@ -1187,6 +1187,28 @@ mod tests {
         std::os::unix::fs::symlink(target, link).unwrap();
     }
 
+    /// Plans with explicit roots on local storage.
+    fn plan_at(
+        checkpoints: &Location,
+        scope: &Location,
+        savepoints: Option<&Location>,
+        p: &Policy,
+        rebase: &Rebase,
+    ) -> Result<Plan, Error> {
+        rt().block_on(cleanup::plan(
+            &local(),
+            cleanup::Roots {
+                checkpoints,
+                scope,
+                savepoints,
+            },
+            p,
+            rebase,
+            4,
+            |_, _| {},
+        ))
+    }
+
     fn plan_and_apply(c: &Case, p: &Policy) -> (Plan, Validated, Applied) {
         let (plan, file) = c.plan(p);
         let v = c.revalidate(&local(), &file).unwrap();
@@ -1329,20 +1351,14 @@ mod tests {
         symlink(&c.job, &link);
         let at = |p: &Path| Location::parse(&p.to_string_lossy()).unwrap();
         let (root, scope) = (at(&ck), at(&link));
-        let e = rt()
-            .block_on(cleanup::plan(
-                &local(),
-                cleanup::Roots {
-                    checkpoints: &root,
-                    scope: &scope,
-                    savepoints: None,
-                },
-                &policy(1),
-                &rebase(&c.root, &c.generated),
-                4,
-                |_, _| {},
-            ))
-            .unwrap_err();
+        let e = plan_at(
+            &root,
+            &scope,
+            None,
+            &policy(1),
+            &rebase(&c.root, &c.generated),
+        )
+        .unwrap_err();
         assert!(
             e.to_string().contains("not a job directory listed under"),
             "{e}"
@@ -1472,20 +1488,7 @@ mod tests {
         let wrong = Rebase::parse(&[format!("file:{}={}", c.generated, ri.display())]).unwrap();
         let mut p = policy(1);
         p.stopped = true;
-        let plan_with = |rebase: &Rebase| {
-            rt().block_on(cleanup::plan(
-                &local(),
-                cleanup::Roots {
-                    checkpoints: &root,
-                    scope: &root,
-                    savepoints: None,
-                },
-                &p,
-                rebase,
-                4,
-                |_, _| {},
-            ))
-        };
+        let plan_with = |rebase: &Rebase| plan_at(&root, &root, None, &p, rebase);
         let e = plan_with(&wrong).unwrap_err();
         let msg = e.to_string();
         assert!(matches!(e, Error::MissingReferences { .. }), "{msg}");
@@ -1502,20 +1505,8 @@ mod tests {
         let plan = plan_with(&fixed).unwrap();
         let usual = case("rocksdb-incremental");
         let ck = Location::parse(&usual.root.join("checkpoints").to_string_lossy()).unwrap();
-        let usual_plan = rt()
-            .block_on(cleanup::plan(
-                &local(),
-                cleanup::Roots {
-                    checkpoints: &ck,
-                    scope: &ck,
-                    savepoints: None,
-                },
-                &p,
-                &rebase(&usual.root, &usual.generated),
-                4,
-                |_, _| {},
-            ))
-            .unwrap();
+        let usual_plan =
+            plan_at(&ck, &ck, None, &p, &rebase(&usual.root, &usual.generated)).unwrap();
         assert_eq!(plan.candidate_files(), usual_plan.candidate_files());
     }
 
@@ -1591,20 +1582,7 @@ mod tests {
         let mut p = policy(1);
         p.include_savepoints.insert(sp_name.clone());
         let rb = rebase(&c.root, &c.generated);
-        let plan = rt()
-            .block_on(cleanup::plan(
-                &local(),
-                cleanup::Roots {
-                    checkpoints: &ck,
-                    scope: &ck,
-                    savepoints: Some(&all),
-                },
-                &p,
-                &rb,
-                4,
-                |_, _| {},
-            ))
-            .unwrap();
+        let plan = plan_at(&ck, &ck, Some(&all), &p, &rb).unwrap();
         let files = planned(&plan);
         assert_eq!(
             plan.candidate_files() as usize,

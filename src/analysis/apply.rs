@@ -108,6 +108,11 @@ struct Watch {
     interval: std::time::Duration,
 }
 
+/// A `_metadata` that appears while deleting and does not parse yet (Flink
+/// still writing it) is read again this many times, this far apart.
+const METADATA_RETRIES: u32 = 3;
+const METADATA_RETRY_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// How often [`apply`] looks for checkpoints completed while deleting.
 const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -553,9 +558,20 @@ impl<'a, F: FnMut(Event<'_>)> Deleter<'a, F> {
             .map(|dir| async move {
                 match storage.stat(&dir.join("_metadata")).await? {
                     Some(m) if m.is_file() => {
-                        let mut r = HashSet::new();
-                        read_refs(storage, dir, rebase, &mut r).await?;
-                        Ok::<_, Error>(Some((dir, r)))
+                        // Flink may still be writing it: a few tries before
+                        // giving up (which stops the run).
+                        let mut tries = 0;
+                        loop {
+                            let mut r = HashSet::new();
+                            match read_refs(storage, dir, rebase, &mut r).await {
+                                Ok(()) => break Ok::<_, Error>(Some((dir, r))),
+                                Err(_) if tries < METADATA_RETRIES => {
+                                    tries += 1;
+                                    tokio::time::sleep(METADATA_RETRY_WAIT).await;
+                                }
+                                Err(e) => break Err(e),
+                            }
+                        }
                     }
                     // Still in progress.
                     _ => Ok(None),
@@ -1437,6 +1453,17 @@ mod tests {
 
     #[test]
     fn a_checkpoint_completed_while_deleting_keeps_what_it_references() {
+        completed_while_deleting(false);
+    }
+
+    /// The same, with the new `_metadata` caught half-written (Flink still
+    /// writing it): it is read again until it parses.
+    #[test]
+    fn a_checkpoint_caught_half_written_is_read_again() {
+        completed_while_deleting(true);
+    }
+
+    fn completed_while_deleting(half_written: bool) {
         let c = case("rocksdb-incremental");
         let mut p = policy(1);
         p.stopped = true;
@@ -1458,7 +1485,15 @@ mod tests {
             inner: local(),
             hook: std::sync::Mutex::new(Some(Box::new(move || {
                 std::fs::create_dir_all(&chk7).unwrap();
-                std::fs::write(chk7.join("_metadata"), metadata5).unwrap();
+                if half_written {
+                    std::fs::write(chk7.join("_metadata"), &metadata5[..100]).unwrap();
+                    std::thread::spawn(move || {
+                        std::thread::sleep(std::time::Duration::from_millis(400));
+                        std::fs::write(chk7.join("_metadata"), metadata5).unwrap();
+                    });
+                } else {
+                    std::fs::write(chk7.join("_metadata"), metadata5).unwrap();
+                }
             }))),
         };
         let mut v = c.revalidate(&storage, &file).unwrap();

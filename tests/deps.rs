@@ -138,14 +138,7 @@ fn verify_names_missing_and_truncated_files() {
         line(&cut).contains("size 5 bytes, the handle records"),
         "{stdout}"
     );
-    let (v, code) = json(&[
-        "deps",
-        chk.to_str().unwrap(),
-        "--verify",
-        "--json",
-        "--rebase",
-        &rb,
-    ]);
+    let (v, code) = verify_json(&chk, &rb);
     assert_eq!(code, 1);
     let problems = v["verify"]["problems"].as_array().unwrap();
     assert_eq!(problems.len(), 2);
@@ -689,14 +682,7 @@ fn verify_says_a_directory_is_a_directory() {
     assert_eq!(code, 1, "{out}");
     let line = out.lines().find(|l| l.contains(name)).unwrap();
     assert!(line.ends_with("is a directory"), "{line}");
-    let (v, code) = json(&[
-        "deps",
-        chk.to_str().unwrap(),
-        "--verify",
-        "--json",
-        "--rebase",
-        &rb,
-    ]);
+    let (v, code) = verify_json(&chk, &rb);
     assert_eq!(code, 1);
     let problems = v["verify"]["problems"].as_array().unwrap();
     assert_eq!(problems.len(), 1, "{problems:?}");
@@ -961,4 +947,16 @@ fn ls_names_the_metadata_check_and_verifies_with_verify() {
         )),
         "{err}"
     );
+}
+
+/// `deps SNAPSHOT --verify --json --rebase REBASE`: the JSON and the exit code.
+fn verify_json(snapshot: &Path, rebase: &str) -> (serde_json::Value, i32) {
+    json(&[
+        "deps",
+        snapshot.to_str().unwrap(),
+        "--verify",
+        "--json",
+        "--rebase",
+        rebase,
+    ])
 }

@@ -353,10 +353,10 @@ pub async fn revalidate(
         .jobs
         .values()
         .flat_map(|j| {
-            let newest = j.completed().next_back().and_then(|c| c.id).unwrap_or(0);
+            let in_progress: HashSet<Option<u64>> = j.in_progress().map(|c| c.id).collect();
             j.checkpoints
                 .values()
-                .filter(move |c| c.metadata.is_some() || c.id.unwrap_or(0) < newest)
+                .filter(move |c| !in_progress.contains(&c.id))
         })
         .filter_map(|c| c.location.as_ref().map(canonical_dir))
         .collect();

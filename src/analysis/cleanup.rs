@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::deps;
@@ -544,6 +544,12 @@ pub(crate) fn newest(j: &JobDir) -> (Option<u64>, Option<u64>) {
     (by_id, by_time)
 }
 
+/// The newest `keep_last` completed checkpoints of `j` (at least one),
+/// newest first: the retention rule, in one place.
+fn retained<'j>(j: &'j JobDir, policy: &Policy) -> impl Iterator<Item = &'j layout::CheckpointDir> {
+    j.completed().rev().take(policy.keep_last.max(1))
+}
+
 fn decide_job(
     j: &JobDir,
     policy: &Policy,
@@ -561,11 +567,7 @@ fn decide_job(
     let mut retained: BTreeSet<u64> = if dropped {
         BTreeSet::new()
     } else {
-        j.completed()
-            .rev()
-            .take(policy.keep_last.max(1))
-            .filter_map(|c| c.id)
-            .collect()
+        retained(j, policy).filter_map(|c| c.id).collect()
     };
     if !dropped {
         retained.insert(newest_by_time);
@@ -827,7 +829,7 @@ pub async fn plan(
         .filter(|r| !behind_a_link(r, &behind_links))
         .collect::<Vec<_>>();
     if !missing.is_empty() {
-        check_missing(storage, root, rebase, &to_read, missing).await?;
+        check_missing(storage, root, rebase, &to_read, missing, concurrency).await?;
     }
     let mut plan = c.finish();
     plan.root = root.clone();
@@ -888,10 +890,7 @@ async fn linked_snapshots(
     let dir = match parts.as_slice() {
         [job] if layout::is_job_id(job) && !policy.drop_jobs.contains(*job) => {
             let j = layout::scan_job(storage, link).await?;
-            return Ok(j
-                .completed()
-                .rev()
-                .take(policy.keep_last.max(1))
+            return Ok(retained(&j, policy)
                 .filter_map(|c| Some(ReadSnapshot::of(c.location.as_ref()?, c.metadata.as_ref())))
                 .collect());
         }
@@ -901,13 +900,10 @@ async fn linked_snapshots(
             let Some(id) = layout::checkpoint_id(chk) else {
                 return Ok(Vec::new());
             };
-            let oldest_retained = scan.jobs.get(*job).and_then(|j| {
-                j.completed()
-                    .rev()
-                    .take(policy.keep_last.max(1))
-                    .filter_map(|c| c.id)
-                    .min()
-            });
+            let oldest_retained = scan
+                .jobs
+                .get(*job)
+                .and_then(|j| retained(j, policy).filter_map(|c| c.id).min());
             if oldest_retained.is_some_and(|o| id < o) {
                 return Ok(Vec::new());
             }
@@ -997,23 +993,32 @@ async fn check_missing(
     rebase: &Rebase,
     read: &[ReadSnapshot],
     missing: Vec<String>,
+    concurrency: usize,
 ) -> Result<(), Error> {
-    // Each missing file with the first snapshot still there that needs it.
+    // Each missing file with the first snapshot still there that needs it
+    // (the kept snapshots are read again, concurrently: this path is taken
+    // only when something is missing).
+    let rereads = futures_util::stream::iter(read)
+        .map(|r| async move {
+            let still_there = storage
+                .stat(&r.path.join("_metadata"))
+                .await?
+                .is_some_and(|m| r.unchanged(&m));
+            if !still_there {
+                return Ok::<_, Error>((r, HashSet::new()));
+            }
+            let mut refs = HashSet::new();
+            read_refs(storage, &r.path, rebase, &mut refs).await?;
+            Ok((r, refs))
+        })
+        .buffered(concurrency.max(1));
+    let rereads: Vec<(&ReadSnapshot, HashSet<String>)> = rereads.try_collect().await?;
     let mut needed: Vec<(&String, &ReadSnapshot)> = Vec::new();
     let mut counted: HashSet<&str> = HashSet::new();
-    for r in read {
-        let still_there = storage
-            .stat(&r.path.join("_metadata"))
-            .await?
-            .is_some_and(|m| r.unchanged(&m));
-        if !still_there {
-            continue;
-        }
-        let mut refs = HashSet::new();
-        read_refs(storage, &r.path, rebase, &mut refs).await?;
+    for (r, refs) in &rereads {
         for m in &missing {
             if refs.contains(m.as_str()) && counted.insert(m.as_str()) {
-                needed.push((m, r));
+                needed.push((m, *r));
             }
         }
     }

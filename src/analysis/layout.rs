@@ -223,16 +223,8 @@ impl Scan {
         };
         let parts: Vec<&str> = rel.split('/').collect();
         let is_metadata = |rest: &[&str]| rest == ["_metadata"] && e.is_file();
-        let in_layout = match parts.as_slice() {
-            [sp, rest @ ..] if is_savepoint_dir(sp) => is_metadata(rest),
-            [job, sub, rest @ ..] if is_job_id(job) && checkpoint_id(sub).is_some() => {
-                is_metadata(rest)
-            }
-            _ => false,
-        };
-        if !in_layout && e.is_file() && e.location.file_name() == "_metadata" {
-            self.stray_metadata.push(e.clone());
-        }
+        // A regular `_metadata` that is no snapshot's of the layout.
+        let mut stray = e.is_file() && e.location.file_name() == "_metadata";
         match parts.as_slice() {
             [sp, rest @ ..] if is_savepoint_dir(sp) && !rest.is_empty() => {
                 let d = self.savepoint(root, sp);
@@ -240,6 +232,7 @@ impl Scan {
                 newer(&mut d.newest, e.modified);
                 if is_metadata(rest) {
                     d.metadata = Some(e.clone());
+                    stray = false;
                 }
             }
             [job, sub, rest @ ..] if !rest.is_empty() && is_job_id(job) => {
@@ -253,6 +246,7 @@ impl Scan {
                         newer(&mut c.newest, e.modified);
                         if is_metadata(rest) {
                             c.metadata = Some(e.clone());
+                            stray = false;
                         }
                     }
                     ("shared", _) => j.shared.add(e),
@@ -261,6 +255,9 @@ impl Scan {
                 }
             }
             _ => self.other.add(e),
+        }
+        if stray {
+            self.stray_metadata.push(e.clone());
         }
     }
 

@@ -37,7 +37,8 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Mutex;
 
-use flink_chk::analysis::apply::{self, Event};
+use flink_chk::analysis::cleanup::apply::{self, Event};
+use flink_chk::analysis::cleanup::revalidate;
 use flink_chk::analysis::cleanup::{self, Candidate, PlanFile, Policy, Roots};
 use flink_chk::analysis::deps;
 use flink_chk::analysis::snapshot::{self, Rebase, Snapshot};
@@ -1461,7 +1462,7 @@ fn check_case(w: &mut World, case: &Case, check: Check, stats: &mut Stats) -> Re
 
     // Re-check and apply everything.
     let before = w.mem.lock().clone();
-    let v = rt.block_on(apply::revalidate(
+    let v = rt.block_on(revalidate::revalidate(
         &w.mem,
         &plan,
         plan.candidates.clone(),

@@ -1,7 +1,13 @@
-//! Analysis over parsed metadata: referenced files, state sizes, summaries.
-//! Pure functions over [`crate::metadata`] types; no printing, no I/O.
+//! What commands show and decide, over parsed metadata and storage
+//! listings: referenced files, state sizes, summaries, restore
+//! compatibility, cleanup plans and their application.
+//!
+//! The rule this module follows: it may call [`crate::storage::Storage`]
+//! (listings, reads, deletions through the trait), but never `std::fs`, and
+//! it never prints. Progress and events go back to the caller through
+//! closures; the CLI decides what to show. `tests::no_std_fs_or_printing`
+//! keeps this true.
 
-pub mod apply;
 pub mod cleanup;
 pub mod deps;
 pub mod diff;

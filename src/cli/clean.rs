@@ -14,8 +14,8 @@ use super::context::{Ctx, Global};
 use super::output::{self, BOLD, DIM};
 use std::io::IsTerminal as _;
 
-use crate::analysis::apply;
 use crate::analysis::cleanup::{self, Candidate, KeepReason, PlanFile, Policy, Reason};
+use crate::analysis::cleanup::{apply, plan_file, revalidate};
 use crate::analysis::snapshot::Rebase;
 use crate::resolve::Target;
 use crate::storage::Storage as _;
@@ -141,27 +141,7 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
     let mut unconfirmed = Vec::new();
     if args.apply.is_some() {
         let fresh = replan(&plan, &rebase, &ctx)?;
-        let (dirs, files): (BTreeMap<String, ()>, std::collections::HashSet<String>) = {
-            let mut d = BTreeMap::new();
-            let mut f = std::collections::HashSet::new();
-            for c in &fresh.candidates {
-                if c.is_dir {
-                    d.insert(cleanup::canonical_dir(&c.path), ());
-                } else {
-                    f.insert(c.path.canonical());
-                }
-            }
-            (d, f)
-        };
-        let (ok, not): (Vec<Candidate>, Vec<Candidate>) = std::mem::take(&mut plan.candidates)
-            .into_iter()
-            .partition(|c| {
-                let key = c.path.canonical();
-                let dir_key = cleanup::canonical_dir(&c.path);
-                cleanup::dir_of(&dirs, &dir_key).is_some()
-                    || (!c.is_dir
-                        && (files.contains(&key) || cleanup::dir_of(&dirs, &key).is_some()))
-            });
+        let (ok, not) = plan_file::confirm(std::mem::take(&mut plan.candidates), &fresh.candidates);
         plan.candidates = ok;
         unconfirmed = not;
     }
@@ -187,7 +167,7 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
                 &mut out,
                 unconfirmed
                     .iter()
-                    .map(|c| (c, &apply::Dropped::NotPlannedNow)),
+                    .map(|c| (c, &revalidate::Dropped::NotPlannedNow)),
                 unconfirmed.len(),
                 None,
                 args.all,
@@ -195,7 +175,7 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
         }
         let dropped: Vec<serde_json::Value> = unconfirmed
             .iter()
-            .map(|c| dropped_json(c, &apply::Dropped::NotPlannedNow))
+            .map(|c| dropped_json(c, &revalidate::Dropped::NotPlannedNow))
             .collect();
         print_json_with(args.json, &plan, None, dropped)?;
         return Ok(exit::OK);
@@ -229,7 +209,7 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
     // Re-check against storage as it is now.
     let storage = ctx.storages.clone();
     let mut validated = output::with_phases("re-checking", |progress| {
-        ctx.block_on(apply::revalidate(
+        ctx.block_on(revalidate::revalidate(
             storage.as_ref(),
             &plan,
             selected,
@@ -241,7 +221,7 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
     validated.dropped.extend(
         unconfirmed
             .into_iter()
-            .map(|c| (c, apply::Dropped::NotPlannedNow)),
+            .map(|c| (c, revalidate::Dropped::NotPlannedNow)),
     );
     if !validated.dropped.is_empty() && !args.json {
         not_deleted(
@@ -387,7 +367,7 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
 }
 
 /// One entry of `dropped` in JSON.
-fn dropped_json(c: &Candidate, why: &apply::Dropped) -> serde_json::Value {
+fn dropped_json(c: &Candidate, why: &revalidate::Dropped) -> serde_json::Value {
     json!({"path": c.path, "why": why.to_string(), "detail": why})
 }
 
@@ -395,7 +375,7 @@ fn dropped_json(c: &Candidate, why: &apply::Dropped) -> serde_json::Value {
 /// dropped, and why.
 fn not_deleted<'a>(
     out: &mut impl Write,
-    dropped: impl Iterator<Item = (&'a Candidate, &'a apply::Dropped)>,
+    dropped: impl Iterator<Item = (&'a Candidate, &'a revalidate::Dropped)>,
     n: usize,
     rechecked: Option<usize>,
     all: bool,
@@ -465,23 +445,8 @@ fn print_json_with(
 }
 
 fn read_plan(file: &std::path::Path) -> Result<PlanFile> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a JSON plan", file.display()))?;
-    match v.get("format").and_then(|f| f.as_str()) {
-        Some(cleanup::PLAN_FORMAT) => {}
-        Some(other) => bail!(
-            "{}: plan format {other:?}; this build reads {:?}",
-            file.display(),
-            cleanup::PLAN_FORMAT
-        ),
-        None => bail!(
-            "{}: no \"format\" field; not a plan written by `safe-to-delete --plan-out`",
-            file.display()
-        ),
-    }
-    serde_json::from_value(v).with_context(|| format!("{}: invalid plan", file.display()))
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    Ok(PlanFile::from_slice(&bytes).with_context(|| file.display().to_string())?)
 }
 
 /// Plans again now, under the policy and roots a plan file records.

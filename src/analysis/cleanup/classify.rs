@@ -1,0 +1,357 @@
+//! The second planning pass: every listed file, folded once into kept
+//! groups and candidates.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::keep::{Decisions, canonical_dir, dir_of, looks_like_working_dir};
+use super::{Candidate, JobTotals, KeepReason, Kept, Plan, Policy, Reason};
+use crate::analysis::layout;
+use crate::storage::{Entry, Location};
+
+/// A bucket of files under one directory with one outcome.
+#[derive(Default)]
+pub(super) struct Bucket {
+    pub(super) files: u64,
+    pub(super) bytes: u64,
+    pub(super) newest: Option<jiff::Timestamp>,
+}
+
+impl Bucket {
+    pub(super) fn add(&mut self, e: &Entry) {
+        self.files += 1;
+        self.bytes = self.bytes.saturating_add(e.size);
+        if e.modified > self.newest {
+            self.newest = e.modified;
+        }
+    }
+}
+
+/// A file-level candidate inside a candidate directory (kept until we know
+/// whether the whole directory goes).
+pub(super) struct DirFiles {
+    pub(super) reason: Reason,
+    pub(super) job: Option<String>,
+    pub(super) location: Location,
+    pub(super) all: Bucket,
+    pub(super) kept: u64,
+    pub(super) files: Vec<Entry>,
+    pub(super) metadata: Option<Location>,
+}
+
+pub(super) struct Classifier<'a> {
+    pub(super) root: &'a Location,
+    pub(super) policy: &'a Policy,
+    pub(super) d: &'a Decisions,
+    pub(super) min_time: Option<jiff::Timestamp>,
+    pub(super) candidates: Vec<Candidate>,
+    pub(super) dirs: BTreeMap<String, DirFiles>,
+    /// Dropped jobs: whether anything under them is kept.
+    pub(super) kept: BTreeMap<(String, KeepReason), Bucket>,
+    pub(super) jobs: BTreeMap<String, JobTotals>,
+    /// A job directory holding what looks like a live working directory.
+    pub(super) working_dir: Option<String>,
+    /// A dropped job with a file younger than the minimum age.
+    pub(super) live_dropped: Option<(String, String, Option<jiff::Timestamp>)>,
+    /// Referenced files that were listed.
+    pub(super) found: HashSet<&'a str>,
+}
+
+impl<'a> Classifier<'a> {
+    pub(super) fn new(root: &'a Location, policy: &'a Policy, d: &'a Decisions) -> Self {
+        let min_time = jiff::SignedDuration::try_from(policy.min_age)
+            .ok()
+            .and_then(|age| policy.now.checked_sub(age).ok());
+        Classifier {
+            root,
+            policy,
+            d,
+            min_time,
+            candidates: Vec::new(),
+            dirs: BTreeMap::new(),
+            kept: BTreeMap::new(),
+            jobs: BTreeMap::new(),
+            working_dir: None,
+            live_dropped: None,
+            found: HashSet::new(),
+        }
+    }
+
+    /// Written after the job's newest completed checkpoint (or no time known,
+    /// or the job has no completed checkpoint).
+    pub(super) fn after_newest(&self, job: &str, e: &Entry) -> bool {
+        match (e.modified, self.d.newest_metadata.get(job)) {
+            (Some(m), Some(t)) => m > *t,
+            _ => true,
+        }
+    }
+
+    pub(super) fn too_young(&self, e: &Entry) -> bool {
+        match (e.modified, self.min_time) {
+            (Some(m), Some(t)) => m > t,
+            // Unknown age: only safe when no minimum age was asked for.
+            (None, _) => !self.policy.min_age.is_zero(),
+            (Some(_), None) => true,
+        }
+    }
+
+    pub(super) fn keep(
+        &mut self,
+        dir: &Location,
+        reason: KeepReason,
+        e: &Entry,
+        job: Option<&str>,
+    ) {
+        self.kept
+            .entry((canonical_dir(dir), reason))
+            .or_default()
+            .add(e);
+        if let Some(j) = job.filter(|j| layout::is_job_id(j)) {
+            let t = self.jobs.entry(j.to_owned()).or_default();
+            t.kept_files += 1;
+            t.kept_bytes = t.kept_bytes.saturating_add(e.size);
+        }
+    }
+
+    pub(super) fn add(&mut self, e: &Entry) {
+        let key = e.location.canonical();
+        let referenced = self.d.refs.get(&key);
+        if let Some(r) = referenced {
+            self.found.insert(r.as_str());
+        }
+        let referenced = referenced.is_some();
+        let (job, sub, snapshot_dir) = self.place(&e.location, &key);
+        let job_ref = job.as_deref();
+        // Inside a snapshot directory with a decision?
+        if let Some(dir) = &snapshot_dir {
+            let dkey = canonical_dir(dir);
+            if let Some(r) = self.d.kept_dirs.get(&dkey) {
+                // A kept snapshot nested in a candidate directory: that
+                // directory is not deleted whole.
+                if let Some((cd, reason)) = dir_of(&self.d.candidate_dirs, &key)
+                    && cd.len() < dkey.len()
+                {
+                    let df = self.dirs.entry(cd.clone()).or_insert_with(|| DirFiles {
+                        reason: *reason,
+                        job: job.clone(),
+                        location: snapshot_dir_location(&e.location, cd),
+                        all: Bucket::default(),
+                        kept: 0,
+                        files: Vec::new(),
+                        metadata: None,
+                    });
+                    df.all.add(e);
+                    df.kept += 1;
+                }
+                return self.keep(dir, *r, e, job_ref);
+            }
+            if let Some(reason) = self.d.candidate_dirs.get(&dkey).copied() {
+                let young = self.too_young(e);
+                let df = self.dirs.entry(dkey).or_insert_with(|| DirFiles {
+                    reason,
+                    job: job.clone(),
+                    location: dir.clone(),
+                    all: Bucket::default(),
+                    kept: 0,
+                    files: Vec::new(),
+                    metadata: None,
+                });
+                df.all.add(e);
+                if e.is_file() && e.location.file_name() == "_metadata" {
+                    df.metadata = Some(e.location.clone());
+                }
+                if referenced || young || e.special {
+                    // The directory is not deleted whole.
+                    df.kept += 1;
+                    let r = if e.special {
+                        KeepReason::Special
+                    } else if referenced {
+                        KeepReason::Referenced
+                    } else {
+                        KeepReason::TooYoung
+                    };
+                    return self.keep(dir, r, e, job_ref);
+                }
+                df.files.push(e.clone());
+                return;
+            }
+        }
+        let parent = e.location.parent();
+        if e.special {
+            return self.keep(&parent, KeepReason::Special, e, job_ref);
+        }
+        if referenced {
+            return self.keep(&parent, KeepReason::Referenced, e, job_ref);
+        }
+        // Only a job directory's shared/ and taskowned/ are Flink's.
+        let job_dir = job.as_deref().filter(|j| layout::is_job_id(j));
+        let reason = match (sub.as_deref(), job_dir) {
+            (Some("shared" | "taskowned"), Some(j)) if self.policy.drop_jobs.contains(j) => {
+                if self.too_young(e) && self.live_dropped.is_none() {
+                    self.live_dropped = Some((j.to_owned(), e.location.to_string(), e.modified));
+                }
+                Reason::DroppedJob
+            }
+            (Some("shared"), Some(j)) if !self.policy.stopped && self.after_newest(j, e) => {
+                return self.keep(&parent, KeepReason::AfterNewest, e, job_ref);
+            }
+            (Some("shared"), Some(_)) => Reason::OrphanShared,
+            (Some("taskowned"), Some(_)) if self.policy.stopped => Reason::OrphanTaskowned,
+            (Some("taskowned"), Some(_)) => {
+                return self.keep(&parent, KeepReason::TaskOwnedLive, e, job_ref);
+            }
+            _ => {
+                if let (Some(j), Some(rel)) = (job_dir, e.location.relative_to(self.root))
+                    && self.working_dir.is_none()
+                    && looks_like_working_dir(rel.strip_prefix(j).unwrap_or(rel))
+                {
+                    self.working_dir = Some(self.root.join(j).to_string());
+                }
+                return self.keep(&parent, KeepReason::Unknown, e, job_ref);
+            }
+        };
+        if self.too_young(e) {
+            return self.keep(&parent, KeepReason::TooYoung, e, job_ref);
+        }
+        self.candidate_file(e, reason, job);
+    }
+
+    pub(super) fn candidate_file(&mut self, e: &Entry, reason: Reason, job: Option<String>) {
+        if let Some(j) = &job {
+            let t = self.jobs.entry(j.clone()).or_default();
+            t.candidate_files += 1;
+            t.candidate_bytes = t.candidate_bytes.saturating_add(e.size);
+        }
+        self.candidates.push(Candidate {
+            path: e.location.clone(),
+            is_dir: false,
+            reason,
+            job,
+            files: 1,
+            bytes: e.size,
+            newest: e.modified,
+            metadata: None,
+        });
+    }
+
+    /// (job dir name, sub-directory name, snapshot directory) of a file.
+    pub(super) fn place(
+        &self,
+        l: &Location,
+        key: &str,
+    ) -> (Option<String>, Option<String>, Option<Location>) {
+        let dir_key = dir_of(&self.d.kept_dirs, key)
+            .map(|(d, _)| d.clone())
+            .or_else(|| dir_of(&self.d.candidate_dirs, key).map(|(d, _)| d.clone()));
+        if let Some(d) = dir_key {
+            let dir = snapshot_dir_location(l, &d);
+            let job = dir.parent().file_name().to_owned();
+            let job = layout::is_job_id(&job).then_some(job);
+            return (job, None, Some(dir));
+        }
+        let Some(rel) = l.relative_to(self.root) else {
+            // Savepoints root files without a decision: unknown.
+            return (None, None, None);
+        };
+        let mut parts = rel.split('/');
+        let job = parts.next().map(str::to_owned);
+        let sub = parts.next().map(str::to_owned);
+        let has_more = parts.next().is_some();
+        match (job, sub) {
+            (Some(j), Some(s)) if has_more || s != "_metadata" => (Some(j), Some(s), None),
+            (Some(j), _) => (Some(j), None, None),
+            _ => (None, None, None),
+        }
+    }
+
+    pub(super) fn finish(mut self) -> Plan {
+        for (_, df) in std::mem::take(&mut self.dirs) {
+            if df.kept == 0 {
+                if let Some(j) = &df.job {
+                    let t = self.jobs.entry(j.clone()).or_default();
+                    t.candidate_files += df.all.files;
+                    t.candidate_bytes = t.candidate_bytes.saturating_add(df.all.bytes);
+                }
+                self.candidates.push(Candidate {
+                    path: df.location,
+                    is_dir: true,
+                    reason: df.reason,
+                    job: df.job,
+                    files: df.all.files,
+                    bytes: df.all.bytes,
+                    newest: df.all.newest,
+                    metadata: df.metadata,
+                });
+            } else {
+                for e in &df.files {
+                    self.candidate_file(e, df.reason, df.job.clone());
+                }
+            }
+        }
+        self.collapse_dropped_jobs();
+        self.candidates.sort_by_cached_key(|c| c.path.canonical());
+        let kept = std::mem::take(&mut self.kept)
+            .into_iter()
+            .map(|((dir, reason), b)| Kept {
+                path: Location::parse(&dir).unwrap_or_else(|_| self.root.clone()),
+                reason,
+                files: b.files,
+                bytes: b.bytes,
+            })
+            .collect();
+        Plan {
+            root: self.root.clone(),
+            scope: self.root.clone(),
+            savepoints: None,
+            candidates: self.candidates,
+            kept,
+            jobs: self.jobs,
+            snapshots_read: 0,
+            referenced_files: 0,
+            files_listed: 0,
+            read: Vec::new(),
+        }
+    }
+
+    /// A dropped job with nothing kept under it becomes one directory candidate.
+    pub(super) fn collapse_dropped_jobs(&mut self) {
+        for j in self.policy.drop_jobs.clone() {
+            let dir = self.root.join(&j);
+            let prefix = canonical_dir(&dir);
+            let anything_kept = self.kept.keys().any(|(d, _)| d.starts_with(&prefix));
+            if anything_kept {
+                continue;
+            }
+            let (inside, rest): (Vec<Candidate>, Vec<Candidate>) =
+                std::mem::take(&mut self.candidates)
+                    .into_iter()
+                    .partition(|c| c.path.canonical().starts_with(&prefix));
+            self.candidates = rest;
+            if inside.is_empty() {
+                continue;
+            }
+            let newest = inside.iter().filter_map(|c| c.newest).max();
+            self.candidates.push(Candidate {
+                path: dir,
+                is_dir: true,
+                reason: Reason::DroppedJob,
+                job: Some(j.clone()),
+                files: inside.iter().map(|c| c.files).sum(),
+                bytes: inside.iter().map(|c| c.bytes).sum(),
+                newest,
+                metadata: None,
+            });
+        }
+    }
+}
+
+/// The location of snapshot directory `dir_key` (canonical, with a trailing
+/// slash) that contains `file`.
+pub(super) fn snapshot_dir_location(file: &Location, dir_key: &str) -> Location {
+    let mut d = file.parent();
+    let mut guard = 0;
+    while canonical_dir(&d) != dir_key && d.path() != "/" && guard < 64 {
+        d = d.parent();
+        guard += 1;
+    }
+    d
+}

@@ -1,0 +1,426 @@
+//! What each job keeps: the retention rule, the snapshots to read, and the
+//! checks that the references read match the files listed.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use futures_util::{StreamExt, TryStreamExt};
+
+use super::{Error, KeepReason, Policy, ReadSnapshot, Reason};
+use crate::analysis::deps;
+use crate::analysis::layout::{self, JobDir, Scan};
+use crate::analysis::snapshot::{self, Rebase};
+use crate::storage;
+use crate::storage::{Location, Storage};
+
+/// Where snapshots and their decisions are.
+pub(super) struct Decisions {
+    /// Kept snapshot directories (canonical) → reason.
+    pub(super) kept_dirs: BTreeMap<String, KeepReason>,
+    /// Candidate checkpoint directories (canonical) → reason.
+    pub(super) candidate_dirs: BTreeMap<String, Reason>,
+    /// Referenced files (canonical).
+    pub(super) refs: HashSet<String>,
+    pub(super) snapshots_read: usize,
+    /// Per job: the time of its newest completed checkpoint's `_metadata`.
+    pub(super) newest_metadata: BTreeMap<String, jiff::Timestamp>,
+}
+
+/// Fails if a reference names a file of a job listed under `root`
+/// (`…/<job>/shared|taskowned|chk-N/…`) at a location outside `root`: the
+/// references would not match the listing and the job's files would look
+/// unreferenced.
+pub(crate) fn check_recorded_locations<'a>(
+    refs: impl IntoIterator<Item = &'a String>,
+    root: &Location,
+    jobs: &BTreeSet<&str>,
+) -> Result<(), Error> {
+    let root_key = canonical_dir(root);
+    for r in refs {
+        if r.starts_with(&root_key) {
+            continue;
+        }
+        let parts: Vec<&str> = r.split('/').collect();
+        for w in parts.windows(2).enumerate() {
+            let (i, [job, area]) = w else { continue };
+            let flinkish =
+                *area == "shared" || *area == "taskowned" || layout::checkpoint_id(area).is_some();
+            if flinkish && jobs.contains(job) && i + 2 < parts.len() {
+                return Err(Error::RecordedElsewhere {
+                    reference: r.clone(),
+                    job: (*job).to_owned(),
+                    root: root.to_string(),
+                    recorded: parts[..i].join("/"),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn canonical_dir(l: &Location) -> String {
+    let mut s = l.canonical();
+    if !s.ends_with('/') {
+        s.push('/');
+    }
+    s
+}
+
+/// The snapshot directory of a canonical file path, if it is in one of `dirs`.
+pub(super) fn dir_of<'a, V>(
+    dirs: &'a BTreeMap<String, V>,
+    file: &str,
+) -> Option<(&'a String, &'a V)> {
+    use std::ops::Bound;
+    dirs.range::<str, _>((Bound::Unbounded, Bound::Included(file)))
+        .next_back()
+        .filter(|(d, _)| file.starts_with(d.as_str()))
+}
+
+pub(super) async fn read_refs(
+    storage: &dyn Storage,
+    dir: &Location,
+    rebase: &Rebase,
+    refs: &mut HashSet<String>,
+) -> Result<(), Error> {
+    let s = snapshot::load(storage, dir)
+        .await
+        .map_err(|e| Error::UnreadableMetadata {
+            location: dir.join("_metadata").to_string(),
+            reason: e.to_string(),
+        })?;
+    let d = deps::collect(&s, rebase);
+    if let Some((path, e)) = d.unresolved.first() {
+        return Err(Error::UnreadableMetadata {
+            location: s.metadata_location.to_string(),
+            reason: format!("cannot locate {path:?}: {e}"),
+        });
+    }
+    refs.extend(d.files.iter().map(|f| f.location.canonical()));
+    Ok(())
+}
+
+/// A job's newest completed checkpoint by id, and the one whose `_metadata`
+/// was written last: they differ when a job redeployed from an older
+/// snapshot restarted its ids below a stale higher chk-N. Both are kept.
+pub(super) fn newest(j: &JobDir) -> (Option<u64>, Option<u64>) {
+    let by_id = j.completed().next_back().and_then(|c| c.id);
+    let by_time = j
+        .completed()
+        .filter_map(|c| Some((c.metadata.as_ref()?.modified?, c.id?)))
+        .max()
+        .map(|(_, id)| id);
+    (by_id, by_time)
+}
+
+/// The newest `keep_last` completed checkpoints of `j` (at least one),
+/// newest first: the retention rule, in one place.
+pub(super) fn retained<'j>(
+    j: &'j JobDir,
+    policy: &Policy,
+) -> impl Iterator<Item = &'j layout::CheckpointDir> {
+    j.completed().rev().take(policy.keep_last.max(1))
+}
+
+pub(super) fn decide_job(
+    j: &JobDir,
+    policy: &Policy,
+    explicit: &BTreeSet<String>,
+    kept: &mut BTreeMap<String, KeepReason>,
+    candidates: &mut BTreeMap<String, Reason>,
+) -> Vec<ReadSnapshot> {
+    let dropped = policy.drop_jobs.contains(&j.name);
+    let (newest_by_id, newest_by_time) = newest(j);
+    let (newest_by_id, newest_by_time) = (
+        newest_by_id.unwrap_or(0),
+        newest_by_time.or(newest_by_id).unwrap_or(0),
+    );
+    let newest = newest_by_id.min(newest_by_time);
+    let mut retained: BTreeSet<u64> = if dropped {
+        BTreeSet::new()
+    } else {
+        retained(j, policy).filter_map(|c| c.id).collect()
+    };
+    if !dropped {
+        retained.insert(newest_by_time);
+    }
+    let mut read = Vec::new();
+    for c in j.checkpoints.values() {
+        let (Some(id), Some(loc)) = (c.id, &c.location) else {
+            continue;
+        };
+        let key = canonical_dir(loc);
+        if explicit.contains(&key) {
+            kept.insert(key, KeepReason::Explicit);
+            if c.metadata.is_some() {
+                read.push(ReadSnapshot::of(loc, c.metadata.as_ref()));
+            }
+        } else if retained.contains(&id) {
+            kept.insert(key, KeepReason::Retained);
+            read.push(ReadSnapshot::of(loc, c.metadata.as_ref()));
+        } else if c.metadata.is_none() && id > newest && !dropped {
+            // Newer than the newest completed checkpoint (by id or time).
+            kept.insert(key, KeepReason::InProgress);
+        } else if dropped {
+            candidates.insert(key, Reason::DroppedJob);
+        } else if c.metadata.is_none() {
+            candidates.insert(key, Reason::AbandonedCheckpoint);
+        } else {
+            candidates.insert(key, Reason::SubsumedCheckpoint);
+        }
+    }
+    read
+}
+
+/// Whether `reference` lies behind one of the special entries `links`.
+pub(super) fn behind_a_link(reference: &str, links: &HashSet<String>) -> bool {
+    let mut p = reference;
+    while let Some((parent, _)) = p.rsplit_once('/') {
+        if links.contains(parent) {
+            return true;
+        }
+        p = parent;
+    }
+    false
+}
+
+/// The snapshots behind the special entry `link` under `base` that would be
+/// kept if it were a plain directory: a linked job directory (its newest
+/// `keep_last` completed checkpoints), a linked `chk-N/` (or its
+/// `_metadata`) at or above the oldest retained checkpoint of its job, a
+/// linked savepoint. Read through the link: reading is harmless, deleting
+/// never goes there.
+pub(super) async fn linked_snapshots(
+    storage: &dyn Storage,
+    base: &Location,
+    link: &Location,
+    scan: &Scan,
+    policy: &Policy,
+) -> Result<Vec<ReadSnapshot>, Error> {
+    let Some(rel) = link.relative_to(base) else {
+        return Ok(Vec::new());
+    };
+    let parts: Vec<&str> = rel.split('/').collect();
+    let dir = match parts.as_slice() {
+        [job] if layout::is_job_id(job) && !policy.drop_jobs.contains(*job) => {
+            let j = layout::scan_job(storage, link).await?;
+            return Ok(retained(&j, policy)
+                .filter_map(|c| Some(ReadSnapshot::of(c.location.as_ref()?, c.metadata.as_ref())))
+                .collect());
+        }
+        [job, chk] | [job, chk, "_metadata"]
+            if layout::is_job_id(job) && !policy.drop_jobs.contains(*job) =>
+        {
+            let Some(id) = layout::checkpoint_id(chk) else {
+                return Ok(Vec::new());
+            };
+            let oldest_retained = scan
+                .jobs
+                .get(*job)
+                .and_then(|j| retained(j, policy).filter_map(|c| c.id).min());
+            if oldest_retained.is_some_and(|o| id < o) {
+                return Ok(Vec::new());
+            }
+            base.join(&format!("{job}/{chk}"))
+        }
+        [sp] | [sp, "_metadata"] if layout::is_savepoint_dir(sp) => base.join(sp),
+        _ => return Ok(Vec::new()),
+    };
+    Ok(match storage.stat(&dir.join("_metadata")).await? {
+        Some(m) if m.is_file() => vec![ReadSnapshot::of(&dir, Some(&m))],
+        _ => Vec::new(),
+    })
+}
+
+/// `--include-savepoint` and `--drop-job` must name something listed.
+pub(super) fn check_names(
+    policy: &Policy,
+    scan: &Scan,
+    sp_scan: Option<&Scan>,
+) -> Result<(), Error> {
+    for name in &policy.include_savepoints {
+        let found = scan.savepoints.contains_key(name)
+            || sp_scan.is_some_and(|s| s.savepoints.contains_key(name));
+        if !found {
+            return Err(Error::NoSuch {
+                flag: "--include-savepoint",
+                name: name.clone(),
+                why: "no savepoint directory of that name under the savepoints or checkpoints root"
+                    .to_owned(),
+            });
+        }
+    }
+    for job in &policy.drop_jobs {
+        if !scan.jobs.contains_key(job) {
+            return Err(Error::NoSuch {
+                flag: "--drop-job",
+                name: job.clone(),
+                why: "no job directory of that id under the checkpoints root".to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Referenced files under `root` that are not there: those under `scope`
+/// that the classifying pass did not list, and those elsewhere under the
+/// root that a stat does not find.
+pub(super) async fn missing_references(
+    storage: &dyn Storage,
+    root: &Location,
+    scope: &Location,
+    refs: &HashSet<String>,
+    found: &HashSet<&str>,
+    concurrency: usize,
+) -> Result<Vec<String>, Error> {
+    let (root_key, scope_key) = (canonical_dir(root), canonical_dir(scope));
+    let mut missing: Vec<String> = Vec::new();
+    let mut to_stat: Vec<&String> = Vec::new();
+    for r in refs {
+        if !r.starts_with(&root_key) || found.contains(r.as_str()) {
+            continue;
+        }
+        if r.starts_with(&scope_key) {
+            missing.push(r.clone());
+        } else {
+            to_stat.push(r);
+        }
+    }
+    let mut stats = futures_util::stream::iter(to_stat)
+        .map(|r| async move {
+            let l = Location::parse(r)?;
+            Ok::<_, storage::Error>((r, storage.stat(&l).await?))
+        })
+        .buffer_unordered(concurrency.max(1));
+    while let Some(s) = stats.next().await {
+        if let (r, None) = s? {
+            missing.push(r.clone());
+        }
+    }
+    missing.sort();
+    Ok(missing)
+}
+
+/// Fails with [`Error::MissingReferences`] unless every kept snapshot that
+/// references a missing file is itself gone (Flink subsumed it while the
+/// plan was made: its successor's new files are newer than the newest
+/// `_metadata` read and kept as such).
+pub(super) async fn check_missing(
+    storage: &dyn Storage,
+    root: &Location,
+    rebase: &Rebase,
+    read: &[ReadSnapshot],
+    missing: Vec<String>,
+    concurrency: usize,
+) -> Result<(), Error> {
+    // Each missing file with the first snapshot still there that needs it
+    // (the kept snapshots are read again, concurrently: this path is taken
+    // only when something is missing).
+    let rereads = futures_util::stream::iter(read)
+        .map(|r| async move {
+            let still_there = storage
+                .stat(&r.path.join("_metadata"))
+                .await?
+                .is_some_and(|m| r.unchanged(&m));
+            if !still_there {
+                return Ok::<_, Error>((r, HashSet::new()));
+            }
+            let mut refs = HashSet::new();
+            read_refs(storage, &r.path, rebase, &mut refs).await?;
+            Ok((r, refs))
+        })
+        .buffered(concurrency.max(1));
+    let rereads: Vec<(&ReadSnapshot, HashSet<String>)> = rereads.try_collect().await?;
+    let mut needed: Vec<(&String, &ReadSnapshot)> = Vec::new();
+    let mut counted: HashSet<&str> = HashSet::new();
+    for (r, refs) in &rereads {
+        for m in &missing {
+            if refs.contains(m.as_str()) && counted.insert(m.as_str()) {
+                needed.push((m, *r));
+            }
+        }
+    }
+    let Some((example, snapshot)) = needed.first().copied() else {
+        return Ok(());
+    };
+    let count = needed.len();
+    let hint = match find_by_name(storage, root, example).await? {
+        Some(actual) => match rebase_hint(example, &actual, rebase) {
+            Some((from, to)) => format!(
+                "a file of that name is at {actual}: the references are mapped to the wrong place. Map them with --rebase {from}={to}"
+            ),
+            None => format!("a file of that name is at {actual}"),
+        },
+        None => "no file of that name is under the root either: if the tree was moved, give the --rebase FROM=TO that maps the recorded paths to where the files are; otherwise these files are lost and that snapshot cannot be restored (delete it by hand or restore the files first)".to_owned(),
+    };
+    Err(Error::MissingReferences {
+        count,
+        example: example.clone(),
+        snapshot: snapshot.path.to_string(),
+        root: root.to_string(),
+        hint,
+    })
+}
+
+/// The first file under `root` with the same name as `reference`.
+pub(super) async fn find_by_name(
+    storage: &dyn Storage,
+    root: &Location,
+    reference: &str,
+) -> Result<Option<Location>, Error> {
+    let name = reference.rsplit('/').next().unwrap_or_default();
+    let mut stream = storage.list(root, true);
+    while let Some(e) = stream.next().await {
+        let e = e?;
+        if e.is_file() && e.location.file_name() == name {
+            return Ok(Some(e.location));
+        }
+    }
+    Ok(None)
+}
+
+/// The `--rebase FROM=TO` (FROM as recorded in `_metadata`) that maps
+/// `reference` (a recorded path after `rebase`) to `actual`: the two differ
+/// in a prefix and share the rest.
+pub(super) fn rebase_hint(
+    reference: &str,
+    actual: &Location,
+    rebase: &Rebase,
+) -> Option<(String, String)> {
+    let reference = Location::parse(reference).ok()?;
+    let r: Vec<&str> = reference.path().split('/').collect();
+    let a: Vec<&str> = actual.path().split('/').collect();
+    let common = r
+        .iter()
+        .rev()
+        .zip(a.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    if common == 0 || common >= r.len() || common >= a.len() {
+        return None;
+    }
+    let prefix = reference.with_path(&r[..r.len() - common].join("/"));
+    let to = actual.with_path(&a[..a.len() - common].join("/"));
+    // Back to the path as recorded: undo the rule that mapped it.
+    let from = rebase
+        .rules()
+        .iter()
+        .find_map(|(from, to)| {
+            let rest = prefix.relative_to(to)?;
+            Some(if rest.is_empty() {
+                from.clone()
+            } else {
+                from.join(rest)
+            })
+        })
+        .unwrap_or(prefix);
+    Some((from.to_string(), to.to_string()))
+}
+
+/// ForSt with a remote primary directory keeps its working files under the
+/// job's checkpoint directory: a path component `db` or one mentioning ForSt,
+/// outside `chk-N/`, `shared/` and `taskowned/`.
+pub(super) fn looks_like_working_dir(rel_in_job: &str) -> bool {
+    rel_in_job
+        .split('/')
+        .any(|c| c == "db" || c.to_ascii_lowercase().contains("forst"))
+}

@@ -1,0 +1,362 @@
+//! The JSON plan (`--plan-out`, `--json`, `--apply`) and the rules for
+//! trusting one that was written earlier: its format, where its candidates
+//! may lie, and which of them a fresh plan confirms.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Candidate, JobTotals, Kept, Plan, Policy, ReadSnapshot, Reason};
+use crate::storage::Location;
+
+/// Identifies the JSON plan format (`--plan-out`, `--json`, `--apply`).
+pub const PLAN_FORMAT: &str = "flink-chk-cleanup-plan/1";
+
+/// A plan as written to JSON and read back to apply it: the plan, the policy
+/// it was made under and the totals.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanFile {
+    /// [`PLAN_FORMAT`].
+    pub format: String,
+    /// Whether this run deleted anything (always false in a plan).
+    #[serde(default)]
+    pub deleted: bool,
+    /// The checkpoints root the references were read from.
+    pub root: Location,
+    /// Where candidates may be.
+    pub scope: Location,
+    /// The savepoints root, if scanned.
+    pub savepoints: Option<Location>,
+    /// The policy.
+    pub policy: PolicyRecord,
+    /// Totals.
+    pub totals: Totals,
+    /// Per job directory.
+    pub jobs: BTreeMap<String, JobTotals>,
+    /// What may be deleted.
+    pub candidates: Vec<Candidate>,
+    /// What is kept, grouped.
+    pub kept: Vec<Kept>,
+    /// The kept snapshots read.
+    pub read: Vec<ReadSnapshot>,
+}
+
+/// The policy a plan was made under.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PolicyRecord {
+    /// See [`Policy::keep_last`].
+    pub keep_last: usize,
+    /// See [`Policy::min_age`].
+    pub min_age_seconds: u64,
+    /// See [`Policy::keep`].
+    pub keep: Vec<Location>,
+    /// See [`Policy::include_savepoints`].
+    pub include_savepoints: BTreeSet<String>,
+    /// See [`Policy::drop_jobs`].
+    pub drop_jobs: BTreeSet<String>,
+    /// See [`Policy::stopped`].
+    pub stopped: bool,
+    /// When the plan was made.
+    pub planned_at: jiff::Timestamp,
+    /// `FROM=TO` path mappings used to read the snapshots.
+    #[serde(default)]
+    pub rebase: Vec<String>,
+}
+
+impl Policy {
+    /// The record of this policy in a plan file, with the `FROM=TO` rebase specs used.
+    pub fn record(&self, rebase: &[String]) -> PolicyRecord {
+        PolicyRecord {
+            keep_last: self.keep_last,
+            min_age_seconds: self.min_age.as_secs(),
+            keep: self.keep.clone(),
+            include_savepoints: self.include_savepoints.clone(),
+            drop_jobs: self.drop_jobs.clone(),
+            stopped: self.stopped,
+            planned_at: self.now,
+            rebase: rebase.to_vec(),
+        }
+    }
+}
+
+impl PolicyRecord {
+    /// The recorded policy, applied at `now`.
+    pub fn policy(&self, now: jiff::Timestamp) -> Policy {
+        Policy {
+            keep_last: self.keep_last,
+            min_age: Duration::from_secs(self.min_age_seconds),
+            keep: self.keep.clone(),
+            include_savepoints: self.include_savepoints.clone(),
+            drop_jobs: self.drop_jobs.clone(),
+            stopped: self.stopped,
+            now,
+        }
+    }
+}
+
+/// Plan totals.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Totals {
+    /// Files in the candidates.
+    pub candidate_files: u64,
+    /// Bytes in the candidates.
+    pub candidate_bytes: u64,
+    /// Files listed while planning.
+    pub files_listed: u64,
+    /// Kept snapshots read.
+    pub snapshots_read: usize,
+    /// Distinct files they reference.
+    pub referenced_files: usize,
+}
+
+impl PlanFile {
+    /// The file form of `plan`, made under `policy`, reading with `rebase` (`FROM=TO` specs).
+    pub fn new(plan: Plan, policy: &Policy, rebase: &[String]) -> Self {
+        PlanFile {
+            format: PLAN_FORMAT.to_owned(),
+            deleted: false,
+            totals: Totals {
+                candidate_files: plan.candidate_files(),
+                candidate_bytes: plan.candidate_bytes(),
+                files_listed: plan.files_listed,
+                snapshots_read: plan.snapshots_read,
+                referenced_files: plan.referenced_files,
+            },
+            policy: policy.record(rebase),
+            root: plan.root,
+            scope: plan.scope,
+            savepoints: plan.savepoints,
+            jobs: plan.jobs,
+            candidates: plan.candidates,
+            kept: plan.kept,
+            read: plan.read,
+        }
+    }
+}
+
+/// Whether `c` lies where `plan` may delete: under its scope, or (an
+/// included savepoint) under its savepoints root.
+pub(super) fn in_bounds(plan: &PlanFile, c: &Candidate) -> bool {
+    let under = |root: &Location| {
+        c.path.relative_to(root).is_some_and(|rel| {
+            !rel.split('/').any(|p| p == "..")
+                && (!rel.is_empty()
+                    // The scope itself only when it is a dropped job's directory.
+                    || (c.reason == Reason::DroppedJob
+                        && c.is_dir
+                        && plan.policy.drop_jobs.contains(c.path.file_name())))
+        })
+    };
+    under(&plan.scope)
+        || (c.reason == Reason::IncludedSavepoint && plan.savepoints.as_ref().is_some_and(under))
+}
+
+/// Why a plan file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanFileError {
+    /// Not JSON at all.
+    #[error("not a JSON plan")]
+    NotJson(#[source] serde_json::Error),
+    /// JSON without a `format` field.
+    #[error("no \"format\" field; not a plan written by `safe-to-delete --plan-out`")]
+    NoFormat,
+    /// Another format, or another version of this one.
+    #[error("plan format {found:?}; this build reads {PLAN_FORMAT:?}")]
+    Format {
+        /// The format the file names.
+        found: String,
+    },
+    /// The right format, but fields missing or of the wrong type.
+    #[error("invalid plan")]
+    Invalid(#[source] serde_json::Error),
+}
+
+impl PlanFile {
+    /// Reads a plan written by `--plan-out`, checking its format first.
+    /// Nothing in it is trusted beyond its shape: [`confirm`] and
+    /// [`in_bounds`] decide what of it may be deleted.
+    pub fn from_slice(bytes: &[u8]) -> Result<PlanFile, PlanFileError> {
+        #[derive(Deserialize)]
+        struct Header {
+            format: Option<serde_json::Value>,
+        }
+        let h: Header = serde_json::from_slice(bytes).map_err(PlanFileError::NotJson)?;
+        match h.format {
+            Some(serde_json::Value::String(f)) if f == PLAN_FORMAT => {}
+            Some(serde_json::Value::String(found)) => return Err(PlanFileError::Format { found }),
+            _ => return Err(PlanFileError::NoFormat),
+        }
+        serde_json::from_slice(bytes).map_err(PlanFileError::Invalid)
+    }
+}
+
+/// Splits the candidates of a plan file into those that `fresh` (the same
+/// root planned again now, under the policy the file records) confirms and
+/// those it does not: a directory candidate only when it is, or lies inside,
+/// a directory candidate of `fresh`; a file candidate when it is a file
+/// candidate of `fresh` or lies inside one of its directory candidates.
+/// Only confirmed candidates may go: a stale or tampered plan cannot delete
+/// what planning now would keep.
+pub fn confirm(old: Vec<Candidate>, fresh: &[Candidate]) -> (Vec<Candidate>, Vec<Candidate>) {
+    let mut dirs: HashSet<String> = HashSet::new();
+    let mut files: HashSet<String> = HashSet::new();
+    for c in fresh {
+        if c.is_dir {
+            dirs.insert(dir_key(&c.path));
+        } else {
+            files.insert(c.path.canonical());
+        }
+    }
+    let inside_a_dir = |l: &Location| {
+        let mut key = dir_key(l);
+        loop {
+            if dirs.contains(&key) {
+                return true;
+            }
+            // Up one level: drop the last segment (the key ends with '/').
+            let Some(cut) = key[..key.len().saturating_sub(1)].rfind('/') else {
+                return false;
+            };
+            key.truncate(cut + 1);
+        }
+    };
+    old.into_iter()
+        .partition(|c| inside_a_dir(&c.path) || (!c.is_dir && files.contains(&c.path.canonical())))
+}
+
+fn dir_key(l: &Location) -> String {
+    let mut s = l.canonical();
+    if !s.ends_with('/') {
+        s.push('/');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    //! The rules for trusting a plan file, on hand-built candidates.
+
+    use super::*;
+
+    fn cand(path: &str, is_dir: bool) -> Candidate {
+        Candidate {
+            path: Location::parse(path).unwrap(),
+            is_dir,
+            reason: if is_dir {
+                Reason::SubsumedCheckpoint
+            } else {
+                Reason::OrphanShared
+            },
+            job: None,
+            files: 1,
+            bytes: 1,
+            newest: None,
+            metadata: None,
+        }
+    }
+
+    fn paths(c: &[Candidate]) -> Vec<String> {
+        c.iter().map(|c| c.path.to_string()).collect()
+    }
+
+    #[test]
+    fn only_candidates_a_fresh_plan_also_has_are_confirmed() {
+        let old = vec![
+            cand("/r/j/chk-4", true),
+            cand("/r/j/chk-5", true),
+            cand("/r/j/shared/a", false),
+            cand("/r/j/shared/b", false),
+        ];
+        // Now chk-5 is kept and shared/b referenced.
+        let fresh = vec![cand("/r/j/chk-4", true), cand("/r/j/shared/a", false)];
+        let (ok, not) = confirm(old, &fresh);
+        assert_eq!(paths(&ok), ["/r/j/chk-4", "/r/j/shared/a"]);
+        assert_eq!(paths(&not), ["/r/j/chk-5", "/r/j/shared/b"]);
+    }
+
+    #[test]
+    fn what_lies_inside_a_fresh_directory_candidate_is_confirmed() {
+        // A dropped job's directory now covers what was planned file by file.
+        let old = vec![cand("/r/j/chk-4", true), cand("/r/j/shared/a", false)];
+        let fresh = vec![cand("/r/j", true)];
+        let (ok, not) = confirm(old, &fresh);
+        assert_eq!(paths(&ok), ["/r/j/chk-4", "/r/j/shared/a"]);
+        assert!(not.is_empty());
+    }
+
+    #[test]
+    fn a_directory_is_not_confirmed_by_files_inside_it() {
+        // The plan file says "the whole chk-4/", planning now only some files:
+        // deleting the directory would take files planning now keeps.
+        let old = vec![cand("/r/j/chk-4", true)];
+        let fresh = vec![cand("/r/j/chk-4/a", false)];
+        let (ok, not) = confirm(old, &fresh);
+        assert!(ok.is_empty());
+        assert_eq!(paths(&not), ["/r/j/chk-4"]);
+    }
+
+    #[test]
+    fn nested_directory_candidates_do_not_hide_each_other() {
+        // `/r/a/` and `/r/a/b-c/` sort so that a greatest-key-below lookup
+        // for `/r/a/b/x` finds `/r/a/b-c/`, not its real parent `/r/a/`.
+        let old = vec![cand("/r/a/b/x", false), cand("/r/a/b", true)];
+        let fresh = vec![cand("/r/a", true), cand("/r/a/b-c", true)];
+        let (ok, not) = confirm(old, &fresh);
+        assert_eq!(paths(&ok), ["/r/a/b/x", "/r/a/b"]);
+        assert!(not.is_empty());
+    }
+
+    #[test]
+    fn a_sibling_with_a_common_prefix_is_not_inside() {
+        let old = vec![cand("/r/j/chk-40", true), cand("/r/j/chk-4x/f", false)];
+        let fresh = vec![cand("/r/j/chk-4", true)];
+        let (ok, not) = confirm(old, &fresh);
+        assert!(ok.is_empty());
+        assert_eq!(paths(&not), ["/r/j/chk-40", "/r/j/chk-4x/f"]);
+    }
+
+    #[test]
+    fn plan_files_are_checked_for_their_format() {
+        let e = PlanFile::from_slice(b"nope").unwrap_err();
+        assert!(matches!(e, PlanFileError::NotJson(_)), "{e}");
+        let e = PlanFile::from_slice(b"{\"candidates\": []}").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "no \"format\" field; not a plan written by `safe-to-delete --plan-out`"
+        );
+        let e = PlanFile::from_slice(b"{\"format\": \"flink-chk-cleanup-plan/9\"}").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "plan format \"flink-chk-cleanup-plan/9\"; this build reads \"flink-chk-cleanup-plan/1\""
+        );
+        let e = PlanFile::from_slice(b"{\"format\": \"flink-chk-cleanup-plan/1\"}").unwrap_err();
+        assert!(matches!(e, PlanFileError::Invalid(_)), "{e}");
+    }
+
+    #[test]
+    fn candidates_outside_the_scope_are_out_of_bounds() {
+        let plan: PlanFile = serde_json::from_value(serde_json::json!({
+            "format": PLAN_FORMAT,
+            "root": "/r", "scope": "/r/j", "savepoints": "/sp",
+            "policy": {"keep_last": 1, "min_age_seconds": 0, "keep": [],
+                       "include_savepoints": [], "drop_jobs": [], "stopped": false,
+                       "planned_at": "2026-01-01T00:00:00Z"},
+            "totals": {"candidate_files": 0, "candidate_bytes": 0, "files_listed": 0,
+                       "snapshots_read": 0, "referenced_files": 0},
+            "jobs": {}, "candidates": [], "kept": [], "read": []
+        }))
+        .unwrap();
+        assert!(in_bounds(&plan, &cand("/r/j/chk-4", true)));
+        assert!(!in_bounds(&plan, &cand("/r/k/chk-4", true)));
+        assert!(!in_bounds(&plan, &cand("/r/j", true)), "the scope itself");
+        assert!(!in_bounds(&plan, &cand("/r/j/../k/x", false)));
+        assert!(
+            !in_bounds(&plan, &cand("/sp/savepoint-1", true)),
+            "not included"
+        );
+        let mut sp = cand("/sp/savepoint-1", true);
+        sp.reason = Reason::IncludedSavepoint;
+        assert!(in_bounds(&plan, &sp));
+    }
+}

@@ -1,0 +1,392 @@
+//! Applying a cleanup plan: check it again against storage as it is now,
+//! then delete.
+//!
+//! A plan can be hours old when it is applied (`--plan-out` / `--apply`), and
+//! Flink keeps writing meanwhile. [`revalidate`] re-lists the root, re-reads
+//! the newest `_metadata` of every job and every snapshot that is new,
+//! changed, or no longer selected for deletion, and drops each candidate that
+//! is gone, changed (size, time, files) or now referenced, or that became the
+//! newest completed checkpoint of its job. [`apply`] then deletes what is
+//! left: every directory's `_metadata` first (a half-deleted checkpoint never
+//! looks restorable), then the files, checked once more as they are listed,
+//! in batches; then empty directories. Per-file failures are reported and
+//! the rest goes on: a re-run plans what is left.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
+
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use super::apply::{WATCH_INTERVAL, Watch};
+use super::keep::{self, canonical_dir, check_recorded_locations, dir_of, read_refs};
+use super::plan_file::in_bounds;
+use super::{Candidate, Error, PlanFile, ReadSnapshot};
+use crate::analysis::layout;
+use crate::analysis::snapshot::Rebase;
+use crate::storage::{Entry, Location, Storage};
+
+/// Why a planned candidate is not deleted after all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Dropped {
+    /// It no longer exists.
+    Gone,
+    /// It changed since planning.
+    Changed {
+        /// What changed.
+        detail: String,
+    },
+    /// A snapshot read now references it (or a file in it).
+    Referenced {
+        /// The referenced file.
+        file: String,
+    },
+    /// It is now the newest completed checkpoint of its job.
+    Newest,
+    /// Planning again now (under the plan file's policy) does not make it a
+    /// candidate.
+    NotPlannedNow,
+}
+
+impl fmt::Display for Dropped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Dropped::Gone => f.write_str("already gone"),
+            Dropped::Changed { detail } => write!(f, "changed since planning: {detail}"),
+            Dropped::Referenced { file } => write!(f, "now referenced ({file})"),
+            Dropped::Newest => f.write_str("now the newest completed checkpoint of its job"),
+            Dropped::NotPlannedNow => f.write_str("not a candidate when planned again now"),
+        }
+    }
+}
+
+/// A candidate that passed the re-check.
+#[derive(Debug, Clone)]
+pub struct Approved {
+    /// The candidate.
+    pub candidate: Candidate,
+    /// For a directory: every `_metadata` in it as listed now (deleted
+    /// first: a checkpoint directory's own, or those of every checkpoint of
+    /// a dropped job); for a file: the file as listed now.
+    pub metadata: Vec<Entry>,
+}
+
+/// The outcome of [`revalidate`].
+#[derive(Debug)]
+pub struct Validated {
+    /// Still safe to delete.
+    pub approved: Vec<Approved>,
+    /// Not deleted after all, and why.
+    pub dropped: Vec<(Candidate, Dropped)>,
+    /// Snapshots whose references were read for the re-check.
+    pub snapshots_read: usize,
+    /// Referenced files (canonical), checked again while deleting.
+    pub(super) refs: HashSet<String>,
+    /// What the deleting step watches between batches.
+    pub(super) watch: Watch,
+}
+
+impl Validated {
+    /// Files in the approved candidates.
+    pub fn files(&self) -> u64 {
+        self.approved
+            .iter()
+            .map(|a| a.candidate.files)
+            .fold(0, u64::saturating_add)
+    }
+
+    /// Bytes in the approved candidates.
+    pub fn bytes(&self) -> u64 {
+        self.approved
+            .iter()
+            .map(|a| a.candidate.bytes)
+            .fold(0, u64::saturating_add)
+    }
+}
+
+/// Checks `selected` (candidates of `plan`) against storage as it is now.
+/// Fails, deleting nothing, if a snapshot that is kept now cannot be read, a
+/// listing fails or comes back empty, or a candidate lies outside the plan's
+/// scope.
+pub async fn revalidate(
+    storage: &dyn Storage,
+    plan: &PlanFile,
+    selected: Vec<Candidate>,
+    rebase: &Rebase,
+    concurrency: usize,
+    mut progress: impl FnMut(&str, u64),
+) -> Result<Validated, Error> {
+    if plan.scope.relative_to(&plan.root).is_none() {
+        return Err(Error::OutsideRoot {
+            scope: plan.scope.to_string(),
+            root: plan.root.to_string(),
+        });
+    }
+    if let Some(c) = selected.iter().find(|c| !in_bounds(plan, c)) {
+        return Err(Error::OutsideRoot {
+            scope: c.path.to_string(),
+            root: plan.scope.to_string(),
+        });
+    }
+    let root = &plan.root;
+    let scan = layout::scan(storage, root, |n| progress("re-listing", n)).await?;
+    if scan.total.files == 0 {
+        return Err(Error::EmptyListing(root.to_string()));
+    }
+    let sp_scan = match &plan.savepoints {
+        Some(s) => Some(layout::scan(storage, s, |n| progress("re-listing savepoints", n)).await?),
+        None => None,
+    };
+    let selected_dirs: BTreeMap<String, Option<jiff::Timestamp>> = selected
+        .iter()
+        .filter(|c| c.is_dir)
+        .map(|c| (canonical_dir(&c.path), c.newest))
+        .collect();
+    // Checkpoint directories split into file candidates: deleting their
+    // `_metadata` is deleting the snapshot.
+    let selected_metadata: HashMap<String, (u64, Option<jiff::Timestamp>)> = selected
+        .iter()
+        .filter(|c| !c.is_dir && c.path.file_name() == "_metadata")
+        .map(|c| (canonical_dir(&c.path.parent()), (c.bytes, c.newest)))
+        .collect();
+    let known: HashMap<String, &ReadSnapshot> = plan
+        .read
+        .iter()
+        .map(|r| (canonical_dir(&r.path), r))
+        .collect();
+    // Snapshots to read: the newest completed checkpoint of every job that is
+    // not dropped, and every completed snapshot that is not being deleted and
+    // was not read unchanged when planning.
+    let mut newest: BTreeMap<String, ()> = BTreeMap::new();
+    let mut to_read: Vec<Location> = Vec::new();
+    let mut consider = |loc: &Location, metadata: &Entry, is_newest: bool| {
+        let key = canonical_dir(loc);
+        if is_newest {
+            newest.insert(key.clone(), ());
+            to_read.push(loc.clone());
+            return;
+        }
+        // Being deleted as planned: a snapshot that existed then (its
+        // `_metadata` no newer than the candidate's newest file) — one
+        // completed since (inside a dropped job's directory) is read.
+        let planned_dir = dir_of(&selected_dirs, &key)
+            .is_some_and(|(_, newest)| metadata.modified.is_some() && metadata.modified <= *newest);
+        let planned_file = selected_metadata
+            .get(&key)
+            .is_some_and(|(bytes, t)| *bytes == metadata.size && *t == metadata.modified);
+        if planned_dir || planned_file {
+            return;
+        }
+        if known.get(&key).is_some_and(|r| r.unchanged(metadata)) {
+            return;
+        }
+        to_read.push(loc.clone());
+    };
+    for j in scan.jobs.values() {
+        let (last, last_written) = keep::newest(j);
+        let dropped = plan.policy.drop_jobs.contains(&j.name);
+        for c in j.completed() {
+            if let (Some(loc), Some(m)) = (&c.location, &c.metadata) {
+                consider(loc, m, !dropped && (c.id == last || c.id == last_written));
+            }
+        }
+    }
+    for s in sp_scan
+        .iter()
+        .flat_map(|s| s.savepoints.values())
+        .chain(scan.savepoints.values())
+    {
+        if let (Some(loc), Some(m)) = (&s.location, &s.metadata) {
+            consider(loc, m, false);
+        }
+    }
+    let mut refs = HashSet::new();
+    let mut snapshots_read = 0;
+    let mut reads = futures_util::stream::iter(to_read.iter())
+        .map(|loc| async move {
+            let mut r = HashSet::new();
+            read_refs(storage, loc, rebase, &mut r).await.map(|()| r)
+        })
+        .buffer_unordered(concurrency.max(1));
+    while let Some(r) = reads.next().await {
+        refs.extend(r?);
+        snapshots_read += 1;
+        progress("re-reading snapshots", snapshots_read as u64);
+    }
+    drop(reads);
+    let job_names: BTreeSet<&str> = scan.jobs.keys().map(String::as_str).collect();
+    check_recorded_locations(&refs, root, &job_names)?;
+
+    let mut approved = Vec::new();
+    let mut dropped = Vec::new();
+    // Files, grouped by directory so each directory is listed once.
+    let mut by_dir: BTreeMap<String, (Location, Vec<Candidate>)> = BTreeMap::new();
+    for c in selected {
+        if c.is_dir {
+            let key = canonical_dir(&c.path);
+            if newest.contains_key(&key) {
+                dropped.push((c, Dropped::Newest));
+                continue;
+            }
+            match check_dir(storage, &c, &refs).await? {
+                Ok(metadata) => approved.push(Approved {
+                    candidate: c,
+                    metadata,
+                }),
+                Err(why) => dropped.push((c, why)),
+            }
+        } else if dir_of(&newest, &c.path.canonical()).is_some() {
+            dropped.push((c, Dropped::Newest));
+        } else {
+            let parent = c.path.parent();
+            by_dir
+                .entry(canonical_dir(&parent))
+                .or_insert_with(|| (parent, Vec::new()))
+                .1
+                .push(c);
+        }
+        progress("re-checking", (approved.len() + dropped.len()) as u64);
+    }
+    for (_, (dir, files)) in by_dir {
+        let mut want: HashMap<String, Candidate> =
+            files.into_iter().map(|c| (c.path.canonical(), c)).collect();
+        let mut stream = storage.list(&dir, false);
+        while let Some(e) = stream.next().await {
+            let e = match e {
+                Ok(e) => e,
+                Err(e) if e.is_not_found() => break,
+                Err(e) => return Err(e.into()),
+            };
+            if e.is_dir {
+                continue;
+            }
+            let key = e.location.canonical();
+            let Some(c) = want.remove(&key) else {
+                continue;
+            };
+            let why = if e.special {
+                Some(Dropped::Changed {
+                    detail: "a symbolic link or special file now".to_owned(),
+                })
+            } else if e.size != c.bytes {
+                Some(Dropped::Changed {
+                    detail: format!("{} bytes now, {} when planned", e.size, c.bytes),
+                })
+            } else if e.modified != c.newest {
+                Some(Dropped::Changed {
+                    detail: format!(
+                        "modified {} (planned: {})",
+                        show_time(e.modified),
+                        show_time(c.newest)
+                    ),
+                })
+            } else if refs.contains(&key) {
+                Some(Dropped::Referenced { file: key })
+            } else {
+                None
+            };
+            match why {
+                Some(w) => dropped.push((c, w)),
+                None => approved.push(Approved {
+                    candidate: c,
+                    metadata: vec![e],
+                }),
+            }
+        }
+        drop(stream);
+        dropped.extend(want.into_values().map(|c| (c, Dropped::Gone)));
+        progress("re-checking", (approved.len() + dropped.len()) as u64);
+    }
+    approved.sort_by_cached_key(|a| a.candidate.path.canonical());
+    dropped.sort_by_cached_key(|(c, _)| c.path.canonical());
+    // Every completed checkpoint listed now is accounted for: read (when
+    // planning or now) or selected for deletion.
+    let settled = scan
+        .jobs
+        .values()
+        .flat_map(|j| {
+            let in_progress: HashSet<Option<u64>> = j.in_progress().map(|c| c.id).collect();
+            j.checkpoints
+                .values()
+                .filter(move |c| !in_progress.contains(&c.id))
+        })
+        .filter_map(|c| c.location.as_ref().map(canonical_dir))
+        .collect();
+    Ok(Validated {
+        approved,
+        dropped,
+        snapshots_read,
+        refs,
+        watch: Watch {
+            root: root.clone(),
+            savepoints: plan.savepoints.clone(),
+            rebase: rebase.clone(),
+            concurrency,
+            settled,
+            interval: WATCH_INTERVAL,
+        },
+    })
+}
+
+pub(super) fn show_time(t: Option<jiff::Timestamp>) -> String {
+    t.map_or_else(|| "unknown".to_owned(), |t| t.to_string())
+}
+
+/// Re-lists a candidate directory: `Ok(Ok(its _metadata files))` if it holds
+/// the same files as planned (count, bytes, nothing newer) and none is
+/// referenced.
+pub(super) async fn check_dir(
+    storage: &dyn Storage,
+    c: &Candidate,
+    refs: &HashSet<String>,
+) -> Result<Result<Vec<Entry>, Dropped>, Error> {
+    let (mut files, mut bytes) = (0u64, 0u64);
+    let mut newest: Option<jiff::Timestamp> = None;
+    let mut referenced = None;
+    let mut metadata = Vec::new();
+    let mut stream = storage.list(&c.path, true);
+    while let Some(e) = stream.next().await {
+        let e = match e {
+            Ok(e) => e,
+            Err(e) if e.is_not_found() => break,
+            Err(e) => return Err(e.into()),
+        };
+        if e.is_dir {
+            continue;
+        }
+        if e.special {
+            return Ok(Err(Dropped::Changed {
+                detail: format!("{} is a symbolic link or special file now", e.location),
+            }));
+        }
+        files += 1;
+        bytes = bytes.saturating_add(e.size);
+        newest = newest.max(e.modified);
+        let key = e.location.canonical();
+        if referenced.is_none() && refs.contains(&key) {
+            referenced = Some(key.clone());
+        }
+        if e.location.file_name() == "_metadata" {
+            metadata.push(e);
+        }
+    }
+    if files == 0 {
+        return Ok(Err(Dropped::Gone));
+    }
+    if let Some(file) = referenced {
+        return Ok(Err(Dropped::Referenced { file }));
+    }
+    if files != c.files || bytes != c.bytes || newest > c.newest {
+        return Ok(Err(Dropped::Changed {
+            detail: format!(
+                "{files} files, {bytes} bytes, newest {} now; planned {} files, {} bytes, newest {}",
+                show_time(newest),
+                c.files,
+                c.bytes,
+                show_time(c.newest)
+            ),
+        }));
+    }
+    Ok(Ok(metadata))
+}

@@ -10,6 +10,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod journal;
 pub mod metadata;
 pub mod profile;
 pub mod resolve;

@@ -261,7 +261,7 @@ fn clean_fixture(version: &str, name: &str, dropped: &[String]) -> Cleanup {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let after = files(&root);
     assert!(after.is_subset(&before));
-    let logged = std::fs::read_to_string(&log)
+    let logged: BTreeSet<String> = std::fs::read_to_string(&log)
         .unwrap_or_default()
         .lines()
         .filter_map(|l| {
@@ -269,6 +269,7 @@ fn clean_fixture(version: &str, name: &str, dropped: &[String]) -> Cleanup {
             v["deleted"].as_str().map(str::to_owned)
         })
         .collect();
+    journal_reads_back(&log, &logged);
     Cleanup {
         deleted: before.difference(&after).cloned().collect(),
         expected,
@@ -900,4 +901,35 @@ fn retention_flags_follow_the_profile_rules() {
         assert_eq!(out.status.code(), Some(64), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
     }
+}
+
+/// The deletion log read back through the library's journal reader: a start
+/// record, one record per deleted file (the same files as the raw lines
+/// name), an end record whose count matches.
+fn journal_reads_back(log: &Path, logged: &BTreeSet<String>) {
+    use flink_chk::analysis::cleanup::apply::LogRecord;
+    let Ok(f) = std::fs::File::open(log) else {
+        assert!(logged.is_empty());
+        return;
+    };
+    let read: flink_chk::journal::Read<LogRecord> =
+        flink_chk::journal::read(std::io::BufReader::new(f)).unwrap();
+    assert!(read.torn.is_none());
+    let recs = read.records;
+    assert!(
+        matches!(recs.first(), Some(LogRecord::Start { .. })),
+        "{recs:?}"
+    );
+    let Some(LogRecord::End { deleted_files, .. }) = recs.last() else {
+        panic!("no end record: {recs:?}");
+    };
+    assert_eq!(*deleted_files as usize, recs.len() - 2);
+    let deleted: BTreeSet<String> = recs
+        .iter()
+        .filter_map(|r| match r {
+            LogRecord::Deleted { deleted, .. } => Some(deleted.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(&deleted, logged);
 }

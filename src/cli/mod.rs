@@ -1,7 +1,6 @@
 //! Command-line front end: argument definitions and dispatch. The only place
 //! that uses `anyhow`; library modules return typed errors.
 
-mod clean;
 mod completions;
 mod context;
 mod deps;
@@ -12,6 +11,7 @@ mod inspect;
 mod ls;
 mod output;
 mod profile;
+mod safe_to_delete;
 mod uid;
 mod why;
 
@@ -76,7 +76,7 @@ enum Command {
     Diff(diff::DiffArgs),
     Why(why::WhyArgs),
     #[command(name = "safe-to-delete")]
-    SafeToDelete(clean::CleanArgs),
+    SafeToDelete(safe_to_delete::SafeToDeleteArgs),
     Profile(profile::ProfileArgs),
     Uid(uid::UidArgs),
     Completions(completions::CompletionsArgs),
@@ -132,7 +132,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Deps(args) => deps::run(args, &cli.global),
         Command::Diff(args) => diff::run(args, &cli.global),
         Command::Why(args) => why::run(args, &cli.global),
-        Command::SafeToDelete(args) => clean::run(args, &cli.global),
+        Command::SafeToDelete(args) => safe_to_delete::run(args, &cli.global),
         Command::Profile(args) => profile::run(args, &cli.global),
         Command::Uid(args) => uid::run(args),
         Command::Completions(args) => completions::run(args),

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::keep::{canonical_dir, read_refs};
 use super::revalidate::Validated;
-use super::{Candidate, Error};
+use super::{Candidate, Error, Reason};
 use crate::analysis::layout;
 use crate::analysis::snapshot::Rebase;
 use crate::storage::{self, Location, Storage};
@@ -72,6 +72,80 @@ pub enum Event<'a> {
         /// Why.
         why: &'a str,
     },
+}
+
+/// One line of the deletion log (`safe-to-delete`'s journal, see
+/// [`crate::journal`]): a start record, one record per deleted file, an end
+/// record. Field order is the file's (alphabetical).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum LogRecord {
+    /// A run starts deleting.
+    Start {
+        /// Bytes it is about to delete.
+        bytes: u64,
+        /// Always [`LogEvent::Start`].
+        event: LogEvent,
+        /// Files it is about to delete.
+        files: u64,
+        /// When the plan was made.
+        planned_at: String,
+        /// The checkpoints root.
+        root: Location,
+        /// Where candidates were.
+        scope: Location,
+        /// When (RFC 3339).
+        time: String,
+    },
+    /// One file deleted (or found already gone).
+    Deleted {
+        /// Its size as listed.
+        bytes: u64,
+        /// The file.
+        deleted: Location,
+        /// The job directory it belonged to.
+        job: Option<String>,
+        /// Why it was a candidate.
+        reason: Reason,
+        /// When (RFC 3339).
+        time: String,
+    },
+    /// A run ends.
+    End {
+        /// Bytes deleted.
+        deleted_bytes: u64,
+        /// Files deleted.
+        deleted_files: u64,
+        /// Always [`LogEvent::End`].
+        event: LogEvent,
+        /// Files that could not be deleted.
+        failed: usize,
+        /// When (RFC 3339).
+        time: String,
+    },
+}
+
+/// The `event` of a start or end record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogEvent {
+    /// [`LogRecord::Start`].
+    Start,
+    /// [`LogRecord::End`].
+    End,
+}
+
+impl LogRecord {
+    /// The record of a deleted file, timed now.
+    pub fn deleted(path: &Location, bytes: u64, c: &Candidate) -> Self {
+        LogRecord::Deleted {
+            bytes,
+            deleted: path.clone(),
+            job: c.job.clone(),
+            reason: c.reason,
+            time: jiff::Timestamp::now().to_string(),
+        }
+    }
 }
 
 /// Totals of [`apply`].

@@ -336,6 +336,19 @@ pub enum Error {
     },
 }
 
+/// Lists `dir` as [`Storage::list`] does, ending quietly where the listing
+/// finds the directory gone (NotFound): a directory deleted meanwhile has no
+/// files, which is not an error here.
+pub(super) fn listing<'a>(
+    storage: &'a dyn Storage,
+    dir: &'a Location,
+    recursive: bool,
+) -> impl futures_util::Stream<Item = Result<Entry, storage::Error>> + 'a {
+    storage
+        .list(dir, recursive)
+        .take_while(|r| std::future::ready(!matches!(r, Err(e) if e.is_not_found())))
+}
+
 /// Where a plan looks.
 #[derive(Debug, Clone, Copy)]
 pub struct Roots<'a> {

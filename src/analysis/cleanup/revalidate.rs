@@ -21,7 +21,7 @@ use serde::Serialize;
 use super::apply::{WATCH_INTERVAL, Watch};
 use super::keep::{self, canonical_dir, check_recorded_locations, dir_of, read_refs};
 use super::plan_file::in_bounds;
-use super::{Candidate, Error, PlanFile, ReadSnapshot};
+use super::{Candidate, Error, PlanFile, ReadSnapshot, listing};
 use crate::analysis::layout;
 use crate::analysis::snapshot::Rebase;
 use crate::storage::{Entry, Location, Storage};
@@ -117,6 +117,62 @@ pub async fn revalidate(
     concurrency: usize,
     mut progress: impl FnMut(&str, u64),
 ) -> Result<Validated, Error> {
+    check_bounds(plan, &selected)?;
+    let root = &plan.root;
+    let scan = layout::scan(storage, root, |n| progress("re-listing", n)).await?;
+    if scan.total.files == 0 {
+        return Err(Error::EmptyListing(root.to_string()));
+    }
+    let sp_scan = match &plan.savepoints {
+        Some(s) => Some(layout::scan(storage, s, |n| progress("re-listing savepoints", n)).await?),
+        None => None,
+    };
+    let Reread { newest, to_read } = snapshots_to_reread(plan, &selected, &scan, sp_scan.as_ref());
+    let (refs, snapshots_read) =
+        read_all_refs(storage, &to_read, rebase, concurrency, &mut progress).await?;
+    let job_names: BTreeSet<&str> = scan.jobs.keys().map(String::as_str).collect();
+    check_recorded_locations(&refs, root, &job_names)?;
+
+    let mut checked = Checked::default();
+    let mut files = Vec::new();
+    for c in selected {
+        if c.is_dir {
+            checked.dir(storage, c, &newest, &refs).await?;
+            progress("re-checking", checked.len());
+        } else if dir_of(&newest, &c.path.canonical()).is_some() {
+            checked.dropped.push((c, Dropped::Newest));
+        } else {
+            files.push(c);
+        }
+    }
+    checked
+        .files(storage, files, &refs, |n| progress("re-checking", n))
+        .await?;
+    let Checked {
+        mut approved,
+        mut dropped,
+    } = checked;
+    approved.sort_by_cached_key(|a| a.candidate.path.canonical());
+    dropped.sort_by_cached_key(|(c, _)| c.path.canonical());
+    Ok(Validated {
+        approved,
+        dropped,
+        snapshots_read,
+        refs,
+        watch: Watch {
+            root: root.clone(),
+            savepoints: plan.savepoints.clone(),
+            rebase: rebase.clone(),
+            concurrency,
+            settled: settled(&scan),
+            interval: WATCH_INTERVAL,
+        },
+    })
+}
+
+/// Fails if the plan's scope is not under its root, or a candidate is not
+/// where the plan may delete ([`in_bounds`]).
+fn check_bounds(plan: &PlanFile, selected: &[Candidate]) -> Result<(), Error> {
     if plan.scope.relative_to(&plan.root).is_none() {
         return Err(Error::OutsideRoot {
             scope: plan.scope.to_string(),
@@ -129,15 +185,27 @@ pub async fn revalidate(
             root: plan.scope.to_string(),
         });
     }
-    let root = &plan.root;
-    let scan = layout::scan(storage, root, |n| progress("re-listing", n)).await?;
-    if scan.total.files == 0 {
-        return Err(Error::EmptyListing(root.to_string()));
-    }
-    let sp_scan = match &plan.savepoints {
-        Some(s) => Some(layout::scan(storage, s, |n| progress("re-listing savepoints", n)).await?),
-        None => None,
-    };
+    Ok(())
+}
+
+/// The snapshots to read again, and the newest completed checkpoints.
+#[derive(Debug, Default)]
+struct Reread {
+    /// Directories (canonical, with `/`) of every job's newest completed
+    /// checkpoint, by id and by `_metadata` time: never deleted.
+    newest: BTreeMap<String, ()>,
+    /// Every `newest`, and every completed snapshot listed now that is not
+    /// being deleted and was not read unchanged when planning.
+    to_read: Vec<Location>,
+}
+
+/// Decides, from the listings alone, which snapshots must be read again.
+fn snapshots_to_reread(
+    plan: &PlanFile,
+    selected: &[Candidate],
+    scan: &layout::Scan,
+    sp_scan: Option<&layout::Scan>,
+) -> Reread {
     let selected_dirs: BTreeMap<String, Option<jiff::Timestamp>> = selected
         .iter()
         .filter(|c| c.is_dir)
@@ -155,16 +223,12 @@ pub async fn revalidate(
         .iter()
         .map(|r| (canonical_dir(&r.path), r))
         .collect();
-    // Snapshots to read: the newest completed checkpoint of every job that is
-    // not dropped, and every completed snapshot that is not being deleted and
-    // was not read unchanged when planning.
-    let mut newest: BTreeMap<String, ()> = BTreeMap::new();
-    let mut to_read: Vec<Location> = Vec::new();
+    let mut out = Reread::default();
     let mut consider = |loc: &Location, metadata: &Entry, is_newest: bool| {
         let key = canonical_dir(loc);
         if is_newest {
-            newest.insert(key.clone(), ());
-            to_read.push(loc.clone());
+            out.newest.insert(key, ());
+            out.to_read.push(loc.clone());
             return;
         }
         // Being deleted as planned: a snapshot that existed then (its
@@ -181,7 +245,7 @@ pub async fn revalidate(
         if known.get(&key).is_some_and(|r| r.unchanged(metadata)) {
             return;
         }
-        to_read.push(loc.clone());
+        out.to_read.push(loc.clone());
     };
     for j in scan.jobs.values() {
         let (last, last_written) = keep::newest(j);
@@ -201,6 +265,18 @@ pub async fn revalidate(
             consider(loc, m, false);
         }
     }
+    out
+}
+
+/// Reads the references of `to_read`, `concurrency` at a time: the set and
+/// how many snapshots were read.
+async fn read_all_refs(
+    storage: &dyn Storage,
+    to_read: &[Location],
+    rebase: &Rebase,
+    concurrency: usize,
+    progress: &mut impl FnMut(&str, u64),
+) -> Result<(HashSet<String>, usize), Error> {
     let mut refs = HashSet::new();
     let mut snapshots_read = 0;
     let mut reads = futures_util::stream::iter(to_read.iter())
@@ -214,96 +290,14 @@ pub async fn revalidate(
         snapshots_read += 1;
         progress("re-reading snapshots", snapshots_read as u64);
     }
-    drop(reads);
-    let job_names: BTreeSet<&str> = scan.jobs.keys().map(String::as_str).collect();
-    check_recorded_locations(&refs, root, &job_names)?;
+    Ok((refs, snapshots_read))
+}
 
-    let mut approved = Vec::new();
-    let mut dropped = Vec::new();
-    // Files, grouped by directory so each directory is listed once.
-    let mut by_dir: BTreeMap<String, (Location, Vec<Candidate>)> = BTreeMap::new();
-    for c in selected {
-        if c.is_dir {
-            let key = canonical_dir(&c.path);
-            if newest.contains_key(&key) {
-                dropped.push((c, Dropped::Newest));
-                continue;
-            }
-            match check_dir(storage, &c, &refs).await? {
-                Ok(metadata) => approved.push(Approved {
-                    candidate: c,
-                    metadata,
-                }),
-                Err(why) => dropped.push((c, why)),
-            }
-        } else if dir_of(&newest, &c.path.canonical()).is_some() {
-            dropped.push((c, Dropped::Newest));
-        } else {
-            let parent = c.path.parent();
-            by_dir
-                .entry(canonical_dir(&parent))
-                .or_insert_with(|| (parent, Vec::new()))
-                .1
-                .push(c);
-        }
-        progress("re-checking", (approved.len() + dropped.len()) as u64);
-    }
-    for (_, (dir, files)) in by_dir {
-        let mut want: HashMap<String, Candidate> =
-            files.into_iter().map(|c| (c.path.canonical(), c)).collect();
-        let mut stream = storage.list(&dir, false);
-        while let Some(e) = stream.next().await {
-            let e = match e {
-                Ok(e) => e,
-                Err(e) if e.is_not_found() => break,
-                Err(e) => return Err(e.into()),
-            };
-            if e.is_dir {
-                continue;
-            }
-            let key = e.location.canonical();
-            let Some(c) = want.remove(&key) else {
-                continue;
-            };
-            let why = if e.special {
-                Some(Dropped::Changed {
-                    detail: "a symbolic link or special file now".to_owned(),
-                })
-            } else if e.size != c.bytes {
-                Some(Dropped::Changed {
-                    detail: format!("{} bytes now, {} when planned", e.size, c.bytes),
-                })
-            } else if e.modified != c.newest {
-                Some(Dropped::Changed {
-                    detail: format!(
-                        "modified {} (planned: {})",
-                        show_time(e.modified),
-                        show_time(c.newest)
-                    ),
-                })
-            } else if refs.contains(&key) {
-                Some(Dropped::Referenced { file: key })
-            } else {
-                None
-            };
-            match why {
-                Some(w) => dropped.push((c, w)),
-                None => approved.push(Approved {
-                    candidate: c,
-                    metadata: vec![e],
-                }),
-            }
-        }
-        drop(stream);
-        dropped.extend(want.into_values().map(|c| (c, Dropped::Gone)));
-        progress("re-checking", (approved.len() + dropped.len()) as u64);
-    }
-    approved.sort_by_cached_key(|a| a.candidate.path.canonical());
-    dropped.sort_by_cached_key(|(c, _)| c.path.canonical());
-    // Every completed checkpoint listed now is accounted for: read (when
-    // planning or now) or selected for deletion.
-    let settled = scan
-        .jobs
+/// Every completed checkpoint listed now (canonical directories): read
+/// (when planning or now) or selected for deletion. A `_metadata` that
+/// appears later in any other is a checkpoint completed while deleting.
+fn settled(scan: &layout::Scan) -> HashSet<String> {
+    scan.jobs
         .values()
         .flat_map(|j| {
             let in_progress: HashSet<Option<u64>> = j.in_progress().map(|c| c.id).collect();
@@ -312,21 +306,115 @@ pub async fn revalidate(
                 .filter(move |c| !in_progress.contains(&c.id))
         })
         .filter_map(|c| c.location.as_ref().map(canonical_dir))
-        .collect();
-    Ok(Validated {
-        approved,
-        dropped,
-        snapshots_read,
-        refs,
-        watch: Watch {
-            root: root.clone(),
-            savepoints: plan.savepoints.clone(),
-            rebase: rebase.clone(),
-            concurrency,
-            settled,
-            interval: WATCH_INTERVAL,
-        },
-    })
+        .collect()
+}
+
+/// Candidates checked so far.
+#[derive(Debug, Default)]
+struct Checked {
+    approved: Vec<Approved>,
+    dropped: Vec<(Candidate, Dropped)>,
+}
+
+impl Checked {
+    fn len(&self) -> u64 {
+        (self.approved.len() + self.dropped.len()) as u64
+    }
+
+    /// A directory candidate: dropped when it holds the newest checkpoint,
+    /// or when [`check_dir`] finds it changed or referenced.
+    async fn dir(
+        &mut self,
+        storage: &dyn Storage,
+        c: Candidate,
+        newest: &BTreeMap<String, ()>,
+        refs: &HashSet<String>,
+    ) -> Result<(), Error> {
+        if newest.contains_key(&canonical_dir(&c.path)) {
+            self.dropped.push((c, Dropped::Newest));
+            return Ok(());
+        }
+        match check_dir(storage, &c, refs).await? {
+            Ok(metadata) => self.approved.push(Approved {
+                candidate: c,
+                metadata,
+            }),
+            Err(why) => self.dropped.push((c, why)),
+        }
+        Ok(())
+    }
+
+    /// File candidates, grouped by directory so each directory is listed
+    /// once; each compared with its listing now ([`check_file`]).
+    async fn files(
+        &mut self,
+        storage: &dyn Storage,
+        files: Vec<Candidate>,
+        refs: &HashSet<String>,
+        mut progress: impl FnMut(u64),
+    ) -> Result<(), Error> {
+        let mut by_dir: BTreeMap<String, (Location, Vec<Candidate>)> = BTreeMap::new();
+        for c in files {
+            let parent = c.path.parent();
+            by_dir
+                .entry(canonical_dir(&parent))
+                .or_insert_with(|| (parent, Vec::new()))
+                .1
+                .push(c);
+        }
+        for (_, (dir, files)) in by_dir {
+            let mut want: HashMap<String, Candidate> =
+                files.into_iter().map(|c| (c.path.canonical(), c)).collect();
+            let mut stream = listing(storage, &dir, false);
+            while let Some(e) = stream.next().await {
+                let e = e?;
+                if e.is_dir {
+                    continue;
+                }
+                let key = e.location.canonical();
+                let Some(c) = want.remove(&key) else {
+                    continue;
+                };
+                match check_file(&c, &e, refs.contains(&key).then_some(key)) {
+                    Some(w) => self.dropped.push((c, w)),
+                    None => self.approved.push(Approved {
+                        candidate: c,
+                        metadata: vec![e],
+                    }),
+                }
+            }
+            drop(stream);
+            self.dropped
+                .extend(want.into_values().map(|c| (c, Dropped::Gone)));
+            progress(self.len());
+        }
+        Ok(())
+    }
+}
+
+/// Why a file candidate, listed now as `e`, may not go: special now,
+/// another size or time than planned, or `referenced` (its key) by a
+/// snapshot read now.
+fn check_file(c: &Candidate, e: &Entry, referenced: Option<String>) -> Option<Dropped> {
+    if e.special {
+        Some(Dropped::Changed {
+            detail: "a symbolic link or special file now".to_owned(),
+        })
+    } else if e.size != c.bytes {
+        Some(Dropped::Changed {
+            detail: format!("{} bytes now, {} when planned", e.size, c.bytes),
+        })
+    } else if e.modified != c.newest {
+        Some(Dropped::Changed {
+            detail: format!(
+                "modified {} (planned: {})",
+                show_time(e.modified),
+                show_time(c.newest)
+            ),
+        })
+    } else {
+        referenced.map(|file| Dropped::Referenced { file })
+    }
 }
 
 pub(super) fn show_time(t: Option<jiff::Timestamp>) -> String {
@@ -345,13 +433,9 @@ pub(super) async fn check_dir(
     let mut newest: Option<jiff::Timestamp> = None;
     let mut referenced = None;
     let mut metadata = Vec::new();
-    let mut stream = storage.list(&c.path, true);
+    let mut stream = listing(storage, &c.path, true);
     while let Some(e) = stream.next().await {
-        let e = match e {
-            Ok(e) => e,
-            Err(e) if e.is_not_found() => break,
-            Err(e) => return Err(e.into()),
-        };
+        let e = e?;
         if e.is_dir {
             continue;
         }
@@ -389,4 +473,73 @@ pub(super) async fn check_dir(
         }));
     }
     Ok(Ok(metadata))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The per-file re-check, on hand-built listings.
+
+    use super::*;
+    use crate::analysis::cleanup::Reason;
+
+    fn t(s: &str) -> Option<jiff::Timestamp> {
+        Some(s.parse().unwrap())
+    }
+
+    fn planned() -> Candidate {
+        Candidate {
+            path: Location::parse("/r/j/shared/a").unwrap(),
+            is_dir: false,
+            reason: Reason::OrphanShared,
+            job: Some("j".into()),
+            files: 1,
+            bytes: 10,
+            newest: t("2026-01-01T00:00:00Z"),
+            metadata: None,
+        }
+    }
+
+    fn listed(size: u64, modified: Option<jiff::Timestamp>, special: bool) -> Entry {
+        Entry {
+            location: Location::parse("/r/j/shared/a").unwrap(),
+            size,
+            modified,
+            is_dir: false,
+            special,
+        }
+    }
+
+    #[test]
+    fn a_file_goes_only_as_planned_and_unreferenced() {
+        let c = planned();
+        assert_eq!(check_file(&c, &listed(10, c.newest, false), None), None);
+        assert_eq!(
+            check_file(&c, &listed(11, c.newest, false), None),
+            Some(Dropped::Changed {
+                detail: "11 bytes now, 10 when planned".into()
+            })
+        );
+        assert_eq!(
+            check_file(&c, &listed(10, t("2026-01-02T00:00:00Z"), false), None),
+            Some(Dropped::Changed {
+                detail: "modified 2026-01-02T00:00:00Z (planned: 2026-01-01T00:00:00Z)".into()
+            })
+        );
+        assert_eq!(
+            check_file(&c, &listed(10, c.newest, true), None),
+            Some(Dropped::Changed {
+                detail: "a symbolic link or special file now".into()
+            })
+        );
+        assert_eq!(
+            check_file(
+                &c,
+                &listed(10, c.newest, false),
+                Some("/r/j/shared/a".into())
+            ),
+            Some(Dropped::Referenced {
+                file: "/r/j/shared/a".into()
+            })
+        );
+    }
 }

@@ -14,9 +14,11 @@ use super::context::{Ctx, Global};
 use super::output::{self, BOLD, DIM};
 use std::io::IsTerminal as _;
 
+use crate::analysis::cleanup::apply::{LogEvent, LogRecord};
 use crate::analysis::cleanup::{self, Candidate, KeepReason, PlanFile, Policy, Reason};
 use crate::analysis::cleanup::{apply, plan_file, revalidate};
 use crate::analysis::snapshot::Rebase;
+use crate::journal;
 use crate::resolve::Target;
 use crate::storage::Storage as _;
 
@@ -46,7 +48,7 @@ plans what is left); 3 plan aborted (unreadable kept metadata, failed or empty l
 bad plan file), nothing deleted; 64 usage error.\n\
 Log: $XDG_STATE_HOME/flink-chk/deletions.log (JSON lines) unless --log."
 )]
-pub struct CleanArgs {
+pub struct SafeToDeleteArgs {
     /// A checkpoints root or one job (alias, id, directory); default: the profile's checkpoints root.
     #[arg(value_name = "ROOT|JOB", add = clap_complete::engine::ArgValueCompleter::new(super::dynamic::targets))]
     target: Option<String>,
@@ -121,7 +123,7 @@ const LARGE_BYTES: u64 = 10 << 30;
 const LARGE_FILES: u64 = 10_000;
 
 /// Runs the command.
-pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
+pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<u8> {
     let ctx = Ctx::new(global)?;
     let (mut plan, rebase_specs) = match &args.apply {
         Some(file) => {
@@ -238,15 +240,16 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
         Some(p) => p.clone(),
         None => default_log()?,
     };
-    let mut log = Log::open(&log_path)?;
-    log.event(json!({
-        "event": "start",
-        "root": plan.root,
-        "scope": plan.scope,
-        "planned_at": plan.policy.planned_at.to_string(),
-        "files": validated.files(),
-        "bytes": validated.bytes(),
-    }))?;
+    let mut log = journal::Writer::open(&log_path, "the deletion log")?;
+    log.append(&LogRecord::Start {
+        bytes: validated.bytes(),
+        event: LogEvent::Start,
+        files: validated.files(),
+        planned_at: plan.policy.planned_at.to_string(),
+        root: plan.root.clone(),
+        scope: plan.scope.clone(),
+        time: jiff::Timestamp::now().to_string(),
+    })?;
     let pb = output::progress_bar(validated.files(), "deleting");
     let mut log_err: Option<std::io::Error> = None;
     // A deletion that cannot be logged stops the run before the next batch.
@@ -263,7 +266,7 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
                     if let Some(pb) = &pb {
                         pb.inc(1);
                     }
-                    if let Err(e) = log.deleted(path, *bytes, candidate) {
+                    if let Err(e) = log.append(&LogRecord::deleted(path, *bytes, candidate)) {
                         stop.store(true, std::sync::atomic::Ordering::SeqCst);
                         log_err.get_or_insert(e);
                     }
@@ -290,12 +293,13 @@ pub fn run(args: CleanArgs, global: &Global) -> Result<u8> {
         )?;
         return Ok(exit::PARTIAL);
     }
-    log.event(json!({
-        "event": "end",
-        "deleted_files": applied.deleted_files,
-        "deleted_bytes": applied.deleted_bytes,
-        "failed": applied.failed.len(),
-    }))?;
+    log.append(&LogRecord::End {
+        deleted_bytes: applied.deleted_bytes,
+        deleted_files: applied.deleted_files,
+        event: LogEvent::End,
+        failed: applied.failed.len(),
+        time: jiff::Timestamp::now().to_string(),
+    })?;
     plan.deleted = applied.deleted_files > 0;
     let code = if applied.failed.is_empty() {
         exit::OK
@@ -489,7 +493,7 @@ fn run_plan(
     Ok(PlanFile::new(plan, policy, rebase_specs))
 }
 
-fn make_plan(args: &CleanArgs, ctx: &Ctx) -> Result<PlanFile> {
+fn make_plan(args: &SafeToDeleteArgs, ctx: &Ctx) -> Result<PlanFile> {
     let rebase = Rebase::parse(&args.rebase)?;
     let (root, scope) = match &args.target {
         Some(t) => match ctx.resolve(t)? {
@@ -715,55 +719,10 @@ fn choose(plan: &PlanFile, ctx: &Ctx) -> Result<Option<Vec<Candidate>>> {
 }
 
 /// The deletion log: JSON lines, appended, flushed per line.
-struct Log {
-    file: std::fs::File,
-}
-
-impl Log {
-    fn open(path: &std::path::Path) -> Result<Self> {
-        if let Some(d) = path.parent()
-            && !d.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("opening the deletion log {}", path.display()))?;
-        Ok(Log { file })
-    }
-
-    fn event(&mut self, mut v: serde_json::Value) -> Result<()> {
-        v["time"] = json!(jiff::Timestamp::now().to_string());
-        self.file.write_all(format!("{v}\n").as_bytes())?;
-        Ok(())
-    }
-
-    fn deleted(
-        &mut self,
-        path: &crate::storage::Location,
-        bytes: u64,
-        c: &Candidate,
-    ) -> std::io::Result<()> {
-        let v = json!({
-            "time": jiff::Timestamp::now().to_string(),
-            "deleted": path,
-            "bytes": bytes,
-            "reason": c.reason,
-            "job": c.job,
-        });
-        // One write per line: lines stay whole even if the process dies.
-        self.file.write_all(format!("{v}\n").as_bytes())
-    }
-}
-
 /// `$XDG_STATE_HOME/flink-chk/deletions.log` (or the platform's local data dir).
 fn default_log() -> Result<PathBuf> {
-    let base = dirs::state_dir()
-        .or_else(dirs::data_local_dir)
-        .context("no state directory for the deletion log; pass --log FILE")?;
-    Ok(base.join("flink-chk").join("deletions.log"))
+    journal::default_path("deletions.log")
+        .context("no state directory for the deletion log; pass --log FILE")
 }
 
 /// What a guard holds back (kept although no kept snapshot needs it), and

@@ -109,24 +109,28 @@ pub struct Read<T> {
 
 /// Reads every record of a journal. A whole line that is not a `T` is an
 /// error naming the line; only a torn last line (no newline) is tolerated.
-pub fn read<T: DeserializeOwned>(r: impl BufRead) -> Result<Read<T>, Error> {
+pub fn read<T: DeserializeOwned>(mut r: impl BufRead) -> Result<Read<T>, Error> {
     let mut records = Vec::new();
     let mut torn = None;
-    // `split` drops the newlines: the last piece is empty when the input
-    // ends with one, and is a line cut short otherwise.
-    let mut pieces = r.split(b'\n').peekable();
+    let mut line = Vec::new();
     let mut n = 0u64;
-    while let Some(piece) = pieces.next() {
+    loop {
+        line.clear();
         n += 1;
-        let line = piece.map_err(|source| Error::Read { line: n, source })?;
+        let got = r
+            .read_until(b'\n', &mut line)
+            .map_err(|source| Error::Read { line: n, source })?;
+        if got == 0 {
+            break;
+        }
+        // Without its newline, this is the last line, cut short.
+        let whole = line.last() == Some(&b'\n');
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         match serde_json::from_slice(&line) {
             Ok(rec) => records.push(rec),
-            Err(_) if pieces.peek().is_none() => {
-                torn = Some(String::from_utf8_lossy(&line).into_owned());
-            }
+            Err(_) if !whole => torn = Some(String::from_utf8_lossy(&line).into_owned()),
             Err(source) => return Err(Error::Record { line: n, source }),
         }
     }

@@ -12,6 +12,7 @@ pub mod analysis;
 pub mod cli;
 pub mod journal;
 pub mod metadata;
+pub mod names;
 pub mod profile;
 pub mod resolve;
 pub mod statemeta;

@@ -118,21 +118,18 @@ pub struct Deps {
 }
 
 fn group_dir(l: &Location, a: &Area) -> Location {
-    let mut d = l.parent();
     // Walk up to the directory that names the area (`shared`, `chk-3`, …).
     let stop = |d: &Location| match a {
-        Area::Checkpoint { id, .. } => d.file_name() == format!("chk-{id}"),
+        Area::Checkpoint { id, .. } => layout::checkpoint_id(d.file_name()) == Some(*id),
         Area::Shared { .. } => d.file_name() == "shared",
         Area::TaskOwned { .. } => d.file_name() == "taskowned",
         Area::Savepoint { name } => d.file_name() == name,
         Area::Other => true,
     };
-    let mut guard = 0;
-    while !stop(&d) && d.path() != "/" && guard < 64 {
-        d = d.parent();
-        guard += 1;
-    }
-    if d.path() == "/" { l.parent() } else { d }
+    l.ancestors()
+        .take_while(|d| d.path() != "/")
+        .find(stop)
+        .unwrap_or_else(|| l.parent())
 }
 
 /// The job directory name and checkpoint id of a snapshot directory, if it is a `chk-<n>`.

@@ -43,7 +43,7 @@ pub enum KeyedFormat {
 }
 
 /// A state backend family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Backend {
     /// `hashmap` (heap).

@@ -18,20 +18,7 @@ use serde::Serialize;
 
 use crate::storage::{self, Entry, Location, Storage};
 
-/// Whether `s` looks like a Flink JobID (32 hex digits).
-pub fn is_job_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// The checkpoint id of a `chk-<n>` directory name.
-pub fn checkpoint_id(name: &str) -> Option<u64> {
-    name.strip_prefix("chk-")?.parse().ok()
-}
-
-/// Whether `name` is a savepoint directory name (`savepoint-<job6>-<random>`).
-pub fn is_savepoint_dir(name: &str) -> bool {
-    name.starts_with("savepoint-")
-}
+pub use crate::names::{checkpoint_id, is_job_id, is_savepoint_dir};
 
 /// Where a file lies in the layout, relative to a checkpoints root.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

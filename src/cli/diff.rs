@@ -82,7 +82,7 @@ pub struct DiffArgs {
     strict: bool,
     /// The new job's state backend (when NEW does not tell, e.g. a canonical savepoint).
     #[arg(long, value_enum, value_name = "BACKEND")]
-    backend: Option<Backend>,
+    backend: Option<BackendArg>,
     /// A file of uids (one per line) naming operators of either side whose
     /// metadata carries no uid (files written before Flink 2.0).
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
@@ -142,6 +142,28 @@ fn read_job(path: &std::path::Path) -> Result<JobSpec> {
     }
 }
 
+/// `--backend`: the values of [`Backend`] (the analysis layer does not
+/// depend on clap).
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum BackendArg {
+    /// `hashmap` (heap).
+    Hashmap,
+    /// `rocksdb`.
+    Rocksdb,
+    /// `forst` (Flink 2.x).
+    Forst,
+}
+
+impl From<BackendArg> for Backend {
+    fn from(b: BackendArg) -> Backend {
+        match b {
+            BackendArg::Hashmap => Backend::Hashmap,
+            BackendArg::Rocksdb => Backend::Rocksdb,
+            BackendArg::Forst => Backend::Forst,
+        }
+    }
+}
+
 /// Runs the command.
 pub fn run(args: DiffArgs, global: &Global) -> Result<u8> {
     let ctx = Ctx::new(global)?;
@@ -161,7 +183,7 @@ pub fn run(args: DiffArgs, global: &Global) -> Result<u8> {
         (None, None) => bail!("give NEW or --job FILE"),
     };
     if let Some(b) = args.backend {
-        new_side.backend = Some(b);
+        new_side.backend = Some(b.into());
     }
     let report = diff::compare(
         &old.side,

@@ -450,7 +450,7 @@ fn print_json_with(
 
 fn read_plan(file: &std::path::Path) -> Result<PlanFile> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    Ok(PlanFile::from_slice(&bytes).with_context(|| file.display().to_string())?)
+    PlanFile::from_slice(&bytes).with_context(|| file.display().to_string())
 }
 
 /// Plans again now, under the policy and roots a plan file records.

@@ -261,7 +261,7 @@ impl Profile {
 
 /// A job id in canonical form (lowercase), if `s` is 32 hex characters.
 pub fn normalize_job_id(s: &str) -> Option<String> {
-    (s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| s.to_ascii_lowercase())
+    crate::names::is_job_id(s).then(|| s.to_ascii_lowercase())
 }
 
 /// Parses `90s`, `30m`, `1h`, `7d`: a whole number and one unit.

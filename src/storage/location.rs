@@ -4,6 +4,7 @@
 //! backend.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::Error;
 
@@ -69,14 +70,71 @@ impl Scheme {
 
 /// A parsed location. The path is absolute (starts with `/`), has no `//`,
 /// no trailing `/` (except the root `/`), and no `.`/`..` segments.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Identity is canonical: equality, hashing and ordering compare the store
+/// (scheme family and authority) and the path, never how the scheme was
+/// written, so `s3a://b/k == s3://b/k` and `file:///p == /p`. The written
+/// scheme is kept for display only. The store is shared: a clone, a
+/// [`parent`](Self::parent) or a [`join`](Self::join) allocates the path
+/// only.
+#[derive(Debug, Clone)]
 pub struct Location {
+    store: Arc<Store>,
+    path: String,
+}
+
+/// What several locations of one store share.
+#[derive(Debug)]
+struct Store {
     scheme: Scheme,
     /// The scheme as written (`s3a`, `file`, …); empty for plain paths.
     written: String,
     /// Bucket, container@account, `host:port`, or empty.
     authority: String,
-    path: String,
+}
+
+impl Location {
+    /// The identity: store family, authority, path.
+    fn identity(&self) -> (Scheme, &str, &str) {
+        (self.store.scheme, &self.store.authority, &self.path)
+    }
+
+    fn new(scheme: Scheme, written: String, authority: String, path: String) -> Self {
+        Self {
+            store: Arc::new(Store {
+                scheme,
+                written,
+                authority,
+            }),
+            path,
+        }
+    }
+}
+
+impl PartialEq for Location {
+    fn eq(&self, other: &Self) -> bool {
+        self.identity() == other.identity()
+    }
+}
+
+impl Eq for Location {}
+
+impl std::hash::Hash for Location {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.identity().hash(h);
+    }
+}
+
+impl PartialOrd for Location {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Location {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.identity().cmp(&other.identity())
+    }
 }
 
 impl Location {
@@ -108,12 +166,12 @@ impl Location {
                 })?;
                 format!("{}/{s}", cwd.display())
             };
-            return Ok(Self {
-                scheme: Scheme::Local,
-                written: String::new(),
-                authority: String::new(),
-                path: normalize(&abs),
-            });
+            return Ok(Self::new(
+                Scheme::Local,
+                String::new(),
+                String::new(),
+                normalize(&abs),
+            ));
         };
         let scheme = Scheme::from_uri(written).ok_or_else(|| {
             bad(&format!(
@@ -147,22 +205,22 @@ impl Location {
         if !path.starts_with('/') {
             return Err(bad("path must be absolute"));
         }
-        Ok(Self {
+        Ok(Self::new(
             scheme,
-            written: written.to_ascii_lowercase(),
-            authority: authority.to_owned(),
-            path: normalize(path),
-        })
+            written.to_ascii_lowercase(),
+            authority.to_owned(),
+            normalize(path),
+        ))
     }
 
     /// The storage family.
     pub fn scheme(&self) -> Scheme {
-        self.scheme
+        self.store.scheme
     }
 
     /// Bucket, container@account or NameNode address (may be empty).
     pub fn authority(&self) -> &str {
-        &self.authority
+        &self.store.authority
     }
 
     /// The absolute path (`/` separated, starting with `/`).
@@ -184,28 +242,41 @@ impl Location {
     pub fn parent(&self) -> Self {
         let cut = self.path.rfind('/').unwrap_or(0);
         Self {
+            store: self.store.clone(),
             path: if cut == 0 {
                 "/".to_owned()
             } else {
                 self.path[..cut].to_owned()
             },
-            ..self.clone()
         }
+    }
+
+    /// The parents of `self`, innermost first, ending with the root `/`
+    /// (empty for the root): the one walk up a tree.
+    pub fn ancestors(&self) -> impl Iterator<Item = Location> + '_ {
+        let mut next = (self.path != "/").then(|| self.parent());
+        std::iter::from_fn(move || {
+            let d = next.take()?;
+            if d.path != "/" {
+                next = Some(d.parent());
+            }
+            Some(d)
+        })
     }
 
     /// `self/rel`, where `rel` is a relative `/`-separated path (`..` allowed).
     pub fn join(&self, rel: &str) -> Self {
         Self {
+            store: self.store.clone(),
             path: normalize(&format!("{}/{rel}", self.path)),
-            ..self.clone()
         }
     }
 
     /// Whether `self` is `dir` or lies under it (same store, ignoring the
     /// spelling of the scheme).
     pub fn starts_with(&self, dir: &Location) -> bool {
-        self.scheme == dir.scheme
-            && self.authority == dir.authority
+        self.scheme() == dir.scheme()
+            && self.authority() == dir.authority()
             && (dir.path == "/"
                 || self.path == dir.path
                 || (self.path.starts_with(&dir.path)
@@ -224,27 +295,33 @@ impl Location {
     /// A key that is equal for equal objects however the URI was spelled
     /// (`s3a://b/k` and `s3://b/k`, `file:///p` and `/p`).
     pub fn canonical(&self) -> String {
-        match self.scheme {
+        match self.scheme() {
             Scheme::Local => self.path.clone(),
-            s => format!("{}://{}{}", s.canonical(), self.authority, self.path),
+            s => format!("{}://{}{}", s.canonical(), self.authority(), self.path),
         }
     }
 
     /// The same location with another path.
     pub fn with_path(&self, path: &str) -> Self {
         Self {
+            store: self.store.clone(),
             path: normalize(path),
-            ..self.clone()
         }
     }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.scheme {
-            Scheme::Local if self.written.is_empty() => f.write_str(&self.path),
+        match self.scheme() {
+            Scheme::Local if self.store.written.is_empty() => f.write_str(&self.path),
             Scheme::Local => write!(f, "file://{}", self.path),
-            _ => write!(f, "{}://{}{}", self.written, self.authority, self.path),
+            _ => write!(
+                f,
+                "{}://{}{}",
+                self.store.written,
+                self.authority(),
+                self.path
+            ),
         }
     }
 }
@@ -354,6 +431,53 @@ mod tests {
         }
         assert_eq!(loc("file:/tmp/a").to_string(), "file:///tmp/a");
         assert_eq!(loc("/tmp/a").to_string(), "/tmp/a");
+    }
+
+    #[test]
+    fn identity_ignores_how_the_scheme_was_written() {
+        use std::collections::{BTreeSet, HashSet};
+        let (a, b) = (loc("s3a://b/k/x"), loc("s3://b/k/x"));
+        assert_eq!(a, b);
+        assert_eq!(a.cmp(&b), std::cmp::Ordering::Equal);
+        assert_eq!(HashSet::from([a.clone(), b.clone()]).len(), 1);
+        assert_eq!(BTreeSet::from([a.clone(), b.clone()]).len(), 1);
+        // Displayed as written.
+        assert_eq!(a.to_string(), "s3a://b/k/x");
+        assert_eq!(b.to_string(), "s3://b/k/x");
+        assert_eq!(a.parent().to_string(), "s3a://b/k");
+        assert_eq!(loc("file:///tmp/a"), loc("/tmp/a"));
+        assert_eq!(loc("wasbs://c@a/x"), loc("wasb://c@a/x"));
+        // Different stores, buckets or paths stay different.
+        assert_ne!(loc("s3://b/k"), loc("gs://b/k"));
+        assert_ne!(loc("s3://b/k"), loc("s3://c/k"));
+        assert_ne!(loc("s3://b/k"), loc("s3://b/k2"));
+        assert_ne!(loc("wasbs://c@a/x"), loc("abfss://c@a/x"));
+    }
+
+    #[test]
+    fn ancestors_walk_up_to_the_root() {
+        let up: Vec<String> = loc("s3a://b/x/y/z")
+            .ancestors()
+            .map(|l| l.to_string())
+            .collect();
+        assert_eq!(up, ["s3a://b/x/y", "s3a://b/x", "s3a://b/"]);
+        assert_eq!(loc("/").ancestors().count(), 0);
+        assert_eq!(
+            loc("/a")
+                .ancestors()
+                .map(|l| l.to_string())
+                .collect::<Vec<_>>(),
+            ["/"]
+        );
+    }
+
+    #[test]
+    fn clones_and_relatives_share_the_store() {
+        let a = loc("s3a://bucket/root/job");
+        let c = a.join("chk-1/_metadata");
+        assert!(std::sync::Arc::ptr_eq(&a.store, &c.store));
+        assert!(std::sync::Arc::ptr_eq(&a.store, &c.parent().store));
+        assert!(std::sync::Arc::ptr_eq(&a.store, &a.clone().store));
     }
 
     #[test]

@@ -46,7 +46,9 @@ pub(super) struct Classifier<'a> {
     pub(super) candidates: Vec<Candidate>,
     pub(super) dirs: BTreeMap<String, DirFiles>,
     /// Dropped jobs: whether anything under them is kept.
-    pub(super) kept: BTreeMap<(String, KeepReason), Bucket>,
+    /// Kept groups by (canonical directory, reason): the directory and what
+    /// is in it.
+    pub(super) kept: BTreeMap<(String, KeepReason), (Location, Bucket)>,
     pub(super) jobs: BTreeMap<String, JobTotals>,
     /// A job directory holding what looks like a live working directory.
     pub(super) working_dir: Option<String>,
@@ -103,7 +105,8 @@ impl<'a> Classifier<'a> {
     ) {
         self.kept
             .entry((canonical_dir(dir), reason))
-            .or_default()
+            .or_insert_with(|| (dir.clone(), Bucket::default()))
+            .1
             .add(e);
         if let Some(j) = job.filter(|j| layout::is_job_id(j)) {
             let t = self.jobs.entry(j.to_owned()).or_default();
@@ -291,8 +294,8 @@ impl<'a> Classifier<'a> {
         self.candidates.sort_by_cached_key(|c| c.path.canonical());
         let kept = std::mem::take(&mut self.kept)
             .into_iter()
-            .map(|((dir, reason), b)| Kept {
-                path: Location::parse(&dir).unwrap_or_else(|_| self.root.clone()),
+            .map(|((_, reason), (path, b))| Kept {
+                path,
                 reason,
                 files: b.files,
                 bytes: b.bytes,
@@ -347,11 +350,8 @@ impl<'a> Classifier<'a> {
 /// The location of snapshot directory `dir_key` (canonical, with a trailing
 /// slash) that contains `file`.
 pub(super) fn snapshot_dir_location(file: &Location, dir_key: &str) -> Location {
-    let mut d = file.parent();
-    let mut guard = 0;
-    while canonical_dir(&d) != dir_key && d.path() != "/" && guard < 64 {
-        d = d.parent();
-        guard += 1;
-    }
-    d
+    // `dir_key` came from `dir_of` on this file's key: it is an ancestor.
+    file.ancestors()
+        .find(|d| canonical_dir(d) == dir_key)
+        .unwrap_or_else(|| file.with_path("/"))
 }

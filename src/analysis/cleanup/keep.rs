@@ -65,15 +65,30 @@ pub(super) fn canonical_dir(l: &Location) -> String {
     s
 }
 
-/// The snapshot directory of a canonical file path, if it is in one of `dirs`.
+/// The innermost directory of `dirs` (canonical keys ending in `/`) that
+/// holds the canonical path `file` (or is it, for a key). Keys may nest: the
+/// greatest key not above `file` is the answer when it is an ancestor;
+/// otherwise a sibling sorts in between (`/a/b-c/` between `/a/` and
+/// `/a/b/x`) and the ancestors are looked up one by one.
 pub(super) fn dir_of<'a, V>(
     dirs: &'a BTreeMap<String, V>,
     file: &str,
 ) -> Option<(&'a String, &'a V)> {
     use std::ops::Bound;
-    dirs.range::<str, _>((Bound::Unbounded, Bound::Included(file)))
-        .next_back()
-        .filter(|(d, _)| file.starts_with(d.as_str()))
+    let (d, v) = dirs
+        .range::<str, _>((Bound::Unbounded, Bound::Included(file)))
+        .next_back()?;
+    if file.starts_with(d.as_str()) {
+        return Some((d, v));
+    }
+    let mut end = file.len();
+    while let Some(i) = file[..end].rfind('/') {
+        if let Some(kv) = dirs.get_key_value(&file[..=i]) {
+            return Some(kv);
+        }
+        end = i;
+    }
+    None
 }
 
 pub(super) async fn read_refs(
@@ -423,4 +438,30 @@ pub(super) fn looks_like_working_dir(rel_in_job: &str) -> bool {
     rel_in_job
         .split('/')
         .any(|c| c == "db" || c.to_ascii_lowercase().contains("forst"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dir_of_finds_the_innermost_directory_even_when_keys_nest() {
+        let dirs: BTreeMap<String, u8> = [("/a/", 1), ("/a/b-c/", 2), ("/a/b/", 3), ("/z/", 4)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let at = |f: &str| dir_of(&dirs, f).map(|(_, v)| *v);
+        assert_eq!(at("/a/b/x"), Some(3));
+        assert_eq!(at("/a/b-c/x"), Some(2));
+        assert_eq!(at("/a/x"), Some(1));
+        assert_eq!(at("/a/b-d/x"), Some(1), "a sibling sorts in between");
+        assert_eq!(at("/a/"), Some(1));
+        assert_eq!(at("/b/x"), None);
+        assert_eq!(at("/"), None);
+        let without_b: BTreeMap<String, u8> = [("/a/", 1), ("/a/b-c/", 2)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        assert_eq!(dir_of(&without_b, "/a/b/x").map(|(_, v)| *v), Some(1));
+    }
 }

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
-use serde_json::json;
 
 use super::context::{Ctx, Global};
 use super::output::{self, BOLD, DIM};
@@ -175,9 +174,10 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<u8> {
                 args.all,
             )?;
         }
-        let dropped: Vec<serde_json::Value> = unconfirmed
+        let not_planned = revalidate::Dropped::NotPlannedNow;
+        let dropped: Vec<DroppedReport<'_>> = unconfirmed
             .iter()
-            .map(|c| dropped_json(c, &revalidate::Dropped::NotPlannedNow))
+            .map(|c| DroppedReport::of(c, &not_planned))
             .collect();
         print_json_with(args.json, &plan, None, dropped)?;
         return Ok(exit::OK);
@@ -310,17 +310,29 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<u8> {
         print_json(
             true,
             &plan,
-            Some(json!({
-                "deleted_files": applied.deleted_files,
-                "deleted_bytes": applied.deleted_bytes,
-                "dirs_removed": applied.dirs_removed,
-                "failed": applied.failed.iter().map(|(p, e)| json!({"path": p, "error": e})).collect::<Vec<_>>(),
-                "skipped": applied.skipped.iter().map(|(p, w)| json!({"path": p, "why": w})).collect::<Vec<_>>(),
-                "dirs_left": applied.dirs_left,
-                "dropped": validated.dropped.iter().map(|(c, w)| dropped_json(c, w)).collect::<Vec<_>>(),
-                "snapshots_rechecked": validated.snapshots_read,
-                "log": log_path,
-            })),
+            Some(AppliedReport {
+                deleted_bytes: applied.deleted_bytes,
+                deleted_files: applied.deleted_files,
+                dirs_left: &applied.dirs_left,
+                dirs_removed: applied.dirs_removed,
+                dropped: validated
+                    .dropped
+                    .iter()
+                    .map(|(c, w)| DroppedReport::of(c, w))
+                    .collect(),
+                failed: applied
+                    .failed
+                    .iter()
+                    .map(|(path, error)| FailedReport { error, path })
+                    .collect(),
+                log: &log_path,
+                skipped: applied
+                    .skipped
+                    .iter()
+                    .map(|(path, why)| SkippedReport { path, why })
+                    .collect(),
+                snapshots_rechecked: validated.snapshots_read,
+            }),
         )?;
     } else {
         writeln!(
@@ -370,9 +382,51 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<u8> {
     Ok(code)
 }
 
-/// One entry of `dropped` in JSON.
-fn dropped_json(c: &Candidate, why: &revalidate::Dropped) -> serde_json::Value {
-    json!({"path": c.path, "why": why.to_string(), "detail": why})
+/// `applied` in the JSON output: what a run deleted. Fields in
+/// alphabetical order, as the output has always had them.
+#[derive(serde::Serialize)]
+struct AppliedReport<'a> {
+    deleted_bytes: u64,
+    deleted_files: u64,
+    dirs_left: &'a [String],
+    dirs_removed: u64,
+    dropped: Vec<DroppedReport<'a>>,
+    failed: Vec<FailedReport<'a>>,
+    log: &'a std::path::Path,
+    skipped: Vec<SkippedReport<'a>>,
+    snapshots_rechecked: usize,
+}
+
+/// One entry of `dropped`: a candidate not deleted after all.
+#[derive(serde::Serialize)]
+struct DroppedReport<'a> {
+    detail: &'a revalidate::Dropped,
+    path: &'a crate::storage::Location,
+    why: String,
+}
+
+impl<'a> DroppedReport<'a> {
+    fn of(c: &'a Candidate, why: &'a revalidate::Dropped) -> Self {
+        DroppedReport {
+            detail: why,
+            path: &c.path,
+            why: why.to_string(),
+        }
+    }
+}
+
+/// One entry of `failed`.
+#[derive(serde::Serialize)]
+struct FailedReport<'a> {
+    error: &'a str,
+    path: &'a str,
+}
+
+/// One entry of `skipped`.
+#[derive(serde::Serialize)]
+struct SkippedReport<'a> {
+    path: &'a str,
+    why: &'a str,
 }
 
 /// "Not deleted after all": candidates the re-check (or planning again)
@@ -410,7 +464,7 @@ fn not_deleted<'a>(
 
 /// Prints the plan (and what was applied) as JSON, serialised straight to a
 /// buffered stdout: a JSON tree of millions of candidates would cost gigabytes.
-fn print_json(json: bool, plan: &PlanFile, applied: Option<serde_json::Value>) -> Result<()> {
+fn print_json(json: bool, plan: &PlanFile, applied: Option<AppliedReport<'_>>) -> Result<()> {
     print_json_with(json, plan, applied, Vec::new())
 }
 
@@ -419,8 +473,8 @@ fn print_json(json: bool, plan: &PlanFile, applied: Option<serde_json::Value>) -
 fn print_json_with(
     json: bool,
     plan: &PlanFile,
-    applied: Option<serde_json::Value>,
-    dropped: Vec<serde_json::Value>,
+    applied: Option<AppliedReport<'_>>,
+    dropped: Vec<DroppedReport<'_>>,
 ) -> Result<()> {
     if !json {
         return Ok(());
@@ -430,9 +484,9 @@ fn print_json_with(
         #[serde(flatten)]
         plan: &'a PlanFile,
         #[serde(skip_serializing_if = "Option::is_none")]
-        applied: Option<serde_json::Value>,
+        applied: Option<AppliedReport<'a>>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
-        dropped: Vec<serde_json::Value>,
+        dropped: Vec<DroppedReport<'a>>,
     }
     let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     serde_json::to_writer_pretty(

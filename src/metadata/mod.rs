@@ -1,8 +1,9 @@
 //! Flink checkpoint / savepoint `_metadata` parser.
 //!
 //! [`parse`] turns the bytes of a `_metadata` file into a lossless
-//! [`CheckpointMetadata`]; [`write`] turns it back into identical bytes. The
-//! module does no I/O: callers read the file and resolve the paths it names.
+//! [`CheckpointMetadata`]; [`write`] turns it back into identical bytes;
+//! [`tags`] names the magic numbers and handle tags. The module does no I/O:
+//! callers read the file and resolve the paths it names.
 //!
 //! Every error carries the byte offset of the failing field and the path of
 //! elements being parsed. Lengths and counts read from the input are checked
@@ -26,6 +27,7 @@ pub mod model;
 mod parse;
 mod properties;
 pub mod reader;
+pub mod tags;
 #[cfg(test)]
 mod tests;
 mod write;
@@ -33,6 +35,7 @@ mod write;
 pub use error::{Error, ErrorKind, Result};
 pub use jstring::JavaString;
 pub use model::*;
-pub use parse::{MAGIC, parse, parse_header};
+pub use parse::{parse, parse_header};
 pub use reader::ByteReader;
+pub use tags::MAGIC;
 pub use write::write;

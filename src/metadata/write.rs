@@ -4,6 +4,7 @@
 //! It is also the test-side writer for hand-built unit cases.
 
 use super::model::*;
+use super::tags::*;
 
 /// Serializes `m` in its own format version and dialect.
 pub fn write(m: &CheckpointMetadata) -> Vec<u8> {
@@ -12,12 +13,12 @@ pub fn write(m: &CheckpointMetadata) -> Vec<u8> {
         version: m.version,
         dialect: m.dialect,
     };
-    w.u32(super::MAGIC);
+    w.u32(MAGIC);
     w.u32(m.version);
     w.i64(m.checkpoint_id);
     w.len(m.master_states.len());
     for s in &m.master_states {
-        w.u32(0xC96B_1696);
+        w.u32(MASTER_STATE_MAGIC);
         let mut inner = Writer {
             out: Vec::new(),
             version: m.version,
@@ -172,27 +173,29 @@ impl Writer {
     }
 
     fn stream(&mut self, h: Option<&StreamHandle>) {
-        let Some(h) = h else { return self.u8(0) };
+        let Some(h) = h else {
+            return self.u8(NULL_HANDLE);
+        };
         match h {
             StreamHandle::ByteStream { name, data } => {
-                self.u8(1);
+                self.u8(BYTE_STREAM_STATE_HANDLE);
                 self.utf(name);
                 self.bytes(data);
             }
             StreamHandle::File { size, path } => {
-                self.u8(2);
+                self.u8(FILE_STREAM_STATE_HANDLE);
                 self.i64(*size);
                 self.utf(path);
             }
             StreamHandle::KeyGroups(k) => {
-                self.u8(3);
+                self.u8(KEY_GROUPS_HANDLE);
                 self.key_groups_body(k);
             }
             StreamHandle::Relative {
                 relative_path,
                 size,
             } => {
-                self.u8(6);
+                self.u8(RELATIVE_STREAM_STATE_HANDLE);
                 self.utf(relative_path);
                 self.i64(*size);
             }
@@ -203,14 +206,14 @@ impl Writer {
                 physical_path,
                 logical_id,
             } => {
-                self.u8(15);
+                self.u8(SEGMENT_FILE_HANDLE);
                 self.i64(*start);
                 self.i64(*size);
                 self.i32(*scope);
                 self.utf(physical_path);
                 self.utf(logical_id);
             }
-            StreamHandle::EmptySegment => self.u8(16),
+            StreamHandle::EmptySegment => self.u8(EMPTY_SEGMENT_FILE_HANDLE),
         }
     }
 
@@ -229,18 +232,24 @@ impl Writer {
     }
 
     fn keyed(&mut self, h: Option<&KeyedHandle>) {
-        let Some(h) = h else { return self.u8(0) };
+        let Some(h) = h else {
+            return self.u8(NULL_HANDLE);
+        };
         match h {
             KeyedHandle::KeyGroups(k) => {
                 self.u8(match k.kind {
-                    KeyGroupsKind::V1 => 3,
-                    KeyGroupsKind::V2 => 12,
-                    KeyGroupsKind::Savepoint => 7,
+                    KeyGroupsKind::V1 => KEY_GROUPS_HANDLE,
+                    KeyGroupsKind::V2 => KEY_GROUPS_HANDLE_V2,
+                    KeyGroupsKind::Savepoint => SAVEPOINT_KEY_GROUPS_HANDLE,
                 });
                 self.key_groups_body(k);
             }
             KeyedHandle::Incremental(i) => {
-                self.u8(if i.v2 { 11 } else { 5 });
+                self.u8(if i.v2 {
+                    INCREMENTAL_KEY_GROUPS_HANDLE_V2
+                } else {
+                    INCREMENTAL_KEY_GROUPS_HANDLE
+                });
                 self.i64(i.checkpoint_id);
                 self.utf(&i.backend_id);
                 self.range(i.range);
@@ -260,7 +269,11 @@ impl Writer {
                 }
             }
             KeyedHandle::Changelog(c) => {
-                self.u8(if c.v2 { 14 } else { 8 });
+                self.u8(if c.v2 {
+                    CHANGELOG_HANDLE_V2
+                } else {
+                    CHANGELOG_HANDLE
+                });
                 self.range(c.range);
                 if let Some(s) = c.checkpointed_size {
                     self.i64(s);
@@ -282,7 +295,7 @@ impl Writer {
                 }
             }
             KeyedHandle::ChangelogInMemory(c) => {
-                self.u8(9);
+                self.u8(CHANGELOG_BYTE_INCREMENT_HANDLE);
                 self.range(c.range);
                 self.i64(c.from);
                 self.i64(c.to);
@@ -298,7 +311,11 @@ impl Writer {
                 }
             }
             KeyedHandle::ChangelogFile(c) => {
-                self.u8(if c.v2 { 13 } else { 10 });
+                self.u8(if c.v2 {
+                    CHANGELOG_FILE_INCREMENT_HANDLE_V2
+                } else {
+                    CHANGELOG_FILE_INCREMENT_HANDLE
+                });
                 self.range(c.range);
                 self.len(c.handles.len());
                 for (offset, h) in &c.handles {
@@ -320,8 +337,14 @@ impl Writer {
     }
 
     fn operator_handle(&mut self, h: Option<&OperatorHandle>) {
-        let Some(h) = h else { return self.u8(0) };
-        self.u8(if h.file_merging.is_some() { 17 } else { 4 });
+        let Some(h) = h else {
+            return self.u8(NULL_HANDLE);
+        };
+        self.u8(if h.file_merging.is_some() {
+            SEGMENT_PARTITIONABLE_OPERATOR_STATE_HANDLE
+        } else {
+            PARTITIONABLE_OPERATOR_STATE_HANDLE
+        });
         self.len(h.states.len());
         for s in &h.states {
             self.utf(&s.name);

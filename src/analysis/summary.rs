@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use crate::metadata::{
     ChannelBody, CheckpointMetadata, KeyGroupsKind, KeyedHandle, OperatorState, SnapshotType,
-    StreamHandle, SubtaskEntry, Subtasks,
+    SubtaskEntry, Subtasks,
 };
 
 /// What kind of snapshot a file is.
@@ -197,9 +197,4 @@ fn keyed_kind(k: &KeyedHandle, kinds: &mut BTreeSet<&'static str>) {
         KeyedHandle::ChangelogFile(_) => "changelog:dstl",
     };
     kinds.insert(kind);
-}
-
-/// True when any file handle of `h` is a file-merging segment.
-pub fn is_segment(h: &StreamHandle) -> bool {
-    matches!(h, StreamHandle::Segment { .. } | StreamHandle::EmptySegment)
 }

@@ -1,7 +1,8 @@
 //! Flink checkpoint / savepoint `_metadata` parser.
 //!
 //! [`parse`] turns the bytes of a `_metadata` file into a lossless
-//! [`CheckpointMetadata`]; [`write`] turns it back into identical bytes;
+//! [`CheckpointMetadata`]; [`write`] turns it back into identical bytes.
+//! [`walk`] is the one traversal of the handle tree (shared and mutable), and
 //! [`tags`] names the magic numbers and handle tags. The module does no I/O:
 //! callers read the file and resolve the paths it names.
 //!
@@ -30,6 +31,7 @@ pub mod reader;
 pub mod tags;
 #[cfg(test)]
 mod tests;
+pub mod walk;
 mod write;
 
 pub use error::{Error, ErrorKind, Result};

@@ -12,7 +12,11 @@ fn fuzz_findings_stay_fixed() {
         let name = e.file_name().to_string_lossy().into_owned();
         if name.starts_with("parse_metadata") {
             if let Ok(m) = flink_chk::metadata::parse(&data) {
-                assert_eq!(flink_chk::metadata::write(&m), data, "{name}: round trip");
+                assert_eq!(
+                    flink_chk::metadata::write(&m).unwrap(),
+                    data,
+                    "{name}: round trip"
+                );
                 let _ = flink_chk::analysis::refs::collect(&m);
                 for op in &m.operators {
                     let _ = flink_chk::analysis::size::operator(op);

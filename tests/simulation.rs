@@ -424,7 +424,7 @@ fn collected(path: &str, bytes: &[u8]) -> BTreeSet<String> {
 /// Serializes `m` and checks the bytes parse back to `m` and reference
 /// exactly `want`.
 fn write_checked(path: &str, m: &CheckpointMetadata, want: &BTreeSet<String>) -> Vec<u8> {
-    let bytes = metadata::write(m);
+    let bytes = metadata::write(m).unwrap();
     let back = metadata::parse(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
     assert_eq!(&back, m, "{path}: the test-side writer does not round-trip");
     assert_eq!(

@@ -2,16 +2,15 @@
 //! `_metadata` directory, or segments of file-merging physical files) and
 //! inline byte streams stored in `_metadata` itself.
 //!
-//! [`visit`] walks the handles in file order and calls back once per
-//! reference, so callers can stream over snapshots with millions of handles
-//! without building a list.
+//! [`visit`] walks the handles in file order (on [`crate::metadata::walk`],
+//! the one traversal of the handle tree) and calls back once per reference,
+//! so callers can stream over snapshots with millions of handles without
+//! building a list.
 
 use serde::Serialize;
 
-use crate::metadata::{
-    ChannelBody, ChannelHandle, CheckpointMetadata, KeyedHandle, OperatorHandle, StreamHandle,
-    SubtaskEntry, Subtasks,
-};
+use crate::metadata::walk::{self, Node, Slot};
+use crate::metadata::{CheckpointMetadata, JavaString, KeyedHandle, StreamHandle};
 
 /// Which slot of a subtask (or operator) a reference belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -36,6 +35,20 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role of a walk slot.
+    pub fn of(slot: Slot) -> Role {
+        match slot {
+            Slot::Coordinator => Role::Coordinator,
+            Slot::Legacy => Role::Legacy,
+            Slot::ManagedOperator => Role::ManagedOperator,
+            Slot::RawOperator => Role::RawOperator,
+            Slot::ManagedKeyed => Role::ManagedKeyed,
+            Slot::RawKeyed => Role::RawKeyed,
+            Slot::InputChannel => Role::InputChannel,
+            Slot::ResultSubpartition => Role::ResultSubpartition,
+        }
+    }
+
     /// snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -125,56 +138,40 @@ pub enum Ref<'m> {
 
 /// Calls `f` for every reference in `m`, in file order.
 pub fn visit<'m>(m: &'m CheckpointMetadata, mut f: impl FnMut(Ref<'m>)) {
-    for (oi, op) in m.operators.iter().enumerate() {
-        if let Some(h) = &op.coordinator_state {
-            let o = Origin {
-                operator: oi,
-                subtask: None,
-                role: Role::Coordinator,
-                part: Part::Data,
-                local_path: None,
-            };
-            stream(h, o, &mut f);
-        }
-        let Subtasks::List { entries } = &op.subtasks else {
-            continue;
+    walk::walk(m, |ctx, node| {
+        let Some(slot) = ctx.slot else { return };
+        let origin = |part| Origin {
+            operator: ctx.operator,
+            subtask: ctx.subtask,
+            role: Role::of(slot),
+            part,
+            local_path: ctx.local_path.map(JavaString::as_str),
         };
-        for e in entries {
-            let SubtaskEntry::State { index, state } = e else {
-                continue;
-            };
-            let o = |role| Origin {
-                operator: oi,
-                subtask: Some(*index),
-                role,
-                part: Part::Data,
-                local_path: None,
-            };
-            if let Some(l) = &state.v2_legacy {
-                for h in l.legacy_operator_state.iter().flatten() {
-                    stream(h, o(Role::Legacy), &mut f);
+        match node {
+            Node::Stream(h) => {
+                let part = match ctx.part {
+                    walk::Part::Data => Part::Data,
+                    walk::Part::Meta => Part::Meta,
+                    walk::Part::Shared => Part::Shared,
+                    walk::Part::Private => Part::Private,
+                    walk::Part::Changelog => Part::Changelog,
+                };
+                if let Some(r) = stream(h, origin(part)) {
+                    f(r);
                 }
             }
-            if let Some(h) = &state.managed_operator {
-                operator(h, o(Role::ManagedOperator), &mut f);
-            }
-            if let Some(h) = &state.raw_operator {
-                operator(h, o(Role::RawOperator), &mut f);
-            }
-            if let Some(h) = &state.managed_keyed {
-                keyed(h, o(Role::ManagedKeyed), &mut f);
-            }
-            if let Some(h) = &state.raw_keyed {
-                keyed(h, o(Role::RawKeyed), &mut f);
-            }
-            for c in &state.input_channels {
-                channel(c, o(Role::InputChannel), &mut f);
-            }
-            for c in &state.result_subpartitions {
-                channel(c, o(Role::ResultSubpartition), &mut f);
-            }
+            Node::Keyed(KeyedHandle::ChangelogInMemory(c)) => f(Ref::Inline {
+                origin: origin(Part::ChangelogInline),
+                name: "",
+                size: c
+                    .changes
+                    .iter()
+                    .map(|(_, b)| b.len() as u64)
+                    .fold(0, u64::saturating_add),
+            }),
+            _ => {}
         }
-    }
+    });
 }
 
 /// Collects [`visit`] into a vector.
@@ -184,133 +181,44 @@ pub fn collect(m: &CheckpointMetadata) -> Vec<Ref<'_>> {
     v
 }
 
-fn stream<'m>(h: &'m StreamHandle, o: Origin<'m>, f: &mut impl FnMut(Ref<'m>)) {
-    match h {
-        StreamHandle::ByteStream { name, data } => f(Ref::Inline {
-            origin: o,
+/// The reference a leaf stream handle makes (key-groups wrappers and empty
+/// segments make none; the walk reaches a wrapper's delegate itself).
+fn stream<'m>(h: &'m StreamHandle, origin: Origin<'m>) -> Option<Ref<'m>> {
+    Some(match h {
+        StreamHandle::ByteStream { name, data } => Ref::Inline {
+            origin,
             name: name.as_str(),
             size: data.len() as u64,
-        }),
-        StreamHandle::File { size, path } => f(Ref::File {
-            origin: o,
+        },
+        StreamHandle::File { size, path } => Ref::File {
+            origin,
             kind: FileKind::Absolute,
             path: path.as_str(),
             size: *size,
             start: None,
-        }),
-        StreamHandle::KeyGroups(k) => {
-            if let Some(d) = &k.delegate {
-                stream(d, o, f);
-            }
-        }
+        },
         StreamHandle::Relative {
             relative_path,
             size,
-        } => f(Ref::File {
-            origin: o,
+        } => Ref::File {
+            origin,
             kind: FileKind::Relative,
             path: relative_path.as_str(),
             size: *size,
             start: None,
-        }),
+        },
         StreamHandle::Segment {
             start,
             size,
             physical_path,
             ..
-        } => f(Ref::File {
-            origin: o,
+        } => Ref::File {
+            origin,
             kind: FileKind::Segment,
             path: physical_path.as_str(),
             size: *size,
             start: Some(*start),
-        }),
-        StreamHandle::EmptySegment => {}
-    }
-}
-
-fn keyed<'m>(h: &'m KeyedHandle, o: Origin<'m>, f: &mut impl FnMut(Ref<'m>)) {
-    match h {
-        KeyedHandle::KeyGroups(k) => {
-            if let Some(d) = &k.delegate {
-                stream(d, o, f);
-            }
-        }
-        KeyedHandle::Incremental(i) => {
-            if let Some(m) = &i.meta {
-                stream(
-                    m,
-                    Origin {
-                        part: Part::Meta,
-                        ..o
-                    },
-                    f,
-                );
-            }
-            for (list, part) in [(&i.shared, Part::Shared), (&i.private, Part::Private)] {
-                for n in list {
-                    if let Some(h) = &n.handle {
-                        stream(
-                            h,
-                            Origin {
-                                part,
-                                local_path: Some(n.local_path.as_str()),
-                                ..o
-                            },
-                            f,
-                        );
-                    }
-                }
-            }
-        }
-        KeyedHandle::Changelog(c) => {
-            for k in c.materialized.iter().chain(&c.non_materialized).flatten() {
-                keyed(k, o, f);
-            }
-        }
-        KeyedHandle::ChangelogInMemory(c) => {
-            let size = c
-                .changes
-                .iter()
-                .map(|(_, b)| b.len() as u64)
-                .fold(0, u64::saturating_add);
-            f(Ref::Inline {
-                origin: Origin {
-                    part: Part::ChangelogInline,
-                    ..o
-                },
-                name: "",
-                size,
-            })
-        }
-        KeyedHandle::ChangelogFile(c) => {
-            for (_, h) in &c.handles {
-                if let Some(h) = h {
-                    stream(
-                        h,
-                        Origin {
-                            part: Part::Changelog,
-                            ..o
-                        },
-                        f,
-                    );
-                }
-            }
-        }
-    }
-}
-
-fn operator<'m>(h: &'m OperatorHandle, o: Origin<'m>, f: &mut impl FnMut(Ref<'m>)) {
-    if let Some(d) = &h.delegate {
-        stream(d, o, f);
-    }
-}
-
-fn channel<'m>(c: &'m ChannelHandle, o: Origin<'m>, f: &mut impl FnMut(Ref<'m>)) {
-    let d = match &c.body {
-        ChannelBody::Single { delegate, .. } | ChannelBody::Merged { delegate, .. } => delegate,
-    };
-    if let Some(d) = d {
-        stream(d, o, f);
-    }
+        },
+        StreamHandle::KeyGroups(_) | StreamHandle::EmptySegment => return None,
+    })
 }

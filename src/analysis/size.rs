@@ -1,10 +1,19 @@
 //! State sizes computed exactly as Flink's `getStateSize()` does, so the
 //! numbers match what the Flink web UI and REST API report for a checkpoint.
-//! Sums saturate instead of overflowing (Java would wrap) on hostile input.
+//!
+//! One rule, applied over [`walk`]: every leaf stream handle counts its
+//! recorded size, except the delegates of channel handles and the files of
+//! changelog handles, which count the `stateSize` their handle records
+//! instead; in-memory changelogs count their bytes; V2 legacy handles count
+//! nothing. A handle's size is the sum over what it contains.
+//!
+//! Sums are exact and then clamped to `i64` instead of overflowing (Java
+//! would wrap) on hostile input.
 
+use crate::metadata::walk::{self, Ctx, Node, Part, Slot, Walk};
 use crate::metadata::{
     ChannelBody, ChannelHandle, KeyedHandle, OperatorHandle, OperatorState, StreamHandle,
-    SubtaskEntry, SubtaskState, Subtasks,
+    SubtaskState,
 };
 
 /// A byte count as `12.3 KiB` (exact bytes below 1 KiB; `?` for negative/unknown).
@@ -30,45 +39,61 @@ pub fn sum(it: impl IntoIterator<Item = i64>) -> i64 {
     it.into_iter().fold(0i64, i64::saturating_add)
 }
 
-/// `StreamStateHandle.getStateSize()`.
-pub fn stream(h: &StreamHandle) -> i64 {
-    match h {
-        StreamHandle::ByteStream { data, .. } => data.len() as i64,
-        StreamHandle::File { size, .. } | StreamHandle::Relative { size, .. } => *size,
-        StreamHandle::KeyGroups(k) => opt_stream(k.delegate.as_ref()),
-        StreamHandle::Segment { size, .. } => *size,
-        StreamHandle::EmptySegment => 0,
+/// The bytes `node` counts by itself (not what it contains), by the rule of
+/// the module documentation.
+fn own(ctx: &Ctx<'_>, node: Node<'_>) -> i64 {
+    match node {
+        Node::Stream(h) => {
+            let counted = ctx.part != Part::Changelog
+                && !matches!(
+                    ctx.slot,
+                    Some(Slot::InputChannel | Slot::ResultSubpartition | Slot::Legacy)
+                );
+            match h {
+                StreamHandle::ByteStream { data, .. } if counted => data.len() as i64,
+                StreamHandle::File { size, .. }
+                | StreamHandle::Relative { size, .. }
+                | StreamHandle::Segment { size, .. }
+                    if counted =>
+                {
+                    *size
+                }
+                _ => 0,
+            }
+        }
+        Node::Keyed(KeyedHandle::ChangelogInMemory(c)) => {
+            sum(c.changes.iter().map(|(_, b)| b.len() as i64))
+        }
+        Node::Keyed(KeyedHandle::ChangelogFile(c)) => c.state_size,
+        Node::Channel(c) => channel(c),
+        _ => 0,
     }
 }
 
-fn opt_stream(h: Option<&StreamHandle>) -> i64 {
-    h.map_or(0, stream)
+/// Sums [`own`] over the nodes of `root` that `keep` accepts.
+fn total<W: Walk + ?Sized>(root: &W, keep: impl Fn(&Ctx<'_>) -> bool) -> i64 {
+    let mut acc: i128 = 0;
+    walk::walk(root, |ctx, node| {
+        if keep(ctx) {
+            acc += i128::from(own(ctx, node));
+        }
+    });
+    i64::try_from(acc).unwrap_or(if acc < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// `StreamStateHandle.getStateSize()`.
+pub fn stream(h: &StreamHandle) -> i64 {
+    total(h, |_| true)
 }
 
 /// `KeyedStateHandle.getStateSize()`.
 pub fn keyed(h: &KeyedHandle) -> i64 {
-    match h {
-        KeyedHandle::KeyGroups(k) => opt_stream(k.delegate.as_ref()),
-        KeyedHandle::Incremental(i) => sum(std::iter::once(opt_stream(i.meta.as_ref())).chain(
-            i.shared
-                .iter()
-                .chain(&i.private)
-                .map(|n| opt_stream(n.handle.as_ref())),
-        )),
-        KeyedHandle::Changelog(c) => sum(c
-            .materialized
-            .iter()
-            .chain(&c.non_materialized)
-            .flatten()
-            .map(keyed)),
-        KeyedHandle::ChangelogInMemory(c) => sum(c.changes.iter().map(|(_, b)| b.len() as i64)),
-        KeyedHandle::ChangelogFile(c) => c.state_size,
-    }
+    total(h, |_| true)
 }
 
 /// `OperatorStateHandle.getStateSize()`.
 pub fn operator_handle(h: &OperatorHandle) -> i64 {
-    opt_stream(h.delegate.as_ref())
+    total(h, |_| true)
 }
 
 /// Channel handle `getStateSize()`.
@@ -82,28 +107,11 @@ pub fn channel(c: &ChannelHandle) -> i64 {
 
 /// `OperatorSubtaskState.getStateSize()`.
 pub fn subtask(s: &SubtaskState) -> i64 {
-    sum(s
-        .managed_operator
-        .iter()
-        .chain(&s.raw_operator)
-        .map(operator_handle))
-    .saturating_add(sum(s.managed_keyed.iter().chain(&s.raw_keyed).map(keyed)))
-    .saturating_add(sum(s
-        .input_channels
-        .iter()
-        .chain(&s.result_subpartitions)
-        .map(channel)))
+    total(s, |_| true)
 }
 
 /// `OperatorState.getStateSize()`: coordinator state plus the subtasks with an
 /// index below the parallelism (Flink iterates `0..parallelism`).
 pub fn operator(op: &OperatorState) -> i64 {
-    let coordinator = opt_stream(op.coordinator_state.as_ref());
-    let Subtasks::List { entries } = &op.subtasks else {
-        return coordinator;
-    };
-    coordinator.saturating_add(sum(entries.iter().filter_map(|e| match e {
-        SubtaskEntry::State { index, state } if *index < op.parallelism => Some(subtask(state)),
-        _ => None,
-    })))
+    total(op, |ctx| ctx.subtask.is_none_or(|i| i < op.parallelism))
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::refs::FileKind;
 use super::snapshot::Resolver;
 use super::summary::subtask_states;
+use crate::metadata::walk::{self, ChangelogList, Ctx, Part, Walk};
 use crate::metadata::{
     self, CheckpointMetadata, ErrorKind, KeyedHandle, OperatorState, StreamHandle,
 };
@@ -140,10 +141,7 @@ async fn operator(
             }
         }
         if proxy_src.is_none() {
-            proxy_src = h
-                .delegate
-                .as_ref()
-                .and_then(|d| stream_source(d, base).transpose());
+            proxy_src = first_source(h, base, |_| true).transpose();
         }
     }
     if names.is_empty() {
@@ -209,25 +207,35 @@ fn info(s: &StateMeta) -> StateInfo {
 
 type SourceResult<'m> = Result<Option<Source<'m>>, String>;
 
+/// Where the keyed serialization proxy of `h` is: the first stream of a
+/// key-groups handle, the meta file of an incremental handle, or either of
+/// those in a changelog handle's materialized part (the non-materialized
+/// change logs have no proxy).
 fn keyed_source<'m>(h: &'m KeyedHandle, base: Resolver<'_>) -> SourceResult<'m> {
-    match h {
-        KeyedHandle::KeyGroups(k) => k
-            .delegate
-            .as_ref()
-            .map_or(Ok(None), |d| stream_source(d, base)),
-        KeyedHandle::Incremental(i) => i.meta.as_ref().map_or(Ok(None), |d| stream_source(d, base)),
-        KeyedHandle::Changelog(c) => {
-            for k in c.materialized.iter().flatten() {
-                if let Some(s) = keyed_source(k, base)? {
-                    return Ok(Some(s));
-                }
-            }
-            Ok(None)
-        }
-        KeyedHandle::ChangelogInMemory(_) | KeyedHandle::ChangelogFile(_) => Ok(None),
-    }
+    first_source(h, base, |ctx| {
+        matches!(ctx.part, Part::Data | Part::Meta)
+            && ctx.changelog != Some(ChangelogList::NonMaterialized)
+    })
 }
 
+/// The first leaf stream of `root` that `wanted` accepts and that names a
+/// source (or fails to resolve).
+fn first_source<'m, W: Walk + ?Sized>(
+    root: &'m W,
+    base: Resolver<'_>,
+    wanted: impl Fn(&Ctx<'_>) -> bool,
+) -> SourceResult<'m> {
+    let mut found = Ok(None);
+    walk::for_each_stream(root, |ctx, h| {
+        if matches!(found, Ok(None)) && wanted(ctx) {
+            found = stream_source(h, base);
+        }
+    });
+    found
+}
+
+/// The source a leaf stream handle names (the walk reaches a key-groups
+/// wrapper's delegate itself).
 fn stream_source<'m>(h: &'m StreamHandle, base: Resolver<'_>) -> SourceResult<'m> {
     let file = |kind, path: &str, start, limit| {
         base.resolve(kind, path)
@@ -260,11 +268,7 @@ fn stream_source<'m>(h: &'m StreamHandle, base: Resolver<'_>) -> SourceResult<'m
             ),
             Err(_) => Ok(None),
         },
-        StreamHandle::KeyGroups(k) => k
-            .delegate
-            .as_ref()
-            .map_or(Ok(None), |d| stream_source(d, base)),
-        StreamHandle::EmptySegment => Ok(None),
+        StreamHandle::KeyGroups(_) | StreamHandle::EmptySegment => Ok(None),
     }
 }
 

@@ -2,9 +2,10 @@
 
 use std::collections::BTreeSet;
 
+use crate::metadata::walk::{self, Node, Slot};
 use crate::metadata::{
     ChannelBody, CheckpointMetadata, KeyGroupsKind, KeyedHandle, OperatorState, SnapshotType,
-    StreamHandle, SubtaskEntry, Subtasks,
+    SubtaskEntry, Subtasks,
 };
 
 /// What kind of snapshot a file is.
@@ -88,16 +89,22 @@ fn keyed_tags(m: &CheckpointMetadata) -> KeyedTags {
         savepoint_key_groups: false,
         native: false,
     };
-    for s in m.operators.iter().flat_map(subtask_states) {
-        match &s.managed_keyed {
-            Some(KeyedHandle::KeyGroups(k)) if k.kind == KeyGroupsKind::Savepoint => {
+    walk::walk(m, |ctx, node| {
+        // Only the managed keyed handle itself, not handles nested in a changelog.
+        if ctx.slot != Some(Slot::ManagedKeyed) || ctx.changelog.is_some() {
+            return;
+        }
+        match node {
+            Node::Keyed(KeyedHandle::KeyGroups(k)) if k.kind == KeyGroupsKind::Savepoint => {
                 t.savepoint_key_groups = true
             }
-            Some(KeyedHandle::KeyGroups(k)) if k.kind == KeyGroupsKind::V2 => t.native = true,
-            Some(KeyedHandle::Incremental(i)) if i.v2 => t.native = true,
+            Node::Keyed(KeyedHandle::KeyGroups(k)) if k.kind == KeyGroupsKind::V2 => {
+                t.native = true
+            }
+            Node::Keyed(KeyedHandle::Incremental(i)) if i.v2 => t.native = true,
             _ => {}
         }
-    }
+    });
     t
 }
 
@@ -144,38 +151,34 @@ pub fn finished(op: &OperatorState) -> Finished {
 /// `operator:partitionable`, `channel`, `coordinator`.
 pub fn handle_kinds(op: &OperatorState) -> BTreeSet<&'static str> {
     let mut kinds = BTreeSet::new();
-    if op.coordinator_state.is_some() {
-        kinds.insert("coordinator");
-    }
-    for s in subtask_states(op) {
-        for k in s.managed_keyed.iter().chain(&s.raw_keyed) {
-            keyed_kind(k, &mut kinds);
-        }
-        for h in s.managed_operator.iter().chain(&s.raw_operator) {
-            kinds.insert(if h.file_merging.is_some() {
-                "operator:file-merging"
-            } else {
-                "operator"
-            });
-        }
-        for c in s.input_channels.iter().chain(&s.result_subpartitions) {
-            kinds.insert(match c.body {
+    walk::walk(op, |ctx, node| {
+        let kind = match node {
+            Node::Stream(_) if ctx.slot == Some(Slot::Coordinator) => "coordinator",
+            Node::Subtask(s)
+                if s.v2_legacy
+                    .as_ref()
+                    .is_some_and(|l| !l.legacy_operator_state.is_empty()) =>
+            {
+                "legacy"
+            }
+            Node::Keyed(k) => keyed_kind(k),
+            Node::OperatorHandle(h) if h.file_merging.is_some() => "operator:file-merging",
+            Node::OperatorHandle(_) => "operator",
+            Node::Channel(c) => match c.body {
                 ChannelBody::Single { .. } => "channel",
                 ChannelBody::Merged { .. } => "channel:merged",
-            });
-        }
-        if s.v2_legacy
-            .as_ref()
-            .is_some_and(|l| !l.legacy_operator_state.is_empty())
-        {
-            kinds.insert("legacy");
-        }
-    }
+            },
+            _ => return,
+        };
+        kinds.insert(kind);
+    });
     kinds
 }
 
-fn keyed_kind(k: &KeyedHandle, kinds: &mut BTreeSet<&'static str>) {
-    let kind = match k {
+/// The kind name of one keyed handle (handles nested in a changelog handle
+/// are nodes of their own).
+fn keyed_kind(k: &KeyedHandle) -> &'static str {
+    match k {
         KeyedHandle::KeyGroups(g) => match g.kind {
             KeyGroupsKind::Savepoint => "keyed:savepoint",
             _ => "keyed:key-groups",
@@ -187,19 +190,8 @@ fn keyed_kind(k: &KeyedHandle, kinds: &mut BTreeSet<&'static str>) {
                 "keyed:incremental"
             }
         }
-        KeyedHandle::Changelog(c) => {
-            for n in c.materialized.iter().chain(&c.non_materialized).flatten() {
-                keyed_kind(n, kinds);
-            }
-            "keyed:changelog"
-        }
+        KeyedHandle::Changelog(_) => "keyed:changelog",
         KeyedHandle::ChangelogInMemory(_) => "changelog:in-memory",
         KeyedHandle::ChangelogFile(_) => "changelog:dstl",
-    };
-    kinds.insert(kind);
-}
-
-/// True when any file handle of `h` is a file-merging segment.
-pub fn is_segment(h: &StreamHandle) -> bool {
-    matches!(h, StreamHandle::Segment { .. } | StreamHandle::EmptySegment)
+    }
 }

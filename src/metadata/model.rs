@@ -227,13 +227,6 @@ pub struct KeyGroupRange {
     pub count: i32,
 }
 
-impl KeyGroupRange {
-    /// Last key group (inclusive), `None` for an empty range.
-    pub fn end_inclusive(&self) -> Option<i32> {
-        (self.count > 0).then(|| self.start.saturating_add(self.count - 1))
-    }
-}
-
 /// Which key-groups handle variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -387,17 +380,6 @@ pub struct OperatorStateEntry {
     /// Start offset of each element in the delegate stream.
     #[serde(skip)]
     pub offsets: Vec<i64>,
-}
-
-impl OperatorStateEntry {
-    /// Mode name as Flink prints it.
-    pub fn mode_name(&self) -> &'static str {
-        match self.mode {
-            0 => "SPLIT_DISTRIBUTE",
-            1 => "UNION",
-            _ => "BROADCAST",
-        }
-    }
 }
 
 /// Directories recorded by a file-merging operator handle (tag 17).

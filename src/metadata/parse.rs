@@ -21,10 +21,8 @@ use super::error::{Error, ErrorKind, Result};
 use super::model::*;
 use super::properties;
 use super::reader::ByteReader;
+use super::tags::*;
 
-/// Flink's metadata magic number.
-pub const MAGIC: u32 = 0x4960_672D;
-const MASTER_STATE_MAGIC: u32 = 0xC96B_1696;
 /// Deepest handle nesting accepted (real files nest at most 4 levels).
 const MAX_DEPTH: u32 = 32;
 
@@ -102,17 +100,26 @@ fn at<T>(segment: impl std::fmt::Display, res: Result<T>) -> Result<T> {
     res.map_err(|e| e.within(segment))
 }
 
+/// An [`ErrorKind::InvalidValue`] error for `field` at offset `at`.
+fn invalid(at: u64, field: &'static str, value: impl Into<String>) -> Error {
+    Error::new(
+        at,
+        ErrorKind::InvalidValue {
+            field,
+            value: value.into(),
+        },
+    )
+}
+
 impl<'a> Parser<'a> {
     fn body(&mut self) -> Result<CheckpointMetadata> {
         let at_id = self.r.offset();
         let checkpoint_id = self.r.read_i64("checkpointId")?;
         if checkpoint_id < 0 {
-            return Err(Error::new(
+            return Err(invalid(
                 at_id,
-                ErrorKind::InvalidValue {
-                    field: "checkpointId",
-                    value: format!("{checkpoint_id} (negative)"),
-                },
+                "checkpointId",
+                format!("{checkpoint_id} (negative)"),
             ));
         }
         let n = self.r.read_count("numMasterStates", 8)?;
@@ -151,24 +158,16 @@ impl<'a> Parser<'a> {
         let at_magic = self.r.offset();
         let magic = self.r.read_u32("masterState.magic")?;
         if magic != MASTER_STATE_MAGIC {
-            return Err(Error::new(
+            return Err(invalid(
                 at_magic,
-                ErrorKind::InvalidValue {
-                    field: "masterState.magic",
-                    value: format!("{magic:#010x}, expected 0xc96b1696"),
-                },
+                "masterState.magic",
+                format!("{magic:#010x}, expected {MASTER_STATE_MAGIC:#010x}"),
             ));
         }
         let at_len = self.r.offset();
         let len = self.r.read_i32("masterState.numBytes")?;
         if len <= 0 {
-            return Err(Error::new(
-                at_len,
-                ErrorKind::InvalidValue {
-                    field: "masterState.numBytes",
-                    value: len.to_string(),
-                },
-            ));
+            return Err(invalid(at_len, "masterState.numBytes", len.to_string()));
         }
         let len = self
             .r
@@ -178,10 +177,11 @@ impl<'a> Parser<'a> {
         let name = data.read_utf("masterState.name")?;
         let payload = data.read_byte_array("masterState.payload")?.to_vec();
         if !data.is_empty() {
-            return Err(data.error(ErrorKind::InvalidValue {
-                field: "masterState.data",
-                value: format!("{} trailing bytes in master state", data.remaining()),
-            }));
+            return Err(invalid(
+                data.offset(),
+                "masterState.data",
+                format!("{} trailing bytes in master state", data.remaining()),
+            ));
         }
         Ok(MasterState {
             version,
@@ -236,12 +236,10 @@ impl<'a> Parser<'a> {
         if let Some(h) = &coordinator
             && !matches!(h, StreamHandle::ByteStream { .. })
         {
-            return Err(Error::new(
+            return Err(invalid(
                 at_coord,
-                ErrorKind::InvalidValue {
-                    field: "coordinatorState",
-                    value: "expected a byte-stream (inline) handle".into(),
-                },
+                "coordinatorState",
+                "expected a byte-stream (inline) handle",
             ));
         }
         op.coordinator_state = coordinator;
@@ -249,12 +247,10 @@ impl<'a> Parser<'a> {
         let n = self.r.read_i32("numSubtaskStates")?;
         if n < 0 {
             if op.coordinator_state.is_some() {
-                return Err(Error::new(
+                return Err(invalid(
                     at_n,
-                    ErrorKind::InvalidValue {
-                        field: "numSubtaskStates",
-                        value: "fully finished operator with coordinator state".into(),
-                    },
+                    "numSubtaskStates",
+                    "fully finished operator with coordinator state",
                 ));
             }
             op.subtasks = Subtasks::FullyFinished { marker: n };
@@ -318,11 +314,19 @@ impl<'a> Parser<'a> {
             (
                 at(
                     "input_channels",
-                    self.channel_list("numInputChannelStates", 1, 3),
+                    self.channel_list(
+                        "numInputChannelStates",
+                        INPUT_CHANNEL_STATE_HANDLE,
+                        MERGED_INPUT_CHANNEL_STATE_HANDLE,
+                    ),
                 )?,
                 at(
                     "result_subpartitions",
-                    self.channel_list("numResultSubpartitionStates", 2, 4),
+                    self.channel_list(
+                        "numResultSubpartitionStates",
+                        RESULT_SUBPARTITION_STATE_HANDLE,
+                        MERGED_RESULT_SUBPARTITION_STATE_HANDLE,
+                    ),
                 )?,
             )
         } else {
@@ -425,33 +429,29 @@ impl<'a> Parser<'a> {
         let at_tag = self.r.offset();
         let tag = self.r.read_u8("streamHandleType")?;
         let h = match tag {
-            0 => return Ok(None),
-            1 => StreamHandle::ByteStream {
+            NULL_HANDLE => return Ok(None),
+            BYTE_STREAM_STATE_HANDLE => StreamHandle::ByteStream {
                 name: self.r.read_utf("handleName")?,
                 data: self.r.read_byte_array("data")?.to_vec(),
             },
-            2 => StreamHandle::File {
+            FILE_STREAM_STATE_HANDLE => StreamHandle::File {
                 size: self.r.read_i64("stateSize")?,
                 path: self.r.read_utf("filePath")?,
             },
-            3 => StreamHandle::KeyGroups(Box::new(self.key_groups(KeyGroupsKind::V1)?)),
-            6 => StreamHandle::Relative {
+            KEY_GROUPS_HANDLE => {
+                StreamHandle::KeyGroups(Box::new(self.key_groups(KeyGroupsKind::V1)?))
+            }
+            RELATIVE_STREAM_STATE_HANDLE => StreamHandle::Relative {
                 relative_path: self.r.read_utf("relativePath")?,
                 size: self.r.read_i64("stateSize")?,
             },
-            15 => {
+            SEGMENT_FILE_HANDLE => {
                 let start = self.r.read_i64("startPos")?;
                 let size = self.r.read_i64("stateSize")?;
                 let at_scope = self.r.offset();
                 let scope = self.r.read_i32("scope")?;
                 if !(0..=1).contains(&scope) {
-                    return Err(Error::new(
-                        at_scope,
-                        ErrorKind::InvalidValue {
-                            field: "segment scope",
-                            value: scope.to_string(),
-                        },
-                    ));
+                    return Err(invalid(at_scope, "segment scope", scope.to_string()));
                 }
                 StreamHandle::Segment {
                     start,
@@ -461,7 +461,7 @@ impl<'a> Parser<'a> {
                     logical_id: self.r.read_utf("logicalFileId")?,
                 }
             }
-            16 => StreamHandle::EmptySegment,
+            EMPTY_SEGMENT_FILE_HANDLE => StreamHandle::EmptySegment,
             t => {
                 return Err(Error::new(
                     at_tag,
@@ -480,13 +480,7 @@ impl<'a> Parser<'a> {
         let at_n = self.r.offset();
         let count = self.r.read_i32("numKeyGroups")?;
         if count < 0 {
-            return Err(Error::new(
-                at_n,
-                ErrorKind::InvalidValue {
-                    field: "numKeyGroups",
-                    value: count.to_string(),
-                },
-            ));
+            return Err(invalid(at_n, "numKeyGroups", count.to_string()));
         }
         Ok(KeyGroupRange { start, count })
     }
@@ -525,13 +519,19 @@ impl<'a> Parser<'a> {
         let tag = self.r.read_u8("keyedHandleType")?;
         let old = self.dialect.changelog_1_14;
         let h = match tag {
-            0 => return Ok(None),
-            3 => KeyedHandle::KeyGroups(self.key_groups(KeyGroupsKind::V1)?),
-            12 => KeyedHandle::KeyGroups(self.key_groups(KeyGroupsKind::V2)?),
-            7 => KeyedHandle::KeyGroups(self.key_groups(KeyGroupsKind::Savepoint)?),
-            5 | 11 => KeyedHandle::Incremental(Box::new(self.incremental(tag == 11)?)),
-            8 | 14 => {
-                let v2 = tag == 14;
+            NULL_HANDLE => return Ok(None),
+            KEY_GROUPS_HANDLE => KeyedHandle::KeyGroups(self.key_groups(KeyGroupsKind::V1)?),
+            KEY_GROUPS_HANDLE_V2 => KeyedHandle::KeyGroups(self.key_groups(KeyGroupsKind::V2)?),
+            SAVEPOINT_KEY_GROUPS_HANDLE => {
+                KeyedHandle::KeyGroups(self.key_groups(KeyGroupsKind::Savepoint)?)
+            }
+            INCREMENTAL_KEY_GROUPS_HANDLE | INCREMENTAL_KEY_GROUPS_HANDLE_V2 => {
+                KeyedHandle::Incremental(Box::new(
+                    self.incremental(tag == INCREMENTAL_KEY_GROUPS_HANDLE_V2)?,
+                ))
+            }
+            CHANGELOG_HANDLE | CHANGELOG_HANDLE_V2 => {
+                let v2 = tag == CHANGELOG_HANDLE_V2;
                 let legacy = old && !v2;
                 let range = self.range()?;
                 let checkpointed_size = if legacy {
@@ -563,7 +563,7 @@ impl<'a> Parser<'a> {
                     handle_id,
                 }))
             }
-            9 => {
+            CHANGELOG_BYTE_INCREMENT_HANDLE => {
                 let range = self.range()?;
                 let from = self.r.read_i64("from")?;
                 let to = self.r.read_i64("to")?;
@@ -586,8 +586,8 @@ impl<'a> Parser<'a> {
                     handle_id,
                 })
             }
-            10 | 13 => {
-                let v2 = tag == 13;
+            CHANGELOG_FILE_INCREMENT_HANDLE | CHANGELOG_FILE_INCREMENT_HANDLE_V2 => {
+                let v2 = tag == CHANGELOG_FILE_INCREMENT_HANDLE_V2;
                 let legacy = old && !v2;
                 let range = self.range()?;
                 let n = self.r.read_count("numHandles", 9)?;
@@ -689,10 +689,11 @@ impl<'a> Parser<'a> {
     fn operator_handle(&mut self) -> Result<Option<OperatorHandle>> {
         let at_tag = self.r.offset();
         let tag = self.r.read_u8("operatorHandleType")?;
-        if tag == 0 {
+        if tag == NULL_HANDLE {
             return Ok(None);
         }
-        if tag != 4 && tag != 17 {
+        let merging = tag == SEGMENT_PARTITIONABLE_OPERATOR_STATE_HANDLE;
+        if tag != PARTITIONABLE_OPERATOR_STATE_HANDLE && !merging {
             return Err(Error::new(
                 at_tag,
                 ErrorKind::UnknownTag {
@@ -708,13 +709,7 @@ impl<'a> Parser<'a> {
             let at_mode = self.r.offset();
             let mode = self.r.read_u8("distributionMode")?;
             if mode > 2 {
-                return Err(Error::new(
-                    at_mode,
-                    ErrorKind::InvalidValue {
-                        field: "distributionMode",
-                        value: mode.to_string(),
-                    },
-                ));
+                return Err(invalid(at_mode, "distributionMode", mode.to_string()));
             }
             let k = self.r.read_count("numOffsets", 8)?;
             let offsets = self.r.read_i64_array(k, "offsets")?;
@@ -724,7 +719,7 @@ impl<'a> Parser<'a> {
                 offsets,
             });
         }
-        let file_merging = if tag == 17 {
+        let file_merging = if merging {
             Some(FileMergingDirs {
                 task_owned_dir: self.r.read_utf("taskOwnedDirPath")?,
                 shared_dir: self.r.read_utf("sharedDirPath")?,
@@ -735,18 +730,16 @@ impl<'a> Parser<'a> {
         };
         let at_delegate = self.r.offset();
         let delegate = at("delegate", self.stream_handle())?;
-        if tag == 17
+        if merging
             && !matches!(
                 delegate,
                 Some(StreamHandle::Segment { .. } | StreamHandle::EmptySegment)
             )
         {
-            return Err(Error::new(
+            return Err(invalid(
                 at_delegate,
-                ErrorKind::InvalidValue {
-                    field: "delegate",
-                    value: "file-merging operator state needs a segment handle".into(),
-                },
+                "delegate",
+                "file-merging operator state needs a segment handle",
             ));
         }
         Ok(Some(OperatorHandle {

@@ -127,13 +127,6 @@ impl<'a> ByteReader<'a> {
         self.check_count(at, field, i64::from(n), min_elem_bytes)
     }
 
-    /// Like [`read_count`](Self::read_count) for an `i16` count.
-    pub fn read_count_i16(&mut self, field: &'static str, min_elem_bytes: usize) -> Result<usize> {
-        let at = self.offset();
-        let n = self.read_i16(field)?;
-        self.check_count(at, field, i64::from(n), min_elem_bytes)
-    }
-
     /// Validates a count already read at `at`.
     pub fn check_count(
         &self,

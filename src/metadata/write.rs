@@ -2,41 +2,465 @@
 //! `MetadataV*Serializer`. Because the model is lossless, `write(parse(b)) == b`
 //! for every file Flink wrote; tests check this over every real file we have.
 //! It is also the test-side writer for hand-built unit cases.
+//!
+//! A model built or edited by code can say what no file can: a string longer
+//! than `writeUTF` allows, a list longer than an `i32` count, or a field that
+//! its version, dialect or handle tag does not have (or lacks one it needs).
+//! [`write`] checks the model first, on the [`walk`](super::walk), and returns
+//! a [`WriteError`] naming the field instead of writing bytes that would not
+//! read back as the same model. It does not check values the parser rejects
+//! (a negative checkpoint id, a segment scope of 7): tests write those on
+//! purpose.
 
+use std::fmt;
+
+use super::jstring::JavaString;
 use super::model::*;
+use super::tags::*;
+use super::walk::{self, Ctx, Node, Slot};
+
+/// Why a model cannot be written, without its location.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteErrorKind {
+    /// A string longer than Java's `DataOutput.writeUTF` can write.
+    #[error("{field} is {len} bytes in modified UTF-8, over the 65535 a Java UTF string can hold")]
+    StringTooLong {
+        /// Field name.
+        field: &'static str,
+        /// Its length in modified UTF-8 bytes.
+        len: usize,
+    },
+    /// A list or byte array with more elements than an `i32` count can say.
+    #[error("{field} has {len} elements, over the 2147483647 an i32 count can hold")]
+    TooLong {
+        /// Field name.
+        field: &'static str,
+        /// Its number of elements.
+        len: usize,
+    },
+    /// A format version that does not exist.
+    #[error("version {0} cannot be written (this writer writes versions 2 to 6)")]
+    UnsupportedVersion(u32),
+    /// A field the version, dialect or handle kind does not have, a missing
+    /// field they require, or a value that would read back as something else.
+    #[error("{field} {problem}")]
+    Inconsistent {
+        /// Field name.
+        field: &'static str,
+        /// What disagrees.
+        problem: String,
+    },
+}
+
+/// A model that cannot be written, with the path of the offending element
+/// (`operators[3].subtasks[1].managed_keyed`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteError {
+    /// Dotted path of the element (empty for the top level).
+    pub path: String,
+    /// What is wrong.
+    pub kind: WriteErrorKind,
+}
+
+impl WriteError {
+    fn new(kind: WriteErrorKind) -> Self {
+        WriteError {
+            path: String::new(),
+            kind,
+        }
+    }
+
+    /// Prefixes `segment` to the path (called while unwinding).
+    fn within(mut self, segment: impl fmt::Display) -> Self {
+        let seg = segment.to_string();
+        self.path = match (self.path.is_empty(), self.path.starts_with('[')) {
+            (true, _) => seg,
+            (false, true) => format!("{seg}{}", self.path),
+            (false, false) => format!("{seg}.{}", self.path),
+        };
+        self
+    }
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot write _metadata: {}", self.kind)?;
+        if !self.path.is_empty() {
+            write!(f, " in {}", self.path)?;
+        }
+        Ok(())
+    }
+}
+
+// `kind` is part of the Display text, so it is not repeated as a source.
+impl std::error::Error for WriteError {}
+
+type Result<T = (), E = WriteError> = std::result::Result<T, E>;
+
+/// Adds a path segment to errors coming out of `res`.
+fn at<T>(segment: impl fmt::Display, res: Result<T>) -> Result<T> {
+    res.map_err(|e| e.within(segment))
+}
 
 /// Serializes `m` in its own format version and dialect.
-pub fn write(m: &CheckpointMetadata) -> Vec<u8> {
+///
+/// Fails, writing nothing, when the model cannot be written as it is: a
+/// string over 65,535 modified-UTF-8 bytes, a list over `i32::MAX` elements,
+/// or fields that disagree with the version, the dialect or their handle's
+/// tag (see [`WriteErrorKind`]).
+pub fn write(m: &CheckpointMetadata) -> Result<Vec<u8>> {
+    check(m)?;
     let mut w = Writer {
         out: Vec::new(),
         version: m.version,
         dialect: m.dialect,
     };
-    w.u32(super::MAGIC);
+    w.u32(MAGIC);
     w.u32(m.version);
     w.i64(m.checkpoint_id);
-    w.len(m.master_states.len());
-    for s in &m.master_states {
-        w.u32(0xC96B_1696);
-        let mut inner = Writer {
-            out: Vec::new(),
-            version: m.version,
-            dialect: m.dialect,
-        };
-        inner.i32(s.version);
-        inner.utf(&s.name);
-        inner.bytes(&s.payload);
-        w.bytes(&inner.out);
+    w.len("numMasterStates", m.master_states.len())?;
+    for (i, s) in m.master_states.iter().enumerate() {
+        at(format_args!("master_states[{i}]"), w.master_state(s))?;
     }
-    w.len(m.operators.len());
-    for op in &m.operators {
-        w.operator(op);
+    w.len("numOperatorStates", m.operators.len())?;
+    for (i, op) in m.operators.iter().enumerate() {
+        at(format_args!("operators[{i}]"), w.operator(op))?;
     }
     if let Some(p) = &m.properties {
         w.out.extend_from_slice(&p.raw);
     }
     w.out.extend_from_slice(&m.trailing);
-    w.out
+    Ok(w.out)
+}
+
+/// Checks that the model's version, dialect and optional fields agree, so
+/// that the bytes read back as the same model.
+fn check(m: &CheckpointMetadata) -> Result {
+    let v = m.version;
+    if !(2..=6).contains(&v) {
+        return Err(WriteError::new(WriteErrorKind::UnsupportedVersion(v)));
+    }
+    if v != 3 && (m.dialect.changelog_1_14 || m.dialect.channel_1_11) {
+        return Err(WriteError::new(WriteErrorKind::Inconsistent {
+            field: "dialect",
+            problem: format!(
+                "selects a Flink 1.14 or 1.11 layout, which only version 3 has, not {v}"
+            ),
+        }));
+    }
+    presence(
+        "properties",
+        m.properties.is_some(),
+        v >= 4,
+        Layout::Version(v),
+    )
+    .map_err(WriteError::new)?;
+    let mut err = None;
+    walk::walk(m, |ctx, node| {
+        if err.is_none()
+            && let Err(kind) = check_node(v, m.dialect, ctx, node)
+        {
+            err = Some(WriteError {
+                path: ctx.to_string(),
+                kind,
+            });
+        }
+    });
+    err.map_or(Ok(()), Err)
+}
+
+/// What decides whether a field exists.
+#[derive(Clone, Copy)]
+enum Layout {
+    Version(u32),
+    Tag(u8),
+    Flink114,
+    Dialect114,
+    Dialect111,
+    Flag,
+}
+
+impl fmt::Display for Layout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Layout::Version(v) => write!(f, "version {v}"),
+            Layout::Tag(t) => write!(f, "handle tag {t}"),
+            Layout::Flink114 => f.write_str("the Flink 1.14 layout of this tag"),
+            Layout::Dialect114 => f.write_str("the changelog layout of this dialect"),
+            Layout::Dialect111 => f.write_str("the channel layout of this dialect"),
+            Layout::Flag => f.write_str("its presence flag"),
+        }
+    }
+}
+
+/// A field is present exactly when `layout` has it.
+fn presence(
+    field: &'static str,
+    present: bool,
+    expected: bool,
+    layout: Layout,
+) -> Result<(), WriteErrorKind> {
+    let problem = match (present, expected) {
+        (true, false) => format!("is set, but {layout} has no such field"),
+        (false, true) => format!("is missing, but {layout} requires it"),
+        _ => return Ok(()),
+    };
+    Err(WriteErrorKind::Inconsistent { field, problem })
+}
+
+fn inconsistent(field: &'static str, problem: impl Into<String>) -> Result<(), WriteErrorKind> {
+    Err(WriteErrorKind::Inconsistent {
+        field,
+        problem: problem.into(),
+    })
+}
+
+fn key_groups(k: &KeyGroupsHandle, tag: u8) -> Result<(), WriteErrorKind> {
+    presence(
+        "handle_id",
+        k.handle_id.is_some(),
+        k.kind == KeyGroupsKind::V2,
+        Layout::Tag(tag),
+    )?;
+    if usize::try_from(k.range.count).ok() != Some(k.offsets.len()) {
+        return inconsistent(
+            "range.count",
+            format!(
+                "is {}, but there are {} key-group offsets (the file stores one count)",
+                k.range.count,
+                k.offsets.len()
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn check_node(
+    v: u32,
+    dialect: Dialect,
+    ctx: &Ctx<'_>,
+    node: Node<'_>,
+) -> Result<(), WriteErrorKind> {
+    let old = dialect.changelog_1_14;
+    match node {
+        Node::Operator(op) => {
+            presence("name", op.name.is_some(), v >= 5, Layout::Version(v))?;
+            presence("uid", op.uid.is_some(), v >= 5, Layout::Version(v))?;
+            presence(
+                "v2_chain_length",
+                op.v2_chain_length.is_some(),
+                v == 2,
+                Layout::Version(v),
+            )?;
+            if v == 2 && op.coordinator_state.is_some() {
+                presence("coordinator_state", true, false, Layout::Version(v))?;
+            }
+            match &op.subtasks {
+                Subtasks::FullyFinished { .. } if v == 2 => {
+                    return inconsistent(
+                        "subtasks",
+                        "is fully finished, which version 2 cannot say",
+                    );
+                }
+                Subtasks::FullyFinished { marker } if *marker >= 0 => {
+                    return inconsistent(
+                        "subtasks",
+                        format!("has the fully-finished marker {marker}, which is not negative"),
+                    );
+                }
+                Subtasks::FullyFinished { .. } => {}
+                Subtasks::List { entries } => {
+                    for e in entries {
+                        match e {
+                            SubtaskEntry::Finished { .. } if v == 2 => {
+                                return inconsistent(
+                                    "subtasks",
+                                    "has a finished subtask, which version 2 cannot say",
+                                );
+                            }
+                            SubtaskEntry::Finished { index }
+                            | SubtaskEntry::State { index, .. }
+                                if *index < 0 && v >= 3 =>
+                            {
+                                return inconsistent(
+                                    "subtasks",
+                                    format!("has the negative subtask index {index}"),
+                                );
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        Node::Subtask(s) => {
+            presence(
+                "v2_legacy",
+                s.v2_legacy.is_some(),
+                v == 2,
+                Layout::Version(v),
+            )?;
+            if s.managed_operator_flag == 0 {
+                presence(
+                    "managed_operator",
+                    s.managed_operator.is_some(),
+                    false,
+                    Layout::Flag,
+                )?;
+            }
+            if s.raw_operator_flag == 0 {
+                presence(
+                    "raw_operator",
+                    s.raw_operator.is_some(),
+                    false,
+                    Layout::Flag,
+                )?;
+            }
+            if v == 2 && !(s.input_channels.is_empty() && s.result_subpartitions.is_empty()) {
+                return inconsistent("channel state", "is set, but version 2 has none");
+            }
+        }
+        Node::Channel(c) => {
+            presence("type_tag", c.type_tag.is_some(), v >= 6, Layout::Version(v))?;
+            let (single, merged) = match ctx.slot {
+                Some(Slot::ResultSubpartition) => (
+                    RESULT_SUBPARTITION_STATE_HANDLE,
+                    MERGED_RESULT_SUBPARTITION_STATE_HANDLE,
+                ),
+                _ => (
+                    INPUT_CHANNEL_STATE_HANDLE,
+                    MERGED_INPUT_CHANNEL_STATE_HANDLE,
+                ),
+            };
+            let want = match &c.body {
+                ChannelBody::Single { subtask_index, .. } => {
+                    presence(
+                        "subtask_index",
+                        subtask_index.is_some(),
+                        !dialect.channel_1_11,
+                        Layout::Dialect111,
+                    )?;
+                    single
+                }
+                ChannelBody::Merged { .. } => merged,
+            };
+            if c.type_tag.unwrap_or(single) != want {
+                return inconsistent(
+                    "type_tag",
+                    format!(
+                        "is {:?}, but this list writes this body with tag {want}",
+                        c.type_tag
+                    ),
+                );
+            }
+        }
+        Node::Keyed(KeyedHandle::KeyGroups(k)) => {
+            let tag = match k.kind {
+                KeyGroupsKind::V1 => KEY_GROUPS_HANDLE,
+                KeyGroupsKind::V2 => KEY_GROUPS_HANDLE_V2,
+                KeyGroupsKind::Savepoint => SAVEPOINT_KEY_GROUPS_HANDLE,
+            };
+            key_groups(k, tag)?;
+        }
+        Node::Keyed(KeyedHandle::Incremental(i)) => {
+            let tag = if i.v2 {
+                INCREMENTAL_KEY_GROUPS_HANDLE_V2
+            } else {
+                INCREMENTAL_KEY_GROUPS_HANDLE
+            };
+            presence(
+                "checkpointed_size",
+                i.checkpointed_size.is_some(),
+                i.v2,
+                Layout::Tag(tag),
+            )?;
+            presence("handle_id", i.handle_id.is_some(), i.v2, Layout::Tag(tag))?;
+        }
+        Node::Keyed(KeyedHandle::Changelog(c)) => {
+            let tag = if c.v2 {
+                CHANGELOG_HANDLE_V2
+            } else {
+                CHANGELOG_HANDLE
+            };
+            let full = !old || c.v2;
+            let layout = if full {
+                Layout::Tag(tag)
+            } else {
+                Layout::Flink114
+            };
+            presence(
+                "checkpointed_size",
+                c.checkpointed_size.is_some(),
+                full,
+                layout,
+            )?;
+            presence(
+                "materialization_id",
+                c.materialization_id.is_some(),
+                full,
+                layout,
+            )?;
+            presence(
+                "checkpoint_id",
+                c.checkpoint_id.is_some(),
+                c.v2,
+                Layout::Tag(tag),
+            )?;
+            presence("handle_id", c.handle_id.is_some(), full, layout)?;
+        }
+        Node::Keyed(KeyedHandle::ChangelogInMemory(c)) => {
+            presence("handle_id", c.handle_id.is_some(), !old, Layout::Dialect114)?;
+        }
+        Node::Keyed(KeyedHandle::ChangelogFile(c)) => {
+            let tag = if c.v2 {
+                CHANGELOG_FILE_INCREMENT_HANDLE_V2
+            } else {
+                CHANGELOG_FILE_INCREMENT_HANDLE
+            };
+            let full = !old || c.v2;
+            let layout = if full {
+                Layout::Tag(tag)
+            } else {
+                Layout::Flink114
+            };
+            presence(
+                "checkpointed_size",
+                c.checkpointed_size.is_some(),
+                full,
+                layout,
+            )?;
+            presence("handle_id", c.handle_id.is_some(), full, layout)?;
+            presence("storage_id", c.storage_id.is_some(), c.v2, Layout::Tag(tag))?;
+        }
+        Node::Stream(StreamHandle::KeyGroups(k)) => {
+            if k.kind != KeyGroupsKind::V1 {
+                return inconsistent(
+                    "kind",
+                    format!(
+                        "is {:?}, but a stream handle can only be key groups V1 (tag 3)",
+                        k.kind
+                    ),
+                );
+            }
+            key_groups(k, KEY_GROUPS_HANDLE)?;
+        }
+        Node::OperatorHandle(h) => {
+            if h.file_merging.is_some()
+                && !matches!(
+                    h.delegate,
+                    Some(StreamHandle::Segment { .. } | StreamHandle::EmptySegment)
+                )
+            {
+                return inconsistent(
+                    "delegate",
+                    "is not a segment, but a file-merging operator handle (tag 17) needs one",
+                );
+            }
+        }
+        Node::Stream(_) | Node::FileMergingDirs(_) => {}
+    }
+    Ok(())
 }
 
 struct Writer {
@@ -58,85 +482,131 @@ impl Writer {
     fn i64(&mut self, v: i64) {
         self.out.extend_from_slice(&v.to_be_bytes());
     }
-    fn len(&mut self, n: usize) {
-        self.i32(i32::try_from(n).unwrap_or(i32::MAX));
+    fn len(&mut self, field: &'static str, n: usize) -> Result {
+        let n = i32::try_from(n)
+            .map_err(|_| WriteError::new(WriteErrorKind::TooLong { field, len: n }))?;
+        self.i32(n);
+        Ok(())
     }
-    fn utf(&mut self, s: &super::JavaString) {
+    fn utf(&mut self, field: &'static str, s: &JavaString) -> Result {
         let b = s.to_modified_utf8();
-        self.out
-            .extend_from_slice(&u16::try_from(b.len()).unwrap_or(u16::MAX).to_be_bytes());
+        let n = u16::try_from(b.len()).map_err(|_| {
+            WriteError::new(WriteErrorKind::StringTooLong {
+                field,
+                len: b.len(),
+            })
+        })?;
+        self.out.extend_from_slice(&n.to_be_bytes());
         self.out.extend_from_slice(&b);
+        Ok(())
     }
-    fn bytes(&mut self, b: &[u8]) {
-        self.len(b.len());
+    fn bytes(&mut self, field: &'static str, b: &[u8]) -> Result {
+        self.len(field, b.len())?;
         self.out.extend_from_slice(b);
+        Ok(())
     }
-    fn longs(&mut self, v: &[i64]) {
-        self.len(v.len());
+    fn longs(&mut self, field: &'static str, v: &[i64]) -> Result {
+        self.len(field, v.len())?;
         for x in v {
             self.i64(*x);
         }
+        Ok(())
     }
 
-    fn operator(&mut self, op: &OperatorState) {
+    fn master_state(&mut self, s: &MasterState) -> Result {
+        self.u32(MASTER_STATE_MAGIC);
+        let mut inner = Writer {
+            out: Vec::new(),
+            version: self.version,
+            dialect: self.dialect,
+        };
+        inner.i32(s.version);
+        inner.utf("masterState.name", &s.name)?;
+        inner.bytes("masterState.payload", &s.payload)?;
+        self.bytes("masterState.numBytes", &inner.out)
+    }
+
+    fn operator(&mut self, op: &OperatorState) -> Result {
         if let (Some(name), Some(uid)) = (&op.name, &op.uid) {
-            self.utf(name);
-            self.utf(uid);
+            self.utf("operatorName", name)?;
+            self.utf("operatorUid", uid)?;
         }
         self.out.extend_from_slice(&op.id.0);
         self.i32(op.parallelism);
         self.i32(op.max_parallelism);
-        if self.version == 2 {
-            self.i32(op.v2_chain_length.unwrap_or(1));
+        if let Some(n) = op.v2_chain_length {
+            self.i32(n);
         } else {
-            self.stream(op.coordinator_state.as_ref());
+            at(
+                "coordinator_state",
+                self.stream(op.coordinator_state.as_ref()),
+            )?;
         }
         match &op.subtasks {
             Subtasks::FullyFinished { marker } => self.i32(*marker),
             Subtasks::List { entries } => {
-                self.len(entries.len());
-                for e in entries {
+                self.len("numSubtaskStates", entries.len())?;
+                for (i, e) in entries.iter().enumerate() {
                     match e {
                         SubtaskEntry::State { index, state } => {
                             self.i32(*index);
-                            self.subtask(state);
+                            at(format_args!("subtasks[{i}]"), self.subtask(state))?;
                         }
+                        // `check` made sure the index is not negative.
                         SubtaskEntry::Finished { index } => self.i32(-index - 1),
                     }
                 }
             }
         }
+        Ok(())
     }
 
-    fn subtask(&mut self, s: &SubtaskState) {
+    fn subtask(&mut self, s: &SubtaskState) -> Result {
         if let Some(l) = &s.v2_legacy {
             self.i64(l.duration);
-            self.len(l.legacy_operator_state.len());
-            for h in &l.legacy_operator_state {
-                self.stream(h.as_ref());
+            self.len("numLegacyOperatorStates", l.legacy_operator_state.len())?;
+            for (i, h) in l.legacy_operator_state.iter().enumerate() {
+                at(
+                    format_args!("legacy_operator_state[{i}]"),
+                    self.stream(h.as_ref()),
+                )?;
             }
         }
         self.i32(s.managed_operator_flag);
         if s.managed_operator_flag != 0 {
-            self.operator_handle(s.managed_operator.as_ref());
+            at(
+                "managed_operator",
+                self.operator_handle(s.managed_operator.as_ref()),
+            )?;
         }
         self.i32(s.raw_operator_flag);
         if s.raw_operator_flag != 0 {
-            self.operator_handle(s.raw_operator.as_ref());
+            at(
+                "raw_operator",
+                self.operator_handle(s.raw_operator.as_ref()),
+            )?;
         }
-        self.keyed(s.managed_keyed.as_ref());
-        self.keyed(s.raw_keyed.as_ref());
+        at("managed_keyed", self.keyed(s.managed_keyed.as_ref()))?;
+        at("raw_keyed", self.keyed(s.raw_keyed.as_ref()))?;
         if self.version >= 3 {
-            for list in [&s.input_channels, &s.result_subpartitions] {
-                self.len(list.len());
-                for c in list {
-                    self.channel(c);
+            for (name, field, list) in [
+                ("input_channels", "numInputChannelStates", &s.input_channels),
+                (
+                    "result_subpartitions",
+                    "numResultSubpartitionStates",
+                    &s.result_subpartitions,
+                ),
+            ] {
+                at(name, self.len(field, list.len()))?;
+                for (i, c) in list.iter().enumerate() {
+                    at(format_args!("{name}[{i}]"), self.channel(c))?;
                 }
             }
         }
+        Ok(())
     }
 
-    fn channel(&mut self, c: &ChannelHandle) {
+    fn channel(&mut self, c: &ChannelHandle) -> Result {
         if let Some(t) = c.type_tag {
             self.u8(t);
         }
@@ -153,9 +623,9 @@ impl Writer {
                 }
                 self.i32(info.0);
                 self.i32(info.1);
-                self.longs(offsets);
+                self.longs("numOffsets", offsets)?;
                 self.i64(*state_size);
-                self.stream(delegate.as_ref());
+                at("delegate", self.stream(delegate.as_ref()))
             }
             ChannelBody::Merged {
                 subtask_index,
@@ -165,36 +635,40 @@ impl Writer {
             } => {
                 self.i32(*subtask_index);
                 self.i64(*state_size);
-                self.stream(delegate.as_ref());
-                self.bytes(serialized_offsets);
+                at("delegate", self.stream(delegate.as_ref()))?;
+                self.bytes("serializedChannelOffsets", serialized_offsets)
             }
         }
     }
 
-    fn stream(&mut self, h: Option<&StreamHandle>) {
-        let Some(h) = h else { return self.u8(0) };
+    fn stream(&mut self, h: Option<&StreamHandle>) -> Result {
+        let Some(h) = h else {
+            self.u8(NULL_HANDLE);
+            return Ok(());
+        };
         match h {
             StreamHandle::ByteStream { name, data } => {
-                self.u8(1);
-                self.utf(name);
-                self.bytes(data);
+                self.u8(BYTE_STREAM_STATE_HANDLE);
+                self.utf("handleName", name)?;
+                self.bytes("data", data)
             }
             StreamHandle::File { size, path } => {
-                self.u8(2);
+                self.u8(FILE_STREAM_STATE_HANDLE);
                 self.i64(*size);
-                self.utf(path);
+                self.utf("filePath", path)
             }
             StreamHandle::KeyGroups(k) => {
-                self.u8(3);
-                self.key_groups_body(k);
+                self.u8(KEY_GROUPS_HANDLE);
+                self.key_groups_body(k)
             }
             StreamHandle::Relative {
                 relative_path,
                 size,
             } => {
-                self.u8(6);
-                self.utf(relative_path);
+                self.u8(RELATIVE_STREAM_STATE_HANDLE);
+                self.utf("relativePath", relative_path)?;
                 self.i64(*size);
+                Ok(())
             }
             StreamHandle::Segment {
                 start,
@@ -203,24 +677,28 @@ impl Writer {
                 physical_path,
                 logical_id,
             } => {
-                self.u8(15);
+                self.u8(SEGMENT_FILE_HANDLE);
                 self.i64(*start);
                 self.i64(*size);
                 self.i32(*scope);
-                self.utf(physical_path);
-                self.utf(logical_id);
+                self.utf("physicalFilePath", physical_path)?;
+                self.utf("logicalFileId", logical_id)
             }
-            StreamHandle::EmptySegment => self.u8(16),
+            StreamHandle::EmptySegment => {
+                self.u8(EMPTY_SEGMENT_FILE_HANDLE);
+                Ok(())
+            }
         }
     }
 
-    fn key_groups_body(&mut self, k: &KeyGroupsHandle) {
+    fn key_groups_body(&mut self, k: &KeyGroupsHandle) -> Result {
         self.i32(k.range.start);
-        self.longs(&k.offsets);
-        self.stream(k.delegate.as_ref());
+        self.longs("numKeyGroups", &k.offsets)?;
+        at("delegate", self.stream(k.delegate.as_ref()))?;
         if let Some(id) = &k.handle_id {
-            self.utf(id);
+            self.utf("stateHandleId", id)?;
         }
+        Ok(())
     }
 
     fn range(&mut self, r: KeyGroupRange) {
@@ -228,47 +706,70 @@ impl Writer {
         self.i32(r.count);
     }
 
-    fn keyed(&mut self, h: Option<&KeyedHandle>) {
-        let Some(h) = h else { return self.u8(0) };
+    fn keyed(&mut self, h: Option<&KeyedHandle>) -> Result {
+        let Some(h) = h else {
+            self.u8(NULL_HANDLE);
+            return Ok(());
+        };
         match h {
             KeyedHandle::KeyGroups(k) => {
                 self.u8(match k.kind {
-                    KeyGroupsKind::V1 => 3,
-                    KeyGroupsKind::V2 => 12,
-                    KeyGroupsKind::Savepoint => 7,
+                    KeyGroupsKind::V1 => KEY_GROUPS_HANDLE,
+                    KeyGroupsKind::V2 => KEY_GROUPS_HANDLE_V2,
+                    KeyGroupsKind::Savepoint => SAVEPOINT_KEY_GROUPS_HANDLE,
                 });
-                self.key_groups_body(k);
+                self.key_groups_body(k)?;
             }
             KeyedHandle::Incremental(i) => {
-                self.u8(if i.v2 { 11 } else { 5 });
+                self.u8(if i.v2 {
+                    INCREMENTAL_KEY_GROUPS_HANDLE_V2
+                } else {
+                    INCREMENTAL_KEY_GROUPS_HANDLE
+                });
                 self.i64(i.checkpoint_id);
-                self.utf(&i.backend_id);
+                self.utf("backendIdentifier", &i.backend_id)?;
                 self.range(i.range);
                 if let Some(c) = i.checkpointed_size {
                     self.i64(c);
                 }
-                self.stream(i.meta.as_ref());
-                for list in [&i.shared, &i.private] {
-                    self.len(list.len());
-                    for n in list {
-                        self.utf(&n.local_path);
-                        self.stream(n.handle.as_ref());
+                at("meta", self.stream(i.meta.as_ref()))?;
+                for (name, field, list) in [
+                    ("shared", "numSharedState", &i.shared),
+                    ("private", "numPrivateState", &i.private),
+                ] {
+                    at(name, self.len(field, list.len()))?;
+                    for (pos, n) in list.iter().enumerate() {
+                        at(format_args!("{name}[{pos}]"), {
+                            self.utf("localPath", &n.local_path)
+                                .and_then(|()| self.stream(n.handle.as_ref()))
+                        })?;
                     }
                 }
                 if let Some(id) = &i.handle_id {
-                    self.utf(id);
+                    self.utf("stateHandleId", id)?;
                 }
             }
             KeyedHandle::Changelog(c) => {
-                self.u8(if c.v2 { 14 } else { 8 });
+                self.u8(if c.v2 {
+                    CHANGELOG_HANDLE_V2
+                } else {
+                    CHANGELOG_HANDLE
+                });
                 self.range(c.range);
                 if let Some(s) = c.checkpointed_size {
                     self.i64(s);
                 }
-                for list in [&c.materialized, &c.non_materialized] {
-                    self.len(list.len());
-                    for k in list {
-                        self.keyed(k.as_ref());
+                for (name, field, list) in [
+                    ("materialized", "numMaterialized", &c.materialized),
+                    (
+                        "non_materialized",
+                        "numNonMaterialized",
+                        &c.non_materialized,
+                    ),
+                ] {
+                    at(name, self.len(field, list.len()))?;
+                    for (i, k) in list.iter().enumerate() {
+                        at(format_args!("{name}[{i}]"), self.keyed(k.as_ref()))?;
                     }
                 }
                 if let Some(m) = c.materialization_id {
@@ -278,61 +779,73 @@ impl Writer {
                     self.i64(id);
                 }
                 if let Some(id) = &c.handle_id {
-                    self.utf(id);
+                    self.utf("stateHandleId", id)?;
                 }
             }
             KeyedHandle::ChangelogInMemory(c) => {
-                self.u8(9);
+                self.u8(CHANGELOG_BYTE_INCREMENT_HANDLE);
                 self.range(c.range);
                 self.i64(c.from);
                 self.i64(c.to);
-                self.len(c.changes.len());
+                self.len("numChanges", c.changes.len())?;
                 for (kg, bytes) in &c.changes {
                     self.i32(*kg);
-                    self.bytes(bytes);
+                    self.bytes("change.bytes", bytes)?;
                 }
                 if !self.dialect.changelog_1_14
                     && let Some(id) = &c.handle_id
                 {
-                    self.utf(id);
+                    self.utf("stateHandleId", id)?;
                 }
             }
             KeyedHandle::ChangelogFile(c) => {
-                self.u8(if c.v2 { 13 } else { 10 });
+                self.u8(if c.v2 {
+                    CHANGELOG_FILE_INCREMENT_HANDLE_V2
+                } else {
+                    CHANGELOG_FILE_INCREMENT_HANDLE
+                });
                 self.range(c.range);
-                self.len(c.handles.len());
-                for (offset, h) in &c.handles {
+                self.len("numHandles", c.handles.len())?;
+                for (i, (offset, h)) in c.handles.iter().enumerate() {
                     self.i64(*offset);
-                    self.stream(h.as_ref());
+                    at(format_args!("handles[{i}]"), self.stream(h.as_ref()))?;
                 }
                 self.i64(c.state_size);
                 if let Some(s) = c.checkpointed_size {
                     self.i64(s);
                 }
                 if let Some(id) = &c.handle_id {
-                    self.utf(id);
+                    self.utf("stateHandleId", id)?;
                 }
                 if let Some(id) = &c.storage_id {
-                    self.utf(id);
+                    self.utf("storageIdentifier", id)?;
                 }
             }
         }
+        Ok(())
     }
 
-    fn operator_handle(&mut self, h: Option<&OperatorHandle>) {
-        let Some(h) = h else { return self.u8(0) };
-        self.u8(if h.file_merging.is_some() { 17 } else { 4 });
-        self.len(h.states.len());
+    fn operator_handle(&mut self, h: Option<&OperatorHandle>) -> Result {
+        let Some(h) = h else {
+            self.u8(NULL_HANDLE);
+            return Ok(());
+        };
+        self.u8(if h.file_merging.is_some() {
+            SEGMENT_PARTITIONABLE_OPERATOR_STATE_HANDLE
+        } else {
+            PARTITIONABLE_OPERATOR_STATE_HANDLE
+        });
+        self.len("numStates", h.states.len())?;
         for s in &h.states {
-            self.utf(&s.name);
+            self.utf("stateName", &s.name)?;
             self.u8(s.mode);
-            self.longs(&s.offsets);
+            self.longs("numOffsets", &s.offsets)?;
         }
         if let Some(f) = &h.file_merging {
-            self.utf(&f.task_owned_dir);
-            self.utf(&f.shared_dir);
+            self.utf("taskOwnedDirPath", &f.task_owned_dir)?;
+            self.utf("sharedDirPath", &f.shared_dir)?;
             self.u8(f.is_empty);
         }
-        self.stream(h.delegate.as_ref());
+        at("delegate", self.stream(h.delegate.as_ref()))
     }
 }

@@ -5,12 +5,12 @@ use std::io::Write;
 use anyhow::{Result, bail};
 use clap::Args;
 use futures_util::StreamExt;
-use serde_json::json;
+use serde::Serialize;
 
 use super::context::{Ctx, Global};
 use super::output::{self, BOLD, DIM};
 use crate::analysis::deps::{self, Deps, Problem};
-use crate::analysis::layout::{self, CheckpointDir, JobDir, Scan};
+use crate::analysis::layout::{self, CheckpointDir, JobDir, Scan, Usage};
 use crate::analysis::snapshot::Rebase;
 use crate::analysis::{size, snapshot, summary};
 use crate::resolve::Target;
@@ -87,8 +87,7 @@ fn run_inner(args: LsArgs, global: &Global) -> Result<u8> {
                     sp_root.as_ref().zip(sp_scan.as_ref()),
                     now,
                 );
-                serde_json::to_writer_pretty(&mut out, &v)?;
-                writeln!(out)?;
+                output::print_json(&mut out, &v)?;
             } else {
                 root_human(&mut out, &ctx, &root, &scan, now)?;
                 if let (Some(r), Some(s)) = (&sp_root, &sp_scan) {
@@ -107,8 +106,7 @@ fn run_inner(args: LsArgs, global: &Global) -> Result<u8> {
             };
             if args.json {
                 let v = job_json(&ctx, &job, &rows, &savepoints, now);
-                serde_json::to_writer_pretty(&mut out, &v)?;
-                writeln!(out)?;
+                output::print_json(&mut out, &v)?;
             } else {
                 job_human(&mut out, &ctx, &job, &rows, &savepoints, now)?;
             }
@@ -255,66 +253,123 @@ fn job_of_savepoint(ctx: &Ctx, name: &str) -> String {
     }
 }
 
-fn root_json(
-    ctx: &Ctx,
-    root: &Location,
-    scan: &Scan,
-    savepoints: Option<(&Location, &Scan)>,
+/// `ls --json` on a root.
+#[derive(Serialize)]
+struct RootReport<'a> {
+    root: &'a Location,
+    /// The profile's savepoints root, listed too when no TARGET was given.
+    savepoints_root: Option<String>,
+    jobs: Vec<JobSummary<'a>>,
+    /// Savepoints under the root, then under `savepoints_root`.
+    savepoints: Vec<SavepointJson<'a>>,
+    other: &'a Usage,
+    total: &'a Usage,
+}
+
+/// One job of [`RootReport`].
+#[derive(Serialize)]
+struct JobSummary<'a> {
+    job_id: &'a str,
+    alias: Option<&'a str>,
+    location: &'a Option<Location>,
+    completed_checkpoints: usize,
+    latest: Option<Latest<'a>>,
+    in_progress: Vec<u64>,
+    abandoned: Vec<u64>,
+    files: u64,
+    bytes: u64,
+    shared: &'a Usage,
+    taskowned: &'a Usage,
+    newest_file_time: Option<String>,
+    age_seconds: Option<i64>,
+}
+
+/// The latest completed checkpoint of a [`JobSummary`].
+#[derive(Serialize)]
+struct Latest<'a> {
+    id: Option<u64>,
+    location: &'a Option<Location>,
+    time: Option<String>,
+}
+
+/// One savepoint of [`RootReport`].
+#[derive(Serialize)]
+struct SavepointJson<'a> {
+    name: &'a str,
+    location: &'a Option<Location>,
+    /// Whether it has a `_metadata`.
+    complete: bool,
+    time: Option<String>,
+    files: u64,
+    bytes: u64,
+}
+
+fn modified(c: &CheckpointDir) -> Option<String> {
+    c.metadata
+        .as_ref()
+        .and_then(|m| m.modified)
+        .map(|t| t.to_string())
+}
+
+fn age_seconds(t: Option<jiff::Timestamp>, now: jiff::Timestamp) -> Option<i64> {
+    t.map(|t| now.as_second() - t.as_second())
+}
+
+fn root_json<'a>(
+    ctx: &'a Ctx,
+    root: &'a Location,
+    scan: &'a Scan,
+    savepoints: Option<(&Location, &'a Scan)>,
     now: jiff::Timestamp,
-) -> serde_json::Value {
-    let jobs: Vec<_> = scan
+) -> RootReport<'a> {
+    let jobs = scan
         .jobs
         .values()
         .map(|j| {
             let latest = j.completed().next_back();
-            json!({
-                "job_id": j.name,
-                "alias": ctx.places.alias_of(&j.name),
-                "location": j.location,
-                "completed_checkpoints": j.completed().count(),
-                "latest": latest.map(|c| json!({
-                    "id": c.id,
-                    "location": c.location,
-                    "time": c.metadata.as_ref().and_then(|m| m.modified).map(|t| t.to_string()),
-                })),
-                "in_progress": j.in_progress().filter_map(|c| c.id).collect::<Vec<_>>(),
-                "abandoned": j.abandoned().filter_map(|c| c.id).collect::<Vec<_>>(),
-                "files": j.total.files,
-                "bytes": j.total.bytes,
-                "shared": j.shared,
-                "taskowned": j.taskowned,
-                "newest_file_time": j.newest.map(|t| t.to_string()),
-                "age_seconds": j.newest.map(|t| now.as_second() - t.as_second()),
-            })
+            JobSummary {
+                job_id: &j.name,
+                alias: ctx.places.alias_of(&j.name),
+                location: &j.location,
+                completed_checkpoints: j.completed().count(),
+                latest: latest.map(|c| Latest {
+                    id: c.id,
+                    location: &c.location,
+                    time: modified(c),
+                }),
+                in_progress: j.in_progress().filter_map(|c| c.id).collect(),
+                abandoned: j.abandoned().filter_map(|c| c.id).collect(),
+                files: j.total.files,
+                bytes: j.total.bytes,
+                shared: &j.shared,
+                taskowned: &j.taskowned,
+                newest_file_time: j.newest.map(|t| t.to_string()),
+                age_seconds: age_seconds(j.newest, now),
+            }
         })
         .collect();
-    let sp = |s: &Scan| -> Vec<serde_json::Value> {
-        s.savepoints
-            .values()
-            .map(|s| {
-                json!({
-                    "name": s.name,
-                    "location": s.location,
-                    "complete": s.metadata.is_some(),
-                    "time": s.metadata.as_ref().and_then(|m| m.modified).map(|t| t.to_string()),
-                    "files": s.usage.files,
-                    "bytes": s.usage.bytes,
-                })
-            })
-            .collect()
+    let sp = |s: &'a Scan| {
+        s.savepoints.values().map(|s| SavepointJson {
+            name: &s.name,
+            location: &s.location,
+            complete: s.metadata.is_some(),
+            time: modified(s),
+            files: s.usage.files,
+            bytes: s.usage.bytes,
+        })
     };
-    let mut all_sp = sp(scan);
+    let mut all_sp: Vec<_> = sp(scan).collect();
     if let Some((_, s)) = savepoints {
         all_sp.extend(sp(s));
     }
-    json!({
-        "root": root,
-        "savepoints_root": savepoints.map(|(r, _)| r.to_string()),
-        "jobs": jobs,
-        "savepoints": all_sp,
-        "other": scan.other,
-        "total": scan.total,
-    })
+    RootReport {
+        root,
+        savepoints_root: savepoints.map(|(r, _)| r.to_string()),
+        jobs,
+        savepoints: all_sp,
+        other: &scan.other,
+        total: &scan.total,
+    }
 }
 
 /// What a readable `_metadata` says.
@@ -612,55 +667,85 @@ fn job_human(
     Ok(())
 }
 
-fn job_json(
-    ctx: &Ctx,
-    job: &JobDir,
-    rows: &[Row],
-    savepoints: &[Row],
+/// `ls --json` on a job.
+#[derive(Serialize)]
+struct JobReport<'a> {
+    job_id: &'a str,
+    alias: Option<&'a str>,
+    location: &'a Option<Location>,
+    files: u64,
+    bytes: u64,
+    shared: &'a Usage,
+    taskowned: &'a Usage,
+    newest_file_time: Option<String>,
+    age_seconds: Option<i64>,
+    checkpoints: Vec<RowJson<'a>>,
+    savepoints: Vec<RowJson<'a>>,
+}
+
+/// One checkpoint or savepoint of [`JobReport`].
+#[derive(Serialize)]
+struct RowJson<'a> {
+    name: &'a str,
+    id: Option<u64>,
+    location: &'a Option<Location>,
+    savepoint: bool,
+    time: Option<String>,
+    kind: Option<&'a str>,
+    state_size: Option<i64>,
+    files: u64,
+    bytes: u64,
+    metadata_readable: bool,
+    restorable: bool,
+    /// `yes`, or why not.
+    status: String,
+    /// With `--verify`.
+    verify: Option<super::deps::Verify<'a>>,
+}
+
+fn job_json<'a>(
+    ctx: &'a Ctx,
+    job: &'a JobDir,
+    rows: &'a [Row],
+    savepoints: &'a [Row],
     now: jiff::Timestamp,
-) -> serde_json::Value {
+) -> JobReport<'a> {
     let newest = job.completed().next_back().and_then(|c| c.id);
-    let row = |r: &Row| {
-        json!({
-            "name": r.dir.name,
-            "id": r.dir.id,
-            "location": r.dir.location,
-            "savepoint": r.savepoint,
-            "time": r.dir.metadata.as_ref().and_then(|m| m.modified).or(r.dir.newest).map(|t| t.to_string()),
-            "kind": r.ok().map(|x| x.kind.clone()),
-            "state_size": r.ok().map(|x| x.state),
-            "files": r.dir.usage.files,
-            "bytes": r.dir.usage.bytes,
-            "metadata_readable": r.ok().is_some(),
-            "restorable": r.restorable(),
-            "status": restorable(r, newest),
-            "verify": r.problems.as_ref().map(|p| {
-                let files = r.ok().and_then(|x| x.deps.as_ref());
-                json!({
-                    "checked": files.map_or(0, |d| d.files.len()),
-                    "ok": p.is_empty(),
-                    "problems": p.iter().filter_map(|(i, pr)| files?.files.get(*i).map(|f| {
-                        let mut v = serde_json::to_value(pr).unwrap_or_default();
-                        if let Some(o) = v.as_object_mut() {
-                            o.insert("path".into(), json!(f.location));
-                        }
-                        v
-                    })).collect::<Vec<_>>(),
-                })
-            }),
-        })
+    let row = |r: &'a Row| RowJson {
+        name: &r.dir.name,
+        id: r.dir.id,
+        location: &r.dir.location,
+        savepoint: r.savepoint,
+        time: r
+            .dir
+            .metadata
+            .as_ref()
+            .and_then(|m| m.modified)
+            .or(r.dir.newest)
+            .map(|t| t.to_string()),
+        kind: r.ok().map(|x| x.kind.as_str()),
+        state_size: r.ok().map(|x| x.state),
+        files: r.dir.usage.files,
+        bytes: r.dir.usage.bytes,
+        metadata_readable: r.ok().is_some(),
+        restorable: r.restorable(),
+        status: restorable(r, newest),
+        verify: r
+            .problems
+            .as_deref()
+            .map(|p| super::deps::Verify::new(r.ok().and_then(|x| x.deps.as_ref()), p)),
     };
-    json!({
-        "job_id": job.name,
-        "alias": ctx.places.alias_of(&job.name),
-        "location": job.location,
-        "files": job.total.files,
-        "bytes": job.total.bytes,
-        "shared": job.shared,
-        "taskowned": job.taskowned,
-        "newest_file_time": job.newest.map(|t| t.to_string()),
-        "age_seconds": job.newest.map(|t| now.as_second() - t.as_second()),
-        "checkpoints": rows.iter().map(row).collect::<Vec<_>>(),
-        "savepoints": savepoints.iter().map(row).collect::<Vec<_>>(),
-    })
+    JobReport {
+        job_id: &job.name,
+        alias: ctx.places.alias_of(&job.name),
+        location: &job.location,
+        files: job.total.files,
+        bytes: job.total.bytes,
+        shared: &job.shared,
+        taskowned: &job.taskowned,
+        newest_file_time: job.newest.map(|t| t.to_string()),
+        age_seconds: age_seconds(job.newest, now),
+        checkpoints: rows.iter().map(row).collect(),
+        savepoints: savepoints.iter().map(row).collect(),
+    }
 }

@@ -1,7 +1,5 @@
 //! `flink-chk uid`: OperatorIDs from uids.
 
-use std::io::Write;
-
 use anyhow::Result;
 
 use super::output;
@@ -18,6 +16,14 @@ pub struct UidArgs {
     json: bool,
 }
 
+/// One element of `uid --json`.
+#[derive(serde::Serialize)]
+struct UidJson<'a> {
+    uid: &'a str,
+    /// 32 hex digits.
+    operator_id: &'a str,
+}
+
 /// Runs the command.
 pub fn run(args: UidArgs) -> Result<u8> {
     let mut out = anstream::stdout();
@@ -29,10 +35,9 @@ pub fn run(args: UidArgs) -> Result<u8> {
     if args.json {
         let v: Vec<_> = rows
             .iter()
-            .map(|(u, id)| serde_json::json!({"uid": u, "operator_id": id}))
+            .map(|(uid, operator_id)| UidJson { uid, operator_id })
             .collect();
-        serde_json::to_writer_pretty(&mut out, &v)?;
-        writeln!(out)?;
+        output::print_json(&mut out, &v)?;
     } else {
         let mut t = output::table(["OPERATOR ID", "UID"]);
         for (u, id) in rows {

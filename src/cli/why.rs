@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use clap::Args;
-use serde_json::json;
+use serde::Serialize;
 
 use super::context::{Ctx, Global};
 use super::output::{self, BOLD};
@@ -76,7 +76,6 @@ fn run_inner(args: WhyArgs, global: &Global) -> Result<u8> {
         pb.finish_and_clear();
     }
     let verdict = answer.verdict();
-    let snapshots = answer.snapshots();
     let scanned = answer.snapshots_read;
     let scope_list = scopes
         .iter()
@@ -85,44 +84,55 @@ fn run_inner(args: WhyArgs, global: &Global) -> Result<u8> {
         .join(", ");
     let mut out = anstream::stdout();
     if args.json {
-        let v = json!({
-            "target": target,
-            "scopes": scopes,
-            "snapshots_read": scanned,
-            "unreadable": answer.unreadable.iter().map(|(l, e)| json!({"path": l, "error": e})).collect::<Vec<_>>(),
-            "referenced": verdict == Verdict::Referenced,
-            "verdict": match verdict {
+        let v = Report {
+            target: &target,
+            scopes: &scopes,
+            snapshots_read: scanned,
+            unreadable: answer
+                .unreadable
+                .iter()
+                .map(|(path, error)| Unreadable { path, error })
+                .collect(),
+            referenced: verdict == Verdict::Referenced,
+            verdict: match verdict {
                 Verdict::Referenced => "referenced",
                 Verdict::NotReferenced => "not_referenced",
                 Verdict::NothingToSearch => "nothing_to_search",
                 Verdict::Unproven => "unproven",
             },
-            "snapshots": snapshots,
-            "references": answer.hits.iter().map(|h| json!({
-                "snapshot": h.snapshot,
-                "checkpoint_id": h.checkpoint_id,
-                "operator": h.operator,
-                "subtask": h.subtask,
-                "role": h.role,
-                "path": h.file,
-            })).collect::<Vec<_>>(),
-            "recorded_elsewhere": answer.elsewhere.iter().map(|e| json!({
-                "recorded_root": e.moved.recorded,
-                "actual_root": e.moved.actual,
-                "suggested_rebase": e.moved.rebase(),
-                "snapshots": e.snapshots,
-                "would_reference": e.would_reference,
-            })).collect::<Vec<_>>(),
-        });
-        serde_json::to_writer_pretty(&mut out, &v)?;
-        writeln!(out)?;
+            snapshots: answer.snapshots(),
+            references: answer
+                .hits
+                .iter()
+                .map(|h| Reference {
+                    snapshot: &h.snapshot,
+                    checkpoint_id: h.checkpoint_id,
+                    operator: &h.operator,
+                    subtask: h.subtask,
+                    role: h.role,
+                    path: &h.file,
+                })
+                .collect(),
+            recorded_elsewhere: answer
+                .elsewhere
+                .iter()
+                .map(|e| RecordedElsewhere {
+                    recorded_root: &e.moved.recorded,
+                    actual_root: &e.moved.actual,
+                    suggested_rebase: e.moved.rebase(),
+                    snapshots: &e.snapshots,
+                    would_reference: &e.would_reference,
+                })
+                .collect(),
+        };
+        output::print_json(&mut out, &v)?;
     } else {
         match verdict {
             Verdict::Referenced => {
                 writeln!(
                     out,
                     "{BOLD}{target}{BOLD:#}: referenced by {} of the {scanned} snapshots under {scope_list}",
-                    snapshots.len(),
+                    answer.snapshots().len(),
                 )?;
                 writeln!(out)?;
                 let mut t = output::table(["SNAPSHOT", "OPERATOR", "SUBTASK", "ROLE", "FILE"]);
@@ -185,6 +195,51 @@ fn run_inner(args: WhyArgs, global: &Global) -> Result<u8> {
             answer.unreadable.len()
         ),
     }
+}
+
+/// `why --json`.
+#[derive(Serialize)]
+struct Report<'a> {
+    target: &'a Location,
+    scopes: &'a [Location],
+    snapshots_read: u64,
+    unreadable: Vec<Unreadable<'a>>,
+    referenced: bool,
+    /// `referenced`, `not_referenced`, `nothing_to_search` or `unproven`.
+    verdict: &'static str,
+    /// The snapshots that reference the target.
+    snapshots: std::collections::BTreeSet<String>,
+    references: Vec<Reference<'a>>,
+    recorded_elsewhere: Vec<RecordedElsewhere<'a>>,
+}
+
+/// A `_metadata` in scope that could not be read.
+#[derive(Serialize)]
+struct Unreadable<'a> {
+    path: &'a Location,
+    error: &'a str,
+}
+
+/// One reference to the target ([`why::Hit`]).
+#[derive(Serialize)]
+struct Reference<'a> {
+    snapshot: &'a Location,
+    checkpoint_id: i64,
+    operator: &'a str,
+    subtask: Option<i32>,
+    role: &'static str,
+    /// The referenced file.
+    path: &'a Location,
+}
+
+/// Snapshots read elsewhere than Flink recorded them ([`why::Elsewhere`]).
+#[derive(Serialize)]
+struct RecordedElsewhere<'a> {
+    recorded_root: &'a Location,
+    actual_root: &'a Location,
+    suggested_rebase: String,
+    snapshots: &'a [Location],
+    would_reference: &'a [Location],
 }
 
 /// The checkpoints root above the target's job directory, and the profile's roots.

@@ -3,17 +3,17 @@
 
 use std::io::Write;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
 
 use super::context::{Ctx, Global};
+use super::exit::Deps as Exit;
 use super::output::{self, BOLD, DIM, ERR};
 use crate::analysis::deps::{self, Deps, Label, Problem};
 use crate::analysis::layout::{Area, area};
 use crate::analysis::snapshot::{self, Rebase, Snapshot};
 use crate::analysis::summary;
-use crate::resolve::Target;
 use crate::storage::Location;
 
 /// What a snapshot depends on: its own files, the job's shared/ and
@@ -24,10 +24,7 @@ use crate::storage::Location;
 /// job (its latest completed checkpoint) or a profile reference such as
 /// orders@latest, orders@chk-42, or a savepoint name.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Exit codes: 0 success (with --verify: every file present with the size its handle records), \
-1 --verify found missing or wrong-sized files, 3 unreadable input or storage error, 64 usage error."
-)]
+#[command(after_help = super::exit::deps_help())]
 pub struct DepsArgs {
     /// The snapshot.
     #[arg(value_name = "SNAPSHOT", add = clap_complete::engine::ArgValueCompleter::new(super::dynamic::targets))]
@@ -46,32 +43,13 @@ pub struct DepsArgs {
     json: bool,
 }
 
-/// Resolves a snapshot argument (a job means its latest completed checkpoint).
-pub fn snapshot_target(ctx: &Ctx, arg: &str) -> Result<crate::storage::Location> {
-    Ok(match ctx.resolve(arg)? {
-        Target::Snapshot(l) => l,
-        Target::Job { location, .. } => match ctx.resolve(&format!("{location}@latest"))? {
-            Target::Snapshot(l) => {
-                output::hint(&format!(
-                    "{arg} is a job; using its latest completed checkpoint {}",
-                    l.file_name()
-                ));
-                l
-            }
-            _ => bail!("{arg}: no completed checkpoint"),
-        },
-        Target::Root(l) => {
-            bail!(
-                "{l}: no _metadata in this directory (give a chk-N/ or savepoint-…/ directory, \
-                 the _metadata file or a job); to pick a snapshot under a root: `flink-chk ls {l}`"
-            )
-        }
-        Target::File(l) => l,
-    })
+/// Resolves a snapshot argument ([`Ctx::snapshot`]).
+pub fn snapshot_target(ctx: &Ctx, arg: &str) -> Result<Location> {
+    ctx.snapshot(arg)
 }
 
 /// Runs the command.
-pub fn run(args: DepsArgs, global: &Global) -> Result<u8> {
+pub fn run(args: DepsArgs, global: &Global) -> Result<Exit> {
     run_deps(args, global).map_err(without_repeated_causes)
 }
 
@@ -99,16 +77,16 @@ pub(crate) fn without_repeated_causes(e: anyhow::Error) -> anyhow::Error {
     if repeated { anyhow::Error::msg(msg) } else { e }
 }
 
-fn run_deps(args: DepsArgs, global: &Global) -> Result<u8> {
+fn run_deps(args: DepsArgs, global: &Global) -> Result<Exit> {
     let ctx = Ctx::new(global)?;
     let rebase = Rebase::parse(&args.rebase)?;
     let loc = snapshot_target(&ctx, &args.snapshot)?;
-    let storage = ctx.storages.clone();
-    let snap: Snapshot = ctx.block_on(snapshot::load(storage.as_ref(), &loc))?;
+    let storage = ctx.storages.as_ref();
+    let snap: Snapshot = ctx.block_on(snapshot::load(storage, &loc))?;
     let d = deps::collect(&snap, &rebase);
     let problems = if args.verify {
         let pb = output::progress("verifying");
-        let p = ctx.block_on(deps::verify(storage.as_ref(), &d, ctx.concurrency(), |n| {
+        let p = ctx.block_on(deps::verify(storage, &d, ctx.concurrency(), |n| {
             if let Some(pb) = &pb {
                 pb.set_position(n as u64);
             }
@@ -143,10 +121,7 @@ fn run_deps(args: DepsArgs, global: &Global) -> Result<u8> {
     if let Some(m) = &moved {
         output::hint(&moved_hint("this snapshot was", m, problems.as_deref()));
     }
-    if failed {
-        return Ok(super::exit::FAILED);
-    }
-    Ok(super::exit::OK)
+    Ok(if failed { Exit::Failed } else { Exit::Ok })
 }
 
 /// What to tell the user when the snapshot is read from another root than

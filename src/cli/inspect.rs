@@ -19,6 +19,7 @@ use crate::metadata::{
 use crate::storage::Location;
 
 use super::context::{Ctx, Global};
+use super::exit::Exit;
 
 /// Show what a checkpoint or savepoint holds: format version, checkpoint id,
 /// kind, and per operator its id, uid, name, parallelism, state size and
@@ -62,9 +63,8 @@ struct Loaded {
 }
 
 fn load(ctx: &Ctx, arg: &str) -> Result<Loaded> {
-    let loc = super::deps::snapshot_target(ctx, arg)?;
-    let storage = ctx.storages.clone();
-    let s = ctx.block_on(snapshot::load(storage.as_ref(), &loc))?;
+    let loc = ctx.snapshot(arg)?;
+    let s = ctx.block_on(snapshot::load(ctx.storages.as_ref(), &loc))?;
     Ok(Loaded {
         metadata_path: s.metadata_location,
         base: s.dir,
@@ -100,23 +100,8 @@ pub(super) fn uid_names(
     };
     let job_uids: &[String] = match crate::analysis::layout::area(metadata_path) {
         crate::analysis::layout::Area::Checkpoint { job, .. } => p.uids(&job),
-        // `savepoint-<first 6 hex digits of the job id>-<random>`: the
-        // profile's job with that prefix, when exactly one matches.
-        crate::analysis::layout::Area::Savepoint { name } => {
-            let prefix = name
-                .strip_prefix("savepoint-")
-                .and_then(|r| r.split('-').next())
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            let mut matching = p
-                .jobs
-                .iter()
-                .filter(|j| prefix.len() == 6 && j.id.starts_with(&prefix));
-            match (matching.next(), matching.next()) {
-                (Some(j), None) => &j.uids,
-                _ => &[],
-            }
-        }
+        // The profile's one job that the savepoint's name points to.
+        crate::analysis::layout::Area::Savepoint { name } => p.uids_of_savepoint(&name),
         _ => &[],
     };
     for u in job_uids {
@@ -163,7 +148,7 @@ fn op_views<'m>(
 }
 
 /// Runs the command.
-pub fn run(args: InspectArgs, global: &Global) -> Result<u8> {
+pub fn run(args: InspectArgs, global: &Global) -> Result<Exit> {
     let ctx = Ctx::new(global)?;
     let loaded = load(&ctx, &args.snapshot)?;
     let uids = uid_names(&ctx, &loaded.metadata_path, args.uids.as_deref())?;
@@ -187,13 +172,8 @@ pub fn run(args: InspectArgs, global: &Global) -> Result<u8> {
             .map_or_else(|_| path.to_owned(), |l| l.to_string())
     };
     let op_states: Option<Vec<OperatorStates>> = args.states.then(|| {
-        let storage = ctx.storages.clone();
-        ctx.block_on(states::collect(
-            m,
-            resolver,
-            storage.as_ref(),
-            ctx.concurrency(),
-        ))
+        let storage = ctx.storages.as_ref();
+        ctx.block_on(states::collect(m, resolver, storage, ctx.concurrency()))
     });
 
     let mut out = anstream::stdout();
@@ -208,7 +188,7 @@ pub fn run(args: InspectArgs, global: &Global) -> Result<u8> {
             args.files,
         );
         output::print_json(&mut out, &v)?;
-        return Ok(super::exit::OK);
+        return Ok(Exit::Ok);
     }
 
     let (file_count, file_bytes, inline_count, inline_bytes) = totals(&refs);
@@ -362,7 +342,7 @@ pub fn run(args: InspectArgs, global: &Global) -> Result<u8> {
             output::bytes(inline_bytes as i64)
         )?;
     }
-    Ok(super::exit::OK)
+    Ok(Exit::Ok)
 }
 
 fn totals(refs: &[Ref<'_>]) -> (usize, i64, usize, u64) {

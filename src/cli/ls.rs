@@ -8,11 +8,13 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use super::context::{Ctx, Global};
+use super::exit::Ls as Exit;
 use super::output::{self, BOLD, DIM};
 use crate::analysis::deps::{self, Deps, Problem};
 use crate::analysis::layout::{self, CheckpointDir, JobDir, Scan, Usage};
 use crate::analysis::snapshot::Rebase;
 use crate::analysis::{size, snapshot, summary};
+use crate::profile;
 use crate::resolve::Target;
 use crate::storage::{Location, Storage};
 
@@ -23,11 +25,7 @@ use crate::storage::{Location, Storage};
 ///
 /// Without TARGET: the profile's checkpoints root (and savepoints root).
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Exit codes: 0 success (with --verify: every file of every listed snapshot present with the size its \
-handle records), 1 --verify found missing or wrong-sized files, 3 unreadable input or storage error (or --verify \
-given a root instead of a job), 64 usage error."
-)]
+#[command(after_help = super::exit::ls_help())]
 pub struct LsArgs {
     /// A root, job directory, URI, job alias or id [default: the profile's checkpoints root].
     #[arg(value_name = "TARGET", add = clap_complete::engine::ArgValueCompleter::new(super::dynamic::targets))]
@@ -46,11 +44,11 @@ pub struct LsArgs {
 }
 
 /// Runs the command.
-pub fn run(args: LsArgs, global: &Global) -> Result<u8> {
+pub fn run(args: LsArgs, global: &Global) -> Result<Exit> {
     run_inner(args, global).map_err(super::deps::without_repeated_causes)
 }
 
-fn run_inner(args: LsArgs, global: &Global) -> Result<u8> {
+fn run_inner(args: LsArgs, global: &Global) -> Result<Exit> {
     let ctx = Ctx::new(global)?;
     let target = match &args.target {
         Some(t) => ctx.resolve(t)?,
@@ -114,24 +112,20 @@ fn run_inner(args: LsArgs, global: &Global) -> Result<u8> {
                 for h in &hints {
                     output::hint(h);
                 }
-                return Ok(if ok {
-                    super::exit::OK
-                } else {
-                    super::exit::FAILED
-                });
+                return Ok(if ok { Exit::Ok } else { Exit::Failed });
             }
         }
         Target::Snapshot(l) | Target::File(l) => bail!(
             "{l} is a snapshot, not a job or root; use `flink-chk inspect {l}` or `flink-chk deps {l}`"
         ),
     }
-    Ok(super::exit::OK)
+    Ok(Exit::Ok)
 }
 
 fn scan(ctx: &Ctx, root: &Location) -> Result<Scan> {
     let pb = output::progress(&format!("listing {root}"));
-    let storage = ctx.storages.clone();
-    let scan = ctx.block_on(layout::scan(storage.as_ref(), root, |n| {
+    let storage = ctx.storages.as_ref();
+    let scan = ctx.block_on(layout::scan(storage, root, |n| {
         if let Some(pb) = &pb {
             pb.set_position(n);
         }
@@ -143,8 +137,8 @@ fn scan(ctx: &Ctx, root: &Location) -> Result<Scan> {
 }
 
 fn scan_savepoints(ctx: &Ctx, root: &Location) -> Result<Scan> {
-    let storage = ctx.storages.clone();
-    Ok(ctx.block_on(layout::scan(storage.as_ref(), root, |_| {}))?)
+    let storage = ctx.storages.as_ref();
+    Ok(ctx.block_on(layout::scan(storage, root, |_| {}))?)
 }
 
 fn alias<'a>(ctx: &'a Ctx, job: &str) -> &'a str {
@@ -239,18 +233,17 @@ fn savepoints_human(
     Ok(())
 }
 
-/// `savepoint-<first 6 hex of the job id>-…`: the alias of a profile job with that prefix.
+/// The JOB cell of a savepoint: the alias of the first profile job its name
+/// points to ([`crate::profile::Profile::jobs_of_savepoint`]), else the six
+/// characters after `savepoint-` and `…`.
 fn job_of_savepoint(ctx: &Ctx, name: &str) -> String {
-    let prefix = name.strip_prefix("savepoint-").and_then(|r| r.get(..6));
-    match prefix {
-        Some(p) => ctx
-            .places
-            .jobs
-            .iter()
-            .find(|(_, id)| id.starts_with(p))
-            .map_or_else(|| format!("{p}…"), |(a, _)| a.clone()),
-        None => "-".into(),
-    }
+    let Some(p) = name.strip_prefix("savepoint-").and_then(|r| r.get(..6)) else {
+        return "-".into();
+    };
+    ctx.profile
+        .as_ref()
+        .and_then(|(_, profile)| profile.jobs_of_savepoint(name).next())
+        .map_or_else(|| format!("{p}…"), |j| j.alias.clone())
 }
 
 /// `ls --json` on a root.
@@ -411,40 +404,35 @@ fn job_details(
     args: &LsArgs,
     rebase: &Rebase,
 ) -> Result<(JobDir, Vec<Row>, Vec<Row>)> {
-    let storage = ctx.storages.clone();
-    let job = ctx.block_on(layout::scan_job(storage.as_ref(), location))?;
+    let storage = ctx.storages.as_ref();
+    let job = ctx.block_on(layout::scan_job(storage, location))?;
     let mut savepoint_dirs = Vec::new();
     if let Some(sp) = &ctx.places.savepoints
         && layout::is_job_id(&job.name)
     {
-        let prefix = format!("savepoint-{}-", &job.name[..6]);
+        // The job's savepoints: those named after its id's first six digits.
+        let prefix = job.name[..6].to_ascii_lowercase();
         let scan = scan_savepoints(ctx, sp)?;
         savepoint_dirs.extend(
             scan.savepoints
                 .into_values()
-                .filter(|s| s.name.starts_with(&prefix)),
+                .filter(|s| profile::savepoint_job_prefix(&s.name).as_ref() == Some(&prefix)),
         );
     }
     let verify = args.verify;
     let read_all = |dirs: Vec<CheckpointDir>, savepoint: bool| -> Vec<Row> {
-        let storage = storage.clone();
         ctx.block_on(
             futures_util::stream::iter(dirs)
-                .map(|dir| {
-                    let storage = storage.clone();
-                    async move {
-                        let read = match &dir.metadata {
-                            None => None,
-                            Some(m) => {
-                                Some(read_one(storage.as_ref(), &m.location, verify, rebase).await)
-                            }
-                        };
-                        Row {
-                            dir,
-                            savepoint,
-                            read,
-                            problems: None,
-                        }
+                .map(|dir| async move {
+                    let read = match &dir.metadata {
+                        None => None,
+                        Some(m) => Some(read_one(storage, &m.location, verify, rebase).await),
+                    };
+                    Row {
+                        dir,
+                        savepoint,
+                        read,
+                        problems: None,
                     }
                 })
                 .buffered(ctx.concurrency())
@@ -484,7 +472,7 @@ async fn read_one(
 /// file asked about once; hints when the tree was recorded elsewhere.
 /// Whether every file was there, and the hints to print.
 fn verify(ctx: &Ctx, rows: &mut [Row], savepoints: &mut [Row]) -> (bool, Vec<String>) {
-    let storage = ctx.storages.clone();
+    let storage = ctx.storages.as_ref();
     let all: Vec<&Deps> = rows
         .iter()
         .chain(savepoints.iter())
@@ -492,16 +480,11 @@ fn verify(ctx: &Ctx, rows: &mut [Row], savepoints: &mut [Row]) -> (bool, Vec<Str
         .collect();
     let pb = output::progress("verifying");
     let mut problems = ctx
-        .block_on(deps::verify_all(
-            storage.as_ref(),
-            &all,
-            ctx.concurrency(),
-            |n| {
-                if let Some(pb) = &pb {
-                    pb.set_position(n as u64);
-                }
-            },
-        ))
+        .block_on(deps::verify_all(storage, &all, ctx.concurrency(), |n| {
+            if let Some(pb) = &pb {
+                pb.set_position(n as u64);
+            }
+        }))
         .into_iter();
     if let Some(pb) = pb {
         pb.finish_and_clear();

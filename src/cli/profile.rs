@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use super::context::Global;
+use super::exit::Profile as Exit;
 use super::output::{self, BOLD, DIM, ERR};
 use crate::profile::{self, Config, NewProfile};
 use crate::storage::redact::redact;
@@ -20,10 +21,7 @@ use crate::storage::{Location, S3Settings, Storage, Storages};
 /// The file is $XDG_CONFIG_HOME/flink-chk/profiles.yaml (else
 /// ~/.config/flink-chk/profiles.yaml), or --config / FLINK_CHK_CONFIG.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Exit codes: 0 success, 1 `profile check` could not reach a root, \
-3 invalid profiles file or storage error, 64 usage error."
-)]
+#[command(after_help = super::exit::profile_help())]
 pub struct ProfileArgs {
     #[command(subcommand)]
     command: ProfileCommand,
@@ -156,7 +154,7 @@ impl Fields {
 }
 
 /// Runs the command.
-pub fn run(args: ProfileArgs, global: &Global) -> Result<u8> {
+pub fn run(args: ProfileArgs, global: &Global) -> Result<Exit> {
     let path = profile::config_file(global.config.as_deref())?;
     let mut out = anstream::stdout();
     match args.command {
@@ -286,7 +284,7 @@ pub fn run(args: ProfileArgs, global: &Global) -> Result<u8> {
         }
         ProfileCommand::Check { name } => return check(&path, name.as_deref()),
     }
-    Ok(super::exit::OK)
+    Ok(Exit::Ok)
 }
 
 /// `profile list --json`.
@@ -389,7 +387,7 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-fn check(path: &Path, name: Option<&str>) -> Result<u8> {
+fn check(path: &Path, name: Option<&str>) -> Result<Exit> {
     let c = load(path)?;
     let mut out = anstream::stdout();
     writeln!(
@@ -428,11 +426,7 @@ fn check(path: &Path, name: Option<&str>) -> Result<u8> {
             }
         }
     }
-    Ok(if failed {
-        super::exit::FAILED
-    } else {
-        super::exit::OK
-    })
+    Ok(if failed { Exit::Unreachable } else { Exit::Ok })
 }
 
 /// Lists the top of a root (up to 1000 entries).

@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 
+use super::exit::Exit;
 use super::output;
 
 /// Print the OperatorID Flink derives from each uid (murmur3_128 of the uid),
@@ -25,7 +26,7 @@ struct UidJson<'a> {
 }
 
 /// Runs the command.
-pub fn run(args: UidArgs) -> Result<u8> {
+pub fn run(args: UidArgs) -> Result<Exit> {
     let mut out = anstream::stdout();
     let rows: Vec<(String, String)> = args
         .uids
@@ -45,5 +46,5 @@ pub fn run(args: UidArgs) -> Result<u8> {
         }
         output::write_table(&mut out, &t)?;
     }
-    Ok(super::exit::OK)
+    Ok(Exit::Ok)
 }

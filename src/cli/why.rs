@@ -7,6 +7,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::context::{Ctx, Global};
+use super::exit::Why as Exit;
 use super::output::{self, BOLD};
 use crate::analysis::layout::{Area, area};
 use crate::analysis::snapshot::Rebase;
@@ -19,13 +20,7 @@ use crate::storage::Location;
 /// holding the file (the parent of its job directory) plus the profile's
 /// checkpoints and savepoints roots; --in narrows or widens it.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Exit codes: 0 referenced (a _metadata in scope that cannot be read, or snapshots recorded under another root, \
-are warned about), 1 referenced by none of the snapshots in scope (every _metadata read, every snapshot read where Flink \
-recorded it), 3 nothing to search (no _metadata in scope), or no reference found but not proven: a _metadata in scope \
-cannot be read, or snapshots record their files under another root (a copied or moved tree, a symlinked path; the \
---rebase to give is printed); unreadable input or storage error; 64 usage error."
-)]
+#[command(after_help = super::exit::why_help())]
 pub struct WhyArgs {
     /// The file or directory.
     #[arg(value_name = "FILE-OR-DIR")]
@@ -42,11 +37,11 @@ pub struct WhyArgs {
 }
 
 /// Runs the command.
-pub fn run(args: WhyArgs, global: &Global) -> Result<u8> {
+pub fn run(args: WhyArgs, global: &Global) -> Result<Exit> {
     run_inner(args, global).map_err(super::deps::without_repeated_causes)
 }
 
-fn run_inner(args: WhyArgs, global: &Global) -> Result<u8> {
+fn run_inner(args: WhyArgs, global: &Global) -> Result<Exit> {
     let ctx = Ctx::new(global)?;
     let rebase = Rebase::parse(&args.rebase)?;
     let target = ctx.resolve(&args.target)?.location().clone();
@@ -58,10 +53,10 @@ fn run_inner(args: WhyArgs, global: &Global) -> Result<u8> {
             .map(|s| ctx.resolve(s).map(|t| t.location().clone()))
             .collect::<Result<_>>()?
     };
-    let storage = ctx.storages.clone();
+    let storage = ctx.storages.as_ref();
     let pb = output::progress("reading snapshots");
     let answer = ctx.block_on(why::search(
-        storage.as_ref(),
+        storage,
         &scopes,
         &target,
         &rebase,
@@ -183,9 +178,9 @@ fn run_inner(args: WhyArgs, global: &Global) -> Result<u8> {
             for e in &elsewhere {
                 output::warn(e);
             }
-            Ok(super::exit::OK)
+            Ok(Exit::Referenced)
         }
-        Verdict::NotReferenced => Ok(super::exit::FAILED),
+        Verdict::NotReferenced => Ok(Exit::NotReferenced),
         Verdict::NothingToSearch => anyhow::bail!(
             "nothing to search: no _metadata under {scope_list}; give the checkpoints or savepoints root with --in"
         ),

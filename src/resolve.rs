@@ -19,6 +19,21 @@ pub enum Error {
     /// Nothing matched.
     #[error("{0}")]
     Unknown(String),
+    /// A snapshot was asked for, and the job has no completed checkpoint.
+    #[error("{arg}: no completed checkpoint")]
+    NoCompletedCheckpoint {
+        /// What the user typed.
+        arg: String,
+    },
+    /// A snapshot was asked for, and the argument names a root.
+    #[error(
+        "{location}: no _metadata in this directory (give a chk-N/ or savepoint-…/ directory, \
+         the _metadata file or a job); to pick a snapshot under a root: `flink-chk ls {location}`"
+    )]
+    RootNotSnapshot {
+        /// The root.
+        location: Location,
+    },
 }
 
 /// What the profile knows (a view, so this module does not depend on the
@@ -78,6 +93,45 @@ impl Target {
             Target::Root(l) | Target::Snapshot(l) | Target::File(l) => l,
             Target::Job { location, .. } => location,
         }
+    }
+}
+
+/// A snapshot argument resolved by [`snapshot`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotArg {
+    /// The snapshot directory, its `_metadata`, or another file as given.
+    pub location: Location,
+    /// The argument named a job, and this is its latest completed checkpoint.
+    pub latest_of_job: bool,
+}
+
+/// Resolves an argument that must name one snapshot. The rule for a job:
+/// **a job means its latest completed checkpoint** (the newest `chk-N` with
+/// a `_metadata`, as `JOB@latest`). A snapshot or a file is taken as is; a
+/// root is an error that says how to pick a snapshot under it.
+pub async fn snapshot(
+    arg: &str,
+    places: &Places,
+    storage: &dyn Storage,
+) -> Result<SnapshotArg, Error> {
+    let given = |location| SnapshotArg {
+        location,
+        latest_of_job: false,
+    };
+    match resolve(arg, places, storage).await? {
+        Target::Snapshot(l) | Target::File(l) => Ok(given(l)),
+        Target::Job { location, .. } => {
+            match resolve(&format!("{location}@latest"), places, storage).await? {
+                Target::Snapshot(location) => Ok(SnapshotArg {
+                    location,
+                    latest_of_job: true,
+                }),
+                _ => Err(Error::NoCompletedCheckpoint {
+                    arg: arg.to_owned(),
+                }),
+            }
+        }
+        Target::Root(location) => Err(Error::RootNotSnapshot { location }),
     }
 }
 

@@ -10,6 +10,7 @@ mod diff;
 mod generated;
 mod hostile;
 mod inspect;
+mod json_fields;
 mod object_stores;
 mod oracle;
 mod regressions;

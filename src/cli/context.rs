@@ -9,7 +9,7 @@ use anyhow::{Context as _, Result};
 
 use crate::profile;
 use crate::resolve::{self, Places, Target};
-use crate::storage::{Settings, Storages};
+use crate::storage::{Location, Settings, Storages};
 
 /// Options every command takes.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -76,8 +76,20 @@ impl Ctx {
 
     /// Resolves what the user typed.
     pub fn resolve(&self, arg: &str) -> Result<Target> {
-        let storages = self.storages.clone();
-        Ok(self.block_on(async { resolve::resolve(arg, &self.places, storages.as_ref()).await })?)
+        Ok(self.block_on(resolve::resolve(arg, &self.places, self.storages.as_ref()))?)
+    }
+
+    /// Resolves an argument that names one snapshot: for a job, its latest
+    /// completed checkpoint ([`resolve::snapshot`]), with a hint saying so.
+    pub fn snapshot(&self, arg: &str) -> Result<Location> {
+        let s = self.block_on(resolve::snapshot(arg, &self.places, self.storages.as_ref()))?;
+        if s.latest_of_job {
+            super::output::hint(&format!(
+                "{arg} is a job; using its latest completed checkpoint {}",
+                s.location.file_name()
+            ));
+        }
+        Ok(s.location)
     }
 
     /// Requests in flight at once.

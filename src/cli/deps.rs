@@ -3,17 +3,18 @@
 
 use std::io::Write;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Args;
-use serde_json::json;
+use serde::Serialize;
 
 use super::context::{Ctx, Global};
+use super::exit::Deps as Exit;
 use super::output::{self, BOLD, DIM, ERR};
 use crate::analysis::deps::{self, Deps, Label, Problem};
 use crate::analysis::layout::{Area, area};
 use crate::analysis::snapshot::{self, Rebase, Snapshot};
 use crate::analysis::summary;
-use crate::resolve::Target;
+use crate::storage::Location;
 
 /// What a snapshot depends on: its own files, the job's shared/ and
 /// taskowned/ files, other jobs' files (restore lineage), file-merging and
@@ -23,10 +24,7 @@ use crate::resolve::Target;
 /// job (its latest completed checkpoint) or a profile reference such as
 /// orders@latest, orders@chk-42, or a savepoint name.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Exit codes: 0 success (with --verify: every file present with the size its handle records), \
-1 --verify found missing or wrong-sized files, 3 unreadable input or storage error, 64 usage error."
-)]
+#[command(after_help = super::exit::deps_help())]
 pub struct DepsArgs {
     /// The snapshot.
     #[arg(value_name = "SNAPSHOT", add = clap_complete::engine::ArgValueCompleter::new(super::dynamic::targets))]
@@ -45,32 +43,13 @@ pub struct DepsArgs {
     json: bool,
 }
 
-/// Resolves a snapshot argument (a job means its latest completed checkpoint).
-pub fn snapshot_target(ctx: &Ctx, arg: &str) -> Result<crate::storage::Location> {
-    Ok(match ctx.resolve(arg)? {
-        Target::Snapshot(l) => l,
-        Target::Job { location, .. } => match ctx.resolve(&format!("{location}@latest"))? {
-            Target::Snapshot(l) => {
-                output::hint(&format!(
-                    "{arg} is a job; using its latest completed checkpoint {}",
-                    l.file_name()
-                ));
-                l
-            }
-            _ => bail!("{arg}: no completed checkpoint"),
-        },
-        Target::Root(l) => {
-            bail!(
-                "{l}: no _metadata in this directory (give a chk-N/ or savepoint-…/ directory, \
-                 the _metadata file or a job); to pick a snapshot under a root: `flink-chk ls {l}`"
-            )
-        }
-        Target::File(l) => l,
-    })
+/// Resolves a snapshot argument ([`Ctx::snapshot`]).
+pub fn snapshot_target(ctx: &Ctx, arg: &str) -> Result<Location> {
+    ctx.snapshot(arg)
 }
 
 /// Runs the command.
-pub fn run(args: DepsArgs, global: &Global) -> Result<u8> {
+pub fn run(args: DepsArgs, global: &Global) -> Result<Exit> {
     run_deps(args, global).map_err(without_repeated_causes)
 }
 
@@ -98,16 +77,16 @@ pub(crate) fn without_repeated_causes(e: anyhow::Error) -> anyhow::Error {
     if repeated { anyhow::Error::msg(msg) } else { e }
 }
 
-fn run_deps(args: DepsArgs, global: &Global) -> Result<u8> {
+fn run_deps(args: DepsArgs, global: &Global) -> Result<Exit> {
     let ctx = Ctx::new(global)?;
     let rebase = Rebase::parse(&args.rebase)?;
     let loc = snapshot_target(&ctx, &args.snapshot)?;
-    let storage = ctx.storages.clone();
-    let snap: Snapshot = ctx.block_on(snapshot::load(storage.as_ref(), &loc))?;
+    let storage = ctx.storages.as_ref();
+    let snap: Snapshot = ctx.block_on(snapshot::load(storage, &loc))?;
     let d = deps::collect(&snap, &rebase);
     let problems = if args.verify {
         let pb = output::progress("verifying");
-        let p = ctx.block_on(deps::verify(storage.as_ref(), &d, ctx.concurrency(), |n| {
+        let p = ctx.block_on(deps::verify(storage, &d, ctx.concurrency(), |n| {
             if let Some(pb) = &pb {
                 pb.set_position(n as u64);
             }
@@ -124,8 +103,7 @@ fn run_deps(args: DepsArgs, global: &Global) -> Result<u8> {
     let mut out = anstream::stdout();
     if args.json {
         let v = to_json(&snap, &d, kind.label(), problems.as_deref(), moved.as_ref());
-        serde_json::to_writer_pretty(&mut out, &v)?;
-        writeln!(out)?;
+        output::print_json(&mut out, &v)?;
     } else {
         human(
             &mut out,
@@ -143,10 +121,7 @@ fn run_deps(args: DepsArgs, global: &Global) -> Result<u8> {
     if let Some(m) = &moved {
         output::hint(&moved_hint("this snapshot was", m, problems.as_deref()));
     }
-    if failed {
-        return Ok(super::exit::FAILED);
-    }
-    Ok(super::exit::OK)
+    Ok(if failed { Exit::Failed } else { Exit::Ok })
 }
 
 /// What to tell the user when the snapshot is read from another root than
@@ -292,48 +267,133 @@ fn short_label(l: &Label) -> String {
     }
 }
 
-fn to_json(
-    s: &Snapshot,
-    d: &Deps,
-    kind: &str,
-    problems: Option<&[(usize, Problem)]>,
+/// `deps --json`.
+#[derive(Serialize)]
+struct Report<'a> {
+    snapshot: &'a Location,
+    checkpoint_id: i64,
+    kind: &'a str,
+    metadata_bytes: u64,
+    files_total: usize,
+    bytes_total: u64,
+    inline: Inline,
+    other_jobs: Vec<&'a str>,
+    groups: Vec<deps::Group>,
+    files: Vec<DepJson<'a>>,
+    unresolved: Vec<Unresolved<'a>>,
+    /// With `--verify`.
+    verify: Option<Verify<'a>>,
+    /// Where Flink wrote the job directory, when read elsewhere (checkpoints only).
+    recorded_job_dir: Option<String>,
+    recorded_root: Option<String>,
+    suggested_rebase: Option<String>,
+}
+
+/// [`Report::inline`].
+#[derive(Serialize)]
+struct Inline {
+    handles: u64,
+    bytes: u64,
+}
+
+/// One file of [`Report::files`]: a [`deps::Dep`] with its location as `path`.
+#[derive(Serialize)]
+struct DepJson<'a> {
+    path: &'a Location,
+    label: &'a Label,
+    group: &'a Location,
+    bytes: u64,
+    exact_size: Option<u64>,
+    min_size: u64,
+    references: u32,
+}
+
+/// A handle path that names no location.
+#[derive(Serialize)]
+struct Unresolved<'a> {
+    path: &'a str,
+    error: &'a str,
+}
+
+/// The `verify` object of `deps --json` and of each snapshot of `ls --verify --json`.
+#[derive(Serialize)]
+pub(super) struct Verify<'a> {
+    checked: usize,
+    ok: bool,
+    problems: Vec<ProblemJson<'a>>,
+}
+
+/// A [`Problem`] (its `problem` tag and fields) and the file it is about.
+#[derive(Serialize)]
+struct ProblemJson<'a> {
+    #[serde(flatten)]
+    problem: &'a Problem,
+    path: &'a Location,
+}
+
+impl<'a> Verify<'a> {
+    /// The problems `deps::verify` found, by index into `d.files` (none
+    /// checked without `d`).
+    pub(super) fn new(d: Option<&'a Deps>, problems: &'a [(usize, Problem)]) -> Self {
+        Verify {
+            checked: d.map_or(0, |d| d.files.len()),
+            ok: problems.is_empty(),
+            problems: problems
+                .iter()
+                .filter_map(|(i, problem)| {
+                    d?.files.get(*i).map(|f| ProblemJson {
+                        problem,
+                        path: &f.location,
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+fn to_json<'a>(
+    s: &'a Snapshot,
+    d: &'a Deps,
+    kind: &'a str,
+    problems: Option<&'a [(usize, Problem)]>,
     moved: Option<&deps::Moved>,
-) -> serde_json::Value {
-    json!({
-        "snapshot": s.metadata_location,
-        "checkpoint_id": s.metadata.checkpoint_id,
-        "kind": kind,
-        "metadata_bytes": s.metadata_size,
-        "files_total": d.files.len(),
-        "bytes_total": d.bytes(),
-        "inline": { "handles": d.inline_handles, "bytes": d.inline_bytes },
-        "other_jobs": d.other_jobs(),
-        "groups": d.groups(),
-        "files": d.files.iter().map(|f| json!({
-            "path": f.location,
-            "label": f.label,
-            "group": f.group,
-            "bytes": f.bytes,
-            "exact_size": f.exact_size,
-            "min_size": f.min_size,
-            "references": f.references,
-        })).collect::<Vec<_>>(),
-        "unresolved": d.unresolved.iter().map(|(p, e)| json!({"path": p, "error": e})).collect::<Vec<_>>(),
-        "verify": problems.map(|p| json!({
-            "checked": d.files.len(),
-            "ok": p.is_empty(),
-            "problems": p.iter().filter_map(|(i, pr)| d.files.get(*i).map(|f| {
-                let mut v = serde_json::to_value(pr).unwrap_or_default();
-                if let Some(o) = v.as_object_mut() {
-                    o.insert("path".into(), json!(f.location));
-                }
-                v
-            })).collect::<Vec<_>>(),
-        })),
-        "recorded_job_dir": moved
+) -> Report<'a> {
+    Report {
+        snapshot: &s.metadata_location,
+        checkpoint_id: s.metadata.checkpoint_id,
+        kind,
+        metadata_bytes: s.metadata_size,
+        files_total: d.files.len(),
+        bytes_total: d.bytes(),
+        inline: Inline {
+            handles: d.inline_handles,
+            bytes: d.inline_bytes,
+        },
+        other_jobs: d.other_jobs(),
+        groups: d.groups(),
+        files: d
+            .files
+            .iter()
+            .map(|f| DepJson {
+                path: &f.location,
+                label: &f.label,
+                group: &f.group,
+                bytes: f.bytes,
+                exact_size: f.exact_size,
+                min_size: f.min_size,
+                references: f.references,
+            })
+            .collect(),
+        unresolved: d
+            .unresolved
+            .iter()
+            .map(|(path, error)| Unresolved { path, error })
+            .collect(),
+        verify: problems.map(|p| Verify::new(Some(d), p)),
+        recorded_job_dir: moved
             .filter(|_| matches!(area(&s.metadata_location), Area::Checkpoint { .. }))
             .map(|m| m.recorded_dir.to_string()),
-        "recorded_root": moved.map(|m| m.recorded.to_string()),
-        "suggested_rebase": moved.map(deps::Moved::rebase),
-    })
+        recorded_root: moved.map(|m| m.recorded.to_string()),
+        suggested_rebase: moved.map(deps::Moved::rebase),
+    }
 }

@@ -17,15 +17,8 @@ use crate::analysis::diff::{
 use crate::analysis::snapshot::{self, Rebase, Resolver, Snapshot};
 use crate::analysis::{deps, states};
 
-/// Exit codes of `diff`.
-pub mod exit {
-    /// Compatible: Flink restores OLD into the new job.
-    pub const COMPATIBLE: u8 = 0;
-    /// Needs `--allowNonRestoredState` (or, with `--strict`, warnings).
-    pub const NEEDS_ALLOW_NON_RESTORED: u8 = 1;
-    /// Incompatible: Flink refuses the restore, or the job fails right after it.
-    pub const INCOMPATIBLE: u8 = 2;
-}
+// Exit codes: numbers and help words in `cli::exit`.
+use super::exit::Diff as Exit;
 
 /// Compare two snapshots and give the restore verdict: will Flink restore
 /// OLD into the job that NEW (a snapshot of it) or --job FILE describes?
@@ -165,7 +158,7 @@ impl From<BackendArg> for Backend {
 }
 
 /// Runs the command.
-pub fn run(args: DiffArgs, global: &Global) -> Result<u8> {
+pub fn run(args: DiffArgs, global: &Global) -> Result<Exit> {
     let ctx = Ctx::new(global)?;
     let rebase = Rebase::parse(&args.rebase)?;
     let old = load(&ctx, &args.old, &args, &rebase)?;
@@ -200,16 +193,23 @@ pub fn run(args: DiffArgs, global: &Global) -> Result<u8> {
         _ => None,
     };
     let code = match report.verdict {
-        Verdict::Incompatible => exit::INCOMPATIBLE,
-        Verdict::NeedsAllowNonRestoredState => exit::NEEDS_ALLOW_NON_RESTORED,
+        Verdict::Incompatible => Exit::Incompatible,
+        Verdict::NeedsAllowNonRestoredState => Exit::NeedsAllowNonRestoredState,
         Verdict::Compatible if args.strict && report.has_warnings() => {
-            exit::NEEDS_ALLOW_NON_RESTORED
+            Exit::NeedsAllowNonRestoredState
         }
-        Verdict::Compatible => exit::COMPATIBLE,
+        Verdict::Compatible => Exit::Compatible,
     };
     let mut out = anstream::stdout();
     let written = if args.json {
-        let v = to_json(&old.side, &new_side, &report, files.as_ref(), &args, code);
+        let v = to_json(
+            &old.side,
+            &new_side,
+            &report,
+            files.as_ref(),
+            &args,
+            code.into(),
+        );
         serde_json::to_writer_pretty(&mut out, &v)
             .map_err(anyhow::Error::from)
             .and_then(|()| writeln!(out).map_err(anyhow::Error::from))

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::output::{self, BOLD, DIM};
 use crate::analysis::refs::FileKind;
@@ -13,10 +13,13 @@ use crate::analysis::refs::{self, Ref};
 use crate::analysis::snapshot::{self, Rebase, Resolver};
 use crate::analysis::states::{self, OperatorStates};
 use crate::analysis::{size, summary};
-use crate::metadata::{self, CheckpointMetadata, OperatorState, SnapshotType};
+use crate::metadata::{
+    self, CheckpointMetadata, CheckpointProperties, OperatorState, SnapshotType,
+};
 use crate::storage::Location;
 
 use super::context::{Ctx, Global};
+use super::exit::Exit;
 
 /// Show what a checkpoint or savepoint holds: format version, checkpoint id,
 /// kind, and per operator its id, uid, name, parallelism, state size and
@@ -60,9 +63,8 @@ struct Loaded {
 }
 
 fn load(ctx: &Ctx, arg: &str) -> Result<Loaded> {
-    let loc = super::deps::snapshot_target(ctx, arg)?;
-    let storage = ctx.storages.clone();
-    let s = ctx.block_on(snapshot::load(storage.as_ref(), &loc))?;
+    let loc = ctx.snapshot(arg)?;
+    let s = ctx.block_on(snapshot::load(ctx.storages.as_ref(), &loc))?;
     Ok(Loaded {
         metadata_path: s.metadata_location,
         base: s.dir,
@@ -98,23 +100,8 @@ pub(super) fn uid_names(
     };
     let job_uids: &[String] = match crate::analysis::layout::area(metadata_path) {
         crate::analysis::layout::Area::Checkpoint { job, .. } => p.uids(&job),
-        // `savepoint-<first 6 hex digits of the job id>-<random>`: the
-        // profile's job with that prefix, when exactly one matches.
-        crate::analysis::layout::Area::Savepoint { name } => {
-            let prefix = name
-                .strip_prefix("savepoint-")
-                .and_then(|r| r.split('-').next())
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            let mut matching = p
-                .jobs
-                .iter()
-                .filter(|j| prefix.len() == 6 && j.id.starts_with(&prefix));
-            match (matching.next(), matching.next()) {
-                (Some(j), None) => &j.uids,
-                _ => &[],
-            }
-        }
+        // The profile's one job that the savepoint's name points to.
+        crate::analysis::layout::Area::Savepoint { name } => p.uids_of_savepoint(&name),
         _ => &[],
     };
     for u in job_uids {
@@ -161,7 +148,7 @@ fn op_views<'m>(
 }
 
 /// Runs the command.
-pub fn run(args: InspectArgs, global: &Global) -> Result<u8> {
+pub fn run(args: InspectArgs, global: &Global) -> Result<Exit> {
     let ctx = Ctx::new(global)?;
     let loaded = load(&ctx, &args.snapshot)?;
     let uids = uid_names(&ctx, &loaded.metadata_path, args.uids.as_deref())?;
@@ -185,13 +172,8 @@ pub fn run(args: InspectArgs, global: &Global) -> Result<u8> {
             .map_or_else(|_| path.to_owned(), |l| l.to_string())
     };
     let op_states: Option<Vec<OperatorStates>> = args.states.then(|| {
-        let storage = ctx.storages.clone();
-        ctx.block_on(states::collect(
-            m,
-            resolver,
-            storage.as_ref(),
-            ctx.concurrency(),
-        ))
+        let storage = ctx.storages.as_ref();
+        ctx.block_on(states::collect(m, resolver, storage, ctx.concurrency()))
     });
 
     let mut out = anstream::stdout();
@@ -205,9 +187,8 @@ pub fn run(args: InspectArgs, global: &Global) -> Result<u8> {
             op_states.as_deref(),
             args.files,
         );
-        serde_json::to_writer_pretty(&mut out, &v)?;
-        writeln!(out)?;
-        return Ok(super::exit::OK);
+        output::print_json(&mut out, &v)?;
+        return Ok(Exit::Ok);
     }
 
     let (file_count, file_bytes, inline_count, inline_bytes) = totals(&refs);
@@ -361,7 +342,7 @@ pub fn run(args: InspectArgs, global: &Global) -> Result<u8> {
             output::bytes(inline_bytes as i64)
         )?;
     }
-    Ok(super::exit::OK)
+    Ok(Exit::Ok)
 }
 
 fn totals(refs: &[Ref<'_>]) -> (usize, i64, usize, u64) {
@@ -430,97 +411,181 @@ fn kind_detail(m: &CheckpointMetadata) -> String {
     }
 }
 
-fn to_json(
-    l: &Loaded,
-    views: &[OpView<'_>],
+/// `inspect --json`.
+#[derive(Serialize)]
+struct Report<'a> {
+    path: String,
+    metadata_version: u32,
+    checkpoint_id: i64,
     kind: summary::SnapshotKind,
-    refs: &[Ref<'_>],
+    properties: Option<&'a CheckpointProperties>,
+    operators: Vec<OperatorJson<'a>>,
+    totals: Totals,
+    trailing_bytes: usize,
+    model: &'a CheckpointMetadata,
+    /// With `--files`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files: Option<Vec<FileJson<'a>>>,
+    /// With `--files`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inline: Option<Vec<InlineJson<'a>>>,
+}
+
+/// One operator of [`Report`].
+#[derive(Serialize)]
+struct OperatorJson<'a> {
+    id: String,
+    uid: Option<&'a str>,
+    uid_source: Option<&'static str>,
+    name: Option<&'a str>,
+    parallelism: i32,
+    max_parallelism: i32,
+    state_size: i64,
+    coordinator_state_size: Option<i64>,
+    finished: summary::Finished,
+    handle_kinds: std::collections::BTreeSet<&'static str>,
+    subtasks: usize,
+    /// With `--states`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    states: Option<&'a [states::StateInfo]>,
+    /// With `--states`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_notes: Option<&'a [String]>,
+}
+
+/// [`Report::totals`].
+#[derive(Serialize)]
+struct Totals {
+    operators: usize,
+    state_size: i64,
+    file_references: usize,
+    file_bytes: i64,
+    inline_handles: usize,
+    inline_bytes: u64,
+    metadata_bytes: u64,
+}
+
+/// One referenced file (`--files`).
+#[derive(Serialize)]
+struct FileJson<'a> {
+    /// Resolved (relative paths, `--rebase`).
+    path: String,
+    /// As `_metadata` records it.
+    stored_path: &'a str,
+    size: i64,
+    handle: FileKind,
+    start: Option<i64>,
+    operator: Option<String>,
+    subtask: Option<i32>,
+    role: refs::Role,
+    part: refs::Part,
+    local_path: Option<&'a str>,
+}
+
+/// One inline handle (`--files`).
+#[derive(Serialize)]
+struct InlineJson<'a> {
+    name: &'a str,
+    size: u64,
+    operator: Option<String>,
+    subtask: Option<i32>,
+    role: refs::Role,
+    part: refs::Part,
+}
+
+fn to_json<'a>(
+    l: &'a Loaded,
+    views: &'a [OpView<'a>],
+    kind: summary::SnapshotKind,
+    refs: &[Ref<'a>],
     resolve: &dyn Fn(refs::FileKind, &str) -> String,
-    states: Option<&[OperatorStates]>,
+    states: Option<&'a [OperatorStates]>,
     with_files: bool,
-) -> Value {
+) -> Report<'a> {
     let m = &l.metadata;
     let (fc, fb, ic, ib) = totals(refs);
-    let operators: Vec<Value> = views
+    let op_id = |i: usize| views.get(i).map(|v| v.op.id.to_hex());
+    let operators = views
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let mut o = json!({
-                "id": v.op.id.to_hex(),
-                "uid": v.uid.as_ref().map(|(u, _)| u),
-                "uid_source": v.uid.as_ref().map(|(_, s)| s),
-                "name": v.name,
-                "parallelism": v.op.parallelism,
-                "max_parallelism": v.op.max_parallelism,
-                "state_size": v.state_size,
-                "coordinator_state_size": v.coordinator_size,
-                "finished": summary::finished(v.op),
-                "handle_kinds": summary::handle_kinds(v.op),
-                "subtasks": summary::subtask_states(v.op).count(),
-            });
-            if let (Some(s), Some(obj)) = (states.and_then(|s| s.get(i)), o.as_object_mut()) {
-                obj.insert("states".into(), json!(s.states));
-                obj.insert("state_notes".into(), json!(s.notes));
+            let s = states.and_then(|s| s.get(i));
+            OperatorJson {
+                id: v.op.id.to_hex(),
+                uid: v.uid.as_ref().map(|(u, _)| u.as_str()),
+                uid_source: v.uid.as_ref().map(|(_, s)| *s),
+                name: v.name.as_deref(),
+                parallelism: v.op.parallelism,
+                max_parallelism: v.op.max_parallelism,
+                state_size: v.state_size,
+                coordinator_state_size: v.coordinator_size,
+                finished: summary::finished(v.op),
+                handle_kinds: summary::handle_kinds(v.op),
+                subtasks: summary::subtask_states(v.op).count(),
+                states: s.map(|s| s.states.as_slice()),
+                state_notes: s.map(|s| s.notes.as_slice()),
             }
-            o
         })
         .collect();
-    let mut v = json!({
-        "path": l.metadata_path.to_string(),
-        "metadata_version": m.version,
-        "checkpoint_id": m.checkpoint_id,
-        "kind": kind,
-        "properties": m.properties.as_ref().and_then(|p| p.decoded.as_ref()),
-        "operators": operators,
-        "totals": {
-            "operators": views.len(),
-            "state_size": size::sum(views.iter().map(|v| v.state_size)),
-            "file_references": fc, "file_bytes": fb, "inline_handles": ic, "inline_bytes": ib,
-            "metadata_bytes": l.file_size,
-        },
-        "trailing_bytes": m.trailing.len(),
-        "model": m,
-    });
-    if with_files {
-        let files: Vec<Value> = refs
-            .iter()
-            .filter_map(|r| match r {
+    let files = with_files.then(|| {
+        refs.iter()
+            .filter_map(|r| match *r {
                 Ref::File {
                     origin,
                     kind,
                     path,
                     size,
                     start,
-                } => Some(json!({
-                    "path": resolve(*kind, path),
-                    "stored_path": path,
-                    "size": size,
-                    "handle": kind,
-                    "start": start,
-                    "operator": views.get(origin.operator).map(|v| v.op.id.to_hex()),
-                    "subtask": origin.subtask,
-                    "role": origin.role,
-                    "part": origin.part,
-                    "local_path": origin.local_path,
-                })),
+                } => Some(FileJson {
+                    path: resolve(kind, path),
+                    stored_path: path,
+                    size,
+                    handle: kind,
+                    start,
+                    operator: op_id(origin.operator),
+                    subtask: origin.subtask,
+                    role: origin.role,
+                    part: origin.part,
+                    local_path: origin.local_path,
+                }),
                 Ref::Inline { .. } => None,
             })
-            .collect();
-        let inline: Vec<Value> = refs
-            .iter()
-            .filter_map(|r| match r {
-                Ref::Inline { origin, name, size } => Some(json!({
-                    "name": name, "size": size,
-                    "operator": views.get(origin.operator).map(|v| v.op.id.to_hex()),
-                    "subtask": origin.subtask, "role": origin.role, "part": origin.part,
-                })),
+            .collect()
+    });
+    let inline = with_files.then(|| {
+        refs.iter()
+            .filter_map(|r| match *r {
+                Ref::Inline { origin, name, size } => Some(InlineJson {
+                    name,
+                    size,
+                    operator: op_id(origin.operator),
+                    subtask: origin.subtask,
+                    role: origin.role,
+                    part: origin.part,
+                }),
                 Ref::File { .. } => None,
             })
-            .collect();
-        if let Some(obj) = v.as_object_mut() {
-            obj.insert("files".into(), json!(files));
-            obj.insert("inline".into(), json!(inline));
-        }
+            .collect()
+    });
+    Report {
+        path: l.metadata_path.to_string(),
+        metadata_version: m.version,
+        checkpoint_id: m.checkpoint_id,
+        kind,
+        properties: m.properties.as_ref().and_then(|p| p.decoded.as_ref()),
+        operators,
+        totals: Totals {
+            operators: views.len(),
+            state_size: size::sum(views.iter().map(|v| v.state_size)),
+            file_references: fc,
+            file_bytes: fb,
+            inline_handles: ic,
+            inline_bytes: ib,
+            metadata_bytes: l.file_size,
+        },
+        trailing_bytes: m.trailing.len(),
+        model: m,
+        files,
+        inline,
     }
-    v
 }

@@ -5,14 +5,16 @@ use std::io::Write;
 use anyhow::{Result, bail};
 use clap::Args;
 use futures_util::StreamExt;
-use serde_json::json;
+use serde::Serialize;
 
 use super::context::{Ctx, Global};
+use super::exit::Ls as Exit;
 use super::output::{self, BOLD, DIM};
 use crate::analysis::deps::{self, Deps, Problem};
-use crate::analysis::layout::{self, CheckpointDir, JobDir, Scan};
+use crate::analysis::layout::{self, CheckpointDir, JobDir, Scan, Usage};
 use crate::analysis::snapshot::Rebase;
 use crate::analysis::{size, snapshot, summary};
+use crate::profile;
 use crate::resolve::Target;
 use crate::storage::{Location, Storage};
 
@@ -23,11 +25,7 @@ use crate::storage::{Location, Storage};
 ///
 /// Without TARGET: the profile's checkpoints root (and savepoints root).
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Exit codes: 0 success (with --verify: every file of every listed snapshot present with the size its \
-handle records), 1 --verify found missing or wrong-sized files, 3 unreadable input or storage error (or --verify \
-given a root instead of a job), 64 usage error."
-)]
+#[command(after_help = super::exit::ls_help())]
 pub struct LsArgs {
     /// A root, job directory, URI, job alias or id [default: the profile's checkpoints root].
     #[arg(value_name = "TARGET", add = clap_complete::engine::ArgValueCompleter::new(super::dynamic::targets))]
@@ -46,11 +44,11 @@ pub struct LsArgs {
 }
 
 /// Runs the command.
-pub fn run(args: LsArgs, global: &Global) -> Result<u8> {
+pub fn run(args: LsArgs, global: &Global) -> Result<Exit> {
     run_inner(args, global).map_err(super::deps::without_repeated_causes)
 }
 
-fn run_inner(args: LsArgs, global: &Global) -> Result<u8> {
+fn run_inner(args: LsArgs, global: &Global) -> Result<Exit> {
     let ctx = Ctx::new(global)?;
     let target = match &args.target {
         Some(t) => ctx.resolve(t)?,
@@ -87,8 +85,7 @@ fn run_inner(args: LsArgs, global: &Global) -> Result<u8> {
                     sp_root.as_ref().zip(sp_scan.as_ref()),
                     now,
                 );
-                serde_json::to_writer_pretty(&mut out, &v)?;
-                writeln!(out)?;
+                output::print_json(&mut out, &v)?;
             } else {
                 root_human(&mut out, &ctx, &root, &scan, now)?;
                 if let (Some(r), Some(s)) = (&sp_root, &sp_scan) {
@@ -107,8 +104,7 @@ fn run_inner(args: LsArgs, global: &Global) -> Result<u8> {
             };
             if args.json {
                 let v = job_json(&ctx, &job, &rows, &savepoints, now);
-                serde_json::to_writer_pretty(&mut out, &v)?;
-                writeln!(out)?;
+                output::print_json(&mut out, &v)?;
             } else {
                 job_human(&mut out, &ctx, &job, &rows, &savepoints, now)?;
             }
@@ -116,24 +112,20 @@ fn run_inner(args: LsArgs, global: &Global) -> Result<u8> {
                 for h in &hints {
                     output::hint(h);
                 }
-                return Ok(if ok {
-                    super::exit::OK
-                } else {
-                    super::exit::FAILED
-                });
+                return Ok(if ok { Exit::Ok } else { Exit::Failed });
             }
         }
         Target::Snapshot(l) | Target::File(l) => bail!(
             "{l} is a snapshot, not a job or root; use `flink-chk inspect {l}` or `flink-chk deps {l}`"
         ),
     }
-    Ok(super::exit::OK)
+    Ok(Exit::Ok)
 }
 
 fn scan(ctx: &Ctx, root: &Location) -> Result<Scan> {
     let pb = output::progress(&format!("listing {root}"));
-    let storage = ctx.storages.clone();
-    let scan = ctx.block_on(layout::scan(storage.as_ref(), root, |n| {
+    let storage = ctx.storages.as_ref();
+    let scan = ctx.block_on(layout::scan(storage, root, |n| {
         if let Some(pb) = &pb {
             pb.set_position(n);
         }
@@ -145,8 +137,8 @@ fn scan(ctx: &Ctx, root: &Location) -> Result<Scan> {
 }
 
 fn scan_savepoints(ctx: &Ctx, root: &Location) -> Result<Scan> {
-    let storage = ctx.storages.clone();
-    Ok(ctx.block_on(layout::scan(storage.as_ref(), root, |_| {}))?)
+    let storage = ctx.storages.as_ref();
+    Ok(ctx.block_on(layout::scan(storage, root, |_| {}))?)
 }
 
 fn alias<'a>(ctx: &'a Ctx, job: &str) -> &'a str {
@@ -241,80 +233,136 @@ fn savepoints_human(
     Ok(())
 }
 
-/// `savepoint-<first 6 hex of the job id>-…`: the alias of a profile job with that prefix.
+/// The JOB cell of a savepoint: the alias of the first profile job its name
+/// points to ([`crate::profile::Profile::jobs_of_savepoint`]), else the six
+/// characters after `savepoint-` and `…`.
 fn job_of_savepoint(ctx: &Ctx, name: &str) -> String {
-    let prefix = name.strip_prefix("savepoint-").and_then(|r| r.get(..6));
-    match prefix {
-        Some(p) => ctx
-            .places
-            .jobs
-            .iter()
-            .find(|(_, id)| id.starts_with(p))
-            .map_or_else(|| format!("{p}…"), |(a, _)| a.clone()),
-        None => "-".into(),
-    }
+    let Some(p) = name.strip_prefix("savepoint-").and_then(|r| r.get(..6)) else {
+        return "-".into();
+    };
+    ctx.profile
+        .as_ref()
+        .and_then(|(_, profile)| profile.jobs_of_savepoint(name).next())
+        .map_or_else(|| format!("{p}…"), |j| j.alias.clone())
 }
 
-fn root_json(
-    ctx: &Ctx,
-    root: &Location,
-    scan: &Scan,
-    savepoints: Option<(&Location, &Scan)>,
+/// `ls --json` on a root.
+#[derive(Serialize)]
+struct RootReport<'a> {
+    root: &'a Location,
+    /// The profile's savepoints root, listed too when no TARGET was given.
+    savepoints_root: Option<String>,
+    jobs: Vec<JobSummary<'a>>,
+    /// Savepoints under the root, then under `savepoints_root`.
+    savepoints: Vec<SavepointJson<'a>>,
+    other: &'a Usage,
+    total: &'a Usage,
+}
+
+/// One job of [`RootReport`].
+#[derive(Serialize)]
+struct JobSummary<'a> {
+    job_id: &'a str,
+    alias: Option<&'a str>,
+    location: &'a Option<Location>,
+    completed_checkpoints: usize,
+    latest: Option<Latest<'a>>,
+    in_progress: Vec<u64>,
+    abandoned: Vec<u64>,
+    files: u64,
+    bytes: u64,
+    shared: &'a Usage,
+    taskowned: &'a Usage,
+    newest_file_time: Option<String>,
+    age_seconds: Option<i64>,
+}
+
+/// The latest completed checkpoint of a [`JobSummary`].
+#[derive(Serialize)]
+struct Latest<'a> {
+    id: Option<u64>,
+    location: &'a Option<Location>,
+    time: Option<String>,
+}
+
+/// One savepoint of [`RootReport`].
+#[derive(Serialize)]
+struct SavepointJson<'a> {
+    name: &'a str,
+    location: &'a Option<Location>,
+    /// Whether it has a `_metadata`.
+    complete: bool,
+    time: Option<String>,
+    files: u64,
+    bytes: u64,
+}
+
+fn modified(c: &CheckpointDir) -> Option<String> {
+    c.metadata
+        .as_ref()
+        .and_then(|m| m.modified)
+        .map(|t| t.to_string())
+}
+
+fn age_seconds(t: Option<jiff::Timestamp>, now: jiff::Timestamp) -> Option<i64> {
+    t.map(|t| now.as_second() - t.as_second())
+}
+
+fn root_json<'a>(
+    ctx: &'a Ctx,
+    root: &'a Location,
+    scan: &'a Scan,
+    savepoints: Option<(&Location, &'a Scan)>,
     now: jiff::Timestamp,
-) -> serde_json::Value {
-    let jobs: Vec<_> = scan
+) -> RootReport<'a> {
+    let jobs = scan
         .jobs
         .values()
         .map(|j| {
             let latest = j.completed().next_back();
-            json!({
-                "job_id": j.name,
-                "alias": ctx.places.alias_of(&j.name),
-                "location": j.location,
-                "completed_checkpoints": j.completed().count(),
-                "latest": latest.map(|c| json!({
-                    "id": c.id,
-                    "location": c.location,
-                    "time": c.metadata.as_ref().and_then(|m| m.modified).map(|t| t.to_string()),
-                })),
-                "in_progress": j.in_progress().filter_map(|c| c.id).collect::<Vec<_>>(),
-                "abandoned": j.abandoned().filter_map(|c| c.id).collect::<Vec<_>>(),
-                "files": j.total.files,
-                "bytes": j.total.bytes,
-                "shared": j.shared,
-                "taskowned": j.taskowned,
-                "newest_file_time": j.newest.map(|t| t.to_string()),
-                "age_seconds": j.newest.map(|t| now.as_second() - t.as_second()),
-            })
+            JobSummary {
+                job_id: &j.name,
+                alias: ctx.places.alias_of(&j.name),
+                location: &j.location,
+                completed_checkpoints: j.completed().count(),
+                latest: latest.map(|c| Latest {
+                    id: c.id,
+                    location: &c.location,
+                    time: modified(c),
+                }),
+                in_progress: j.in_progress().filter_map(|c| c.id).collect(),
+                abandoned: j.abandoned().filter_map(|c| c.id).collect(),
+                files: j.total.files,
+                bytes: j.total.bytes,
+                shared: &j.shared,
+                taskowned: &j.taskowned,
+                newest_file_time: j.newest.map(|t| t.to_string()),
+                age_seconds: age_seconds(j.newest, now),
+            }
         })
         .collect();
-    let sp = |s: &Scan| -> Vec<serde_json::Value> {
-        s.savepoints
-            .values()
-            .map(|s| {
-                json!({
-                    "name": s.name,
-                    "location": s.location,
-                    "complete": s.metadata.is_some(),
-                    "time": s.metadata.as_ref().and_then(|m| m.modified).map(|t| t.to_string()),
-                    "files": s.usage.files,
-                    "bytes": s.usage.bytes,
-                })
-            })
-            .collect()
+    let sp = |s: &'a Scan| {
+        s.savepoints.values().map(|s| SavepointJson {
+            name: &s.name,
+            location: &s.location,
+            complete: s.metadata.is_some(),
+            time: modified(s),
+            files: s.usage.files,
+            bytes: s.usage.bytes,
+        })
     };
-    let mut all_sp = sp(scan);
+    let mut all_sp: Vec<_> = sp(scan).collect();
     if let Some((_, s)) = savepoints {
         all_sp.extend(sp(s));
     }
-    json!({
-        "root": root,
-        "savepoints_root": savepoints.map(|(r, _)| r.to_string()),
-        "jobs": jobs,
-        "savepoints": all_sp,
-        "other": scan.other,
-        "total": scan.total,
-    })
+    RootReport {
+        root,
+        savepoints_root: savepoints.map(|(r, _)| r.to_string()),
+        jobs,
+        savepoints: all_sp,
+        other: &scan.other,
+        total: &scan.total,
+    }
 }
 
 /// What a readable `_metadata` says.
@@ -356,40 +404,35 @@ fn job_details(
     args: &LsArgs,
     rebase: &Rebase,
 ) -> Result<(JobDir, Vec<Row>, Vec<Row>)> {
-    let storage = ctx.storages.clone();
-    let job = ctx.block_on(layout::scan_job(storage.as_ref(), location))?;
+    let storage = ctx.storages.as_ref();
+    let job = ctx.block_on(layout::scan_job(storage, location))?;
     let mut savepoint_dirs = Vec::new();
     if let Some(sp) = &ctx.places.savepoints
         && layout::is_job_id(&job.name)
     {
-        let prefix = format!("savepoint-{}-", &job.name[..6]);
+        // The job's savepoints: those named after its id's first six digits.
+        let prefix = job.name[..6].to_ascii_lowercase();
         let scan = scan_savepoints(ctx, sp)?;
         savepoint_dirs.extend(
             scan.savepoints
                 .into_values()
-                .filter(|s| s.name.starts_with(&prefix)),
+                .filter(|s| profile::savepoint_job_prefix(&s.name).as_ref() == Some(&prefix)),
         );
     }
     let verify = args.verify;
     let read_all = |dirs: Vec<CheckpointDir>, savepoint: bool| -> Vec<Row> {
-        let storage = storage.clone();
         ctx.block_on(
             futures_util::stream::iter(dirs)
-                .map(|dir| {
-                    let storage = storage.clone();
-                    async move {
-                        let read = match &dir.metadata {
-                            None => None,
-                            Some(m) => {
-                                Some(read_one(storage.as_ref(), &m.location, verify, rebase).await)
-                            }
-                        };
-                        Row {
-                            dir,
-                            savepoint,
-                            read,
-                            problems: None,
-                        }
+                .map(|dir| async move {
+                    let read = match &dir.metadata {
+                        None => None,
+                        Some(m) => Some(read_one(storage, &m.location, verify, rebase).await),
+                    };
+                    Row {
+                        dir,
+                        savepoint,
+                        read,
+                        problems: None,
                     }
                 })
                 .buffered(ctx.concurrency())
@@ -429,7 +472,7 @@ async fn read_one(
 /// file asked about once; hints when the tree was recorded elsewhere.
 /// Whether every file was there, and the hints to print.
 fn verify(ctx: &Ctx, rows: &mut [Row], savepoints: &mut [Row]) -> (bool, Vec<String>) {
-    let storage = ctx.storages.clone();
+    let storage = ctx.storages.as_ref();
     let all: Vec<&Deps> = rows
         .iter()
         .chain(savepoints.iter())
@@ -437,16 +480,11 @@ fn verify(ctx: &Ctx, rows: &mut [Row], savepoints: &mut [Row]) -> (bool, Vec<Str
         .collect();
     let pb = output::progress("verifying");
     let mut problems = ctx
-        .block_on(deps::verify_all(
-            storage.as_ref(),
-            &all,
-            ctx.concurrency(),
-            |n| {
-                if let Some(pb) = &pb {
-                    pb.set_position(n as u64);
-                }
-            },
-        ))
+        .block_on(deps::verify_all(storage, &all, ctx.concurrency(), |n| {
+            if let Some(pb) = &pb {
+                pb.set_position(n as u64);
+            }
+        }))
         .into_iter();
     if let Some(pb) = pb {
         pb.finish_and_clear();
@@ -612,55 +650,85 @@ fn job_human(
     Ok(())
 }
 
-fn job_json(
-    ctx: &Ctx,
-    job: &JobDir,
-    rows: &[Row],
-    savepoints: &[Row],
+/// `ls --json` on a job.
+#[derive(Serialize)]
+struct JobReport<'a> {
+    job_id: &'a str,
+    alias: Option<&'a str>,
+    location: &'a Option<Location>,
+    files: u64,
+    bytes: u64,
+    shared: &'a Usage,
+    taskowned: &'a Usage,
+    newest_file_time: Option<String>,
+    age_seconds: Option<i64>,
+    checkpoints: Vec<RowJson<'a>>,
+    savepoints: Vec<RowJson<'a>>,
+}
+
+/// One checkpoint or savepoint of [`JobReport`].
+#[derive(Serialize)]
+struct RowJson<'a> {
+    name: &'a str,
+    id: Option<u64>,
+    location: &'a Option<Location>,
+    savepoint: bool,
+    time: Option<String>,
+    kind: Option<&'a str>,
+    state_size: Option<i64>,
+    files: u64,
+    bytes: u64,
+    metadata_readable: bool,
+    restorable: bool,
+    /// `yes`, or why not.
+    status: String,
+    /// With `--verify`.
+    verify: Option<super::deps::Verify<'a>>,
+}
+
+fn job_json<'a>(
+    ctx: &'a Ctx,
+    job: &'a JobDir,
+    rows: &'a [Row],
+    savepoints: &'a [Row],
     now: jiff::Timestamp,
-) -> serde_json::Value {
+) -> JobReport<'a> {
     let newest = job.completed().next_back().and_then(|c| c.id);
-    let row = |r: &Row| {
-        json!({
-            "name": r.dir.name,
-            "id": r.dir.id,
-            "location": r.dir.location,
-            "savepoint": r.savepoint,
-            "time": r.dir.metadata.as_ref().and_then(|m| m.modified).or(r.dir.newest).map(|t| t.to_string()),
-            "kind": r.ok().map(|x| x.kind.clone()),
-            "state_size": r.ok().map(|x| x.state),
-            "files": r.dir.usage.files,
-            "bytes": r.dir.usage.bytes,
-            "metadata_readable": r.ok().is_some(),
-            "restorable": r.restorable(),
-            "status": restorable(r, newest),
-            "verify": r.problems.as_ref().map(|p| {
-                let files = r.ok().and_then(|x| x.deps.as_ref());
-                json!({
-                    "checked": files.map_or(0, |d| d.files.len()),
-                    "ok": p.is_empty(),
-                    "problems": p.iter().filter_map(|(i, pr)| files?.files.get(*i).map(|f| {
-                        let mut v = serde_json::to_value(pr).unwrap_or_default();
-                        if let Some(o) = v.as_object_mut() {
-                            o.insert("path".into(), json!(f.location));
-                        }
-                        v
-                    })).collect::<Vec<_>>(),
-                })
-            }),
-        })
+    let row = |r: &'a Row| RowJson {
+        name: &r.dir.name,
+        id: r.dir.id,
+        location: &r.dir.location,
+        savepoint: r.savepoint,
+        time: r
+            .dir
+            .metadata
+            .as_ref()
+            .and_then(|m| m.modified)
+            .or(r.dir.newest)
+            .map(|t| t.to_string()),
+        kind: r.ok().map(|x| x.kind.as_str()),
+        state_size: r.ok().map(|x| x.state),
+        files: r.dir.usage.files,
+        bytes: r.dir.usage.bytes,
+        metadata_readable: r.ok().is_some(),
+        restorable: r.restorable(),
+        status: restorable(r, newest),
+        verify: r
+            .problems
+            .as_deref()
+            .map(|p| super::deps::Verify::new(r.ok().and_then(|x| x.deps.as_ref()), p)),
     };
-    json!({
-        "job_id": job.name,
-        "alias": ctx.places.alias_of(&job.name),
-        "location": job.location,
-        "files": job.total.files,
-        "bytes": job.total.bytes,
-        "shared": job.shared,
-        "taskowned": job.taskowned,
-        "newest_file_time": job.newest.map(|t| t.to_string()),
-        "age_seconds": job.newest.map(|t| now.as_second() - t.as_second()),
-        "checkpoints": rows.iter().map(row).collect::<Vec<_>>(),
-        "savepoints": savepoints.iter().map(row).collect::<Vec<_>>(),
-    })
+    JobReport {
+        job_id: &job.name,
+        alias: ctx.places.alias_of(&job.name),
+        location: &job.location,
+        files: job.total.files,
+        bytes: job.total.bytes,
+        shared: &job.shared,
+        taskowned: &job.taskowned,
+        newest_file_time: job.newest.map(|t| t.to_string()),
+        age_seconds: age_seconds(job.newest, now),
+        checkpoints: rows.iter().map(row).collect(),
+        savepoints: savepoints.iter().map(row).collect(),
+    }
 }

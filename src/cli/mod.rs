@@ -6,6 +6,7 @@ mod context;
 mod deps;
 mod diff;
 mod dynamic;
+mod exit;
 mod generate;
 mod inspect;
 mod ls;
@@ -20,17 +21,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-/// Exit codes shared by all commands.
-pub mod exit {
-    /// Success.
-    pub const OK: u8 = 0;
-    /// The check asked for failed: `deps --verify` found missing files, `why` found no reference.
-    pub const FAILED: u8 = 1;
-    /// The input could not be read or parsed (missing file, corrupt or unsupported metadata).
-    pub const ERROR: u8 = 3;
-    /// Invalid command-line arguments.
-    pub const USAGE: u8 = 64;
-}
+use exit::Exit;
 
 /// Inspect Apache Flink checkpoints and savepoints offline: what a snapshot
 /// holds, which files it needs, and which OperatorIDs belong to which uids.
@@ -41,12 +32,7 @@ pub mod exit {
     propagate_version = true,
     max_term_width = 100
 )]
-#[command(
-    after_help = "Exit codes: 0 success, 1 a check failed (deps --verify, why), 3 unreadable or invalid input \
-or storage error, 64 usage error; diff: 0 compatible, 1 needs --allowNonRestoredState, 2 incompatible.\n\
-Profiles: $XDG_CONFIG_HOME/flink-chk/profiles.yaml (see `flink-chk profile init`).\n\
-Run as `flink chk ...` with the shell function in the README."
-)]
+#[command(after_help = exit::main_help())]
 pub struct Cli {
     /// When to use colour: auto (a terminal and NO_COLOR unset), always, never.
     #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
@@ -96,12 +82,12 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {
-                exit::USAGE
+                Exit::Usage
             } else {
-                exit::OK
+                Exit::Ok
             };
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::from(u8::from(code));
         }
     };
     match cli.color {
@@ -111,7 +97,7 @@ pub fn main() -> ExitCode {
     }
     match run(cli) {
         Ok(code) => ExitCode::from(code),
-        Err(e) if is_broken_pipe(&e) => ExitCode::from(exit::OK),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(u8::from(Exit::Ok)),
         Err(e) => {
             // Redacted again here, whatever the error came from: no URL
             // credentials or SAS tokens in logs.
@@ -120,21 +106,23 @@ pub fn main() -> ExitCode {
             let text = String::from_utf8_lossy(&text);
             let mut err = anstream::stderr();
             let _ = err.write_all(crate::storage::redact::redact(&text).as_bytes());
-            ExitCode::from(exit::ERROR)
+            ExitCode::from(u8::from(Exit::Error))
         }
     }
 }
 
+/// Runs the command; its outcome as the process exit status (each command's
+/// codes are in [`exit`]).
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Inspect(args) => inspect::run(args, &cli.global),
-        Command::Ls(args) => ls::run(args, &cli.global),
-        Command::Deps(args) => deps::run(args, &cli.global),
-        Command::Diff(args) => diff::run(args, &cli.global),
-        Command::Why(args) => why::run(args, &cli.global),
-        Command::SafeToDelete(args) => safe_to_delete::run(args, &cli.global),
-        Command::Profile(args) => profile::run(args, &cli.global),
-        Command::Uid(args) => uid::run(args),
+        Command::Inspect(args) => inspect::run(args, &cli.global).map(u8::from),
+        Command::Ls(args) => ls::run(args, &cli.global).map(u8::from),
+        Command::Deps(args) => deps::run(args, &cli.global).map(u8::from),
+        Command::Diff(args) => diff::run(args, &cli.global).map(u8::from),
+        Command::Why(args) => why::run(args, &cli.global).map(u8::from),
+        Command::SafeToDelete(args) => safe_to_delete::run(args, &cli.global).map(u8::from),
+        Command::Profile(args) => profile::run(args, &cli.global).map(u8::from),
+        Command::Uid(args) => uid::run(args).map(u8::from),
         Command::Completions(args) => completions::run(args),
         Command::Generate(args) => generate::run(args),
     }

@@ -21,6 +21,21 @@ pub fn bytes(n: i64) -> String {
     crate::analysis::size::human(n)
 }
 
+/// Writes a command's JSON report to `out`, pretty-printed, with a final
+/// newline.
+///
+/// The keys of every object are written in sorted order, at every level,
+/// including the library types a report embeds (the metadata model, deps
+/// groups, problems): the order the JSON interface has always had. The
+/// report is therefore turned into a [`serde_json::Value`] first (whose maps
+/// sort), so a report's field order in Rust is free to follow its meaning.
+pub fn print_json(out: &mut impl Write, report: &impl serde::Serialize) -> anyhow::Result<()> {
+    let v = serde_json::to_value(report)?;
+    serde_json::to_writer_pretty(&mut *out, &v)?;
+    writeln!(out)?;
+    Ok(())
+}
+
 /// A borderless table that keeps its natural width (no wrapping when piped).
 pub fn table<I: IntoIterator<Item = &'static str>>(header: I) -> Table {
     let mut t = Table::new();

@@ -6,9 +6,10 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
 use futures_util::StreamExt;
-use serde_json::json;
+use serde::Serialize;
 
 use super::context::Global;
+use super::exit::Profile as Exit;
 use super::output::{self, BOLD, DIM, ERR};
 use crate::profile::{self, Config, NewProfile};
 use crate::storage::redact::redact;
@@ -20,10 +21,7 @@ use crate::storage::{Location, S3Settings, Storage, Storages};
 /// The file is $XDG_CONFIG_HOME/flink-chk/profiles.yaml (else
 /// ~/.config/flink-chk/profiles.yaml), or --config / FLINK_CHK_CONFIG.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Exit codes: 0 success, 1 `profile check` could not reach a root, \
-3 invalid profiles file or storage error, 64 usage error."
-)]
+#[command(after_help = super::exit::profile_help())]
 pub struct ProfileArgs {
     #[command(subcommand)]
     command: ProfileCommand,
@@ -156,7 +154,7 @@ impl Fields {
 }
 
 /// Runs the command.
-pub fn run(args: ProfileArgs, global: &Global) -> Result<u8> {
+pub fn run(args: ProfileArgs, global: &Global) -> Result<Exit> {
     let path = profile::config_file(global.config.as_deref())?;
     let mut out = anstream::stdout();
     match args.command {
@@ -171,21 +169,24 @@ pub fn run(args: ProfileArgs, global: &Global) -> Result<u8> {
         ProfileCommand::List { json } => {
             let c = load(&path)?;
             if json {
-                let v: Vec<_> = c
+                let profiles = c
                     .profiles()
-                    .map(|(n, p)| {
-                        json!({
-                            "name": n,
-                            "default": c.default_name() == Some(n),
-                            "description": p.description,
-                            "checkpoints": p.checkpoints,
-                            "savepoints": p.savepoints,
-                            "jobs": p.jobs.iter().map(|j| json!({"alias": j.alias, "id": j.id})).collect::<Vec<_>>(),
-                        })
+                    .map(|(name, p)| ListedProfile {
+                        name,
+                        default: c.default_name() == Some(name),
+                        description: p.description.as_deref(),
+                        checkpoints: &p.checkpoints,
+                        savepoints: p.savepoints.as_ref(),
+                        jobs: p.jobs.iter().map(JobJson::from).collect(),
                     })
                     .collect();
-                serde_json::to_writer_pretty(&mut out, &json!({"path": path, "profiles": v}))?;
-                writeln!(out)?;
+                output::print_json(
+                    &mut out,
+                    &List {
+                        path: &path,
+                        profiles,
+                    },
+                )?;
             } else {
                 let mut t = output::table([
                     "NAME",
@@ -219,22 +220,28 @@ pub fn run(args: ProfileArgs, global: &Global) -> Result<u8> {
             let name = name.or_else(|| global.profile.clone());
             let (n, p) = c.profile(name.as_deref())?;
             if json {
-                let v = json!({
-                    "name": n,
-                    "description": p.description,
-                    "checkpoints": p.checkpoints,
-                    "savepoints": p.savepoints,
-                    "changelog": p.changelog,
-                    "storage": p.storage.masked(),
-                    "jobs": p.jobs.iter().map(|j| json!({"alias": j.alias, "id": j.id, "uids": j.uids})).collect::<Vec<_>>(),
-                    "retention": {
-                        "keep_last": p.retention.keep_last,
-                        "min_age_seconds": p.retention.min_age.map(|d| d.as_secs()),
-                        "keep": p.retention.keep,
+                let v = Shown {
+                    name: n,
+                    description: p.description.as_deref(),
+                    checkpoints: &p.checkpoints,
+                    savepoints: p.savepoints.as_ref(),
+                    changelog: p.changelog.as_ref(),
+                    storage: p.storage.masked(),
+                    jobs: p
+                        .jobs
+                        .iter()
+                        .map(|j| JobWithUids {
+                            job: JobJson::from(j),
+                            uids: &j.uids,
+                        })
+                        .collect(),
+                    retention: RetentionJson {
+                        keep_last: p.retention.keep_last,
+                        min_age_seconds: p.retention.min_age.map(|d| d.as_secs()),
+                        keep: &p.retention.keep,
                     },
-                });
-                serde_json::to_writer_pretty(&mut out, &v)?;
-                writeln!(out)?;
+                };
+                output::print_json(&mut out, &v)?;
             } else {
                 writeln!(out, "{DIM}# {} (secrets masked){DIM:#}", path.display())?;
                 write!(out, "{}", c.to_masked_yaml(Some(n))?)?;
@@ -277,7 +284,71 @@ pub fn run(args: ProfileArgs, global: &Global) -> Result<u8> {
         }
         ProfileCommand::Check { name } => return check(&path, name.as_deref()),
     }
-    Ok(super::exit::OK)
+    Ok(Exit::Ok)
+}
+
+/// `profile list --json`.
+#[derive(Serialize)]
+struct List<'a> {
+    /// The profiles file.
+    path: &'a Path,
+    profiles: Vec<ListedProfile<'a>>,
+}
+
+/// One profile of [`List`].
+#[derive(Serialize)]
+struct ListedProfile<'a> {
+    name: &'a str,
+    default: bool,
+    description: Option<&'a str>,
+    checkpoints: &'a Location,
+    savepoints: Option<&'a Location>,
+    jobs: Vec<JobJson<'a>>,
+}
+
+/// A job alias.
+#[derive(Serialize)]
+struct JobJson<'a> {
+    alias: &'a str,
+    id: &'a str,
+}
+
+impl<'a> From<&'a profile::Job> for JobJson<'a> {
+    fn from(j: &'a profile::Job) -> Self {
+        JobJson {
+            alias: &j.alias,
+            id: &j.id,
+        }
+    }
+}
+
+/// `profile show --json` (secrets masked).
+#[derive(Serialize)]
+struct Shown<'a> {
+    name: &'a str,
+    description: Option<&'a str>,
+    checkpoints: &'a Location,
+    savepoints: Option<&'a Location>,
+    changelog: Option<&'a Location>,
+    storage: crate::storage::Settings,
+    jobs: Vec<JobWithUids<'a>>,
+    retention: RetentionJson<'a>,
+}
+
+/// A job alias and its uids.
+#[derive(Serialize)]
+struct JobWithUids<'a> {
+    #[serde(flatten)]
+    job: JobJson<'a>,
+    uids: &'a [String],
+}
+
+/// The `retention:` section.
+#[derive(Serialize)]
+struct RetentionJson<'a> {
+    keep_last: Option<u32>,
+    min_age_seconds: Option<u64>,
+    keep: &'a [String],
 }
 
 fn load(path: &Path) -> Result<Config> {
@@ -316,7 +387,7 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-fn check(path: &Path, name: Option<&str>) -> Result<u8> {
+fn check(path: &Path, name: Option<&str>) -> Result<Exit> {
     let c = load(path)?;
     let mut out = anstream::stdout();
     writeln!(
@@ -355,11 +426,7 @@ fn check(path: &Path, name: Option<&str>) -> Result<u8> {
             }
         }
     }
-    Ok(if failed {
-        super::exit::FAILED
-    } else {
-        super::exit::OK
-    })
+    Ok(if failed { Exit::Unreachable } else { Exit::Ok })
 }
 
 /// Lists the top of a root (up to 1000 entries).

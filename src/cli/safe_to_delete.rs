@@ -105,15 +105,8 @@ fn parse_keep_last(s: &str) -> Result<u32, String> {
     crate::profile::parse_keep_last(s)
 }
 
-/// Exit codes of `safe-to-delete`.
-pub mod exit {
-    /// Plan made (--dry-run), nothing to delete, or every selected deletion done.
-    pub const OK: u8 = 0;
-    /// Nothing deleted: the answer was no, or no terminal to ask and no --yes.
-    pub const DECLINED: u8 = 1;
-    /// Some deletions failed (logged; a re-run plans what is left).
-    pub const PARTIAL: u8 = 2;
-}
+// Exit codes: numbers and help words in `cli::exit`.
+use super::exit::SafeToDelete as Exit;
 
 /// A deletion counts as large (the confirmation asks to type the job id or
 /// the file count) from this many bytes …
@@ -122,7 +115,7 @@ const LARGE_BYTES: u64 = 10 << 30;
 const LARGE_FILES: u64 = 10_000;
 
 /// Runs the command.
-pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<u8> {
+pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
     let ctx = Ctx::new(global)?;
     let (mut plan, rebase_specs) = match &args.apply {
         Some(file) => {
@@ -180,7 +173,7 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<u8> {
             .map(|c| DroppedReport::of(c, &not_planned))
             .collect();
         print_json_with(args.json, &plan, None, dropped)?;
-        return Ok(exit::OK);
+        return Ok(Exit::Ok);
     }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let selected = if args.yes {
@@ -191,21 +184,21 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<u8> {
             "nothing deleted: not a terminal, so no one to ask. Re-run with --yes to delete the plan \
              above (it is checked again first), or --dry-run to only plan",
         );
-        return Ok(exit::DECLINED);
+        return Ok(Exit::Declined);
     } else {
         match choose(&plan, &ctx)? {
             Some(s) => s,
             None => {
                 print_json(args.json, &plan, None)?;
                 output::note("nothing deleted");
-                return Ok(exit::DECLINED);
+                return Ok(Exit::Declined);
             }
         }
     };
     if selected.is_empty() {
         print_json(args.json, &plan, None)?;
         output::note("nothing selected; nothing deleted");
-        return Ok(exit::DECLINED);
+        return Ok(Exit::Declined);
     }
 
     // Re-check against storage as it is now.
@@ -291,7 +284,7 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<u8> {
                 applied.deleted_files
             )),
         )?;
-        return Ok(exit::PARTIAL);
+        return Ok(Exit::Partial);
     }
     log.append(&LogRecord::End {
         deleted_bytes: applied.deleted_bytes,
@@ -302,9 +295,9 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<u8> {
     })?;
     plan.deleted = applied.deleted_files > 0;
     let code = if applied.failed.is_empty() {
-        exit::OK
+        Exit::Ok
     } else {
-        exit::PARTIAL
+        Exit::Partial
     };
     if args.json {
         print_json(

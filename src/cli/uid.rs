@@ -1,9 +1,8 @@
 //! `flink-chk uid`: OperatorIDs from uids.
 
-use std::io::Write;
-
 use anyhow::Result;
 
+use super::exit::Exit;
 use super::output;
 
 /// Print the OperatorID Flink derives from each uid (murmur3_128 of the uid),
@@ -18,8 +17,16 @@ pub struct UidArgs {
     json: bool,
 }
 
+/// One element of `uid --json`.
+#[derive(serde::Serialize)]
+struct UidJson<'a> {
+    uid: &'a str,
+    /// 32 hex digits.
+    operator_id: &'a str,
+}
+
 /// Runs the command.
-pub fn run(args: UidArgs) -> Result<u8> {
+pub fn run(args: UidArgs) -> Result<Exit> {
     let mut out = anstream::stdout();
     let rows: Vec<(String, String)> = args
         .uids
@@ -29,10 +36,9 @@ pub fn run(args: UidArgs) -> Result<u8> {
     if args.json {
         let v: Vec<_> = rows
             .iter()
-            .map(|(u, id)| serde_json::json!({"uid": u, "operator_id": id}))
+            .map(|(uid, operator_id)| UidJson { uid, operator_id })
             .collect();
-        serde_json::to_writer_pretty(&mut out, &v)?;
-        writeln!(out)?;
+        output::print_json(&mut out, &v)?;
     } else {
         let mut t = output::table(["OPERATOR ID", "UID"]);
         for (u, id) in rows {
@@ -40,5 +46,5 @@ pub fn run(args: UidArgs) -> Result<u8> {
         }
         output::write_table(&mut out, &t)?;
     }
-    Ok(super::exit::OK)
+    Ok(Exit::Ok)
 }

@@ -4,9 +4,10 @@ use std::io::Write;
 
 use anyhow::Result;
 use clap::Args;
-use serde_json::json;
+use serde::Serialize;
 
 use super::context::{Ctx, Global};
+use super::exit::Why as Exit;
 use super::output::{self, BOLD};
 use crate::analysis::layout::{Area, area};
 use crate::analysis::snapshot::Rebase;
@@ -19,13 +20,7 @@ use crate::storage::Location;
 /// holding the file (the parent of its job directory) plus the profile's
 /// checkpoints and savepoints roots; --in narrows or widens it.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Exit codes: 0 referenced (a _metadata in scope that cannot be read, or snapshots recorded under another root, \
-are warned about), 1 referenced by none of the snapshots in scope (every _metadata read, every snapshot read where Flink \
-recorded it), 3 nothing to search (no _metadata in scope), or no reference found but not proven: a _metadata in scope \
-cannot be read, or snapshots record their files under another root (a copied or moved tree, a symlinked path; the \
---rebase to give is printed); unreadable input or storage error; 64 usage error."
-)]
+#[command(after_help = super::exit::why_help())]
 pub struct WhyArgs {
     /// The file or directory.
     #[arg(value_name = "FILE-OR-DIR")]
@@ -42,11 +37,11 @@ pub struct WhyArgs {
 }
 
 /// Runs the command.
-pub fn run(args: WhyArgs, global: &Global) -> Result<u8> {
+pub fn run(args: WhyArgs, global: &Global) -> Result<Exit> {
     run_inner(args, global).map_err(super::deps::without_repeated_causes)
 }
 
-fn run_inner(args: WhyArgs, global: &Global) -> Result<u8> {
+fn run_inner(args: WhyArgs, global: &Global) -> Result<Exit> {
     let ctx = Ctx::new(global)?;
     let rebase = Rebase::parse(&args.rebase)?;
     let target = ctx.resolve(&args.target)?.location().clone();
@@ -58,10 +53,10 @@ fn run_inner(args: WhyArgs, global: &Global) -> Result<u8> {
             .map(|s| ctx.resolve(s).map(|t| t.location().clone()))
             .collect::<Result<_>>()?
     };
-    let storage = ctx.storages.clone();
+    let storage = ctx.storages.as_ref();
     let pb = output::progress("reading snapshots");
     let answer = ctx.block_on(why::search(
-        storage.as_ref(),
+        storage,
         &scopes,
         &target,
         &rebase,
@@ -76,7 +71,6 @@ fn run_inner(args: WhyArgs, global: &Global) -> Result<u8> {
         pb.finish_and_clear();
     }
     let verdict = answer.verdict();
-    let snapshots = answer.snapshots();
     let scanned = answer.snapshots_read;
     let scope_list = scopes
         .iter()
@@ -85,44 +79,55 @@ fn run_inner(args: WhyArgs, global: &Global) -> Result<u8> {
         .join(", ");
     let mut out = anstream::stdout();
     if args.json {
-        let v = json!({
-            "target": target,
-            "scopes": scopes,
-            "snapshots_read": scanned,
-            "unreadable": answer.unreadable.iter().map(|(l, e)| json!({"path": l, "error": e})).collect::<Vec<_>>(),
-            "referenced": verdict == Verdict::Referenced,
-            "verdict": match verdict {
+        let v = Report {
+            target: &target,
+            scopes: &scopes,
+            snapshots_read: scanned,
+            unreadable: answer
+                .unreadable
+                .iter()
+                .map(|(path, error)| Unreadable { path, error })
+                .collect(),
+            referenced: verdict == Verdict::Referenced,
+            verdict: match verdict {
                 Verdict::Referenced => "referenced",
                 Verdict::NotReferenced => "not_referenced",
                 Verdict::NothingToSearch => "nothing_to_search",
                 Verdict::Unproven => "unproven",
             },
-            "snapshots": snapshots,
-            "references": answer.hits.iter().map(|h| json!({
-                "snapshot": h.snapshot,
-                "checkpoint_id": h.checkpoint_id,
-                "operator": h.operator,
-                "subtask": h.subtask,
-                "role": h.role,
-                "path": h.file,
-            })).collect::<Vec<_>>(),
-            "recorded_elsewhere": answer.elsewhere.iter().map(|e| json!({
-                "recorded_root": e.moved.recorded,
-                "actual_root": e.moved.actual,
-                "suggested_rebase": e.moved.rebase(),
-                "snapshots": e.snapshots,
-                "would_reference": e.would_reference,
-            })).collect::<Vec<_>>(),
-        });
-        serde_json::to_writer_pretty(&mut out, &v)?;
-        writeln!(out)?;
+            snapshots: answer.snapshots(),
+            references: answer
+                .hits
+                .iter()
+                .map(|h| Reference {
+                    snapshot: &h.snapshot,
+                    checkpoint_id: h.checkpoint_id,
+                    operator: &h.operator,
+                    subtask: h.subtask,
+                    role: h.role,
+                    path: &h.file,
+                })
+                .collect(),
+            recorded_elsewhere: answer
+                .elsewhere
+                .iter()
+                .map(|e| RecordedElsewhere {
+                    recorded_root: &e.moved.recorded,
+                    actual_root: &e.moved.actual,
+                    suggested_rebase: e.moved.rebase(),
+                    snapshots: &e.snapshots,
+                    would_reference: &e.would_reference,
+                })
+                .collect(),
+        };
+        output::print_json(&mut out, &v)?;
     } else {
         match verdict {
             Verdict::Referenced => {
                 writeln!(
                     out,
                     "{BOLD}{target}{BOLD:#}: referenced by {} of the {scanned} snapshots under {scope_list}",
-                    snapshots.len(),
+                    answer.snapshots().len(),
                 )?;
                 writeln!(out)?;
                 let mut t = output::table(["SNAPSHOT", "OPERATOR", "SUBTASK", "ROLE", "FILE"]);
@@ -173,9 +178,9 @@ fn run_inner(args: WhyArgs, global: &Global) -> Result<u8> {
             for e in &elsewhere {
                 output::warn(e);
             }
-            Ok(super::exit::OK)
+            Ok(Exit::Referenced)
         }
-        Verdict::NotReferenced => Ok(super::exit::FAILED),
+        Verdict::NotReferenced => Ok(Exit::NotReferenced),
         Verdict::NothingToSearch => anyhow::bail!(
             "nothing to search: no _metadata under {scope_list}; give the checkpoints or savepoints root with --in"
         ),
@@ -185,6 +190,51 @@ fn run_inner(args: WhyArgs, global: &Global) -> Result<u8> {
             answer.unreadable.len()
         ),
     }
+}
+
+/// `why --json`.
+#[derive(Serialize)]
+struct Report<'a> {
+    target: &'a Location,
+    scopes: &'a [Location],
+    snapshots_read: u64,
+    unreadable: Vec<Unreadable<'a>>,
+    referenced: bool,
+    /// `referenced`, `not_referenced`, `nothing_to_search` or `unproven`.
+    verdict: &'static str,
+    /// The snapshots that reference the target.
+    snapshots: std::collections::BTreeSet<String>,
+    references: Vec<Reference<'a>>,
+    recorded_elsewhere: Vec<RecordedElsewhere<'a>>,
+}
+
+/// A `_metadata` in scope that could not be read.
+#[derive(Serialize)]
+struct Unreadable<'a> {
+    path: &'a Location,
+    error: &'a str,
+}
+
+/// One reference to the target ([`why::Hit`]).
+#[derive(Serialize)]
+struct Reference<'a> {
+    snapshot: &'a Location,
+    checkpoint_id: i64,
+    operator: &'a str,
+    subtask: Option<i32>,
+    role: &'static str,
+    /// The referenced file.
+    path: &'a Location,
+}
+
+/// Snapshots read elsewhere than Flink recorded them ([`why::Elsewhere`]).
+#[derive(Serialize)]
+struct RecordedElsewhere<'a> {
+    recorded_root: &'a Location,
+    actual_root: &'a Location,
+    suggested_rebase: String,
+    snapshots: &'a [Location],
+    would_reference: &'a [Location],
 }
 
 /// The checkpoints root above the target's job directory, and the profile's roots.

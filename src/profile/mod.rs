@@ -257,6 +257,40 @@ impl Profile {
     pub fn min_age(&self) -> Option<Duration> {
         self.retention.min_age
     }
+
+    /// The jobs a savepoint directory named `name` may belong to, in file
+    /// order: those whose id starts with the name's job-id prefix (see
+    /// [`savepoint_job_prefix`]). Six hex digits can be shared by several
+    /// jobs, so a caller that needs *the* job takes it only when it is the
+    /// only one ([`Profile::uids_of_savepoint`]); a listing may show the first.
+    pub fn jobs_of_savepoint<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Job> + 'a {
+        let prefix = savepoint_job_prefix(name);
+        self.jobs
+            .iter()
+            .filter(move |j| prefix.as_deref().is_some_and(|p| j.id.starts_with(p)))
+    }
+
+    /// The operator uids of the job a savepoint named `name` belongs to:
+    /// those of the one profile job [`Profile::jobs_of_savepoint`] finds, and
+    /// none when no job or several jobs match.
+    pub fn uids_of_savepoint(&self, name: &str) -> &[String] {
+        let mut matching = self.jobs_of_savepoint(name);
+        match (matching.next(), matching.next()) {
+            (Some(j), None) => &j.uids,
+            _ => &[],
+        }
+    }
+}
+
+/// The job-id prefix in a savepoint directory name, lowercase.
+///
+/// This is the one rule that ties savepoints to jobs: Flink names a
+/// savepoint directory `savepoint-<first 6 hex digits of the job id>-<12
+/// random hex digits>`, so a savepoint belongs to the jobs whose id starts
+/// with those six digits. `None` when `name` is not of that form.
+pub fn savepoint_job_prefix(name: &str) -> Option<String> {
+    let prefix = name.strip_prefix("savepoint-")?.split('-').next()?;
+    (prefix.len() == 6).then(|| prefix.to_ascii_lowercase())
 }
 
 /// A job id in canonical form (lowercase), if `s` is 32 hex characters.
@@ -369,4 +403,24 @@ pub(crate) fn parse_root(s: &str) -> Result<Location, String> {
         ));
     }
     Location::parse(s).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod savepoint_tests {
+    use super::savepoint_job_prefix;
+
+    #[test]
+    fn savepoint_names_carry_six_digits_of_the_job_id() {
+        assert_eq!(
+            savepoint_job_prefix("savepoint-35434a-bbc23606a9d9").as_deref(),
+            Some("35434a")
+        );
+        assert_eq!(
+            savepoint_job_prefix("savepoint-35434A-bbc23606a9d9").as_deref(),
+            Some("35434a")
+        );
+        assert_eq!(savepoint_job_prefix("savepoint-35434-x"), None);
+        assert_eq!(savepoint_job_prefix("savepoint-35434a9"), None);
+        assert_eq!(savepoint_job_prefix("chk-3"), None);
+    }
 }

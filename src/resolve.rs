@@ -6,7 +6,7 @@
 
 use futures_util::StreamExt;
 
-use crate::analysis::layout::{checkpoint_id, is_job_id, is_savepoint_dir};
+use crate::names::{checkpoint_id, is_job_id, is_savepoint_dir};
 use crate::storage::{self, Location, Storage};
 
 /// Errors resolving a reference.

@@ -15,7 +15,7 @@ use crate::metadata::walk::{self, ChangelogList, Ctx, Part, Walk};
 use crate::metadata::{
     self, CheckpointMetadata, ErrorKind, KeyedHandle, OperatorState, StreamHandle,
 };
-use crate::statemeta::{self, StateMeta};
+use crate::statemeta::{self, StateKind, StateMeta};
 use crate::storage::{Location, Storage};
 
 /// First read of a state file header; doubled up to [`MAX_PREFIX`] when needed.
@@ -27,15 +27,60 @@ const MAX_PREFIX: u64 = 16 * 1024 * 1024;
 pub struct StateInfo {
     /// State name.
     pub name: String,
-    /// `keyed`, `operator`, `broadcast` or `timers`.
-    pub scope: &'static str,
-    /// `value`, `list`, `map`, `union_list`, … as read from the proxy, or the
-    /// distribution mode from `_metadata` when the proxy was not read.
-    pub kind: String,
+    /// Keyed, operator, broadcast or timers.
+    pub scope: StateScope,
+    /// As read from the proxy, or the distribution mode from `_metadata`
+    /// when the proxy was not read (mode 0 is `list`).
+    pub kind: StateKind,
     /// Serializer snapshot classes by role (`VALUE_SERIALIZER` …), when known.
     pub serializers: Vec<(String, String)>,
     /// Found by the resync heuristic (an unknown serializer snapshot was skipped by scanning).
     pub heuristic: bool,
+}
+
+/// Where a state lives, which decides how it is redistributed on rescaling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StateScope {
+    /// Keyed state: split by key-group ranges.
+    Keyed,
+    /// Operator list or union list state.
+    Operator,
+    /// Broadcast state: copied to every subtask.
+    Broadcast,
+    /// Timers (priority queues).
+    Timers,
+    /// Not known (a job file names a state the snapshot does not have).
+    Unknown,
+}
+
+impl StateScope {
+    /// The scope a state of `kind` has.
+    pub fn of(kind: StateKind) -> Self {
+        match kind {
+            StateKind::Broadcast => StateScope::Broadcast,
+            StateKind::OperatorList | StateKind::OperatorUnion => StateScope::Operator,
+            StateKind::PriorityQueue => StateScope::Timers,
+            _ => StateScope::Keyed,
+        }
+    }
+
+    /// The name in JSON and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateScope::Keyed => "keyed",
+            StateScope::Operator => "operator",
+            StateScope::Broadcast => "broadcast",
+            StateScope::Timers => "timers",
+            StateScope::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for StateScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// States of one operator, plus notes on what could not be read.
@@ -171,13 +216,16 @@ async fn operator(
             Some(t) => out.states.push(info(t)),
             None => out.states.push(StateInfo {
                 name,
-                scope: if mode == 2 { "broadcast" } else { "operator" },
+                scope: if mode == 2 {
+                    StateScope::Broadcast
+                } else {
+                    StateScope::Operator
+                },
                 kind: match mode {
-                    0 => "list",
-                    1 => "union_list",
-                    _ => "broadcast",
-                }
-                .into(),
+                    0 => StateKind::List,
+                    1 => StateKind::OperatorUnion,
+                    _ => StateKind::Broadcast,
+                },
                 serializers: Vec::new(),
                 heuristic: false,
             }),
@@ -186,20 +234,10 @@ async fn operator(
 }
 
 fn info(s: &StateMeta) -> StateInfo {
-    let kind = serde_json::to_value(s.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("{:?}", s.kind).to_lowercase());
-    let scope = match kind.as_str() {
-        "broadcast" => "broadcast",
-        "operator_list" | "union_list" | "list_operator" => "operator",
-        "priority_queue" | "timers" => "timers",
-        _ => "keyed",
-    };
     StateInfo {
         name: s.name.clone(),
-        scope,
-        kind,
+        scope: StateScope::of(s.kind),
+        kind: s.kind,
         serializers: s.serializers.clone(),
         heuristic: s.heuristic,
     }

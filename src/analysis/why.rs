@@ -216,6 +216,42 @@ async fn metadata_files(
     Ok(metas)
 }
 
+/// Where to search when no scope is given: the checkpoints root above the
+/// target's job directory (the target is one, or lies inside one), then each
+/// of `roots` not already covered; the target's parent when none applies.
+pub fn default_scopes<'a>(
+    target: &Location,
+    roots: impl IntoIterator<Item = &'a Location>,
+) -> Vec<Location> {
+    let mut v = Vec::new();
+    let job_dir_of = |l: &Location| -> Option<Location> {
+        let job = match area(l) {
+            Area::Checkpoint { job, .. } | Area::Shared { job } | Area::TaskOwned { job } => job,
+            _ => return None,
+        };
+        l.ancestors()
+            .take_while(|d| d.path() != "/")
+            .find(|d| d.file_name() == job)
+    };
+    let job_dir = if crate::names::is_job_id(target.file_name()) {
+        Some(target.clone())
+    } else {
+        job_dir_of(target).or_else(|| job_dir_of(&target.join("x/y")))
+    };
+    if let Some(j) = job_dir {
+        v.push(j.parent());
+    }
+    for r in roots {
+        if !v.iter().any(|s: &Location| r.starts_with(s)) {
+            v.push(r.clone());
+        }
+    }
+    if v.is_empty() {
+        v.push(target.parent());
+    }
+    v
+}
+
 /// Reads every `_metadata` under `scopes` (up to `concurrency` at once) and
 /// finds the references to `target`. `progress` gets the number read so far.
 pub async fn search(

@@ -285,8 +285,8 @@ fn states_cell(d: &OpDiff) -> String {
                 StateStatus::KindChanged => format!(
                     "{} ({} → {})",
                     s.name,
-                    s.old_kind.as_deref().unwrap_or("?"),
-                    s.new_kind.as_deref().unwrap_or("?")
+                    s.old_kind.map_or("?", |k| k.as_str()),
+                    s.new_kind.map_or("?", |k| k.as_str())
                 ),
                 StateStatus::Unchanged => s.name.clone(),
             })

@@ -9,7 +9,6 @@ use serde::Serialize;
 use super::context::{Ctx, Global};
 use super::exit::Why as Exit;
 use super::output::{self, BOLD};
-use crate::analysis::layout::{Area, area};
 use crate::analysis::snapshot::Rebase;
 use crate::analysis::why::{self, Verdict};
 use crate::storage::Location;
@@ -46,7 +45,8 @@ fn run_inner(args: WhyArgs, global: &Global) -> Result<Exit> {
     let rebase = Rebase::parse(&args.rebase)?;
     let target = ctx.resolve(&args.target)?.location().clone();
     let scopes: Vec<Location> = if args.scope.is_empty() {
-        default_scopes(&ctx, &target)
+        let roots = [&ctx.places.checkpoints, &ctx.places.savepoints];
+        why::default_scopes(&target, roots.into_iter().flatten())
     } else {
         args.scope
             .iter()
@@ -235,41 +235,4 @@ struct RecordedElsewhere<'a> {
     suggested_rebase: String,
     snapshots: &'a [Location],
     would_reference: &'a [Location],
-}
-
-/// The checkpoints root above the target's job directory, and the profile's roots.
-fn default_scopes(ctx: &Ctx, target: &Location) -> Vec<Location> {
-    let mut v = Vec::new();
-    let job_dir_of = |l: &Location| -> Option<Location> {
-        let job = match area(l) {
-            Area::Checkpoint { job, .. } | Area::Shared { job } | Area::TaskOwned { job } => job,
-            _ => return None,
-        };
-        let mut d = l.clone();
-        while d.file_name() != job && d.path() != "/" {
-            d = d.parent();
-        }
-        (d.path() != "/").then_some(d)
-    };
-    // A target that is itself a job directory, or lies inside one.
-    let job_dir = if crate::analysis::layout::is_job_id(target.file_name()) {
-        Some(target.clone())
-    } else {
-        job_dir_of(target).or_else(|| job_dir_of(&target.join("x/y")))
-    };
-    if let Some(j) = job_dir {
-        v.push(j.parent());
-    }
-    for r in [&ctx.places.checkpoints, &ctx.places.savepoints]
-        .into_iter()
-        .flatten()
-    {
-        if !v.iter().any(|s: &Location| r.starts_with(s)) {
-            v.push(r.clone());
-        }
-    }
-    if v.is_empty() {
-        v.push(target.parent());
-    }
-    v
 }

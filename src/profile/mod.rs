@@ -253,11 +253,6 @@ impl Profile {
             .map_or(&[], |j| j.uids.as_slice())
     }
 
-    /// `retention.min_age`.
-    pub fn min_age(&self) -> Option<Duration> {
-        self.retention.min_age
-    }
-
     /// The jobs a savepoint directory named `name` may belong to, in file
     /// order: those whose id starts with the name's job-id prefix (see
     /// [`savepoint_job_prefix`]). Six hex digits can be shared by several

@@ -40,7 +40,7 @@ fn template_parses_and_validates() {
     assert_eq!(p.checkpoints.to_string(), "s3://flink-prod/checkpoints");
     assert_eq!(p.job("orders").unwrap().id, ID1);
     assert_eq!(p.uids(ID2), ["source-kafka", "dedupe", "enrich", "sink"]);
-    assert_eq!(p.min_age(), Some(Duration::from_secs(3600)));
+    assert_eq!(p.retention.min_age, Some(Duration::from_secs(3600)));
     assert_eq!(p.retention.keep_last, Some(3));
     assert_eq!(p.retention.keep.len(), 2);
     assert!(p.storage.secrets_set().is_empty());

@@ -73,6 +73,31 @@ pub enum StateKind {
     PriorityQueue,
 }
 
+impl StateKind {
+    /// The name in JSON and messages (`value`, `union_list`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateKind::Value => "value",
+            StateKind::List => "list",
+            StateKind::Map => "map",
+            StateKind::Reducing => "reducing",
+            StateKind::Aggregating => "aggregating",
+            StateKind::Folding => "folding",
+            StateKind::Unknown => "unknown",
+            StateKind::OperatorList => "operator_list",
+            StateKind::OperatorUnion => "union_list",
+            StateKind::Broadcast => "broadcast",
+            StateKind::PriorityQueue => "priority_queue",
+        }
+    }
+}
+
+impl std::fmt::Display for StateKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One state registered in a proxy.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StateMeta {

@@ -27,9 +27,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::size;
-use super::states::StateInfo;
+use super::states::{StateInfo, StateScope};
 use super::summary::SnapshotKind;
 use crate::metadata::OperatorId;
+use crate::statemeta::StateKind;
 pub use files::{FileEntry, FilesDiff, files};
 pub use spec::{JobSpec, MaxParallelismSpec, OperatorSpec, SpecError};
 /// The keyed-state format a snapshot holds, which decides the backends that can read it.
@@ -248,14 +249,14 @@ pub enum StateStatus {
 pub struct StateDiff {
     /// Name.
     pub name: String,
-    /// `keyed`, `operator`, `broadcast`, `timers`.
-    pub scope: &'static str,
+    /// Keyed, operator, broadcast, timers.
+    pub scope: StateScope,
     /// Status.
     pub status: StateStatus,
     /// Kind before.
-    pub old_kind: Option<String>,
+    pub old_kind: Option<StateKind>,
     /// Kind after.
-    pub new_kind: Option<String>,
+    pub new_kind: Option<StateKind>,
 }
 
 /// One operator's comparison.

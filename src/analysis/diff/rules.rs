@@ -7,7 +7,9 @@ use super::{
     StateDiff, StateStatus, key_group_ranges,
 };
 use crate::analysis::size::human as bytes;
+use crate::analysis::states::StateScope;
 use crate::analysis::summary::SnapshotKind;
+use crate::statemeta::StateKind;
 fn state_names(o: &OpShape) -> Vec<String> {
     o.states
         .as_ref()
@@ -57,11 +59,11 @@ pub(super) fn compare_states(old: &OpShape, new: &OpShape) -> Vec<StateDiff> {
                 name: s.name.clone(),
                 scope: s.scope,
                 status: StateStatus::Removed,
-                old_kind: Some(s.kind.clone()),
+                old_kind: Some(s.kind),
                 new_kind: None,
             }),
             Some(t) => {
-                let changed = t.kind != "unknown" && t.kind != s.kind;
+                let changed = t.kind != StateKind::Unknown && t.kind != s.kind;
                 out.push(StateDiff {
                     name: s.name.clone(),
                     scope: s.scope,
@@ -70,8 +72,8 @@ pub(super) fn compare_states(old: &OpShape, new: &OpShape) -> Vec<StateDiff> {
                     } else {
                         StateStatus::Unchanged
                     },
-                    old_kind: Some(s.kind.clone()),
-                    new_kind: Some(t.kind.clone()),
+                    old_kind: Some(s.kind),
+                    new_kind: Some(t.kind),
                 })
             }
         }
@@ -83,7 +85,7 @@ pub(super) fn compare_states(old: &OpShape, new: &OpShape) -> Vec<StateDiff> {
                 scope: t.scope,
                 status: StateStatus::Added,
                 old_kind: None,
-                new_kind: Some(t.kind.clone()),
+                new_kind: Some(t.kind),
             });
         }
     }
@@ -294,19 +296,19 @@ pub(super) fn parallelism(
         }
         if o.states.as_ref().is_some_and(|s| {
             s.iter()
-                .any(|x| x.scope == "operator" && x.kind != "union_list")
+                .any(|x| x.scope == StateScope::Operator && x.kind != StateKind::OperatorUnion)
         }) {
             what.push("list state is redistributed round-robin");
         }
         if o.states
             .as_ref()
-            .is_some_and(|s| s.iter().any(|x| x.kind == "union_list"))
+            .is_some_and(|s| s.iter().any(|x| x.kind == StateKind::OperatorUnion))
         {
             what.push("union state goes to every subtask");
         }
         if o.states
             .as_ref()
-            .is_some_and(|s| s.iter().any(|x| x.scope == "broadcast"))
+            .is_some_and(|s| s.iter().any(|x| x.scope == StateScope::Broadcast))
         {
             what.push("broadcast state is copied");
         }
@@ -399,7 +401,7 @@ pub(super) fn states(o: &OpShape, states: &[StateDiff], f: &mut Findings) -> boo
                         o.label(),
                         s.scope,
                         s.name,
-                        s.old_kind.as_deref().unwrap_or("?")
+                        s.old_kind.map_or("?", StateKind::as_str)
                     ),
                 );
             }
@@ -413,8 +415,8 @@ pub(super) fn states(o: &OpShape, states: &[StateDiff], f: &mut Findings) -> boo
                         "{}: state {:?} changes kind {} → {}; the job fails when it registers the state after restoring",
                         o.label(),
                         s.name,
-                        s.old_kind.as_deref().unwrap_or("?"),
-                        s.new_kind.as_deref().unwrap_or("?")
+                        s.old_kind.map_or("?", StateKind::as_str),
+                        s.new_kind.map_or("?", StateKind::as_str)
                     ),
                 );
             }

@@ -4,8 +4,9 @@
 use serde::Deserialize;
 
 use super::{Backend, MaxParallelism, OpShape, Side};
-use crate::analysis::states::StateInfo;
+use crate::analysis::states::{StateInfo, StateScope};
 use crate::metadata::OperatorId;
+use crate::statemeta::StateKind;
 
 /// A description of the job about to start (`diff SNAPSHOT --job FILE`).
 #[derive(Debug, Clone, Deserialize)]
@@ -149,8 +150,8 @@ impl Side {
                             .and_then(|s| s.iter().find(|x| &x.name == n));
                         known.cloned().unwrap_or_else(|| StateInfo {
                             name: n.clone(),
-                            scope: "unknown",
-                            kind: "unknown".into(),
+                            scope: StateScope::Unknown,
+                            kind: StateKind::Unknown,
                             serializers: Vec::new(),
                             heuristic: false,
                         })

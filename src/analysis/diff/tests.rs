@@ -1,4 +1,6 @@
 use super::*;
+use crate::analysis::states::StateScope;
+use crate::statemeta::StateKind;
 
 /// A test-side operator (not from a Flink file).
 fn shape(uid: &str, p: i32, max: i32, bytes: i64, states: &[(&str, &str)]) -> OpShape {
@@ -20,8 +22,17 @@ fn shape(uid: &str, p: i32, max: i32, bytes: i64, states: &[(&str, &str)]) -> Op
                 .iter()
                 .map(|(n, k)| StateInfo {
                     name: (*n).into(),
-                    scope: if *k == "value" { "keyed" } else { "operator" },
-                    kind: (*k).into(),
+                    scope: if *k == "value" {
+                        StateScope::Keyed
+                    } else {
+                        StateScope::Operator
+                    },
+                    kind: match *k {
+                        "value" => StateKind::Value,
+                        "union_list" => StateKind::OperatorUnion,
+                        "operator_list" => StateKind::OperatorList,
+                        other => panic!("test kind {other}"),
+                    },
                     serializers: Vec::new(),
                     heuristic: false,
                 })
@@ -88,7 +99,10 @@ fn job_spec_inherits_and_validates() {
         new.operators[0].max_parallelism,
         MaxParallelism::Recorded(64)
     );
-    assert_eq!(new.operators[0].states.as_ref().unwrap()[0].kind, "value");
+    assert_eq!(
+        new.operators[0].states.as_ref().unwrap()[0].kind.as_str(),
+        "value"
+    );
     let r = compare(&old, &new, Options::default());
     assert_eq!(r.verdict, Verdict::Compatible);
     assert!(!r.has_warnings());

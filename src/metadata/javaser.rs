@@ -285,7 +285,7 @@ pub(crate) fn check_len(
 ) -> Result<usize> {
     let remaining = r.remaining() as u64;
     let Ok(count) = u64::try_from(n) else {
-        return Err(r.error_at(
+        return Err(Error::new(
             at,
             ErrorKind::BadLength {
                 field,
@@ -303,7 +303,7 @@ pub(crate) fn check_len(
         }));
     }
     usize::try_from(count).map_err(|_| {
-        r.error_at(
+        Error::new(
             at,
             ErrorKind::BadLength {
                 field,
@@ -332,8 +332,8 @@ pub(crate) fn read_len_i16(
     check_len(r, at, field, i64::from(n), min)
 }
 
-fn jerr(r: &ByteReader<'_>, at: u64, msg: impl Into<String>) -> Error {
-    r.error_at(at, ErrorKind::JavaSerialization(msg.into()))
+fn jerr(at: u64, msg: impl Into<String>) -> Error {
+    Error::new(at, ErrorKind::JavaSerialization(msg.into()))
 }
 
 /// Index into the arena.
@@ -428,12 +428,12 @@ impl Parser {
         self.handles.push(h);
     }
 
-    fn lookup(&self, r: &ByteReader<'_>, at: u64, handle: u32) -> Result<Handle> {
+    fn lookup(&self, at: u64, handle: u32) -> Result<Handle> {
         handle
             .checked_sub(BASE_HANDLE)
             .and_then(|i| usize::try_from(i).ok())
             .and_then(|i| self.handles.get(i).copied())
-            .ok_or_else(|| jerr(r, at, format!("reference to unknown handle {handle:#x}")))
+            .ok_or_else(|| jerr(at, format!("reference to unknown handle {handle:#x}")))
     }
 
     fn stream(&mut self, r: &mut ByteReader<'_>) -> Result<ItemId> {
@@ -442,7 +442,6 @@ impl Parser {
         let version = r.read_u16("java stream version")?;
         if magic != STREAM_MAGIC || version != STREAM_VERSION {
             return Err(jerr(
-                r,
                 at,
                 format!(
                     "not a Java serialization stream: header {magic:04X} {version:04X}, expected ACED 0005"
@@ -479,7 +478,7 @@ impl Parser {
             return match tc {
                 TC_RESET => {
                     if depth > 0 {
-                        return Err(jerr(r, at, "TC_RESET inside an object"));
+                        return Err(jerr(at, "TC_RESET inside an object"));
                     }
                     self.handles.clear();
                     continue;
@@ -519,12 +518,11 @@ impl Parser {
                     Ok(self.push(Item::BlockData(b.to_vec())))
                 }
                 TC_EXCEPTION => Err(jerr(
-                    r,
                     at,
                     "stream contains TC_EXCEPTION (the writer failed mid-object)",
                 )),
-                TC_ENDBLOCKDATA => Err(jerr(r, at, "unexpected TC_ENDBLOCKDATA")),
-                other => Err(jerr(r, at, format!("invalid type code {other:#04x}"))),
+                TC_ENDBLOCKDATA => Err(jerr(at, "unexpected TC_ENDBLOCKDATA")),
+                other => Err(jerr(at, format!("invalid type code {other:#04x}"))),
             };
         }
     }
@@ -542,7 +540,7 @@ impl Parser {
         let start = r.offset();
         let b = r.read_bytes(n, "java long string")?;
         JavaString::decode(b).map_err(|reason| {
-            r.error_at(
+            Error::new(
                 start,
                 ErrorKind::BadUtf {
                     field: "java long string",
@@ -554,7 +552,7 @@ impl Parser {
 
     fn reference(&mut self, r: &mut ByteReader<'_>, at: u64) -> Result<ItemId> {
         let handle = r.read_u32("java handle")?;
-        match self.lookup(r, at, handle)? {
+        match self.lookup(at, handle)? {
             Handle::Item(target) => Ok(self.push(Item::Ref { handle, target })),
             Handle::Desc(d) => Ok(self.push(Item::DescRef(d))),
         }
@@ -570,20 +568,18 @@ impl Parser {
             TC_LONGSTRING => Self::long_string(r)?,
             TC_REFERENCE => {
                 let handle = r.read_u32("java handle")?;
-                return match self.lookup(r, at, handle)? {
+                return match self.lookup(at, handle)? {
                     Handle::Item(target) => match self.arena.get(target) {
                         Some(Item::Str(s)) => {
                             let s = s.clone();
                             Ok((self.push(Item::Ref { handle, target }), s))
                         }
                         _ => Err(jerr(
-                            r,
                             at,
                             format!("{what}: handle {handle:#x} is not a string"),
                         )),
                     },
                     Handle::Desc(_) => Err(jerr(
-                        r,
                         at,
                         format!("{what}: handle {handle:#x} is not a string"),
                     )),
@@ -591,7 +587,6 @@ impl Parser {
             }
             other => {
                 return Err(jerr(
-                    r,
                     at,
                     format!("{what}: expected a string, found type code {other:#04x}"),
                 ));
@@ -610,7 +605,7 @@ impl Parser {
     ) -> Result<usize> {
         let at = r.offset();
         self.class_desc(r, depth)?
-            .ok_or_else(|| jerr(r, at, format!("{what} with a null class descriptor")))
+            .ok_or_else(|| jerr(at, format!("{what} with a null class descriptor")))
     }
 
     /// Reads a `classDesc`: a new descriptor, a proxy descriptor, `TC_NULL` or a reference.
@@ -622,17 +617,15 @@ impl Parser {
             TC_NULL => Ok(None),
             TC_REFERENCE => {
                 let handle = r.read_u32("java handle")?;
-                match self.lookup(r, at, handle)? {
+                match self.lookup(at, handle)? {
                     Handle::Desc(d) => match self.descs.get(d) {
                         Some(Some(_)) => Ok(Some(d)),
                         _ => Err(jerr(
-                            r,
                             at,
                             format!("reference to incomplete class descriptor {handle:#x}"),
                         )),
                     },
                     Handle::Item(_) => Err(jerr(
-                        r,
                         at,
                         format!("handle {handle:#x} is not a class descriptor"),
                     )),
@@ -642,7 +635,6 @@ impl Parser {
                 self.class_desc_after_tc(r, tc, at, depth).map(Some)
             }
             other => Err(jerr(
-                r,
                 at,
                 format!("expected a class descriptor, found type code {other:#04x}"),
             )),
@@ -692,7 +684,6 @@ impl Parser {
                     }
                     other => {
                         return Err(jerr(
-                            r,
                             fat,
                             format!("class {name}: invalid field type code {other:#04x}"),
                         ));
@@ -702,7 +693,6 @@ impl Parser {
             }
             if flags & SC_EXTERNALIZABLE != 0 && flags & SC_SERIALIZABLE != 0 {
                 return Err(jerr(
-                    r,
                     at,
                     format!("class {name}: both serializable and externalizable"),
                 ));
@@ -726,7 +716,7 @@ impl Parser {
         self.descs
             .get(d)
             .and_then(Option::as_ref)
-            .ok_or_else(|| jerr(r, r.offset(), "incomplete class descriptor"))
+            .ok_or_else(|| jerr(r.offset(), "incomplete class descriptor"))
     }
 
     /// Reads contents up to `TC_ENDBLOCKDATA` (a class or object annotation).
@@ -748,12 +738,11 @@ impl Parser {
         self.new_handle(Handle::Item(id));
         let top = self.desc(r, d)?;
         if top.flags & SC_ENUM != 0 {
-            return Err(jerr(r, at, format!("TC_OBJECT of enum class {}", top.name)));
+            return Err(jerr(at, format!("TC_OBJECT of enum class {}", top.name)));
         }
         let classes = if top.flags & SC_EXTERNALIZABLE != 0 {
             if top.flags & SC_BLOCK_DATA == 0 {
                 return Err(jerr(
-                    r,
                     at,
                     format!(
                         "externalizable class {} written without block data (protocol 1) cannot be read",
@@ -774,7 +763,7 @@ impl Parser {
             let mut cur = d;
             while let Some(s) = self.desc(r, cur)?.super_desc {
                 if chain.len() > self.descs.len() {
-                    return Err(jerr(r, at, "class hierarchy loops"));
+                    return Err(jerr(at, "class hierarchy loops"));
                 }
                 chain.push(s);
                 cur = s;
@@ -832,7 +821,6 @@ impl Parser {
         let element = name.chars().nth(1);
         if !name.starts_with('[') {
             return Err(jerr(
-                r,
                 at,
                 format!("array class name {name:?} does not start with '['"),
             ));
@@ -843,7 +831,7 @@ impl Parser {
             Some('I' | 'F') => Some(4),
             Some('J' | 'D') => Some(8),
             Some('L' | '[') => None,
-            _ => return Err(jerr(r, at, format!("invalid array class name {name:?}"))),
+            _ => return Err(jerr(at, format!("invalid array class name {name:?}"))),
         };
         let item = match (size, element) {
             (Some(size), Some(element)) => {
@@ -879,7 +867,7 @@ impl Parser {
         let flags = self.desc(r, d)?.flags;
         if flags & SC_ENUM == 0 {
             let name = self.desc(r, d)?.name.clone();
-            return Err(jerr(r, at, format!("TC_ENUM of non-enum class {name}")));
+            return Err(jerr(at, format!("TC_ENUM of non-enum class {name}")));
         }
         let id = self.push(Item::Pending);
         self.new_handle(Handle::Item(id));

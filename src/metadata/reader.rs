@@ -61,11 +61,6 @@ impl<'a> ByteReader<'a> {
         Error::new(self.offset(), kind)
     }
 
-    /// An error of `kind` at `offset`.
-    pub fn error_at(&self, offset: u64, kind: ErrorKind) -> Error {
-        Error::new(offset, kind)
-    }
-
     /// Reads `n` bytes.
     pub fn read_bytes(&mut self, n: usize, field: &'static str) -> Result<&'a [u8]> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len());

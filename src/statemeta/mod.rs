@@ -189,8 +189,8 @@ const OPTION_KEYS: [&str; 2] = ["KEYED_STATE_TYPE", "OPERATOR_STATE_DISTRIBUTION
 /// Sanity limit on options / serializers per state (real files have ≤ 4).
 const MAX_ENTRIES: usize = 64;
 
-fn invalid(r: &ByteReader<'_>, at: u64, field: &'static str, value: impl ToString) -> Error {
-    r.error_at(
+fn invalid(at: u64, field: &'static str, value: impl ToString) -> Error {
+    Error::new(
         at,
         ErrorKind::InvalidValue {
             field,
@@ -206,7 +206,6 @@ fn read_version(r: &mut ByteReader<'_>, what: &'static str) -> Result<i32> {
         Ok(v)
     } else {
         Err(invalid(
-            r,
             at,
             what,
             format!("{v} (known versions are 1 to 6)"),
@@ -219,23 +218,23 @@ fn read_bool(r: &mut ByteReader<'_>, field: &'static str) -> Result<bool> {
     match r.read_u8(field)? {
         0 => Ok(false),
         1 => Ok(true),
-        b => Err(invalid(r, at, field, b)),
+        b => Err(invalid(at, field, b)),
     }
 }
 
-fn keyed_kind_from_ordinal(r: &ByteReader<'_>, at: u64, ord: i32) -> Result<StateKind> {
+fn keyed_kind_from_ordinal(at: u64, ord: i32) -> Result<StateKind> {
     usize::try_from(ord)
         .ok()
         .and_then(|i| KEYED_TYPES.get(i).copied())
-        .ok_or_else(|| invalid(r, at, "state descriptor type", ord))
+        .ok_or_else(|| invalid(at, "state descriptor type", ord))
 }
 
-fn mode_kind(r: &ByteReader<'_>, at: u64, ord: u8) -> Result<StateKind> {
+fn mode_kind(at: u64, ord: u8) -> Result<StateKind> {
     match ord {
         0 => Ok(StateKind::OperatorList),
         1 => Ok(StateKind::OperatorUnion),
         2 => Ok(StateKind::Broadcast),
-        _ => Err(invalid(r, at, "operator state distribution mode", ord)),
+        _ => Err(invalid(at, "operator state distribution mode", ord)),
     }
 }
 
@@ -277,12 +276,12 @@ fn read_meta_header(r: &mut ByteReader<'_>) -> Result<(String, i32, Options)> {
     let at = r.offset();
     let backend_type = r.read_i32("backend state type")?;
     if !(0..=4).contains(&backend_type) {
-        return Err(invalid(r, at, "backend state type", backend_type));
+        return Err(invalid(at, "backend state type", backend_type));
     }
     let at = r.offset();
     let n = read_len(r, "option count", 4)?;
     if n > MAX_ENTRIES {
-        return Err(invalid(r, at, "option count", n));
+        return Err(invalid(at, "option count", n));
     }
     let mut options = Vec::with_capacity(n);
     for _ in 0..n {
@@ -295,7 +294,7 @@ fn read_serializer_count(r: &mut ByteReader<'_>, min: usize) -> Result<usize> {
     let at = r.offset();
     let n = read_len(r, "serializer count", min)?;
     if n > MAX_ENTRIES {
-        return Err(invalid(r, at, "serializer count", n));
+        return Err(invalid(at, "serializer count", n));
     }
     Ok(n)
 }
@@ -502,7 +501,7 @@ fn keyed(r: &mut ByteReader<'_>) -> Result<KeyedProxy> {
             for i in 0..n {
                 let at = r.offset();
                 let ord = r.read_i32("state descriptor type")?;
-                let kind = keyed_kind_from_ordinal(r, at, ord)
+                let kind = keyed_kind_from_ordinal(at, ord)
                     .map_err(|e| e.within(format!("states[{i}]")))?;
                 let name = utf(r, "state name")?;
                 let ns = serializer_proxy_class(r)?;
@@ -529,7 +528,7 @@ fn keyed(r: &mut ByteReader<'_>) -> Result<KeyedProxy> {
             for i in 0..n {
                 let at = r.offset();
                 let ord = r.read_i32("state descriptor type")?;
-                let kind = keyed_kind_from_ordinal(r, at, ord)
+                let kind = keyed_kind_from_ordinal(at, ord)
                     .map_err(|e| e.within(format!("states[{i}]")))?;
                 let name = utf(r, "state name")?;
                 snapshot::skip_resilience_frame(r)?;
@@ -675,7 +674,7 @@ fn legacy_op_entry(r: &mut ByteReader<'_>, version: i32) -> Result<StateMeta> {
     let name = utf(r, "state name")?;
     let at = r.offset();
     let mode = r.read_u8("distribution mode")?;
-    let kind = mode_kind(r, at, mode)?;
+    let kind = mode_kind(at, mode)?;
     let serializers = if version == 1 {
         let class = match javaser::read_stream(r)? {
             javaser::Value::Object(o) => o.class,

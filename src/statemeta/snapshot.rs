@@ -30,8 +30,8 @@ const OPTIONAL_MAP_HEADER: i64 = 0x0000_04F2_C69A_3D70;
 const MAX_NESTING: u32 = 48;
 
 /// The error for a snapshot class whose payload cannot be skipped.
-pub fn unknown(r: &ByteReader<'_>, at: u64, class: &str, version: i32) -> Error {
-    r.error_at(
+pub fn unknown(at: u64, class: &str, version: i32) -> Error {
+    Error::new(
         at,
         ErrorKind::InvalidValue {
             field: UNKNOWN_SNAPSHOT_FIELD,
@@ -61,7 +61,7 @@ pub fn skip_snapshot_with_proxy(
     let at = r.offset();
     let proxy = r.read_i32("serializer snapshot proxy version")?;
     if proxy != 2 {
-        return Err(r.error_at(
+        return Err(Error::new(
             at,
             ErrorKind::InvalidValue {
                 field: UNKNOWN_SNAPSHOT_FIELD,
@@ -100,7 +100,7 @@ fn skip_nested(r: &mut ByteReader<'_>, depth: u32) -> Result<()> {
     let at = r.offset();
     let magic = r.read_i32("nested serializers magic")?;
     if magic != NESTED_MAGIC {
-        return Err(r.error_at(
+        return Err(Error::new(
             at,
             ErrorKind::InvalidValue {
                 field: "nested serializers magic",
@@ -121,7 +121,7 @@ fn skip_optional_map(r: &mut ByteReader<'_>) -> Result<()> {
     let at = r.offset();
     let header = r.read_i64("optional map header")?;
     if header != OPTIONAL_MAP_HEADER {
-        return Err(r.error_at(
+        return Err(Error::new(
             at,
             ErrorKind::InvalidValue {
                 field: "optional map header",
@@ -171,7 +171,7 @@ fn skip_string_value(r: &mut ByteReader<'_>) -> Result<()> {
                 return Ok(v);
             }
         }
-        Err(r.error_at(
+        Err(Error::new(
             at,
             ErrorKind::InvalidValue {
                 field: "string value varint",
@@ -312,7 +312,7 @@ fn skip_payload(
         return match version {
             3.. => Ok(()),
             2 => r.read_utf("simple snapshot serializer class").map(|_| ()),
-            _ => Err(unknown(r, at, class, version)),
+            _ => Err(unknown(at, class, version)),
         };
     }
     if let Some(outer) = composite_outer(class) {
@@ -320,7 +320,7 @@ fn skip_payload(
             let mat = r.offset();
             let magic = r.read_i32("composite snapshot magic")?;
             if magic != COMPOSITE_MAGIC {
-                return Err(r.error_at(
+                return Err(Error::new(
                     mat,
                     ErrorKind::InvalidValue {
                         field: "composite snapshot magic",
@@ -364,7 +364,7 @@ fn skip_payload(
                 skip_string_value(r)?;
                 skip_string_value(r)?;
             }
-            _ => return Err(unknown(r, at, class, version)),
+            _ => return Err(unknown(at, class, version)),
         },
         "TtlAwareSerializerSnapshot" => {
             r.read_u8("ttl enabled")?;
@@ -420,7 +420,7 @@ fn skip_payload(
             }
             skip_nested_versioned(r, depth)?;
         }
-        _ => return Err(unknown(r, at, class, version)),
+        _ => return Err(unknown(at, class, version)),
     }
     Ok(())
 }
@@ -461,7 +461,7 @@ fn skip_legacy_config(r: &mut ByteReader<'_>, at: u64, class: &str) -> Result<()
                     }
                     2 => javaser::skip_stream(r)?,
                     other => {
-                        return Err(r.error_at(
+                        return Err(Error::new(
                             kat,
                             ErrorKind::InvalidValue {
                                 field: "kryo registration kind",
@@ -472,7 +472,7 @@ fn skip_legacy_config(r: &mut ByteReader<'_>, at: u64, class: &str) -> Result<()
                 }
             }
         }
-        _ => return Err(unknown(r, at, class, ADAPTER_VERSION)),
+        _ => return Err(unknown(at, class, ADAPTER_VERSION)),
     }
     Ok(())
 }

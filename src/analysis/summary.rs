@@ -52,13 +52,11 @@ pub fn snapshot_kind(m: &CheckpointMetadata, location: &str) -> SnapshotKind {
     }
     let components = || location.split(['/', '\\']).filter(|c| !c.is_empty());
     let in_savepoint_dir = components().any(|c| c.contains("savepoint"));
-    let chk_dir = components().any(|c| {
-        c.strip_prefix("chk-")
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-    }) || location
-        .split(['/', '\\'])
-        .rfind(|c| !c.is_empty())
-        .is_some_and(|c| c.ends_with("checkpoint") && !c.contains("savepoint"));
+    let chk_dir = components().any(|c| crate::names::checkpoint_id(c).is_some())
+        || location
+            .split(['/', '\\'])
+            .rfind(|c| !c.is_empty())
+            .is_some_and(|c| c.ends_with("checkpoint") && !c.contains("savepoint"));
     let keyed = keyed_tags(m);
     if keyed.savepoint_key_groups {
         // Tag 7 is only written for canonical savepoints (Flink 1.13+).

@@ -331,6 +331,26 @@ fn normalize(path: &str) -> String {
     out
 }
 
+/// Whether the normalized path `path` is `dir` or lies below it: the path
+/// part of [`Location::starts_with`], for paths that are not locations
+/// (ViewFS mount points).
+pub(crate) fn path_is_under(path: &str, dir: &str) -> bool {
+    dir == "/"
+        || path == dir
+        || (path.starts_with(dir) && path.as_bytes().get(dir.len()) == Some(&b'/'))
+}
+
+/// `~/rest` → the user's home directory joined with `rest` (`$HOME`, else
+/// the account's home as `dirs::home_dir` finds it); anything else, or no
+/// known home, as given. For paths the user types (a snapshot argument,
+/// `storage.hdfs.conf_dir`).
+pub fn expand_home(path: &str) -> std::borrow::Cow<'_, str> {
+    match (path.strip_prefix("~/"), dirs::home_dir()) {
+        (Some(rest), Some(home)) => home.join(rest).to_string_lossy().into_owned().into(),
+        _ => path.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

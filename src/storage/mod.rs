@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex};
 pub use futures_util::future::BoxFuture;
 pub use futures_util::stream::BoxStream;
 pub use local::LocalStorage;
-pub use location::{Location, Scheme};
+pub use location::{Location, Scheme, expand_home};
 pub use settings::{AzureSettings, GcsSettings, HdfsSettings, OssSettings, S3Settings, Settings};
 
 /// Storage errors; each names the location.

@@ -278,11 +278,6 @@ impl Storages {
         }
     }
 
-    /// The settings.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
     /// Which backend serves `location`: its scheme and bucket/NameNode.
     fn backend_key(location: &Location) -> (Scheme, String) {
         match location.scheme() {

@@ -213,13 +213,7 @@ async fn resolve_base(base: &str, places: &Places, storage: &dyn Storage) -> Res
             )));
         }
     }
-    let expanded = match base.strip_prefix("~/") {
-        Some(rest) => match std::env::var_os("HOME") {
-            Some(h) => format!("{}/{rest}", h.to_string_lossy()),
-            None => base.to_owned(),
-        },
-        None => base.to_owned(),
-    };
+    let expanded = crate::storage::expand_home(base);
     classify(Location::parse(&expanded)?, storage).await
 }
 

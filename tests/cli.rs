@@ -4,6 +4,7 @@
 mod clean;
 mod common;
 mod completion;
+mod conformance;
 mod corpus;
 mod deps;
 mod diff;

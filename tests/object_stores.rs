@@ -2,7 +2,8 @@
 //! servers started on 127.0.0.1 by `tests/servers/with-servers.sh`
 //! (SeaweedFS for S3, fake-gcs-server for GCS, Azurite for Azure Blob),
 //! holding real fixture snapshots uploaded by `tests/servers/upload.sh`;
-//! and the storage layer's batch deletes against the same servers.
+//! the storage layer's batch deletes against the same servers; and the
+//! storage contract every backend keeps (`conformance`).
 //!
 //! Skipped (with a message) unless the servers' environment is present:
 //! `tests/servers/with-servers.sh cargo test --locked --test cli object_stores`.
@@ -17,6 +18,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use crate::common::{flink_chk, job_dir, repo, scenario, truth};
+use crate::conformance::{Kind, Tree, check};
 
 fn env(k: &str) -> Option<String> {
     std::env::var(k).ok().filter(|v| !v.is_empty())
@@ -364,6 +366,48 @@ fn gcs_fake_gcs_server() {
 #[test]
 fn azure_blob_azurite() {
     exercise(Store::Azure);
+}
+
+/// The storage contract every backend keeps (`conformance::check`), on a
+/// fresh prefix of the server's bucket, through `Storages` as commands use it.
+fn conformance_on(store: Store) {
+    if !store.available() {
+        return;
+    }
+    let prefix = format!("conformance-{}-{}", store.name(), std::process::id());
+    let root = Location::parse(&store.uri(&prefix)).unwrap();
+    let storage = Storages::new(store.settings());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let seed = |tree: &Tree| {
+            let tmp = tempfile::tempdir().unwrap();
+            tree.write_to(tmp.path());
+            upload(store, tmp.path(), &prefix);
+        };
+        check(&storage, &root, Kind::ObjectStore, seed).await;
+        // Clean up.
+        let left: Vec<Location> = storage
+            .list(&root, true)
+            .map(|e| e.unwrap().location)
+            .collect()
+            .await;
+        assert!(storage.delete_files(&left).await.iter().all(Result::is_ok));
+    });
+}
+
+#[test]
+fn s3_seaweedfs_conformance() {
+    conformance_on(Store::S3);
+}
+
+#[test]
+fn gcs_fake_gcs_server_conformance() {
+    conformance_on(Store::Gcs);
+}
+
+#[test]
+fn azure_blob_azurite_conformance() {
+    conformance_on(Store::Azure);
 }
 
 /// Every object below `base`, relative to it, sorted.

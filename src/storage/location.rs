@@ -277,10 +277,7 @@ impl Location {
     pub fn starts_with(&self, dir: &Location) -> bool {
         self.scheme() == dir.scheme()
             && self.authority() == dir.authority()
-            && (dir.path == "/"
-                || self.path == dir.path
-                || (self.path.starts_with(&dir.path)
-                    && self.path.as_bytes().get(dir.path.len()) == Some(&b'/')))
+            && path_is_under(&self.path, &dir.path)
     }
 
     /// `self` relative to `dir`, if it lies under it.
@@ -406,6 +403,26 @@ fn normalize(path: &str) -> String {
         out.push('/');
     }
     out
+}
+
+/// Whether the normalized path `path` is `dir` or lies below it: the path
+/// part of [`Location::starts_with`], for paths that are not locations
+/// (ViewFS mount points).
+pub(crate) fn path_is_under(path: &str, dir: &str) -> bool {
+    dir == "/"
+        || path == dir
+        || (path.starts_with(dir) && path.as_bytes().get(dir.len()) == Some(&b'/'))
+}
+
+/// `~/rest` → the user's home directory joined with `rest` (`$HOME`, else
+/// the account's home as `dirs::home_dir` finds it); anything else, or no
+/// known home, as given. For paths the user types (a snapshot argument,
+/// `storage.hdfs.conf_dir`).
+pub fn expand_home(path: &str) -> std::borrow::Cow<'_, str> {
+    match (path.strip_prefix("~/"), dirs::home_dir()) {
+        (Some(rest), Some(home)) => home.join(rest).to_string_lossy().into_owned().into(),
+        _ => path.into(),
+    }
 }
 
 #[cfg(test)]

@@ -13,13 +13,17 @@
 //! directory (a directory given as a file is an error, per file), and a file
 //! that is already gone counts as deleted. Object stores delete in batches;
 //! [`Storage::remove_dir_if_empty`] tidies up the directories left behind on
-//! file systems. [`faults::Faulty`] wraps a backend to inject failures in tests.
+//! file systems. [`faults::Faulty`] wraps a backend to inject failures in
+//! tests, and `memory::MemoryStorage` (with `cfg(test)` or the
+//! `test-support` feature) holds a whole file system in memory.
 #![warn(missing_docs)]
 
 pub mod faults;
 mod hdfs;
 mod local;
 mod location;
+#[cfg(any(test, feature = "test-support"))]
+pub mod memory;
 mod object;
 pub mod redact;
 mod settings;
@@ -32,7 +36,9 @@ use std::sync::{Arc, Mutex};
 pub use futures_util::future::BoxFuture;
 pub use futures_util::stream::BoxStream;
 pub use local::LocalStorage;
-pub use location::{Location, Scheme};
+pub use location::{Location, Scheme, expand_home};
+#[cfg(any(test, feature = "test-support"))]
+pub use memory::MemoryStorage;
 pub use settings::{AzureSettings, GcsSettings, HdfsSettings, OssSettings, S3Settings, Settings};
 
 /// Storage errors; each names the location.
@@ -270,11 +276,6 @@ impl Storages {
             settings,
             backends: Mutex::new(HashMap::new()),
         }
-    }
-
-    /// The settings.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
     }
 
     /// Which backend serves `location`: its scheme and bucket/NameNode.

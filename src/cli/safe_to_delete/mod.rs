@@ -1,7 +1,6 @@
 //! `flink-chk safe-to-delete`: a cleanup plan that proves every candidate is
 //! unreferenced by every kept snapshot.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,16 +9,25 @@ use anyhow::{Context as _, Result, bail};
 use clap::Args;
 
 use super::context::{Ctx, Global};
-use super::output::{self, BOLD, DIM};
+use super::output::{self, BOLD};
 use std::io::IsTerminal as _;
 
 use crate::analysis::cleanup::apply::{LogEvent, LogRecord};
-use crate::analysis::cleanup::{self, Candidate, KeepReason, PlanFile, Policy, Reason};
+use crate::analysis::cleanup::{self, PlanFile, Policy};
 use crate::analysis::cleanup::{apply, plan_file, revalidate};
 use crate::analysis::snapshot::Rebase;
 use crate::journal;
 use crate::resolve::Target;
 use crate::storage::Storage as _;
+
+mod prompt;
+mod render;
+
+use prompt::choose;
+use render::{
+    AppliedReport, DroppedReport, FailedReport, SkippedReport, human, not_deleted, print_json,
+    print_json_with,
+};
 
 /// Clean up checkpoint storage: plan what no kept snapshot needs, show it,
 /// ask, re-check, delete.
@@ -375,126 +383,6 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
     Ok(code)
 }
 
-/// `applied` in the JSON output: what a run deleted. Fields in
-/// alphabetical order, as the output has always had them.
-#[derive(serde::Serialize)]
-struct AppliedReport<'a> {
-    deleted_bytes: u64,
-    deleted_files: u64,
-    dirs_left: &'a [String],
-    dirs_removed: u64,
-    dropped: Vec<DroppedReport<'a>>,
-    failed: Vec<FailedReport<'a>>,
-    log: &'a std::path::Path,
-    skipped: Vec<SkippedReport<'a>>,
-    snapshots_rechecked: usize,
-}
-
-/// One entry of `dropped`: a candidate not deleted after all.
-#[derive(serde::Serialize)]
-struct DroppedReport<'a> {
-    detail: &'a revalidate::Dropped,
-    path: &'a crate::storage::Location,
-    why: String,
-}
-
-impl<'a> DroppedReport<'a> {
-    fn of(c: &'a Candidate, why: &'a revalidate::Dropped) -> Self {
-        DroppedReport {
-            detail: why,
-            path: &c.path,
-            why: why.to_string(),
-        }
-    }
-}
-
-/// One entry of `failed`.
-#[derive(serde::Serialize)]
-struct FailedReport<'a> {
-    error: &'a str,
-    path: &'a str,
-}
-
-/// One entry of `skipped`.
-#[derive(serde::Serialize)]
-struct SkippedReport<'a> {
-    path: &'a str,
-    why: &'a str,
-}
-
-/// "Not deleted after all": candidates the re-check (or planning again)
-/// dropped, and why.
-fn not_deleted<'a>(
-    out: &mut impl Write,
-    dropped: impl Iterator<Item = (&'a Candidate, &'a revalidate::Dropped)>,
-    n: usize,
-    rechecked: Option<usize>,
-    all: bool,
-) -> Result<()> {
-    match rechecked {
-        Some(r) => writeln!(
-            out,
-            "\n{BOLD}Not deleted after all{BOLD:#} ({n} candidate(s) changed since planning; re-checked against {r} snapshot(s)):"
-        )?,
-        None => writeln!(
-            out,
-            "\n{BOLD}Not deleted after all{BOLD:#} ({n} candidate(s) of the plan file that planning again now does not confirm):"
-        )?,
-    }
-    for (c, why) in dropped.take(if all { usize::MAX } else { 30 }) {
-        writeln!(
-            out,
-            "  {}  {DIM}{}{DIM:#}",
-            output::printable(&c.path.to_string()),
-            output::printable(&why.to_string())
-        )?;
-    }
-    if n > 30 && !all {
-        writeln!(out, "  {DIM}… and {} more{DIM:#}", n - 30)?;
-    }
-    Ok(())
-}
-
-/// Prints the plan (and what was applied) as JSON, serialised straight to a
-/// buffered stdout: a JSON tree of millions of candidates would cost gigabytes.
-fn print_json(json: bool, plan: &PlanFile, applied: Option<AppliedReport<'_>>) -> Result<()> {
-    print_json_with(json, plan, applied, Vec::new())
-}
-
-/// [`print_json`], with `dropped` (a plan file's entries that planning again
-/// does not confirm, under `--apply --dry-run`) when there are any.
-fn print_json_with(
-    json: bool,
-    plan: &PlanFile,
-    applied: Option<AppliedReport<'_>>,
-    dropped: Vec<DroppedReport<'_>>,
-) -> Result<()> {
-    if !json {
-        return Ok(());
-    }
-    #[derive(serde::Serialize)]
-    struct Output<'a> {
-        #[serde(flatten)]
-        plan: &'a PlanFile,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        applied: Option<AppliedReport<'a>>,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        dropped: Vec<DroppedReport<'a>>,
-    }
-    let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    serde_json::to_writer_pretty(
-        &mut w,
-        &Output {
-            plan,
-            applied,
-            dropped,
-        },
-    )?;
-    writeln!(w)?;
-    w.flush()?;
-    Ok(())
-}
-
 fn read_plan(file: &std::path::Path) -> Result<PlanFile> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     PlanFile::from_slice(&bytes).with_context(|| file.display().to_string())
@@ -639,326 +527,9 @@ fn make_plan(args: &SafeToDeleteArgs, ctx: &Ctx) -> Result<PlanFile> {
     run_plan(ctx, roots, &policy, &rebase, &args.rebase, "planning")
 }
 
-/// One selectable group: a job's candidates of one kind.
-struct Group {
-    job: Option<String>,
-    reason: Reason,
-    candidates: Vec<usize>,
-    files: u64,
-    bytes: u64,
-}
-
-fn groups(plan: &PlanFile) -> Vec<Group> {
-    let mut m: BTreeMap<(Option<String>, Reason), Group> = BTreeMap::new();
-    for (i, c) in plan.candidates.iter().enumerate() {
-        let g = m.entry((c.job.clone(), c.reason)).or_insert_with(|| Group {
-            job: c.job.clone(),
-            reason: c.reason,
-            candidates: Vec::new(),
-            files: 0,
-            bytes: 0,
-        });
-        g.candidates.push(i);
-        g.files += c.files;
-        g.bytes = g.bytes.saturating_add(c.bytes);
-    }
-    m.into_values().collect()
-}
-
-/// The guided part: choose groups, then confirm. `None` when the answer is no.
-fn choose(plan: &PlanFile, ctx: &Ctx) -> Result<Option<Vec<Candidate>>> {
-    let theme = dialoguer::theme::ColorfulTheme::default();
-    let gs = groups(plan);
-    let name = |job: &Option<String>| match job {
-        Some(j) => match ctx.places.alias_of(j) {
-            Some(a) => format!("{a} ({j})"),
-            None => j.clone(),
-        },
-        None => "savepoints".to_owned(),
-    };
-    let items: Vec<String> = gs
-        .iter()
-        .map(|g| {
-            format!(
-                "{}: {} — {} files, {}",
-                name(&g.job),
-                g.reason.label(),
-                g.files,
-                output::bytes(g.bytes as i64)
-            )
-        })
-        .collect();
-    let chosen: Vec<usize> = if gs.len() == 1 {
-        vec![0]
-    } else {
-        let defaults = vec![true; items.len()];
-        let Some(c) = dialoguer::MultiSelect::with_theme(&theme)
-            .with_prompt("Delete which? (space toggles, enter accepts, esc cancels)")
-            .items(&items)
-            .defaults(&defaults)
-            .interact_opt()?
-        else {
-            return Ok(None);
-        };
-        c
-    };
-    if chosen.is_empty() {
-        return Ok(Some(Vec::new()));
-    }
-    let files: u64 = chosen.iter().map(|&i| gs[i].files).sum();
-    let bytes: u64 = chosen.iter().map(|&i| gs[i].bytes).sum();
-    let jobs: std::collections::BTreeSet<&Option<String>> =
-        chosen.iter().map(|&i| &gs[i].job).collect();
-    let whole_job = chosen.iter().any(|&i| {
-        gs[i].candidates.iter().any(|&c| {
-            let c = &plan.candidates[c];
-            c.is_dir && c.reason == Reason::DroppedJob
-        })
-    });
-    let what = format!(
-        "Delete {files} files ({}) from {} job(s)? They are checked again first.",
-        output::bytes(bytes as i64),
-        jobs.len()
-    );
-    let yes = dialoguer::Confirm::with_theme(&theme)
-        .with_prompt(what)
-        .default(false)
-        .wait_for_newline(true)
-        .interact_opt()?
-        .unwrap_or(false);
-    if !yes {
-        return Ok(None);
-    }
-    if bytes >= LARGE_BYTES || files >= LARGE_FILES || whole_job {
-        let (prompt, expected): (String, Vec<String>) = match jobs.iter().next() {
-            Some(Some(j)) if jobs.len() == 1 => {
-                let mut e = vec![j.clone()];
-                e.extend(ctx.places.alias_of(j).map(str::to_owned));
-                (
-                    format!("This is a large deletion. Type the job id ({j}) to go on"),
-                    e,
-                )
-            }
-            _ => (
-                format!("This is a large deletion. Type the number of files ({files}) to go on"),
-                vec![files.to_string()],
-            ),
-        };
-        let typed: String = dialoguer::Input::with_theme(&theme)
-            .with_prompt(prompt)
-            .allow_empty(true)
-            .interact_text()?;
-        if !expected.iter().any(|e| e == typed.trim()) {
-            output::warn("that does not match");
-            return Ok(None);
-        }
-    }
-    let mut idx: Vec<usize> = chosen
-        .iter()
-        .flat_map(|&i| gs[i].candidates.iter().copied())
-        .collect();
-    idx.sort_unstable();
-    Ok(Some(
-        idx.into_iter()
-            .map(|i| plan.candidates[i].clone())
-            .collect(),
-    ))
-}
-
 /// The deletion log: JSON lines, appended, flushed per line.
 /// `$XDG_STATE_HOME/flink-chk/deletions.log` (or the platform's local data dir).
 fn default_log() -> Result<PathBuf> {
     journal::default_path("deletions.log")
         .context("no state directory for the deletion log; pass --log FILE")
-}
-
-/// What a guard holds back (kept although no kept snapshot needs it), and
-/// what releases it.
-fn guard(r: KeepReason) -> Option<(&'static str, &'static str)> {
-    Some(match r {
-        KeepReason::Retained | KeepReason::Referenced => return None,
-        KeepReason::InProgress => (
-            "checkpoint in progress (chk-N newer than the newest _metadata)",
-            "nothing: it completes, or is abandoned once a newer checkpoint completes",
-        ),
-        KeepReason::Explicit => ("--keep / retention.keep", "dropping the --keep"),
-        KeepReason::Savepoint => ("savepoint", "--include-savepoint NAME"),
-        KeepReason::TooYoung => ("younger than --min-age", "a smaller --min-age"),
-        KeepReason::TaskOwnedLive => (
-            "taskowned/ (the job may be running)",
-            "--stopped, once no job under the root runs",
-        ),
-        KeepReason::AfterNewest => (
-            "written after the job's newest checkpoint",
-            "--stopped, once no job under the root runs",
-        ),
-        KeepReason::Unknown => (
-            "not Flink's layout (not a job id, chk-N, shared/ or taskowned/)",
-            "nothing: remove by hand if unwanted",
-        ),
-        KeepReason::Special => (
-            "symbolic link or special file (never followed)",
-            "nothing: remove by hand if unwanted",
-        ),
-    })
-}
-
-/// The files each guard holds back, before the candidates and the prompt:
-/// what JSON `kept[]` says, in words.
-fn held_back(out: &mut impl Write, p: &PlanFile) -> Result<()> {
-    let mut by: BTreeMap<KeepReason, (u64, u64, Option<&cleanup::Kept>)> = BTreeMap::new();
-    for k in &p.kept {
-        if guard(k.reason).is_none() {
-            continue;
-        }
-        let e = by.entry(k.reason).or_default();
-        e.0 += k.files;
-        e.1 = e.1.saturating_add(k.bytes);
-        e.2.get_or_insert(k);
-    }
-    if by.is_empty() {
-        return Ok(());
-    }
-    writeln!(
-        out,
-        "\n{BOLD}Held back{BOLD:#} (no kept snapshot needs these; a guard keeps them)"
-    )?;
-    let mut t = output::table(["GUARD", "FILES", "BYTES", "RELEASED BY", "E.G. UNDER"]);
-    for (r, (files, bytes, example)) in &by {
-        let (what, release) = guard(*r).unwrap_or_default();
-        t.add_row([
-            what.to_owned(),
-            files.to_string(),
-            output::bytes(*bytes as i64),
-            release.to_owned(),
-            example.map_or_else(String::new, |k| {
-                output::printable(&k.path.to_string()).into_owned()
-            }),
-        ]);
-    }
-    output::write_table(out, &t)?;
-    Ok(())
-}
-
-fn human(
-    out: &mut impl Write,
-    p: &PlanFile,
-    ctx: &Ctx,
-    all: bool,
-    from: Option<&std::path::Path>,
-) -> Result<()> {
-    let policy = &p.policy;
-    writeln!(
-        out,
-        "{BOLD}Plan for {}{BOLD:#} {DIM}({}){DIM:#}",
-        p.scope,
-        match from {
-            Some(f) => format!("read from {}, made {}", f.display(), policy.planned_at),
-            None => "nothing deleted yet".to_owned(),
-        }
-    )?;
-    writeln!(
-        out,
-        "  reclaimable {} in {} files ({} candidates)",
-        output::bytes(p.totals.candidate_bytes as i64),
-        p.totals.candidate_files,
-        p.candidates.len()
-    )?;
-    writeln!(
-        out,
-        "  {DIM}kept: newest {} completed checkpoint(s) per job, in-progress checkpoints, savepoints, files younger than {}s; {} kept snapshot(s) read, {} files they reference; {} files listed{DIM:#}",
-        policy.keep_last,
-        policy.min_age_seconds,
-        p.totals.snapshots_read,
-        p.totals.referenced_files,
-        p.totals.files_listed
-    )?;
-    writeln!(
-        out,
-        "  {DIM}references read from every job under {}{}{DIM:#}",
-        p.root,
-        p.savepoints.as_ref().map_or_else(
-            || " (no savepoints root: set `savepoints:` in the profile to protect savepoints elsewhere)".to_owned(),
-            |s| format!(" and the savepoints under {s}")
-        )
-    )?;
-    held_back(out, p)?;
-    if p.candidates.is_empty() {
-        writeln!(out, "\nNothing to delete.")?;
-        return Ok(());
-    }
-    writeln!(out)?;
-    let mut t = output::table([
-        "JOB",
-        "ALIAS",
-        "KEPT CHECKPOINTS",
-        "CANDIDATE FILES",
-        "RECLAIMABLE",
-        "KEPT",
-    ]);
-    for (job, tot) in &p.jobs {
-        if tot.candidate_files == 0 && tot.kept_files == 0 {
-            continue;
-        }
-        t.add_row([
-            job.clone(),
-            ctx.places.alias_of(job).unwrap_or("-").to_owned(),
-            if tot.kept_checkpoints.is_empty() {
-                "-".into()
-            } else {
-                tot.kept_checkpoints
-                    .iter()
-                    .map(|i| format!("chk-{i}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            },
-            tot.candidate_files.to_string(),
-            output::bytes(tot.candidate_bytes as i64),
-            output::bytes(tot.kept_bytes as i64),
-        ]);
-    }
-    output::write_table(out, &t)?;
-    let mut by_reason: BTreeMap<Reason, (u64, u64, u64)> = BTreeMap::new();
-    for c in &p.candidates {
-        let e = by_reason.entry(c.reason).or_default();
-        e.0 += 1;
-        e.1 += c.files;
-        e.2 += c.bytes;
-    }
-    writeln!(out)?;
-    let mut t = output::table(["REASON", "CANDIDATES", "FILES", "BYTES"]);
-    for (r, (n, f, b)) in &by_reason {
-        t.add_row([
-            r.label().to_owned(),
-            n.to_string(),
-            f.to_string(),
-            output::bytes(*b as i64),
-        ]);
-    }
-    output::write_table(out, &t)?;
-    writeln!(out, "\n{BOLD}Candidates{BOLD:#}")?;
-    let mut t = output::table(["PATH", "REASON", "FILES", "BYTES"]);
-    let shown = if all { p.candidates.len() } else { 30 };
-    for c in p.candidates.iter().take(shown) {
-        let path = if c.is_dir {
-            format!("{}/", output::printable(&c.path.to_string()))
-        } else {
-            output::printable(&c.path.to_string()).into_owned()
-        };
-        t.add_row([
-            path,
-            c.reason.label().to_owned(),
-            c.files.to_string(),
-            output::bytes(c.bytes as i64),
-        ]);
-    }
-    output::write_table(out, &t)?;
-    if p.candidates.len() > shown {
-        writeln!(
-            out,
-            "{DIM}… and {} more (--all, or --json){DIM:#}",
-            p.candidates.len() - shown
-        )?;
-    }
-    Ok(())
 }

@@ -107,13 +107,19 @@ impl Error {
     /// Prefixes `segment` to the error's field path (called while unwinding).
     #[must_use]
     pub fn within(mut self, segment: impl fmt::Display) -> Self {
-        let seg = segment.to_string();
-        self.path = match (self.path.is_empty(), self.path.starts_with('[')) {
-            (true, _) => seg,
-            (false, true) => format!("{seg}{}", self.path),
-            (false, false) => format!("{seg}.{}", self.path),
-        };
+        self.path = prefix_path(segment, &self.path);
         self
+    }
+}
+
+/// `segment` before a field path: `a` + `b.c` → `a.b.c`, `a` + `[1].c` →
+/// `a[1].c`. Parser and writer errors both name fields this way.
+pub(crate) fn prefix_path(segment: impl fmt::Display, path: &str) -> String {
+    let seg = segment.to_string();
+    match (path.is_empty(), path.starts_with('[')) {
+        (true, _) => seg,
+        (false, true) => format!("{seg}{path}"),
+        (false, false) => format!("{seg}.{path}"),
     }
 }
 

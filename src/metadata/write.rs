@@ -73,12 +73,7 @@ impl WriteError {
 
     /// Prefixes `segment` to the path (called while unwinding).
     fn within(mut self, segment: impl fmt::Display) -> Self {
-        let seg = segment.to_string();
-        self.path = match (self.path.is_empty(), self.path.starts_with('[')) {
-            (true, _) => seg,
-            (false, true) => format!("{seg}{}", self.path),
-            (false, false) => format!("{seg}.{}", self.path),
-        };
+        self.path = super::error::prefix_path(segment, &self.path);
         self
     }
 }
@@ -192,6 +187,20 @@ impl fmt::Display for Layout {
             Layout::Flag => f.write_str("its presence flag"),
         }
     }
+}
+
+/// A changelog handle's tag (`v1` or `v2`), whether its optional fields
+/// are all written (every tag outside the 1.14 layout, and V2 always), and
+/// the layout that decides it.
+fn changelog_layout(v2: bool, old: bool, v1_tag: u8, v2_tag: u8) -> (u8, bool, Layout) {
+    let tag = if v2 { v2_tag } else { v1_tag };
+    let full = !old || v2;
+    let layout = if full {
+        Layout::Tag(tag)
+    } else {
+        Layout::Flink114
+    };
+    (tag, full, layout)
 }
 
 /// A field is present exactly when `layout` has it.
@@ -378,17 +387,8 @@ fn check_node(
             presence("handle_id", i.handle_id.is_some(), i.v2, Layout::Tag(tag))?;
         }
         Node::Keyed(KeyedHandle::Changelog(c)) => {
-            let tag = if c.v2 {
-                CHANGELOG_HANDLE_V2
-            } else {
-                CHANGELOG_HANDLE
-            };
-            let full = !old || c.v2;
-            let layout = if full {
-                Layout::Tag(tag)
-            } else {
-                Layout::Flink114
-            };
+            let (tag, full, layout) =
+                changelog_layout(c.v2, old, CHANGELOG_HANDLE, CHANGELOG_HANDLE_V2);
             presence(
                 "checkpointed_size",
                 c.checkpointed_size.is_some(),
@@ -413,17 +413,12 @@ fn check_node(
             presence("handle_id", c.handle_id.is_some(), !old, Layout::Dialect114)?;
         }
         Node::Keyed(KeyedHandle::ChangelogFile(c)) => {
-            let tag = if c.v2 {
-                CHANGELOG_FILE_INCREMENT_HANDLE_V2
-            } else {
-                CHANGELOG_FILE_INCREMENT_HANDLE
-            };
-            let full = !old || c.v2;
-            let layout = if full {
-                Layout::Tag(tag)
-            } else {
-                Layout::Flink114
-            };
+            let (tag, full, layout) = changelog_layout(
+                c.v2,
+                old,
+                CHANGELOG_FILE_INCREMENT_HANDLE,
+                CHANGELOG_FILE_INCREMENT_HANDLE_V2,
+            );
             presence(
                 "checkpointed_size",
                 c.checkpointed_size.is_some(),

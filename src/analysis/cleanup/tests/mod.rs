@@ -489,12 +489,7 @@ fn unreadable_kept_metadata_aborts_the_plan() {
 #[test]
 fn in_progress_checkpoint_is_kept_and_old_one_without_metadata_is_abandoned() {
     let (_tmp, root, generated) = fixture("2.3", "rocksdb-incremental");
-    let job = snapshot_dirs(&root.join("checkpoints"))
-        .pop()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
+    let job = job_dir(&root);
     std::fs::create_dir_all(job.join("chk-9")).unwrap();
     std::fs::write(job.join("chk-9/part"), b"x").unwrap();
     std::fs::create_dir_all(job.join("chk-2")).unwrap();
@@ -522,12 +517,7 @@ fn empty_root_aborts() {
 #[test]
 fn working_directory_refused_unless_stopped() {
     let (_tmp, root, generated) = fixture("2.3", "rocksdb-incremental");
-    let job = snapshot_dirs(&root.join("checkpoints"))
-        .pop()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
+    let job = job_dir(&root);
     std::fs::create_dir_all(job.join("forst-working/db")).unwrap();
     std::fs::write(job.join("forst-working/db/000012.sst"), b"live").unwrap();
     let e = run(&root, &generated, &policy(1)).unwrap_err();
@@ -537,4 +527,14 @@ fn working_directory_refused_unless_stopped() {
     let p = run(&root, &generated, &pol).unwrap();
     // Even then, unknown files are never candidates.
     assert!(!planned(&p).iter().any(|f| f.contains("forst-working")));
+}
+
+/// The job directory of a single-job fixture.
+fn job_dir(root: &Path) -> PathBuf {
+    snapshot_dirs(&root.join("checkpoints"))
+        .pop()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }

@@ -483,6 +483,21 @@ impl Writer {
         self.i32(n);
         Ok(())
     }
+    /// A count (`field` in Flink's serializer) and each item of `list`,
+    /// errors placed at `name[i]`.
+    fn list<T>(
+        &mut self,
+        name: &str,
+        field: &'static str,
+        list: &[T],
+        mut item: impl FnMut(&mut Self, &T) -> Result,
+    ) -> Result {
+        at(name, self.len(field, list.len()))?;
+        for (i, x) in list.iter().enumerate() {
+            at(format_args!("{name}[{i}]"), item(self, x))?;
+        }
+        Ok(())
+    }
     fn utf(&mut self, field: &'static str, s: &JavaString) -> Result {
         let b = s.to_modified_utf8();
         let n = u16::try_from(b.len()).map_err(|_| {
@@ -592,10 +607,7 @@ impl Writer {
                     &s.result_subpartitions,
                 ),
             ] {
-                at(name, self.len(field, list.len()))?;
-                for (i, c) in list.iter().enumerate() {
-                    at(format_args!("{name}[{i}]"), self.channel(c))?;
-                }
+                self.list(name, field, list, Self::channel)?;
             }
         }
         Ok(())
@@ -762,10 +774,7 @@ impl Writer {
                         &c.non_materialized,
                     ),
                 ] {
-                    at(name, self.len(field, list.len()))?;
-                    for (i, k) in list.iter().enumerate() {
-                        at(format_args!("{name}[{i}]"), self.keyed(k.as_ref()))?;
-                    }
+                    self.list(name, field, list, |w, k| w.keyed(k.as_ref()))?;
                 }
                 if let Some(m) = c.materialization_id {
                     self.i64(m);

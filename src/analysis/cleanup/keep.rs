@@ -69,26 +69,31 @@ pub(super) fn canonical_dir(l: &Location) -> String {
 /// holds the canonical path `file` (or is it, for a key). Keys may nest: the
 /// greatest key not above `file` is the answer when it is an ancestor;
 /// otherwise a sibling sorts in between (`/a/b-c/` between `/a/` and
-/// `/a/b/x`) and the ancestors are looked up one by one.
+/// `/a/b/x`), and every ancestor lies within the common prefix of the two,
+/// so the search narrows to that prefix and repeats (one range query for
+/// most files, a few at most: each round ends on a shorter key).
 pub(super) fn dir_of<'a, V>(
     dirs: &'a BTreeMap<String, V>,
     file: &str,
 ) -> Option<(&'a String, &'a V)> {
     use std::ops::Bound;
-    let (d, v) = dirs
-        .range::<str, _>((Bound::Unbounded, Bound::Included(file)))
-        .next_back()?;
-    if file.starts_with(d.as_str()) {
-        return Some((d, v));
-    }
-    let mut end = file.len();
-    while let Some(i) = file[..end].rfind('/') {
-        if let Some(kv) = dirs.get_key_value(&file[..=i]) {
-            return Some(kv);
+    let mut upto = file;
+    loop {
+        let (d, v) = dirs
+            .range::<str, _>((Bound::Unbounded, Bound::Included(upto)))
+            .next_back()?;
+        if file.starts_with(d.as_str()) {
+            return Some((d, v));
         }
-        end = i;
+        let common = d
+            .bytes()
+            .zip(file.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        // `/` is ASCII: cutting after it keeps `upto` a valid `str`.
+        let cut = file.as_bytes()[..common].iter().rposition(|&b| b == b'/')?;
+        upto = &file[..=cut];
     }
-    None
 }
 
 pub(super) async fn read_refs(
@@ -463,5 +468,12 @@ mod tests {
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
         assert_eq!(dir_of(&without_b, "/a/b/x").map(|(_, v)| *v), Some(1));
+        // Keys that differ inside a multi-byte character (é = C3 A9, è = C3 A8).
+        let accents: BTreeMap<String, u8> = [("/a/", 1), ("/a/è/", 2)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        assert_eq!(dir_of(&accents, "/a/é/x").map(|(_, v)| *v), Some(1));
+        assert_eq!(dir_of(&accents, "/a/è/x").map(|(_, v)| *v), Some(2));
     }
 }

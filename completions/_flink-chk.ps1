@@ -36,6 +36,8 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?')
             [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'Which snapshots reference a file, or anything under a directory')
             [CompletionResult]::new('safe-to-delete', 'safe-to-delete', [CompletionResultType]::ParameterValue, 'Clean up checkpoint storage: plan what no kept snapshot needs, show it, ask, re-check, delete')
+            [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy snapshots with everything they need to another root, cluster or bucket, rewriting the paths in `_metadata`')
+            [CompletionResult]::new('relocate', 'relocate', [CompletionResultType]::ParameterValue, 'Write a snapshot''s rewritten `_metadata` for data another tool already moved (distcp, rclone, `cp -r`, bucket replication)')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention')
             [CompletionResult]::new('uid', 'uid', [CompletionResultType]::ParameterValue, 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
@@ -149,6 +151,44 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Delete without asking (what the plan lists, after the re-check). For scripts')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'List every candidate, not only the first 30')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the plan as JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'flink-chk;copy' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Destination root: a path or URI, or PROFILE: (that profile''s checkpoints root, its savepoints root for savepoints, and its storage settings and credentials) or PROFILE:PATH (a path under that root, or a URI, with that profile''s storage settings)')
+            [CompletionResult]::new('--map', '--map', [CompletionResultType]::ParameterName, 'Where files under FROM go (for files outside the snapshot''s root)')
+            [CompletionResult]::new('--rebase', '--rebase', [CompletionResultType]::ParameterName, 'Read files recorded under FROM at TO instead (a snapshot moved after Flink wrote it)')
+            [CompletionResult]::new('--layout', '--layout', [CompletionResultType]::ParameterName, 'mirror: the source tree under DEST. self-contained: every file in the snapshot''s own directory with relative handles, movable again with a plain directory copy (restore it with claim mode NO_CLAIM)')
+            [CompletionResult]::new('--bwlimit', '--bwlimit', [CompletionResultType]::ParameterName, 'One byte budget for the whole run: bytes/s with K, M, G (powers of 1024), or a timetable "08:00,10M 20:00,off"')
+            [CompletionResult]::new('--verify', '--verify', [CompletionResultType]::ParameterName, 'standard: size, and the MD5 the destination reports where it has one. full: also read every copied file back and compare its CRC32C')
+            [CompletionResult]::new('--plan-out', '--plan-out', [CompletionResultType]::ParameterName, 'Write the data files as a `source,target` CSV (for distcp, s5cmd, rclone, azcopy); then publish with `flink-chk relocate`')
+            [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'The resume journal [default: $XDG_STATE_HOME/flink-chk/copy/<hash of DEST>.jsonl]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal and NO_COLOR unset), always, never')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the plan (files, bytes, destinations, time at --bwlimit); copy nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'flink-chk;relocate' {
+            [CompletionResult]::new('--map', '--map', [CompletionResultType]::ParameterName, 'Where files recorded under FROM are now (the longest FROM wins)')
+            [CompletionResult]::new('--rebase', '--rebase', [CompletionResultType]::ParameterName, 'Read files recorded under FROM at TO instead, for reading the source')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal and NO_COLOR unset), always, never')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and show; write nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -342,6 +382,8 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?')
             [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'Which snapshots reference a file, or anything under a directory')
             [CompletionResult]::new('safe-to-delete', 'safe-to-delete', [CompletionResultType]::ParameterValue, 'Clean up checkpoint storage: plan what no kept snapshot needs, show it, ask, re-check, delete')
+            [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy snapshots with everything they need to another root, cluster or bucket, rewriting the paths in `_metadata`')
+            [CompletionResult]::new('relocate', 'relocate', [CompletionResultType]::ParameterValue, 'Write a snapshot''s rewritten `_metadata` for data another tool already moved (distcp, rclone, `cp -r`, bucket replication)')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention')
             [CompletionResult]::new('uid', 'uid', [CompletionResultType]::ParameterValue, 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
@@ -365,6 +407,12 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             break
         }
         'flink-chk;help;safe-to-delete' {
+            break
+        }
+        'flink-chk;help;copy' {
+            break
+        }
+        'flink-chk;help;relocate' {
             break
         }
         'flink-chk;help;profile' {

@@ -19,6 +19,9 @@ _flink__chk() {
             flink__chk,completions)
                 cmd="flink__chk__subcmd__completions"
                 ;;
+            flink__chk,copy)
+                cmd="flink__chk__subcmd__copy"
+                ;;
             flink__chk,deps)
                 cmd="flink__chk__subcmd__deps"
                 ;;
@@ -40,6 +43,9 @@ _flink__chk() {
             flink__chk,profile)
                 cmd="flink__chk__subcmd__profile"
                 ;;
+            flink__chk,relocate)
+                cmd="flink__chk__subcmd__relocate"
+                ;;
             flink__chk,safe-to-delete)
                 cmd="flink__chk__subcmd__safe__subcmd__to__subcmd__delete"
                 ;;
@@ -51,6 +57,9 @@ _flink__chk() {
                 ;;
             flink__chk__subcmd__help,completions)
                 cmd="flink__chk__subcmd__help__subcmd__completions"
+                ;;
+            flink__chk__subcmd__help,copy)
+                cmd="flink__chk__subcmd__help__subcmd__copy"
                 ;;
             flink__chk__subcmd__help,deps)
                 cmd="flink__chk__subcmd__help__subcmd__deps"
@@ -72,6 +81,9 @@ _flink__chk() {
                 ;;
             flink__chk__subcmd__help,profile)
                 cmd="flink__chk__subcmd__help__subcmd__profile"
+                ;;
+            flink__chk__subcmd__help,relocate)
+                cmd="flink__chk__subcmd__help__subcmd__relocate"
                 ;;
             flink__chk__subcmd__help,safe-to-delete)
                 cmd="flink__chk__subcmd__help__subcmd__safe__subcmd__to__subcmd__delete"
@@ -149,7 +161,7 @@ _flink__chk() {
 
     case "${cmd}" in
         flink__chk)
-            opts="-p -h -V --color --profile --config --concurrency --help --version inspect ls deps diff why safe-to-delete profile uid completions generate help"
+            opts="-p -h -V --color --profile --config --concurrency --help --version inspect ls deps diff why safe-to-delete copy relocate profile uid completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -189,6 +201,72 @@ _flink__chk() {
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flink__subcmd__chk__subcmd__copy)
+            opts="-p -h -V --to --map --rebase --layout --bwlimit --verify --dry-run --plan-out --journal --json --color --profile --config --concurrency --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rebase)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout)
+                    COMPREPLY=($(compgen -W "mirror self-contained" -- "${cur}"))
+                    return 0
+                    ;;
+                --bwlimit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify)
+                    COMPREPLY=($(compgen -W "standard full" -- "${cur}"))
+                    return 0
+                    ;;
+                --plan-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --journal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -365,7 +443,7 @@ _flink__chk() {
             return 0
             ;;
         flink__subcmd__chk__subcmd__help)
-            opts="inspect ls deps diff why safe-to-delete profile uid completions generate help"
+            opts="inspect ls deps diff why safe-to-delete copy relocate profile uid completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -379,6 +457,20 @@ _flink__chk() {
             return 0
             ;;
         flink__subcmd__chk__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flink__subcmd__chk__subcmd__help__subcmd__copy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -563,6 +655,20 @@ _flink__chk() {
         flink__subcmd__chk__subcmd__help__subcmd__profile__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flink__subcmd__chk__subcmd__help__subcmd__relocate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1090,6 +1196,48 @@ _flink__chk() {
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flink__subcmd__chk__subcmd__relocate)
+            opts="-p -h -V --map --rebase --dry-run --json --color --profile --config --concurrency --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rebase)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

@@ -33,6 +33,8 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand diff 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?'
             cand why 'Which snapshots reference a file, or anything under a directory'
             cand safe-to-delete 'Clean up checkpoint storage: plan what no kept snapshot needs, show it, ask, re-check, delete'
+            cand copy 'Copy snapshots with everything they need to another root, cluster or bucket, rewriting the paths in `_metadata`'
+            cand relocate 'Write a snapshot''s rewritten `_metadata` for data another tool already moved (distcp, rclone, `cp -r`, bucket replication)'
             cand profile 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
             cand uid 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
             cand completions 'Print a shell completion script to stdout'
@@ -140,6 +142,42 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand --yes 'Delete without asking (what the plan lists, after the re-check). For scripts'
             cand --all 'List every candidate, not only the first 30'
             cand --json 'Print the plan as JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flink-chk;copy'= {
+            cand --to 'Destination root: a path or URI, or PROFILE: (that profile''s checkpoints root, its savepoints root for savepoints, and its storage settings and credentials) or PROFILE:PATH (a path under that root, or a URI, with that profile''s storage settings)'
+            cand --map 'Where files under FROM go (for files outside the snapshot''s root)'
+            cand --rebase 'Read files recorded under FROM at TO instead (a snapshot moved after Flink wrote it)'
+            cand --layout 'mirror: the source tree under DEST. self-contained: every file in the snapshot''s own directory with relative handles, movable again with a plain directory copy (restore it with claim mode NO_CLAIM)'
+            cand --bwlimit 'One byte budget for the whole run: bytes/s with K, M, G (powers of 1024), or a timetable "08:00,10M 20:00,off"'
+            cand --verify 'standard: size, and the MD5 the destination reports where it has one. full: also read every copied file back and compare its CRC32C'
+            cand --plan-out 'Write the data files as a `source,target` CSV (for distcp, s5cmd, rclone, azcopy); then publish with `flink-chk relocate`'
+            cand --journal 'The resume journal [default: $XDG_STATE_HOME/flink-chk/copy/<hash of DEST>.jsonl]'
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand --dry-run 'Show the plan (files, bytes, destinations, time at --bwlimit); copy nothing'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flink-chk;relocate'= {
+            cand --map 'Where files recorded under FROM are now (the longest FROM wins)'
+            cand --rebase 'Read files recorded under FROM at TO instead, for reading the source'
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand --dry-run 'Check and show; write nothing'
+            cand --json 'Print JSON'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -314,6 +352,8 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand diff 'Compare two snapshots and give the restore verdict: will Flink restore OLD into the job that NEW (a snapshot of it) or --job FILE describes?'
             cand why 'Which snapshots reference a file, or anything under a directory'
             cand safe-to-delete 'Clean up checkpoint storage: plan what no kept snapshot needs, show it, ask, re-check, delete'
+            cand copy 'Copy snapshots with everything they need to another root, cluster or bucket, rewriting the paths in `_metadata`'
+            cand relocate 'Write a snapshot''s rewritten `_metadata` for data another tool already moved (distcp, rclone, `cp -r`, bucket replication)'
             cand profile 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
             cand uid 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
             cand completions 'Print a shell completion script to stdout'
@@ -331,6 +371,10 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
         &'flink-chk;help;why'= {
         }
         &'flink-chk;help;safe-to-delete'= {
+        }
+        &'flink-chk;help;copy'= {
+        }
+        &'flink-chk;help;relocate'= {
         }
         &'flink-chk;help;profile'= {
             cand list 'List profiles'

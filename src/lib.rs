@@ -19,4 +19,5 @@ pub mod statemeta;
 pub mod storage;
 #[cfg(test)]
 mod testutil;
+pub mod transfer;
 pub mod uid;

@@ -5,6 +5,7 @@ mod clean;
 mod common;
 mod completion;
 mod conformance;
+mod copy;
 mod corpus;
 mod deps;
 mod diff;

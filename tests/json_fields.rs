@@ -410,6 +410,11 @@ const DEPS: &str = r"
 /kind
 /metadata_bytes
 /other_jobs
+/portability
+/portability/absolute_handles
+/portability/entropy_like
+/portability/foreign_relative
+/portability/self_contained
 /recorded_job_dir
 /recorded_root
 /snapshot
@@ -443,6 +448,11 @@ const DEPS_VERIFY: &str = r"
 /kind
 /metadata_bytes
 /other_jobs
+/portability
+/portability/absolute_handles
+/portability/entropy_like
+/portability/foreign_relative
+/portability/self_contained
 /recorded_job_dir
 /recorded_root
 /snapshot
@@ -747,3 +757,73 @@ const PROFILE_SHOW: &str = r"
 /savepoints
 /storage
 ";
+
+const COPY: &str = r"
+/destination
+/destination_profile
+/dry_run
+/estimated_seconds
+/failures
+/journal
+/seconds
+/snapshots
+/snapshots/[]/bytes
+/snapshots/[]/destination
+/snapshots/[]/error
+/snapshots/[]/files
+/snapshots/[]/portability
+/snapshots/[]/portability/absolute_handles
+/snapshots/[]/portability/entropy_like
+/snapshots/[]/portability/foreign_relative
+/snapshots/[]/portability/self_contained
+/snapshots/[]/source
+/snapshots/[]/status
+/totals
+/totals/bytes
+/totals/copied_bytes
+/totals/copied_files
+/totals/failed_files
+/totals/files
+/totals/skipped_files
+";
+
+#[test]
+fn copy_and_relocate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("dst");
+    let journal = tmp.path().join("j");
+    let snap = p(&format!("{JOB}/chk-6"));
+    let rebase = format!(
+        "/tmp/flink-chk-gen/2.0/hashmap={}",
+        fixture("2.0/hashmap").display()
+    );
+    let base = [
+        "copy",
+        &snap,
+        "--to",
+        dst.to_str().unwrap(),
+        "--rebase",
+        &rebase,
+        "--json",
+    ];
+    check(&[&base[..], &["--dry-run"]].concat(), 0, COPY);
+    check(
+        &[&base[..], &["--journal", journal.to_str().unwrap()]].concat(),
+        0,
+        COPY,
+    );
+    let new = dst.join("35434a9bb7b5d911c043166724837080");
+    std::fs::remove_file(new.join("chk-6/_metadata")).unwrap();
+    let map = format!(
+        "{}={}",
+        fixture("2.0/hashmap/checkpoints").display(),
+        dst.display()
+    );
+    check(
+        &[
+            "relocate", &snap, "--map", &map, "--rebase", &rebase, "--json",
+        ],
+        0,
+        COPY,
+    );
+}

@@ -643,3 +643,188 @@ fn gcs_fake_gcs_server_cleanup() {
 fn azure_blob_azurite_cleanup() {
     cleanup_on(Store::Azure);
 }
+
+/// A profiles file with every available store's `storage:` section in one
+/// profile (`all`), plus `src2`/`dst2` for the second S3 identity when the
+/// servers provide one.
+fn all_stores_config(dir: &Path, stores: &[Store]) -> PathBuf {
+    let mut storage = String::new();
+    for s in stores {
+        storage.push_str(&s.storage_yaml());
+    }
+    let mut text = format!(
+        "default: all\nprofiles:\n  all:\n    checkpoints: /unused\n    storage:\n{storage}"
+    );
+    if let (Some(b2), Some(k2), Some(s2)) = (
+        env("FLINK_CHK_TEST_S3_BUCKET2"),
+        env("FLINK_CHK_TEST_S3_ACCESS_KEY2"),
+        env("FLINK_CHK_TEST_S3_SECRET_KEY2"),
+    ) {
+        text.push_str(&format!(
+            "  dst2:\n    checkpoints: s3://{b2}/copies-{}\n    storage:\n      s3:\n        endpoint: {}\n        region: {}\n        path_style: true\n        access_key_id: {k2}\n        secret_access_key: {s2}\n",
+            std::process::id(),
+            env("FLINK_CHK_TEST_S3_ENDPOINT").unwrap(),
+            env("FLINK_CHK_TEST_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+        ));
+    }
+    let config = dir.join("profiles.yaml");
+    std::fs::write(&config, text).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    config
+}
+
+fn copy_json(config: &Path, args: &[&str]) -> (Value, i32, String) {
+    let out = flink_chk()
+        .env("FLINK_CHK_CONFIG", config)
+        .args(args)
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: exit {code}: {e}\n{err}"));
+    (v, code, err)
+}
+
+/// local → SeaweedFS → Azurite → fake-gcs-server → local: the newest
+/// checkpoint and the savepoint of the restore-claim lineage (two jobs), each
+/// hop reading the previous hop's copy; the last copy matches Flink's truth
+/// of the original with every path mapped, a second run of a hop copies
+/// nothing, and each server refuses to overwrite a published `_metadata`.
+#[test]
+fn copy_across_every_store_and_back() {
+    let stores = [Store::S3, Store::Azure, Store::Gcs];
+    if !stores.iter().all(|s| s.available()) {
+        return;
+    }
+    let (dir, generated) = scenario("2.3", "restore-claim");
+    let tmp = tempfile::tempdir().unwrap();
+    let config = all_stores_config(tmp.path(), &stores);
+    let chk = {
+        let mut v: Vec<PathBuf> = crate::common::find_metadata(&dir.join("checkpoints"))
+            .into_iter()
+            .map(|p| p.parent().unwrap().strip_prefix(&dir).unwrap().to_owned())
+            .collect();
+        v.sort();
+        v.pop().unwrap()
+    };
+    let rel = chk.strip_prefix("checkpoints").unwrap().to_owned();
+    let tag = format!("copy-{}", std::process::id());
+    let hops: Vec<String> = stores
+        .iter()
+        .map(|s| s.uri(&tag))
+        .chain([tmp.path().join("back").to_str().unwrap().to_owned()])
+        .collect();
+    let mut from = dir.join(&chk).to_str().unwrap().to_owned();
+    let mut rebase = vec![
+        "--rebase".to_owned(),
+        format!("{generated}={}", dir.display()),
+    ];
+    let mut total = None;
+    for (hop, to) in hops.iter().enumerate() {
+        let mut args = vec!["copy", "--json", &from, "--to", to];
+        args.extend(rebase.iter().map(String::as_str));
+        let (v, code, err) = copy_json(&config, &args);
+        assert_eq!(code, 0, "{from} -> {to}: {v}\n{err}");
+        let files = v["totals"]["files"].as_u64().unwrap();
+        assert_eq!(v["totals"]["copied_files"].as_u64(), Some(files), "{v}");
+        assert_eq!(
+            *total.get_or_insert(files),
+            files,
+            "every hop copies the same closure"
+        );
+        let (again, code, _) = copy_json(&config, &args);
+        assert_eq!(code, 0);
+        assert_eq!(again["totals"]["copied_bytes"], 0, "{to}: {again}");
+        assert_eq!(again["snapshots"][0]["status"], "already_published");
+        let dest = v["snapshots"][0]["destination"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // The server honours "only if absent" on the published _metadata.
+        let loc = Location::parse(&dest).unwrap();
+        let settings = stores
+            .get(hop)
+            .map_or_else(Settings::default, |s| s.settings());
+        let st = Storages::new(settings);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let before = rt.block_on(st.read(&loc)).unwrap();
+        assert!(
+            !rt.block_on(st.put_if_absent(&loc, b"other".to_vec()))
+                .unwrap(),
+            "{dest} overwritten"
+        );
+        assert_eq!(rt.block_on(st.read(&loc)).unwrap(), before);
+        from = dest;
+        rebase.clear();
+    }
+    // The last hop, on local disk, against Flink's truth of the original.
+    let back = tmp.path().join("back");
+    let meta = back.join(&rel).join("_metadata");
+    let t = truth(&dir.join(&chk).join("_metadata"));
+    let generated_ck = format!("{generated}/checkpoints");
+    let map = |p: &str| {
+        format!(
+            "{}{}",
+            back.display(),
+            p.strip_prefix(generated_ck.as_str()).unwrap()
+        )
+    };
+    let m = crate::oracle::Mapping {
+        dir: Location::parse(back.join(&rel).to_str().unwrap()).unwrap(),
+        path: &map,
+        relative_ok: false,
+    };
+    let d = crate::oracle::compare_mapped(&meta, &t, Some(&m));
+    assert!(d.is_empty(), "{}", d.join("\n"));
+}
+
+/// Two SeaweedFS buckets with different credentials: the source read with
+/// the current profile, the destination written with `--to PROFILE:` and
+/// that profile's own keys.
+#[test]
+fn copy_between_buckets_with_different_credentials() {
+    if !Store::S3.available() {
+        return;
+    }
+    if env("FLINK_CHK_TEST_S3_BUCKET2").is_none() {
+        eprintln!(
+            "skipping: FLINK_CHK_TEST_S3_BUCKET2 not set (tests/servers/start.sh predates the second identity)"
+        );
+        return;
+    }
+    let s = setup(Store::S3, "creds");
+    let tmp = tempfile::tempdir().unwrap();
+    let config = all_stores_config(tmp.path(), &[Store::S3]);
+    // The source profile is the one `setup` wrote; the destination is dst2.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let dst2 = &text[text.find("  dst2:").unwrap()..];
+    let src_text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(&s.config, format!("{src_text}{dst2}")).unwrap();
+    let snap = format!("{}/checkpoints/{}/chk-6", s.base, s.job);
+    let rebase = format!("{}={}", s.generated, s.base);
+    let (v, code, err) = run(
+        &s,
+        &[
+            "copy", "--json", &snap, "--to", "dst2:", "--rebase", &rebase,
+        ],
+    );
+    assert_eq!(code, 0, "{v}\n{err}");
+    assert_eq!(v["destination_profile"], "dst2");
+    let dest = v["snapshots"][0]["destination"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(dest.starts_with(&format!(
+        "s3://{}/",
+        env("FLINK_CHK_TEST_S3_BUCKET2").unwrap()
+    )));
+    // Readable with dst2's keys, and it verifies there.
+    let (dv, dcode, derr) = run(&s, &["-p", "dst2", "deps", "--verify", "--json", &dest]);
+    assert_eq!(dcode, 0, "{dv}\n{derr}");
+    assert_eq!(dv["files_total"].as_u64(), v["totals"]["files"].as_u64());
+}

@@ -48,6 +48,37 @@ fn jstr(v: &Value) -> Option<&str> {
 
 /// Compares one file; returns the differences.
 fn compare(meta_path: &Path, truth: &Value) -> Vec<String> {
+    compare_mapped(meta_path, truth, None)
+}
+
+/// How a copied `_metadata` relates to the truth of its source: where it is
+/// read (relative handles resolve against `dir`), where each file Flink
+/// recorded went, and whether file handles may have become relative
+/// (`--layout self-contained`).
+pub(crate) struct Mapping<'a> {
+    pub dir: Location,
+    pub path: &'a dyn Fn(&str) -> String,
+    pub relative_ok: bool,
+}
+
+/// [`compare`] for a copy: Flink's truth of the source, every path mapped.
+pub(crate) fn compare_mapped(
+    meta_path: &Path,
+    truth: &Value,
+    mapping: Option<&Mapping>,
+) -> Vec<String> {
+    let map_path = |p: String| match mapping {
+        Some(m) => (m.path)(&p),
+        None => p,
+    };
+    let class = |c: &str| -> String {
+        match (mapping, c) {
+            (Some(m), "FileStateHandle" | "RelativeFileStateHandle") if m.relative_ok => {
+                "FileHandle".into()
+            }
+            _ => c.into(),
+        }
+    };
     let mut diffs = Vec::new();
     let mut check = |what: String, ours: String, theirs: String| {
         if ours != theirs {
@@ -270,9 +301,10 @@ fn compare(meta_path: &Path, truth: &Value) -> Vec<String> {
     // Files and inline handles, as multisets. Paths go through the resolver
     // `deps`, `why` and `safe-to-delete` use, with the snapshot where Flink
     // read it (the external pointer).
-    let dir = match jstr(&truth["external_pointer"]) {
-        Some(base) => Location::parse(base).unwrap(),
-        None => Location::parse(meta_path.parent().unwrap().to_str().unwrap()).unwrap(),
+    let dir = match (mapping, jstr(&truth["external_pointer"])) {
+        (Some(m), _) => m.dir.clone(),
+        (None, Some(base)) => Location::parse(base).unwrap(),
+        (None, None) => Location::parse(meta_path.parent().unwrap().to_str().unwrap()).unwrap(),
     };
     let no_rebase = Rebase::default();
     let resolver = Resolver {
@@ -293,7 +325,7 @@ fn compare(meta_path: &Path, truth: &Value) -> Vec<String> {
             resolver
                 .resolve(kind, path)
                 .map_or_else(|e| format!("unresolved {path}: {e}"), |l| l.canonical()),
-            file_class(kind),
+            class(file_class(kind)),
             m.operators[origin.operator].id,
             origin.subtask,
             origin.role.as_str(),
@@ -321,9 +353,9 @@ fn compare(meta_path: &Path, truth: &Value) -> Vec<String> {
         .map(|f| {
             format!(
                 "{} size={} {} start={:?} op={} subtask={:?} role={} local={:?}",
-                norm(jstr(&f["path"]).unwrap_or("")),
+                map_path(norm(jstr(&f["path"]).unwrap_or(""))),
                 f["size"],
-                jstr(&f["handle"]).unwrap_or(""),
+                class(jstr(&f["handle"]).unwrap_or("")),
                 f["start_pos"].as_i64(),
                 jstr(&f["operator"]).unwrap_or(""),
                 f["subtask"].as_i64(),
@@ -404,7 +436,7 @@ fn compare(meta_path: &Path, truth: &Value) -> Vec<String> {
         .as_array()
         .map(|a| {
             a.iter()
-                .map(|f| norm(jstr(&f["path"]).unwrap_or("")))
+                .map(|f| map_path(norm(jstr(&f["path"]).unwrap_or(""))))
                 .collect()
         })
         .unwrap_or_default();

@@ -15,6 +15,39 @@ use crate::analysis::layout::{Area, area};
 use crate::analysis::snapshot::{self, Rebase, Snapshot};
 use crate::analysis::summary;
 use crate::storage::Location;
+use crate::transfer::plan::{Portability, portability};
+
+/// Whether a plain directory copy would move the snapshot, and what breaks it.
+fn portability_line(out: &mut impl Write, p: &Portability) -> Result<()> {
+    writeln!(out)?;
+    if p.self_contained {
+        writeln!(
+            out,
+            "{DIM}self-contained: every handle is relative to its directory; a plain directory copy moves it{DIM:#}"
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "not self-contained: {} absolute handle(s) name their files where Flink wrote them; move it with `flink-chk copy`",
+        p.absolute_handles
+    )?;
+    for x in &p.foreign_relative {
+        writeln!(
+            out,
+            "  relative handle {} resolves outside the snapshot or came from a savepoint (FLINK-39964)",
+            output::printable(x)
+        )?;
+    }
+    for x in &p.entropy_like {
+        writeln!(
+            out,
+            "  {} lies inside the snapshot outside Flink's layout (entropy injection?)",
+            output::printable(x)
+        )?;
+    }
+    Ok(())
+}
 
 /// What a snapshot depends on: its own files, the job's shared/ and
 /// taskowned/ files, other jobs' files (restore lineage), file-merging and
@@ -100,9 +133,11 @@ fn run_deps(args: DepsArgs, global: &Global) -> Result<Exit> {
     };
     let kind = summary::snapshot_kind(&snap.metadata, &snap.metadata_location.to_string());
     let moved = d.moved_from(&snap).filter(|_| rebase.is_empty());
+    let port = portability(&snap, &d, &rebase);
     let mut out = anstream::stdout();
     if args.json {
-        let v = to_json(&snap, &d, kind.label(), problems.as_deref(), moved.as_ref());
+        let mut v = to_json(&snap, &d, kind.label(), problems.as_deref(), moved.as_ref());
+        v.portability = port;
         output::print_json(&mut out, &v)?;
     } else {
         human(
@@ -113,6 +148,7 @@ fn run_deps(args: DepsArgs, global: &Global) -> Result<Exit> {
             &args,
             problems.as_deref(),
         )?;
+        portability_line(&mut out, &port)?;
     }
     for (path, e) in &d.unresolved {
         output::warn(&format!("cannot locate {path:?}: {e}"));
@@ -287,6 +323,8 @@ struct Report<'a> {
     recorded_job_dir: Option<String>,
     recorded_root: Option<String>,
     suggested_rebase: Option<String>,
+    /// Whether a plain directory copy moves it (no absolute handle).
+    portability: Portability,
 }
 
 /// [`Report::inline`].
@@ -395,5 +433,6 @@ fn to_json<'a>(
             .map(|m| m.recorded_dir.to_string()),
         recorded_root: moved.map(|m| m.recorded.to_string()),
         suggested_rebase: moved.map(deps::Moved::rebase),
+        portability: Portability::default(),
     }
 }

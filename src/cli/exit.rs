@@ -137,6 +137,16 @@ codes! {
     }
 }
 
+codes! {
+    /// `copy` and `relocate`.
+    Transfer {
+        /// Every snapshot published (or already there), or the plan shown (--dry-run).
+        Ok = 0, "every snapshot published (or already at the destination), or the plan shown (--dry-run)";
+        /// Some snapshot was not published (a file failed, changed at the source, or differs at the destination).
+        Partial = 1, "some snapshot was not published (a file failed, was missing, changed at the source while copying, or differs at the destination); its _metadata was not written";
+    }
+}
+
 /// `Exit codes: 0 …, 1 …, 3 …, 64 ….`: a command's own codes, then
 /// [`Exit::Error`] (in the command's words) and [`Exit::Usage`].
 fn exit_codes<C: Code>(sep: &str, usage_sep: &str, error: &str) -> String {
@@ -202,6 +212,15 @@ symlinked path; the --rebase to give is printed); unreadable input or storage er
     )
 }
 
+/// `after_help` of `copy` and `relocate`.
+pub fn copy_help() -> String {
+    exit_codes::<Transfer>(
+        ", ",
+        ", ",
+        "nothing copied: unreadable snapshot, unmapped path (the --map to give is printed), a rewrite refused, a source file missing or of the wrong size, or a storage error",
+    )
+}
+
 /// `after_help` of `profile`.
 pub fn profile_help() -> String {
     exit_codes::<Profile>(", ", ", ", "invalid profiles file or storage error")
@@ -246,6 +265,8 @@ mod tests {
         names_every_code::<Profile>(&after_help(&["profile"]), " ");
         names_every_code::<Diff>(&after_help(&["diff"]), "  ");
         names_every_code::<SafeToDelete>(&after_help(&["safe-to-delete"]), " ");
+        names_every_code::<Transfer>(&after_help(&["copy"]), " ");
+        names_every_code::<Transfer>(&after_help(&["relocate"]), " ");
         let main = after_help(&[]);
         names_every_code::<Exit>(&main, " ");
         for c in Diff::ALL {
@@ -268,6 +289,7 @@ mod tests {
             (Diff::Incompatible.code(), 2),
             (SafeToDelete::Declined.code(), 1),
             (SafeToDelete::Partial.code(), 2),
+            (Transfer::Partial.code(), 1),
         ]
         .into();
         for (got, want) in all {

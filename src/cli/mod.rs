@@ -3,6 +3,7 @@
 
 mod completions;
 mod context;
+mod copy;
 mod deps;
 mod diff;
 mod dynamic;
@@ -63,6 +64,8 @@ enum Command {
     Why(why::WhyArgs),
     #[command(name = "safe-to-delete")]
     SafeToDelete(safe_to_delete::SafeToDeleteArgs),
+    Copy(copy::CopyArgs),
+    Relocate(copy::RelocateArgs),
     Profile(profile::ProfileArgs),
     Uid(uid::UidArgs),
     Completions(completions::CompletionsArgs),
@@ -121,6 +124,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Diff(args) => diff::run(args, &cli.global).map(u8::from),
         Command::Why(args) => why::run(args, &cli.global).map(u8::from),
         Command::SafeToDelete(args) => safe_to_delete::run(args, &cli.global).map(u8::from),
+        Command::Copy(args) => copy::run_copy(args, &cli.global).map(u8::from),
+        Command::Relocate(args) => copy::run_relocate(args, &cli.global).map(u8::from),
         Command::Profile(args) => profile::run(args, &cli.global).map(u8::from),
         Command::Uid(args) => uid::run(args).map(u8::from),
         Command::Completions(args) => completions::run(args),

@@ -18,7 +18,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{BoxFuture, BoxStream, Entry, Error, Location, Storage};
+use super::{BoxFuture, BoxStream, Entry, Error, Location, Storage, Upload};
 
 /// The message of every injected error.
 pub const INJECTED: &str = "injected fault";
@@ -31,8 +31,13 @@ pub struct Faulty<S> {
     fail_deletes_containing: Vec<String>,
     empty_listings: bool,
     fail_reads_containing: Vec<String>,
+    fail_writes_from: Option<usize>,
+    fail_writes_containing: Vec<String>,
+    corrupt_writes_containing: Vec<String>,
     /// Files handed to `delete_files` so far, over all calls.
     deletes_seen: AtomicUsize,
+    /// Files written (`create`, `put_if_absent`) so far.
+    writes_seen: AtomicUsize,
 }
 
 impl<S: Storage> Faulty<S> {
@@ -44,8 +49,50 @@ impl<S: Storage> Faulty<S> {
             fail_deletes_containing: Vec::new(),
             empty_listings: false,
             fail_reads_containing: Vec::new(),
+            fail_writes_from: None,
+            fail_writes_containing: Vec::new(),
+            corrupt_writes_containing: Vec::new(),
             deletes_seen: AtomicUsize::new(0),
+            writes_seen: AtomicUsize::new(0),
         }
+    }
+
+    /// Writes of the first `n` files (`create` and `put_if_absent`, counted
+    /// over all calls from 0) go through; the file numbered `n` and every
+    /// later one fail, as if the process had died there.
+    pub fn fail_writes_from(mut self, n: usize) -> Self {
+        self.fail_writes_from = Some(n);
+        self
+    }
+
+    /// Writes of locations whose text contains `needle` fail.
+    pub fn fail_writes_containing(mut self, needle: impl Into<String>) -> Self {
+        self.fail_writes_containing.push(needle.into());
+        self
+    }
+
+    /// Files written to locations whose text contains `needle` get their
+    /// first byte flipped (same size, different content).
+    pub fn corrupt_writes_containing(mut self, needle: impl Into<String>) -> Self {
+        self.corrupt_writes_containing.push(needle.into());
+        self
+    }
+
+    fn fails_write(&self, location: &Location) -> bool {
+        let n = self.writes_seen.fetch_add(1, Ordering::SeqCst);
+        let text = location.to_string();
+        self.fail_writes_from.is_some_and(|from| n >= from)
+            || self
+                .fail_writes_containing
+                .iter()
+                .any(|x| text.contains(x.as_str()))
+    }
+
+    fn corrupts(&self, location: &Location) -> bool {
+        let text = location.to_string();
+        self.corrupt_writes_containing
+            .iter()
+            .any(|x| text.contains(x.as_str()))
     }
 
     /// Deletes of the first `n` files succeed (or not) as the wrapped backend
@@ -185,6 +232,104 @@ impl<S: Storage> Storage for Faulty<S> {
         location: &'a Location,
     ) -> BoxFuture<'a, Result<Option<Location>, Error>> {
         self.inner.real_location(location)
+    }
+
+    fn read_stream<'a>(
+        &'a self,
+        location: &'a Location,
+        chunk: usize,
+    ) -> BoxStream<'a, Result<Vec<u8>, Error>> {
+        if self.fails_read(location) {
+            return Box::pin(futures_util::stream::once(async move {
+                Err(injected(location))
+            }));
+        }
+        self.inner.read_stream(location, chunk)
+    }
+
+    fn create<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Box<dyn Upload>, Error>> {
+        Box::pin(async move {
+            if self.fails_write(location) {
+                return Err(injected(location));
+            }
+            let inner = self.inner.create(location).await?;
+            if self.corrupts(location) {
+                return Ok(Box::new(Corrupting { inner, first: true }) as Box<dyn Upload>);
+            }
+            Ok(inner)
+        })
+    }
+
+    fn put_if_absent<'a>(
+        &'a self,
+        location: &'a Location,
+        mut bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            if self.fails_write(location) {
+                return Err(injected(location));
+            }
+            if self.corrupts(location)
+                && let Some(b) = bytes.first_mut()
+            {
+                *b ^= 0xff;
+            }
+            self.inner.put_if_absent(location, bytes).await
+        })
+    }
+
+    fn content_md5<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Option<String>, Error>> {
+        self.inner.content_md5(location)
+    }
+
+    fn copy_within<'a>(
+        &'a self,
+        from: &'a Location,
+        to: &'a Location,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            if self.fails_write(to) {
+                return Err(injected(to));
+            }
+            if self.corrupts(to) {
+                return Ok(false);
+            }
+            self.inner.copy_within(from, to).await
+        })
+    }
+}
+
+/// An upload whose first byte is flipped.
+#[derive(Debug)]
+struct Corrupting {
+    inner: Box<dyn Upload>,
+    first: bool,
+}
+
+impl Upload for Corrupting {
+    fn write(&mut self, mut chunk: Vec<u8>) -> BoxFuture<'_, Result<(), Error>> {
+        if std::mem::take(&mut self.first)
+            && let Some(b) = chunk.first_mut()
+        {
+            *b ^= 0xff;
+        } else if chunk.is_empty() {
+            self.first = true;
+        }
+        self.inner.write(chunk)
+    }
+
+    fn finish(self: Box<Self>) -> BoxFuture<'static, Result<(), Error>> {
+        self.inner.finish()
+    }
+
+    fn abort(self: Box<Self>) -> BoxFuture<'static, Result<(), Error>> {
+        self.inner.abort()
     }
 }
 

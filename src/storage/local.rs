@@ -226,6 +226,210 @@ impl Storage for LocalStorage {
             .await
         })
     }
+
+    fn read_stream<'a>(
+        &'a self,
+        location: &'a Location,
+        chunk: usize,
+    ) -> BoxStream<'a, Result<Vec<u8>, Error>> {
+        let path = match Self::path(location) {
+            Ok(p) => p,
+            Err(e) => return Box::pin(futures_util::stream::once(async move { Err(e) })),
+        };
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let loc = location.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut f = match open_regular(&path, &loc) {
+                Ok(f) => f,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            };
+            loop {
+                let mut buf = Vec::with_capacity(chunk.max(1));
+                match (&mut f).take(chunk.max(1) as u64).read_to_end(&mut buf) {
+                    Ok(0) => return,
+                    Ok(_) => {
+                        if tx.blocking_send(Ok(buf)).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.blocking_send(Err(io(&loc, e)));
+                        return;
+                    }
+                }
+            }
+        });
+        Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|i| (i, rx))
+        }))
+    }
+
+    fn create<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Box<dyn super::Upload>, Error>> {
+        Box::pin(async move {
+            let path = Self::path(location)?;
+            let loc = location.clone();
+            let up = blocking(location, move || LocalUpload::start(path, loc)).await?;
+            Ok(Box::new(up) as Box<dyn super::Upload>)
+        })
+    }
+
+    fn put_if_absent<'a>(
+        &'a self,
+        location: &'a Location,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let path = Self::path(location)?;
+            let loc = location.clone();
+            blocking(location, move || put_if_absent(&path, &loc, &bytes)).await
+        })
+    }
+}
+
+/// The temporary name a file is written under before it is renamed into
+/// place: hidden, in the same directory (so the rename stays on one file
+/// system), the same for every run so that a resumed copy reuses it.
+fn part_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{}.flink-chk.part", name.unwrap_or_default()))
+}
+
+/// Makes the directories above `path`.
+fn make_parent(path: &Path, location: &Location) -> Result<(), Error> {
+    match path.parent() {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|e| io(location, e)),
+        None => Ok(()),
+    }
+}
+
+/// Flushes a directory's entries (a rename or link into it) to disk.
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent()
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+}
+
+/// `bytes` at `path` unless something is there: written and synced under a
+/// temporary name, then hard-linked to `path` (which fails if `path` exists,
+/// atomically), then the temporary name removed.
+fn put_if_absent(path: &Path, location: &Location, bytes: &[u8]) -> Result<bool, Error> {
+    use std::io::Write as _;
+    make_parent(path, location)?;
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Ok(false);
+    }
+    let tmp = path.with_file_name(format!(
+        ".{}.flink-chk-{}.tmp",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(location, e));
+    }
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
+            sync_dir(path);
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(io(location, e)),
+    }
+}
+
+/// A local file being written under its [`part_path`].
+#[derive(Debug)]
+struct LocalUpload {
+    file: Option<std::fs::File>,
+    part: PathBuf,
+    path: PathBuf,
+    location: Location,
+}
+
+impl LocalUpload {
+    fn start(path: PathBuf, location: Location) -> Result<Self, Error> {
+        make_parent(&path, &location)?;
+        let part = part_path(&path);
+        let file = std::fs::File::create(&part).map_err(|e| io(&location, e))?;
+        Ok(Self {
+            file: Some(file),
+            part,
+            path,
+            location,
+        })
+    }
+}
+
+impl super::Upload for LocalUpload {
+    fn write(&mut self, chunk: Vec<u8>) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move {
+            use std::io::Write as _;
+            let mut f = self.file.take().ok_or_else(|| Error::Io {
+                location: self.location.to_string(),
+                source: std::io::Error::other("an earlier write failed"),
+            })?;
+            let loc = self.location.clone();
+            let f = blocking(&self.location, move || {
+                f.write_all(&chunk).map_err(|e| io(&loc, e))?;
+                Ok(f)
+            })
+            .await?;
+            self.file = Some(f);
+            Ok(())
+        })
+    }
+
+    fn finish(self: Box<Self>) -> BoxFuture<'static, Result<(), Error>> {
+        Box::pin(async move {
+            let Self {
+                file,
+                part,
+                path,
+                location,
+            } = *self;
+            let loc = location.clone();
+            blocking(&location, move || {
+                let f = file.ok_or_else(|| Error::Io {
+                    location: loc.to_string(),
+                    source: std::io::Error::other("an earlier write failed"),
+                })?;
+                f.sync_all().map_err(|e| io(&loc, e))?;
+                drop(f);
+                std::fs::rename(&part, &path).map_err(|e| io(&loc, e))?;
+                sync_dir(&path);
+                Ok(())
+            })
+            .await
+        })
+    }
+
+    fn abort(self: Box<Self>) -> BoxFuture<'static, Result<(), Error>> {
+        Box::pin(async move {
+            drop(self.file);
+            match std::fs::remove_file(&self.part) {
+                Ok(()) => Ok(()),
+                Err(e) if is_not_found(&e) => Ok(()),
+                Err(e) => Err(io(&self.location, e)),
+            }
+        })
+    }
 }
 
 /// Deletes `chunk` in one blocking task.

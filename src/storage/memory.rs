@@ -16,11 +16,11 @@
 //! handed to [`Storage::delete_files`] and every directory removed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use jiff::Timestamp;
 
-use super::{BoxFuture, BoxStream, Entry, Error, Location, Storage};
+use super::{BoxFuture, BoxStream, Entry, Error, Location, Storage, Upload};
 
 /// One file's bytes and modification time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,7 +150,7 @@ impl MemoryFs {
 /// An in-memory file system as a [`Storage`] (see the module docs).
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
-    fs: Mutex<MemoryFs>,
+    fs: Arc<Mutex<MemoryFs>>,
 }
 
 impl MemoryStorage {
@@ -275,5 +275,92 @@ impl Storage for MemoryStorage {
             Ok(true)
         };
         Box::pin(std::future::ready(r))
+    }
+
+    fn create<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Box<dyn Upload>, Error>> {
+        let r = if self.lock().is_dir(location.path()) {
+            Err(not_a_file(location, "is a directory"))
+        } else {
+            Ok(Box::new(MemoryUpload {
+                fs: self.fs.clone(),
+                path: location.path().to_owned(),
+                data: Vec::new(),
+            }) as Box<dyn Upload>)
+        };
+        Box::pin(std::future::ready(r))
+    }
+
+    fn put_if_absent<'a>(
+        &'a self,
+        location: &'a Location,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        let mut fs = self.lock();
+        let r = if fs.files.contains_key(location.path()) || fs.is_dir(location.path()) {
+            Ok(false)
+        } else {
+            fs.put(location.path(), bytes, Timestamp::now());
+            Ok(true)
+        };
+        Box::pin(std::future::ready(r))
+    }
+
+    /// Like a store with a server-side copy: only when `from` is in this
+    /// file system.
+    fn copy_within<'a>(
+        &'a self,
+        from: &'a Location,
+        to: &'a Location,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        let mut fs = self.lock();
+        let r = match fs.files.get(from.path()).map(|f| f.data.clone()) {
+            Some(data) => {
+                fs.put(to.path(), data, Timestamp::now());
+                true
+            }
+            None => false,
+        };
+        Box::pin(std::future::ready(Ok(r)))
+    }
+
+    /// Like a store that keeps `Content-MD5`.
+    fn content_md5<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Option<String>, Error>> {
+        let r = self
+            .lock()
+            .files
+            .get(location.path())
+            .map(|f| super::md5_hex(&f.data));
+        Box::pin(std::future::ready(Ok(r)))
+    }
+}
+
+/// A file being written to a [`MemoryStorage`]: appears at `finish`.
+#[derive(Debug)]
+struct MemoryUpload {
+    fs: Arc<Mutex<MemoryFs>>,
+    path: String,
+    data: Vec<u8>,
+}
+
+impl Upload for MemoryUpload {
+    fn write(&mut self, chunk: Vec<u8>) -> BoxFuture<'_, Result<(), Error>> {
+        self.data.extend_from_slice(&chunk);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn finish(self: Box<Self>) -> BoxFuture<'static, Result<(), Error>> {
+        let mut fs = self.fs.lock().unwrap_or_else(|e| e.into_inner());
+        fs.put(&self.path, self.data, Timestamp::now());
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn abort(self: Box<Self>) -> BoxFuture<'static, Result<(), Error>> {
+        Box::pin(std::future::ready(Ok(())))
     }
 }

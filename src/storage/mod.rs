@@ -28,6 +28,7 @@ mod object;
 pub mod redact;
 mod settings;
 mod timeout;
+mod write;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -40,6 +41,7 @@ pub use location::{Location, Scheme, expand_home};
 #[cfg(any(test, feature = "test-support"))]
 pub use memory::MemoryStorage;
 pub use settings::{AzureSettings, GcsSettings, HdfsSettings, OssSettings, S3Settings, Settings};
+pub use write::{Upload, hex as write_hex, md5_hex};
 
 /// Storage errors; each names the location.
 #[derive(Debug, thiserror::Error)]
@@ -212,6 +214,66 @@ pub trait Storage: Send + Sync + fmt::Debug {
     ) -> BoxFuture<'a, Result<Option<Location>, Error>> {
         Box::pin(async move { Ok(Some(location.clone())) })
     }
+
+    /// Streams a whole object in chunks of about `chunk` bytes, so a copy
+    /// holds one chunk at a time. The default reads ranges after one `stat`.
+    fn read_stream<'a>(
+        &'a self,
+        location: &'a Location,
+        chunk: usize,
+    ) -> BoxStream<'a, Result<Vec<u8>, Error>> {
+        write::ranged_stream(self, location, chunk)
+    }
+
+    /// Starts writing a new file at `location`. The bytes appear under that
+    /// name only when [`Upload::finish`] succeeds (a temporary name renamed
+    /// into place on file systems, a multipart upload completed on object
+    /// stores), so a crash never leaves a partial file under the final name.
+    /// A file already at `location` is replaced at `finish`: callers check
+    /// first. Backends that cannot write answer `Unsupported`.
+    fn create<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Box<dyn Upload>, Error>> {
+        Box::pin(async move { Err(write::cannot_write(self.name(), location)) })
+    }
+
+    /// Writes `bytes` at `location` only if nothing is there, atomically
+    /// (`If-None-Match: *` on object stores, a hard link from a temporary
+    /// name on file systems): `Ok(true)` written, `Ok(false)` something was
+    /// there and is left untouched.
+    fn put_if_absent<'a>(
+        &'a self,
+        location: &'a Location,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        let _ = bytes;
+        Box::pin(async move { Err(write::cannot_write(self.name(), location)) })
+    }
+
+    /// Copies `from` to `to` inside the store, without the bytes passing
+    /// through this process (S3 `CopyObject`, GCS rewrite, Azure copy), when
+    /// both lie in this backend's bucket and the store can: `Ok(true)` done,
+    /// `Ok(false)` not possible here (the caller streams instead).
+    fn copy_within<'a>(
+        &'a self,
+        from: &'a Location,
+        to: &'a Location,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        let _ = (from, to);
+        Box::pin(async move { Ok(false) })
+    }
+
+    /// The MD5 of the object's content as the store reports it without
+    /// reading it (lower-case hex): Azure's and GCS's `Content-MD5`, an S3
+    /// ETag of a single-part upload. `Ok(None)` when the store has none.
+    fn content_md5<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Option<String>, Error>> {
+        let _ = location;
+        Box::pin(async move { Ok(None) })
+    }
 }
 
 /// A shared backend (`Arc<dyn Storage>`, `Arc<LocalStorage>`, …) is a backend.
@@ -258,6 +320,44 @@ impl<T: Storage + ?Sized> Storage for Arc<T> {
         location: &'a Location,
     ) -> BoxFuture<'a, Result<Option<Location>, Error>> {
         (**self).real_location(location)
+    }
+
+    fn read_stream<'a>(
+        &'a self,
+        location: &'a Location,
+        chunk: usize,
+    ) -> BoxStream<'a, Result<Vec<u8>, Error>> {
+        (**self).read_stream(location, chunk)
+    }
+
+    fn create<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Box<dyn Upload>, Error>> {
+        (**self).create(location)
+    }
+
+    fn put_if_absent<'a>(
+        &'a self,
+        location: &'a Location,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        (**self).put_if_absent(location, bytes)
+    }
+
+    fn content_md5<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Option<String>, Error>> {
+        (**self).content_md5(location)
+    }
+
+    fn copy_within<'a>(
+        &'a self,
+        from: &'a Location,
+        to: &'a Location,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        (**self).copy_within(from, to)
     }
 }
 
@@ -409,6 +509,70 @@ impl Storage for Storages {
         location: &'a Location,
     ) -> BoxFuture<'a, Result<Option<Location>, Error>> {
         Box::pin(async move { self.backend(location)?.real_location(location).await })
+    }
+
+    fn read_stream<'a>(
+        &'a self,
+        location: &'a Location,
+        chunk: usize,
+    ) -> BoxStream<'a, Result<Vec<u8>, Error>> {
+        use futures_util::StreamExt;
+        match self.backend(location) {
+            Ok(b) => Box::pin(
+                futures_util::stream::once(async move { b }).flat_map(move |b| {
+                    let (tx, rx) = tokio::sync::mpsc::channel(1);
+                    let l = location.clone();
+                    tokio::spawn(async move {
+                        let mut s = b.read_stream(&l, chunk);
+                        while let Some(item) = s.next().await {
+                            if tx.send(item).await.is_err() {
+                                break;
+                            }
+                        }
+                    });
+                    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+                        rx.recv().await.map(|i| (i, rx))
+                    }))
+                }),
+            ),
+            Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
+        }
+    }
+
+    fn create<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Box<dyn Upload>, Error>> {
+        Box::pin(async move { self.backend(location)?.create(location).await })
+    }
+
+    fn put_if_absent<'a>(
+        &'a self,
+        location: &'a Location,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move { self.backend(location)?.put_if_absent(location, bytes).await })
+    }
+
+    fn content_md5<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Option<String>, Error>> {
+        Box::pin(async move { self.backend(location)?.content_md5(location).await })
+    }
+
+    /// Only when both lie in one backend (one bucket or container).
+    fn copy_within<'a>(
+        &'a self,
+        from: &'a Location,
+        to: &'a Location,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            if Self::backend_key(from) != Self::backend_key(to) {
+                return Ok(false);
+            }
+            self.backend(to)?.copy_within(from, to).await
+        })
     }
 }
 

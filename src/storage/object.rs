@@ -338,9 +338,212 @@ fn to_entry(location: Location, md: &opendal::Metadata) -> Entry {
     }
 }
 
+/// Bytes per part of a multipart upload and per read of a copy stream.
+pub(crate) const PART_SIZE: usize = 8 << 20;
+
+/// Standard base64 (with or without padding) to lower-case hex; `None` if
+/// it is not base64.
+fn base64_to_hex(s: &str) -> Option<String> {
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in s.trim_end_matches('=').bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(v);
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    Some(super::write::hex(&out))
+}
+
+/// An object being uploaded through an OpenDAL writer (one request for a
+/// small file, a multipart upload in [`PART_SIZE`] parts for a large one).
+struct ObjectUpload {
+    writer: opendal::Writer,
+    location: Location,
+}
+
+impl std::fmt::Debug for ObjectUpload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectUpload")
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+impl super::Upload for ObjectUpload {
+    fn write(&mut self, chunk: Vec<u8>) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move {
+            self.writer
+                .write(chunk)
+                .await
+                .map_err(|e| map_err(&self.location, e))
+        })
+    }
+
+    fn finish(mut self: Box<Self>) -> BoxFuture<'static, Result<(), Error>> {
+        Box::pin(async move {
+            self.writer
+                .close()
+                .await
+                .map(|_| ())
+                .map_err(|e| map_err(&self.location, e))
+        })
+    }
+
+    fn abort(mut self: Box<Self>) -> BoxFuture<'static, Result<(), Error>> {
+        Box::pin(async move {
+            self.writer
+                .abort()
+                .await
+                .map_err(|e| map_err(&self.location, e))
+        })
+    }
+}
+
 impl Storage for ObjectStorage {
     fn name(&self) -> &'static str {
         self.scheme.canonical()
+    }
+
+    fn read_stream<'a>(
+        &'a self,
+        location: &'a Location,
+        chunk: usize,
+    ) -> BoxStream<'a, Result<Vec<u8>, Error>> {
+        let start = async move {
+            let reader = self
+                .timed(
+                    location,
+                    self.op
+                        .reader_with(location.key())
+                        .chunk(chunk)
+                        .into_future(),
+                )
+                .await?;
+            self.timed(location, reader.into_bytes_stream(..)).await
+        };
+        Box::pin(futures_util::stream::once(start).flat_map(move |r| {
+            match r {
+                Ok(s) => s
+                    .map(move |b| match b {
+                        Ok(b) => Ok(b.to_vec()),
+                        Err(e) => Err(Error::Io {
+                            location: location.to_string(),
+                            source: e,
+                        }),
+                    })
+                    .boxed(),
+                Err(e) => futures_util::stream::once(async move { Err(e) }).boxed(),
+            }
+        }))
+    }
+
+    fn create<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Box<dyn super::Upload>, Error>> {
+        Box::pin(async move {
+            let writer = self
+                .timed(
+                    location,
+                    self.op
+                        .writer_with(location.key())
+                        .chunk(PART_SIZE)
+                        .into_future(),
+                )
+                .await?;
+            Ok(Box::new(ObjectUpload {
+                writer,
+                location: location.clone(),
+            }) as Box<dyn super::Upload>)
+        })
+    }
+
+    fn put_if_absent<'a>(
+        &'a self,
+        location: &'a Location,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            if !self.op.info().capability().write_with_if_not_exists {
+                return Err(Error::Unsupported {
+                    location: location.to_string(),
+                    reason: format!(
+                        "{} cannot write only if absent here, so nothing is published",
+                        self.scheme.canonical()
+                    ),
+                });
+            }
+            let put = self
+                .op
+                .write_with(location.key(), bytes)
+                .if_not_exists(true)
+                .into_future();
+            match tokio::time::timeout(self.timeout, put).await {
+                Ok(Ok(_)) => Ok(true),
+                Ok(Err(e)) if e.kind() == ErrorKind::ConditionNotMatch => Ok(false),
+                Ok(Err(e)) => Err(map_err(location, e)),
+                Err(_) => Err(self.timeout_error(location)),
+            }
+        })
+    }
+
+    fn copy_within<'a>(
+        &'a self,
+        from: &'a Location,
+        to: &'a Location,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let same = |l: &Location| l.scheme() == self.scheme && l.authority() == self.authority;
+            if !same(from) || !same(to) || !self.op.info().capability().copy {
+                return Ok(false);
+            }
+            // One request: objects up to 5 GiB on S3; larger ones stream.
+            if self.stat(from).await?.is_none_or(|e| e.size > 5 << 30) {
+                return Ok(false);
+            }
+            self.timed(to, self.op.copy(from.key(), to.key())).await?;
+            Ok(true)
+        })
+    }
+
+    fn content_md5<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Option<String>, Error>> {
+        Box::pin(async move {
+            let md = match self.timed(location, self.op.stat(location.key())).await {
+                Ok(md) => md,
+                Err(Error::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            if let Some(h) = md.content_md5().and_then(base64_to_hex)
+                && h.len() == 32
+            {
+                return Ok(Some(h));
+            }
+            // A single-part S3/OSS upload's ETag is the MD5 of its bytes.
+            if matches!(self.scheme, Scheme::S3 | Scheme::Oss)
+                && let Some(tag) = md.etag()
+            {
+                let tag = tag.trim_matches('"');
+                if tag.len() == 32 && tag.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Ok(Some(tag.to_ascii_lowercase()));
+                }
+            }
+            Ok(None)
+        })
     }
 
     fn stat<'a>(&'a self, location: &'a Location) -> BoxFuture<'a, Result<Option<Entry>, Error>> {

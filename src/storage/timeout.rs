@@ -126,6 +126,57 @@ impl<S: Storage> Storage for Timeout<S> {
             self.inner.real_location(location),
         ))
     }
+
+    /// Each next chunk must arrive within the limit.
+    fn read_stream<'a>(
+        &'a self,
+        location: &'a Location,
+        chunk: usize,
+    ) -> BoxStream<'a, Result<Vec<u8>, Error>> {
+        let limit = self.limit;
+        let inner = self.inner.read_stream(location, chunk);
+        Box::pin(futures_util::stream::unfold(
+            Some(inner),
+            move |state| async move {
+                let mut inner = state?;
+                match tokio::time::timeout(limit, inner.next()).await {
+                    Ok(Some(item)) => Some((item, Some(inner))),
+                    Ok(None) => None,
+                    Err(_) => Some((Err(timed_out(location, limit)), None)),
+                }
+            },
+        ))
+    }
+
+    fn create<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Box<dyn super::Upload>, Error>> {
+        Box::pin(bounded(location, self.limit, self.inner.create(location)))
+    }
+
+    fn put_if_absent<'a>(
+        &'a self,
+        location: &'a Location,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(bounded(
+            location,
+            self.limit,
+            self.inner.put_if_absent(location, bytes),
+        ))
+    }
+
+    fn content_md5<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Option<String>, Error>> {
+        Box::pin(bounded(
+            location,
+            self.limit,
+            self.inner.content_md5(location),
+        ))
+    }
 }
 
 #[cfg(test)]

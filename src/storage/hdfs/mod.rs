@@ -531,6 +531,77 @@ impl Storage for HdfsStorage {
         })
     }
 
+    fn create<'a>(
+        &'a self,
+        location: &'a Location,
+    ) -> BoxFuture<'a, Result<Box<dyn super::Upload>, Error>> {
+        Box::pin(async move {
+            self.serves(location)?;
+            let path = self.client_path(location);
+            let part = hidden_name(&path, "flink-chk.part");
+            let opts = hdfs_native::WriteOptions::default()
+                .overwrite(true)
+                .create_parent(true);
+            let writer = self
+                .timed(location, self.client.create(&part, opts))
+                .await?
+                .map_err(|e| self.error(location, e))?;
+            Ok(Box::new(HdfsUpload {
+                writer,
+                client: self.client.clone(),
+                part,
+                path,
+                location: location.clone(),
+            }) as Box<dyn super::Upload>)
+        })
+    }
+
+    /// Written under a hidden name, then renamed without overwrite: the
+    /// NameNode refuses the rename if anything is at the name.
+    fn put_if_absent<'a>(
+        &'a self,
+        location: &'a Location,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            self.serves(location)?;
+            if self.file_info(location).await?.is_some() {
+                return Ok(false);
+            }
+            let path = self.client_path(location);
+            let tmp = hidden_name(&path, &format!("flink-chk-{}.tmp", std::process::id()));
+            let opts = hdfs_native::WriteOptions::default()
+                .overwrite(true)
+                .create_parent(true);
+            let mut w = self
+                .timed(location, self.client.create(&tmp, opts))
+                .await?
+                .map_err(|e| self.error(location, e))?;
+            let written = async {
+                w.write_bytes(bytes::Bytes::from(bytes)).await?;
+                w.close().await
+            };
+            if let Err(e) = self.timed(location, written).await? {
+                let _ = self.client.delete(&tmp, false).await;
+                return Err(hdfs_io(location, e));
+            }
+            match self
+                .timed(location, self.client.rename(&tmp, &path, false))
+                .await?
+            {
+                Ok(()) => Ok(true),
+                Err(e) => {
+                    let _ = self.client.delete(&tmp, false).await;
+                    if self.file_info(location).await?.is_some() {
+                        Ok(false)
+                    } else {
+                        Err(hdfs_io(location, e))
+                    }
+                }
+            }
+        })
+    }
+
     fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move {
             self.serves(dir)?;
@@ -561,6 +632,73 @@ impl Storage for HdfsStorage {
                     Error::NotFound { .. } => Ok(false),
                     e => Err(e),
                 },
+            }
+        })
+    }
+}
+
+/// The hidden name a file is written under before it is renamed into place
+/// (same directory, so the rename stays on one NameNode and volume).
+fn hidden_name(path: &str, suffix: &str) -> String {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    format!("{dir}/.{name}.{suffix}")
+}
+
+/// A file being written to HDFS under its hidden name, renamed into place
+/// by `finish`.
+struct HdfsUpload {
+    writer: hdfs_native::file::FileWriter,
+    client: Client,
+    part: String,
+    path: String,
+    location: Location,
+}
+
+impl std::fmt::Debug for HdfsUpload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HdfsUpload")
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+fn hdfs_io(location: &Location, e: HdfsError) -> Error {
+    Error::Backend {
+        location: location.to_string(),
+        message: redact(&e.to_string()).into_owned(),
+    }
+}
+
+impl super::Upload for HdfsUpload {
+    fn write(&mut self, chunk: Vec<u8>) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move {
+            self.writer
+                .write_bytes(bytes::Bytes::from(chunk))
+                .await
+                .map(|_| ())
+                .map_err(|e| hdfs_io(&self.location, e))
+        })
+    }
+
+    fn finish(mut self: Box<Self>) -> BoxFuture<'static, Result<(), Error>> {
+        Box::pin(async move {
+            self.writer
+                .close()
+                .await
+                .map_err(|e| hdfs_io(&self.location, e))?;
+            self.client
+                .rename(&self.part, &self.path, true)
+                .await
+                .map_err(|e| hdfs_io(&self.location, e))
+        })
+    }
+
+    fn abort(mut self: Box<Self>) -> BoxFuture<'static, Result<(), Error>> {
+        Box::pin(async move {
+            let _ = self.writer.close().await;
+            match self.client.delete(&self.part, false).await {
+                Ok(_) | Err(HdfsError::FileNotFound(_)) => Ok(()),
+                Err(e) => Err(hdfs_io(&self.location, e)),
             }
         })
     }

@@ -1,0 +1,745 @@
+//! Carrying out a [`Plan`]: data files first (largest first, a bounded number
+//! at a time, each streamed in chunks through the shared byte budget, its
+//! CRC32C and MD5 computed on the way), each pinned to the size and time its
+//! source had when planned and verified at the destination; then, per
+//! snapshot whose every file is in place, the rewritten `_metadata` — last,
+//! only if nothing is there (or the very same bytes are), read back.
+//!
+//! Nothing is ever written, deleted or overwritten at a source. At the
+//! destination, an existing file is only replaced when this journal says an
+//! earlier run wrote it; a file this run wrote that fails verification is
+//! removed again (it was never referenced by a published `_metadata`).
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+
+use crate::storage::{Location, Storage, md5_hex};
+
+use super::plan::{FilePlan, Plan, SnapshotPlan};
+use super::rate::Limiter;
+use super::record::{Journal, Record};
+
+/// How each copied file is checked at the destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verify {
+    /// Its size, and its MD5 where the store reports one (Azure and GCS
+    /// `Content-MD5`, an S3 single-part ETag).
+    #[default]
+    Standard,
+    /// As `Standard`, and the whole file read back and its CRC32C compared.
+    Full,
+}
+
+/// Run options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Files in flight at once.
+    pub concurrency: usize,
+    /// Bytes per read (and per upload part).
+    pub chunk: usize,
+    /// Verification.
+    pub verify: Verify,
+    /// The byte budget, if any.
+    pub limiter: Option<Arc<Limiter>>,
+    /// The destination roots: nothing is written where one of them is
+    /// reached through a symbolic link below it.
+    pub dest_roots: Vec<Location>,
+    /// Source and destination are one storage: copy inside a bucket on the
+    /// server where the store can ([`Storage::copy_within`]).
+    pub server_side: bool,
+    /// Bytes of buffers all files in flight may hold at once (a file holds
+    /// up to one upload part and two read chunks, less when it is smaller).
+    pub memory: u64,
+}
+
+/// Bytes of one multipart upload part (what an object store writer buffers).
+pub const PART_SIZE: u64 = 8 << 20;
+
+/// The buffer bytes copying one file of `size` may hold.
+fn buffers(size: u64, chunk: usize) -> u64 {
+    size.min(PART_SIZE) + 2 * size.min(chunk as u64)
+}
+
+/// Directories checked to lie where they appear to (no symbolic link
+/// between a destination root and them).
+#[derive(Debug, Default)]
+struct Guard {
+    /// `(root, its real location)`.
+    roots: Vec<(Location, Location)>,
+    ok: std::sync::Mutex<std::collections::HashSet<Location>>,
+}
+
+impl Guard {
+    async fn new(dst: &dyn Storage, roots: &[Location]) -> Result<Self, String> {
+        let mut out = Vec::new();
+        for r in roots {
+            // The deepest existing ancestor stands for the root.
+            let mut probe = r.clone();
+            let real = loop {
+                if let Some(real) = dst.real_location(&probe).await.map_err(|e| e.to_string())? {
+                    break real;
+                }
+                if probe.path() == "/" {
+                    break probe.clone();
+                }
+                probe = probe.parent();
+            };
+            let rel = r.relative_to(&probe).unwrap_or_default();
+            let real = if rel.is_empty() { real } else { real.join(rel) };
+            out.push((r.clone(), real));
+        }
+        Ok(Self {
+            roots: out,
+            ok: Default::default(),
+        })
+    }
+
+    /// Refuses `dir` if its deepest existing ancestor below a root is not
+    /// where the root's real location says it should be.
+    async fn check(&self, dst: &dyn Storage, dir: &Location) -> Result<(), String> {
+        let Some((root, real_root)) = self
+            .roots
+            .iter()
+            .filter(|(r, _)| dir.starts_with(r))
+            .max_by_key(|(r, _)| r.path().len())
+        else {
+            return Ok(());
+        };
+        if self
+            .ok
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(dir)
+        {
+            return Ok(());
+        }
+        let mut probe = dir.clone();
+        while probe.starts_with(root) && &probe != root {
+            if let Some(real) = dst.real_location(&probe).await.map_err(|e| e.to_string())? {
+                let rel = probe.relative_to(root).unwrap_or_default();
+                let want = if rel.is_empty() {
+                    real_root.clone()
+                } else {
+                    real_root.join(rel)
+                };
+                if real != want {
+                    return Err(format!(
+                        "{probe} is reached through a symbolic link (it is really {real}); nothing is written there"
+                    ));
+                }
+                break;
+            }
+            probe = probe.parent();
+        }
+        self.ok
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(dir.clone());
+        Ok(())
+    }
+}
+
+/// Progress callbacks.
+pub trait Observer: Sync {
+    /// `n` more bytes were read from a source.
+    fn bytes(&self, n: u64);
+    /// A file is done (copied, skipped or failed).
+    fn file_done(&self);
+}
+
+/// An observer that ignores everything.
+#[derive(Debug)]
+pub struct Quiet;
+
+impl Observer for Quiet {
+    fn bytes(&self, _: u64) {}
+    fn file_done(&self) {}
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileOutcome {
+    /// Written and verified.
+    Copied {
+        /// Bytes written.
+        bytes: u64,
+    },
+    /// Already at the destination with the same content.
+    Skipped,
+    /// Not in place (the message says why).
+    Failed(String),
+}
+
+/// What happened to one snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Published {
+    /// Its `_metadata` was written now.
+    New,
+    /// The same `_metadata` was there already.
+    Already,
+    /// Not published (why).
+    Not(String),
+}
+
+/// The run's outcome, index for index with the plan.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Per file.
+    pub files: Vec<FileOutcome>,
+    /// Per snapshot.
+    pub snapshots: Vec<Published>,
+}
+
+fn crc32c() -> crc_fast::Digest {
+    crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi)
+}
+
+/// CRC32C of a whole file, streamed.
+async fn checksum(storage: &dyn Storage, l: &Location, chunk: usize) -> Result<(u64, u64), String> {
+    let mut crc = crc32c();
+    let mut n = 0u64;
+    let mut s = storage.read_stream(l, chunk);
+    while let Some(c) = s.next().await {
+        let c = c.map_err(|e| e.to_string())?;
+        crc.update(&c);
+        n += c.len() as u64;
+    }
+    Ok((n, crc.finalize()))
+}
+
+fn journal_write(journal: Option<&Journal>, r: &Record) -> Result<(), String> {
+    match journal {
+        Some(j) => j
+            .record(r)
+            .map_err(|e| format!("writing the journal {}: {e}", j.path().display())),
+        None => Ok(()),
+    }
+}
+
+/// Copies the plan's files, then publishes every snapshot whose files are
+/// all in place.
+pub async fn copy(
+    plan: &Plan,
+    src: &dyn Storage,
+    dst: &dyn Storage,
+    journal: Option<&Journal>,
+    opts: &Options,
+    obs: &dyn Observer,
+) -> Report {
+    for s in &plan.snapshots {
+        let bytes = s
+            .files
+            .iter()
+            .map(|&i| plan.files[i].size.unwrap_or(0))
+            .sum();
+        if let Err(e) = journal_write(
+            journal,
+            &Record::Planned {
+                snapshot: s.source.to_string(),
+                destination: s.destination.to_string(),
+                files: s.files.len(),
+                bytes,
+            },
+        ) {
+            return Report {
+                files: plan
+                    .files
+                    .iter()
+                    .map(|_| FileOutcome::Failed(e.clone()))
+                    .collect(),
+                snapshots: plan
+                    .snapshots
+                    .iter()
+                    .map(|_| Published::Not(e.clone()))
+                    .collect(),
+            };
+        }
+    }
+    let guard = match Guard::new(dst, &opts.dest_roots).await {
+        Ok(g) => g,
+        Err(e) => {
+            return Report {
+                files: plan
+                    .files
+                    .iter()
+                    .map(|_| FileOutcome::Failed(e.clone()))
+                    .collect(),
+                snapshots: plan
+                    .snapshots
+                    .iter()
+                    .map(|_| Published::Not(e.clone()))
+                    .collect(),
+            };
+        }
+    };
+    let guard = &guard;
+    // What is at each target already (directories listed once).
+    let targets: Vec<Location> = plan.files.iter().map(|f| f.target.clone()).collect();
+    let existing = super::stat::stat_many(dst, &targets, opts.concurrency).await;
+    let existing = &existing;
+    // The memory budget, in KiB permits (a file larger than the whole
+    // budget still runs, alone).
+    let kib = |b: u64| u32::try_from(b.div_ceil(1024).max(1)).unwrap_or(u32::MAX);
+    let budget_kib = kib(opts.memory.max(PART_SIZE * 3));
+    let memory = tokio::sync::Semaphore::new(budget_kib as usize);
+    let memory = &memory;
+    // Largest first: the long transfers start early.
+    let mut order: Vec<usize> = (0..plan.files.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(plan.files[i].size.unwrap_or(0)));
+    let done: Vec<(usize, FileOutcome)> = futures_util::stream::iter(order.into_iter().map(|i| {
+        let f = &plan.files[i];
+        async move {
+            let need = kib(buffers(f.size.unwrap_or(0), opts.chunk)).min(budget_kib);
+            let _permit = memory.acquire_many(need).await;
+            let r = match guard.check(dst, &f.target.parent()).await {
+                Ok(()) => match &existing[i] {
+                    Ok(there) => copy_file(f, there.as_ref(), src, dst, journal, opts, obs).await,
+                    Err(e) => FileOutcome::Failed(e.to_string()),
+                },
+                Err(e) => FileOutcome::Failed(e),
+            };
+            obs.file_done();
+            (i, r)
+        }
+    }))
+    .buffer_unordered(opts.concurrency.max(1))
+    .collect()
+    .await;
+    let mut files = vec![FileOutcome::Skipped; plan.files.len()];
+    for (i, r) in done {
+        files[i] = r;
+    }
+    let mut snapshots = Vec::new();
+    for s in &plan.snapshots {
+        let p = match guard.check(dst, &s.destination.parent()).await {
+            Ok(()) => publish_if_complete(plan, s, &files, dst, journal).await,
+            Err(e) => Published::Not(e),
+        };
+        snapshots.push(p);
+    }
+    Report { files, snapshots }
+}
+
+/// Checks that every file is already at its target with the recorded size
+/// (the data was moved by another tool), then publishes.
+pub async fn relocate(
+    plan: &Plan,
+    dst: &dyn Storage,
+    journal: Option<&Journal>,
+    concurrency: usize,
+    obs: &dyn Observer,
+) -> Report {
+    let targets: Vec<Location> = plan.files.iter().map(|f| f.target.clone()).collect();
+    let stats = super::stat::stat_many(dst, &targets, concurrency).await;
+    let done: Vec<(usize, FileOutcome)> = plan
+        .files
+        .iter()
+        .zip(stats)
+        .enumerate()
+        .map(|(i, (f, st))| {
+            let r = match st {
+                Ok(Some(e)) if e.is_file() && f.expect.accepts(e.size) => FileOutcome::Skipped,
+                Ok(Some(e)) if e.is_file() => FileOutcome::Failed(format!(
+                    "{} has {} bytes, the snapshot records {}",
+                    f.target,
+                    e.size,
+                    f.expect.describe()
+                )),
+                Ok(Some(_)) => FileOutcome::Failed(format!("{} is not a regular file", f.target)),
+                Ok(None) => FileOutcome::Failed(format!("{} does not exist", f.target)),
+                Err(e) => FileOutcome::Failed(e.to_string()),
+            };
+            obs.file_done();
+            (i, r)
+        })
+        .collect();
+    let mut files = vec![FileOutcome::Skipped; plan.files.len()];
+    for (i, r) in done {
+        files[i] = r;
+    }
+    let mut snapshots = Vec::new();
+    for s in &plan.snapshots {
+        snapshots.push(publish_if_complete(plan, s, &files, dst, journal).await);
+    }
+    Report { files, snapshots }
+}
+
+async fn publish_if_complete(
+    plan: &Plan,
+    s: &SnapshotPlan,
+    files: &[FileOutcome],
+    dst: &dyn Storage,
+    journal: Option<&Journal>,
+) -> Published {
+    let failed: Vec<&FileOutcome> = s
+        .files
+        .iter()
+        .map(|&i| &files[i])
+        .filter(|o| matches!(o, FileOutcome::Failed(_)))
+        .collect();
+    if let Some(FileOutcome::Failed(first)) = failed.first() {
+        let _ = plan;
+        return Published::Not(format!(
+            "{} of its {} files are not in place ({first}); its _metadata was not written",
+            failed.len(),
+            s.files.len()
+        ));
+    }
+    match publish(s, dst).await {
+        Ok(p) => {
+            if let Err(e) = journal_write(
+                journal,
+                &Record::Published {
+                    snapshot: s.source.to_string(),
+                    destination: s.destination.to_string(),
+                    size: s.rewritten.bytes.len() as u64,
+                },
+            ) {
+                return Published::Not(e);
+            }
+            p
+        }
+        Err(e) => Published::Not(e),
+    }
+}
+
+/// Writes the rewritten `_metadata` only if nothing is at its place, then
+/// reads it back.
+async fn publish(s: &SnapshotPlan, dst: &dyn Storage) -> Result<Published, String> {
+    let bytes = &s.rewritten.bytes;
+    let at = &s.destination;
+    let same_as_there = async || -> Result<bool, String> {
+        let there = dst.read(at).await.map_err(|e| e.to_string())?;
+        Ok(&there == bytes)
+    };
+    if let Some(e) = dst.stat(at).await.map_err(|e| e.to_string())? {
+        if e.is_file() && e.size == bytes.len() as u64 && same_as_there().await? {
+            return Ok(Published::Already);
+        }
+        return Err(format!(
+            "{at} already exists with different content; not overwritten (remove it, or copy to another destination)"
+        ));
+    }
+    match dst.put_if_absent(at, bytes.clone()).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return if same_as_there().await? {
+                Ok(Published::Already)
+            } else {
+                Err(format!(
+                    "{at} appeared while publishing, with different content; not overwritten"
+                ))
+            };
+        }
+        Err(e) => return Err(format!("publishing {at}: {e}")),
+    }
+    if !same_as_there().await? {
+        // Ours, and wrong: never leave it looking restorable.
+        let _ = dst.delete_files(std::slice::from_ref(at)).await;
+        return Err(format!(
+            "{at} reads back differently from what was written; removed again"
+        ));
+    }
+    Ok(Published::New)
+}
+
+async fn copy_file(
+    f: &FilePlan,
+    there: Option<&crate::storage::Entry>,
+    src: &dyn Storage,
+    dst: &dyn Storage,
+    journal: Option<&Journal>,
+    opts: &Options,
+    obs: &dyn Observer,
+) -> FileOutcome {
+    match copy_file_inner(f, there, src, dst, journal, opts, obs).await {
+        Ok(o) => o,
+        Err(e) => FileOutcome::Failed(e),
+    }
+}
+
+async fn copy_file_inner(
+    f: &FilePlan,
+    there: Option<&crate::storage::Entry>,
+    src: &dyn Storage,
+    dst: &dyn Storage,
+    journal: Option<&Journal>,
+    opts: &Options,
+    obs: &dyn Observer,
+) -> Result<FileOutcome, String> {
+    let size = f
+        .size
+        .ok_or_else(|| format!("{}: not stat-ed when planned", f.source))?;
+    let target_text = f.target.to_string();
+    let source_text = f.source.to_string();
+    let prior = journal
+        .and_then(|j| j.prior(&target_text))
+        .filter(|p| p.source == source_text);
+    if let Some(e) = there {
+        if !e.is_file() {
+            return Err(format!(
+                "{} is not a regular file; not overwritten",
+                f.target
+            ));
+        }
+        let ours = prior.is_some();
+        if e.size == size {
+            if prior.is_some_and(|p| {
+                p.verified && p.size == size && super::stat::same_time(p.modified, f.modified)
+            }) {
+                obs.bytes(size);
+                return Ok(FileOutcome::Skipped);
+            }
+            // Same size, content unknown: compare checksums.
+            let (a, b) = futures_util::join!(
+                checksum(src, &f.source, opts.chunk),
+                checksum(dst, &f.target, opts.chunk)
+            );
+            let (a, b) = (a?, b?);
+            if a == b && a.0 == size {
+                journal_write(
+                    journal,
+                    &Record::Verified {
+                        source: source_text,
+                        target: target_text,
+                        size,
+                        modified: f.modified,
+                        crc32c: format!("{:08x}", a.1),
+                    },
+                )?;
+                obs.bytes(size);
+                return Ok(FileOutcome::Skipped);
+            }
+            if !ours {
+                return Err(format!(
+                    "{} already exists with different content; not overwritten",
+                    f.target
+                ));
+            }
+        } else if !ours {
+            return Err(format!(
+                "{} already exists with {} bytes (the source has {size}); not overwritten",
+                f.target, e.size
+            ));
+        }
+        // An earlier run of this copy wrote it: written again below.
+    }
+    if opts.server_side
+        && dst
+            .copy_within(&f.source, &f.target)
+            .await
+            .map_err(|e| e.to_string())?
+    {
+        return server_side_done(f, src, dst, journal, opts, obs, size).await;
+    }
+    let mut up = dst.create(&f.target).await.map_err(|e| e.to_string())?;
+    let mut crc = crc32c();
+    let mut md5 = <md5::Md5 as md5::Digest>::new();
+    let mut n = 0u64;
+    let mut stream = src.read_stream(&f.source, opts.chunk);
+    let failure: Option<String> = loop {
+        let Some(chunk) = stream.next().await else {
+            break None;
+        };
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) if e.is_not_found() => {
+                break Some(format!(
+                    "{} was deleted while it was copied (a checkpoint Flink subsumed?)",
+                    f.source
+                ));
+            }
+            Err(e) => break Some(e.to_string()),
+        };
+        if let Some(l) = &opts.limiter {
+            l.take(chunk.len() as u64).await;
+        }
+        n += chunk.len() as u64;
+        if n > size {
+            break Some(format!("{} grew while it was copied", f.source));
+        }
+        crc.update(&chunk);
+        md5::Digest::update(&mut md5, &chunk);
+        obs.bytes(chunk.len() as u64);
+        if let Err(e) = up.write(chunk).await {
+            break Some(e.to_string());
+        }
+    };
+    drop(stream);
+    let failure = failure.or_else(|| {
+        (n != size).then(|| {
+            format!(
+                "{} changed while it was copied: {n} bytes read, {size} when planned",
+                f.source
+            )
+        })
+    });
+    let failure = match failure {
+        Some(e) => Some(e),
+        // The pin: the source must still be what was planned.
+        None => match src.stat(&f.source).await {
+            Ok(Some(e)) if e.size == size && super::stat::same_time(e.modified, f.modified) => None,
+            Ok(Some(_)) => Some(format!("{} changed while it was copied", f.source)),
+            Ok(None) => Some(format!(
+                "{} was deleted while it was copied (a checkpoint Flink subsumed?)",
+                f.source
+            )),
+            Err(e) => Some(e.to_string()),
+        },
+    };
+    if let Some(e) = failure {
+        let _ = up.abort().await;
+        return Err(e);
+    }
+    up.finish().await.map_err(|e| e.to_string())?;
+    journal_write(
+        journal,
+        &Record::Copied {
+            source: source_text.clone(),
+            target: target_text.clone(),
+            size,
+        },
+    )?;
+    let crc = crc.finalize();
+    let md5 = crate::storage::write_hex(&md5::Digest::finalize(md5));
+    if let Err(e) = verify(f, dst, size, crc, &md5, opts).await {
+        // Written by this run and wrong: removed, never referenced.
+        let _ = dst.delete_files(std::slice::from_ref(&f.target)).await;
+        return Err(e);
+    }
+    journal_write(
+        journal,
+        &Record::Verified {
+            source: source_text,
+            target: target_text,
+            size,
+            modified: f.modified,
+            crc32c: format!("{crc:08x}"),
+        },
+    )?;
+    Ok(FileOutcome::Copied { bytes: n })
+}
+
+/// After a server-side copy: the source still as planned, the target of
+/// the same size, the same MD5 where the store reports both (and with
+/// `--verify full` the same CRC32C read back from both); else the target
+/// is removed.
+async fn server_side_done(
+    f: &FilePlan,
+    src: &dyn Storage,
+    dst: &dyn Storage,
+    journal: Option<&Journal>,
+    opts: &Options,
+    obs: &dyn Observer,
+    size: u64,
+) -> Result<FileOutcome, String> {
+    let checked = async {
+        match src.stat(&f.source).await.map_err(|e| e.to_string())? {
+            Some(e) if e.size == size && super::stat::same_time(e.modified, f.modified) => {}
+            Some(_) => return Err(format!("{} changed while it was copied", f.source)),
+            None => {
+                return Err(format!(
+                    "{} was deleted while it was copied (a checkpoint Flink subsumed?)",
+                    f.source
+                ));
+            }
+        }
+        match dst.stat(&f.target).await.map_err(|e| e.to_string())? {
+            Some(e) if e.is_file() && e.size == size => {}
+            _ => {
+                return Err(format!(
+                    "{}: the server-side copy is not {size} bytes",
+                    f.target
+                ));
+            }
+        }
+        let (a, b) = futures_util::join!(dst.content_md5(&f.source), dst.content_md5(&f.target));
+        if let (Ok(Some(a)), Ok(Some(b))) = (a, b)
+            && a != b
+        {
+            return Err(format!(
+                "{}: MD5 {b} after a server-side copy of MD5 {a}",
+                f.target
+            ));
+        }
+        let mut crc = String::new();
+        if opts.verify == Verify::Full {
+            let (a, b) = futures_util::join!(
+                checksum(src, &f.source, opts.chunk),
+                checksum(dst, &f.target, opts.chunk)
+            );
+            let (a, b) = (a?, b?);
+            if a != b {
+                return Err(format!(
+                    "{}: reads back differently from its source",
+                    f.target
+                ));
+            }
+            crc = format!("{:08x}", a.1);
+        }
+        Ok(crc)
+    }
+    .await;
+    let crc = match checked {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = dst.delete_files(std::slice::from_ref(&f.target)).await;
+            return Err(e);
+        }
+    };
+    obs.bytes(size);
+    journal_write(
+        journal,
+        &Record::Verified {
+            source: f.source.to_string(),
+            target: f.target.to_string(),
+            size,
+            modified: f.modified,
+            crc32c: crc,
+        },
+    )?;
+    Ok(FileOutcome::Copied { bytes: size })
+}
+
+async fn verify(
+    f: &FilePlan,
+    dst: &dyn Storage,
+    size: u64,
+    crc: u64,
+    md5: &str,
+    opts: &Options,
+) -> Result<(), String> {
+    match dst.stat(&f.target).await.map_err(|e| e.to_string())? {
+        Some(e) if e.is_file() && e.size == size => {}
+        Some(e) => {
+            return Err(format!(
+                "{} has {} bytes after writing {size}; removed",
+                f.target, e.size
+            ));
+        }
+        None => return Err(format!("{} is missing after writing it", f.target)),
+    }
+    if let Some(theirs) = dst
+        .content_md5(&f.target)
+        .await
+        .map_err(|e| e.to_string())?
+        && theirs != md5
+    {
+        return Err(format!(
+            "{}: the destination reports MD5 {theirs}, the bytes read were {md5}; removed",
+            f.target
+        ));
+    }
+    if opts.verify == Verify::Full {
+        let (n, c) = checksum(dst, &f.target, opts.chunk).await?;
+        if n != size || c != crc {
+            return Err(format!(
+                "{}: reads back as {n} bytes with CRC32C {c:08x}, written {size} bytes with {crc:08x}; removed",
+                f.target
+            ));
+        }
+    }
+    let _ = md5_hex;
+    Ok(())
+}

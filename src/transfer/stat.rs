@@ -11,6 +11,9 @@ use crate::storage::{Entry, Error, Location, Storage};
 /// From this many wanted files in one directory on, it is listed.
 const LIST_FROM: usize = 8;
 
+/// A directory's listing, by location, for the indices wanted in it.
+type Listed = (Vec<usize>, Result<HashMap<Location, Entry>, Error>);
+
 /// What `stat` would say for each location, index for index.
 pub async fn stat_many(
     storage: &dyn Storage,
@@ -23,28 +26,27 @@ pub async fn stat_many(
     }
     let mut out: Vec<Option<Result<Option<Entry>, Error>>> =
         locations.iter().map(|_| None).collect();
-    let listed: Vec<(Vec<usize>, Result<HashMap<Location, Entry>, Error>)> =
-        futures_util::stream::iter(
-            by_dir
-                .into_iter()
-                .filter(|(_, v)| v.len() >= LIST_FROM)
-                .map(|(dir, idx)| async move {
-                    let mut s = storage.list(&dir, false);
-                    let mut m = HashMap::new();
-                    while let Some(e) = s.next().await {
-                        match e {
-                            Ok(e) => {
-                                m.insert(e.location.clone(), e);
-                            }
-                            Err(e) => return (idx, Err(e)),
+    let listed: Vec<Listed> = futures_util::stream::iter(
+        by_dir
+            .into_iter()
+            .filter(|(_, v)| v.len() >= LIST_FROM)
+            .map(|(dir, idx)| async move {
+                let mut s = storage.list(&dir, false);
+                let mut m = HashMap::new();
+                while let Some(e) = s.next().await {
+                    match e {
+                        Ok(e) => {
+                            m.insert(e.location.clone(), e);
                         }
+                        Err(e) => return (idx, Err(e)),
                     }
-                    (idx, Ok(m))
-                }),
-        )
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
+                }
+                (idx, Ok(m))
+            }),
+    )
+    .buffer_unordered(concurrency.max(1))
+    .collect()
+    .await;
     for (idx, r) in listed {
         let Ok(m) = r else { continue };
         for i in idx {

@@ -15,6 +15,11 @@ S3_ACCESS_KEY=flinkchk
 S3_SECRET_KEY=flinkchk-secret-key
 S3_REGION=us-east-1
 TEST_BUCKET=flink-chk-test
+# A second SeaweedFS identity, allowed only on a second bucket (for tests that
+# need two buckets with different credentials). Identity 1 stays an admin.
+S3_ACCESS_KEY2=flinkchk2
+S3_SECRET_KEY2=flinkchk2-secret-key
+TEST_BUCKET2=flink-chk-test2
 
 srv_log() { printf '[%s] %s\n' "${SERVERS_TAG:-servers}" "$*" >&2; }
 srv_die() { printf '[%s] ERROR: %s\n' "${SERVERS_TAG:-servers}" "$*" >&2; exit 1; }

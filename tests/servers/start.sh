@@ -3,7 +3,8 @@
 #   S3     SeaweedFS `weed mini` (SigV4 with a fixed test key, path-style)
 #   GCS    fake-gcs-server (http, in-memory, no auth)
 #   Azure  Azurite blob (in-memory, SharedKey with the devstoreaccount1 key)
-# and create the bucket/container `flink-chk-test` in each.
+# and create the bucket/container `flink-chk-test` in each, plus a second S3
+# bucket `flink-chk-test2` that a second S3 identity (only) may use.
 #
 # Usage: start.sh [RUN_DIR]
 #   RUN_DIR defaults to $FLINK_CHK_SERVERS_RUN_DIR or a new mktemp dir. It gets
@@ -85,6 +86,25 @@ launch() {
 # ---- SeaweedFS (S3) ------------------------------------------------------------
 # AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY make `weed mini` create an admin
 # identity with that key; then unsigned requests get 403 and SigV4 is checked.
+# -s3.config adds the identities of s3-identities.json: the same admin key
+# (identity 1, every bucket) and identity 2, whose actions name only
+# $TEST_BUCKET2 (anything on another bucket gets 403 AccessDenied).
+cat >"$RUN_DIR/s3-identities.json" <<JSON
+{
+  "identities": [
+    {
+      "name": "flinkchk",
+      "credentials": [{"accessKey": "$S3_ACCESS_KEY", "secretKey": "$S3_SECRET_KEY"}],
+      "actions": ["Admin", "Read", "List", "Tagging", "Write"]
+    },
+    {
+      "name": "flinkchk2",
+      "credentials": [{"accessKey": "$S3_ACCESS_KEY2", "secretKey": "$S3_SECRET_KEY2"}],
+      "actions": ["Read:$TEST_BUCKET2", "List:$TEST_BUCKET2", "Tagging:$TEST_BUCKET2", "Write:$TEST_BUCKET2"]
+    }
+  ]
+}
+JSON
 # Admin UI, WebDAV, Iceberg and Lance endpoints are off; the admin server
 # itself still listens (no switch for it), so it gets a free port too.
 launch S3 "$RUN_DIR/s3.log" "-dir=$RUN_DIR/s3" env \
@@ -93,7 +113,7 @@ launch S3 "$RUN_DIR/s3.log" "-dir=$RUN_DIR/s3" env \
     -dir="$RUN_DIR/s3" \
     -ip=127.0.0.1 -ip.bind=127.0.0.1 \
     -master.telemetry=false -admin.ui=false \
-    -bucket="$TEST_BUCKET" \
+    -bucket="$TEST_BUCKET,$TEST_BUCKET2" -s3.config="$RUN_DIR/s3-identities.json" \
     -s3.port="$S3_PORT" -s3.port.grpc="$S3_GRPC_PORT" \
     -master.port="$W_MASTER_PORT" -master.port.grpc="$W_MASTER_GRPC_PORT" \
     -volume.port="$W_VOLUME_PORT" -volume.port.grpc="$W_VOLUME_GRPC_PORT" \
@@ -130,6 +150,9 @@ AZURE_ENDPOINT="http://127.0.0.1:$AZURE_PORT/$AZURE_ACCOUNT"
     echo "export FLINK_CHK_TEST_S3_ACCESS_KEY='$S3_ACCESS_KEY'"
     echo "export FLINK_CHK_TEST_S3_SECRET_KEY='$S3_SECRET_KEY'"
     echo "export FLINK_CHK_TEST_S3_REGION='$S3_REGION'"
+    echo "export FLINK_CHK_TEST_S3_BUCKET2='$TEST_BUCKET2'"
+    echo "export FLINK_CHK_TEST_S3_ACCESS_KEY2='$S3_ACCESS_KEY2'"
+    echo "export FLINK_CHK_TEST_S3_SECRET_KEY2='$S3_SECRET_KEY2'"
     echo "export FLINK_CHK_TEST_GCS_ENDPOINT='$GCS_ENDPOINT'"
     echo "export FLINK_CHK_TEST_GCS_BUCKET='$TEST_BUCKET'"
     echo "export FLINK_CHK_TEST_AZURE_ENDPOINT='$AZURE_ENDPOINT'"
@@ -187,6 +210,12 @@ wait_http AZURE "$AZURE_PID" "$RUN_DIR/azure.log" "$AZURE_ENDPOINT?comp=list"
 # Bucket/container creation doubles as an auth check (S3 SigV4, Azure SharedKey).
 retry S3 "$S3_PID" "$RUN_DIR/s3.log" "$PY" "$STORAGE_PY" mkbucket s3
 retry S3 "$S3_PID" "$RUN_DIR/s3.log" "$PY" "$STORAGE_PY" list s3
+# Bucket 2 (also created by -bucket) and identity 2, which may only use bucket 2.
+retry S3 "$S3_PID" "$RUN_DIR/s3.log" env FLINK_CHK_TEST_S3_BUCKET="$TEST_BUCKET2" \
+    "$PY" "$STORAGE_PY" mkbucket s3
+retry S3 "$S3_PID" "$RUN_DIR/s3.log" env FLINK_CHK_TEST_S3_BUCKET="$TEST_BUCKET2" \
+    FLINK_CHK_TEST_S3_ACCESS_KEY="$S3_ACCESS_KEY2" FLINK_CHK_TEST_S3_SECRET_KEY="$S3_SECRET_KEY2" \
+    "$PY" "$STORAGE_PY" list s3
 retry GCS "$GCS_PID" "$RUN_DIR/gcs.log" "$PY" "$STORAGE_PY" mkbucket gcs
 retry GCS "$GCS_PID" "$RUN_DIR/gcs.log" "$PY" "$STORAGE_PY" list gcs
 retry AZURE "$AZURE_PID" "$RUN_DIR/azure.log" "$PY" "$STORAGE_PY" mkbucket azure

@@ -186,6 +186,34 @@ fn destination(ctx: &Ctx, global: &Global, to: &str) -> Result<Dest> {
     })
 }
 
+/// Resolves every SNAPSHOT argument at once (many snapshots would
+/// otherwise wait on one round trip after another), in the order given.
+fn resolve_all(ctx: &Ctx, args: &[String]) -> Result<Vec<Location>> {
+    use futures_util::StreamExt;
+    let storage = ctx.storages.as_ref();
+    let resolved = ctx.block_on(
+        futures_util::stream::iter(
+            args.iter()
+                .map(|a| crate::resolve::snapshot(a, &ctx.places, storage)),
+        )
+        .buffered(ctx.concurrency().max(1))
+        .collect::<Vec<_>>(),
+    );
+    args.iter()
+        .zip(resolved)
+        .map(|(arg, r)| {
+            let s = r?;
+            if s.latest_of_job {
+                output::hint(&format!(
+                    "{arg} is a job; using its latest completed checkpoint {}",
+                    s.location.file_name()
+                ));
+            }
+            Ok(s.location)
+        })
+        .collect()
+}
+
 fn parse_maps(maps: &[String]) -> Result<Vec<(Location, Location)>> {
     maps.iter()
         .map(|m| PathMap::parse_rule(m).map_err(anyhow::Error::from))
@@ -259,11 +287,7 @@ fn run_copy_inner(args: CopyArgs, global: &Global) -> Result<Exit> {
     let rebase = Rebase::parse(&args.rebase)?;
     let maps = parse_maps(&args.maps)?;
     let dest = destination(&ctx, global, &args.to)?;
-    let snapshots = args
-        .snapshots
-        .iter()
-        .map(|s| ctx.snapshot(s))
-        .collect::<Result<Vec<_>>>()?;
+    let snapshots = resolve_all(&ctx, &args.snapshots)?;
     let req = Request {
         snapshots,
         rebase,

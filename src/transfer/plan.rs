@@ -5,6 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use futures_util::StreamExt;
+
 use crate::analysis::deps::{self, Label};
 use crate::analysis::refs::FileKind;
 use crate::analysis::snapshot::{self, Rebase, Resolver, Snapshot};
@@ -333,11 +335,15 @@ pub async fn plan(
     read_sources: bool,
     concurrency: usize,
 ) -> Result<Plan, PlanError> {
-    let mut loaded = Vec::new();
-    for l in &req.snapshots {
-        let s = snapshot::load(storage, l).await?;
-        loaded.push(s);
-    }
+    // Read at once (a copy of many snapshots would otherwise wait on one
+    // round trip after another), in the order given.
+    let loaded: Vec<Snapshot> =
+        futures_util::stream::iter(req.snapshots.iter().map(|l| snapshot::load(storage, l)))
+            .buffered(concurrency.max(1))
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?;
     // One rule per snapshot root, plus --map.
     let mut rules: Vec<(Location, Location)> = req.maps.clone();
     for s in &loaded {

@@ -710,26 +710,30 @@ async fn verify(
     md5: &str,
     opts: &Options,
 ) -> Result<(), String> {
-    match dst.stat(&f.target).await.map_err(|e| e.to_string())? {
-        Some(e) if e.is_file() && e.size == size => {}
-        Some(e) => {
-            return Err(format!(
-                "{} has {} bytes after writing {size}; removed",
-                f.target, e.size
-            ));
-        }
-        None => return Err(format!("{} is missing after writing it", f.target)),
-    }
-    if let Some(theirs) = dst
+    // The MD5 the store reports, if any, settles size and content in one
+    // request; otherwise the size is checked.
+    match dst
         .content_md5(&f.target)
         .await
         .map_err(|e| e.to_string())?
-        && theirs != md5
     {
-        return Err(format!(
-            "{}: the destination reports MD5 {theirs}, the bytes read were {md5}; removed",
-            f.target
-        ));
+        Some(theirs) if theirs != md5 => {
+            return Err(format!(
+                "{}: the destination reports MD5 {theirs}, the bytes read were {md5}; removed",
+                f.target
+            ));
+        }
+        Some(_) => {}
+        None => match dst.stat(&f.target).await.map_err(|e| e.to_string())? {
+            Some(e) if e.is_file() && e.size == size => {}
+            Some(e) => {
+                return Err(format!(
+                    "{} has {} bytes after writing {size}; removed",
+                    f.target, e.size
+                ));
+            }
+            None => return Err(format!("{} is missing after writing it", f.target)),
+        },
     }
     if opts.verify == Verify::Full {
         let (n, c) = checksum(dst, &f.target, opts.chunk).await?;

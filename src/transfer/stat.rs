@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use crate::storage::{Entry, Error, Location, Storage};
 
 /// From this many wanted files in one directory on, it is listed.
-const LIST_FROM: usize = 8;
+const LIST_FROM: usize = 3;
 
 /// A directory's listing, by location, for the indices wanted in it.
 type Listed = (Vec<usize>, Result<HashMap<Location, Entry>, Error>);

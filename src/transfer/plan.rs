@@ -157,7 +157,7 @@ pub enum PlanError {
     },
     /// Files no rule maps.
     #[error(
-        "{count} file(s) lie outside the snapshot's root and no --map covers them, e.g. {example}; nothing was copied. Give {suggestions}"
+        "{count} location(s) the snapshot needs lie outside its root and no --map covers them, e.g. {example}; nothing was copied. Give {suggestions}"
     )]
     Unmapped {
         /// How many.
@@ -344,8 +344,20 @@ pub async fn plan(
             .await
             .into_iter()
             .collect::<Result<_, _>>()?;
-    // One rule per snapshot root, plus --map.
-    let mut rules: Vec<(Location, Location)> = req.maps.clone();
+    // One rule per snapshot root, plus --map: each FROM as given and, under
+    // --rebase, where it is read (a FROM may name the path Flink recorded).
+    let mut rules: Vec<(Location, Location)> = Vec::new();
+    for (from, to) in &req.maps {
+        rules.push((from.clone(), to.clone()));
+        let read_at = req.rebase.apply(from.clone());
+        if &read_at != from && !rules.iter().any(|(f, _)| f == &read_at) {
+            rules.push((read_at, to.clone()));
+        }
+    }
+    let snapshot_roots: Vec<Location> = loaded
+        .iter()
+        .map(|s| snapshot_root(&req.rebase.apply(s.dir.clone())))
+        .collect();
     for s in &loaded {
         let dir = req.rebase.apply(s.dir.clone());
         let root = snapshot_root(&dir);
@@ -488,7 +500,12 @@ pub async fn plan(
         });
     }
     if !unmapped.is_empty() {
-        return Err(unmapped_error(&unmapped, req.dest.as_ref(), &source_roots));
+        let roots: Vec<Location> = source_roots
+            .iter()
+            .chain(&snapshot_roots)
+            .cloned()
+            .collect();
+        return Err(unmapped_error(&unmapped, req.dest.as_ref(), &roots));
     }
     // Never onto a source: no target may be a file of the copy set, nor a
     // source `_metadata`.

@@ -14,7 +14,7 @@ use crate::names;
 use crate::storage::{self, Location, Storage};
 
 use super::map::{PathMap, common_dir};
-use super::rewrite::{self, NewRef, Refusal, Relocation, RewriteError, Rewritten};
+use super::rewrite::{self, NewRef, Refusal, Relocation, RewriteError};
 
 /// How the destination is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -95,8 +95,9 @@ pub struct SnapshotPlan {
     pub destination: Location,
     /// Indices into [`Plan::files`].
     pub files: Vec<usize>,
-    /// The new `_metadata`, checked.
-    pub rewritten: Rewritten,
+    /// The bytes of the new `_metadata`, checked (the model is not kept:
+    /// a run of thousands of snapshots holds only their bytes).
+    pub metadata: Vec<u8>,
     /// Portability of the source as it is (see [`Portability`]).
     pub portability: Portability,
 }
@@ -495,7 +496,7 @@ pub async fn plan(
             source: s.metadata_location.clone(),
             destination: new_dir.join("_metadata"),
             files: idx,
-            rewritten,
+            metadata: rewritten.bytes,
             portability: portability(s, &d, &req.rebase),
         });
     }

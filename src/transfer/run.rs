@@ -393,7 +393,7 @@ async fn publish_if_complete(
                 &Record::Published {
                     snapshot: s.source.to_string(),
                     destination: s.destination.to_string(),
-                    size: s.rewritten.bytes.len() as u64,
+                    size: s.metadata.len() as u64,
                 },
             ) {
                 return Published::Not(e);
@@ -407,7 +407,7 @@ async fn publish_if_complete(
 /// Writes the rewritten `_metadata` only if nothing is at its place, then
 /// reads it back.
 async fn publish(s: &SnapshotPlan, dst: &dyn Storage) -> Result<Published, String> {
-    let bytes = &s.rewritten.bytes;
+    let bytes = &s.metadata;
     let at = &s.destination;
     let same_as_there = async || -> Result<bool, String> {
         let there = dst.read(at).await.map_err(|e| e.to_string())?;

@@ -314,17 +314,20 @@ fn relocate_after_a_plain_copy_and_its_refusals() {
     let rb = format!("{generated}={}", dir.display());
     let map = format!("{}={}", dir.join("checkpoints").display(), new.display());
     let snapshot = dir.join("checkpoints").join(&chk);
+    let relocate = || {
+        run_json(&[
+            "relocate",
+            "--json",
+            s(&snapshot),
+            "--map",
+            &map,
+            "--rebase",
+            &rb,
+        ])
+    };
     // The copied _metadata is still there, different from the rewrite: refused.
     let original = std::fs::read(&moved_meta).unwrap();
-    let (v, code, _) = run_json(&[
-        "relocate",
-        "--json",
-        s(&snapshot),
-        "--map",
-        &map,
-        "--rebase",
-        &rb,
-    ]);
+    let (v, code, _) = relocate();
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["snapshots"][0]["status"], "not_published");
     assert!(
@@ -356,15 +359,7 @@ fn relocate_after_a_plain_copy_and_its_refusals() {
         .to_owned();
     let saved = std::fs::read(new.join(&rel_victim)).unwrap();
     std::fs::remove_file(new.join(&rel_victim)).unwrap();
-    let (v, code, _) = run_json(&[
-        "relocate",
-        "--json",
-        s(&snapshot),
-        "--map",
-        &map,
-        "--rebase",
-        &rb,
-    ]);
+    let (v, code, _) = relocate();
     assert_eq!(code, 1, "{v}");
     assert!(!moved_meta.exists());
     assert!(
@@ -376,15 +371,7 @@ fn relocate_after_a_plain_copy_and_its_refusals() {
     );
     std::fs::write(new.join(&rel_victim), saved).unwrap();
     // Everything there: published, and it verifies where it is.
-    let (v, code, _) = run_json(&[
-        "relocate",
-        "--json",
-        s(&snapshot),
-        "--map",
-        &map,
-        "--rebase",
-        &rb,
-    ]);
+    let (v, code, _) = relocate();
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["snapshots"][0]["status"], "published");
     assert_eq!(v["totals"]["copied_files"], 0);

@@ -793,10 +793,9 @@ fn copy_and_relocate() {
     let dst = tmp.path().join("dst");
     let journal = tmp.path().join("j");
     let snap = p(&format!("{JOB}/chk-6"));
-    let rebase = format!(
-        "/tmp/flink-chk-gen/2.0/hashmap={}",
-        fixture("2.0/hashmap").display()
-    );
+    // Flink recorded the paths under its generation root (scenario.json).
+    let (dir, generated) = scenario("2.0", "hashmap");
+    let rebase = format!("{generated}={}", dir.display());
     let base = [
         "copy",
         &snap,

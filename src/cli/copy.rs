@@ -498,7 +498,7 @@ impl PlanReport {
         };
         let mut failures = Vec::new();
         if let Some(r) = report {
-            for (i, o) in r.files.iter().enumerate() {
+            for o in &r.files {
                 match o {
                     FileOutcome::Copied { bytes } => {
                         totals.copied_files += 1;
@@ -510,7 +510,6 @@ impl PlanReport {
                         if failures.len() < 20 {
                             failures.push(e.clone());
                         }
-                        let _ = i;
                     }
                 }
             }

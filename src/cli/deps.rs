@@ -133,7 +133,7 @@ fn run_deps(args: DepsArgs, global: &Global) -> Result<Exit> {
     };
     let kind = summary::snapshot_kind(&snap.metadata, &snap.metadata_location.to_string());
     let moved = d.moved_from(&snap).filter(|_| rebase.is_empty());
-    let port = portability(&snap, &d, &rebase);
+    let port = portability(&snap, &rebase);
     let mut out = anstream::stdout();
     if args.json {
         let mut v = to_json(&snap, &d, kind.label(), problems.as_deref(), moved.as_ref());

@@ -277,7 +277,7 @@ impl Relocation for Targets<'_> {
 }
 
 /// How a snapshot fares under a plain directory copy.
-pub fn portability(s: &Snapshot, d: &deps::Deps, rebase: &Rebase) -> Portability {
+pub fn portability(s: &Snapshot, rebase: &Rebase) -> Portability {
     let own = rebase.apply(s.dir.clone());
     let is_checkpoint = names::checkpoint_id(s.dir.file_name()).is_some();
     let mut p = Portability::default();
@@ -322,7 +322,6 @@ pub fn portability(s: &Snapshot, d: &deps::Deps, rebase: &Rebase) -> Portability
             }
         }
     });
-    let _ = d;
     p.self_contained = p.absolute_handles == 0 && p.foreign_relative.is_empty();
     p
 }
@@ -497,7 +496,7 @@ pub async fn plan(
             destination: new_dir.join("_metadata"),
             files: idx,
             metadata: rewritten.bytes,
-            portability: portability(s, &d, &req.rebase),
+            portability: portability(s, &req.rebase),
         });
     }
     if !unmapped.is_empty() {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 
-use crate::storage::{Location, Storage, md5_hex};
+use crate::storage::{Location, Storage};
 
 use super::plan::{FilePlan, Plan, SnapshotPlan};
 use super::rate::Limiter;
@@ -217,6 +217,17 @@ fn journal_write(journal: Option<&Journal>, r: &Record) -> Result<(), String> {
     }
 }
 
+impl Report {
+    /// Every file failed and no snapshot published, for the one reason `e`
+    /// (the run could not start).
+    fn failed(plan: &Plan, e: &str) -> Self {
+        Self {
+            files: vec![FileOutcome::Failed(e.to_owned()); plan.files.len()],
+            snapshots: vec![Published::Not(e.to_owned()); plan.snapshots.len()],
+        }
+    }
+}
+
 /// Copies the plan's files, then publishes every snapshot whose files are
 /// all in place.
 pub async fn copy(
@@ -242,35 +253,13 @@ pub async fn copy(
                 bytes,
             },
         ) {
-            return Report {
-                files: plan
-                    .files
-                    .iter()
-                    .map(|_| FileOutcome::Failed(e.clone()))
-                    .collect(),
-                snapshots: plan
-                    .snapshots
-                    .iter()
-                    .map(|_| Published::Not(e.clone()))
-                    .collect(),
-            };
+            return Report::failed(plan, &e);
         }
     }
     let guard = match Guard::new(dst, &opts.dest_roots).await {
         Ok(g) => g,
         Err(e) => {
-            return Report {
-                files: plan
-                    .files
-                    .iter()
-                    .map(|_| FileOutcome::Failed(e.clone()))
-                    .collect(),
-                snapshots: plan
-                    .snapshots
-                    .iter()
-                    .map(|_| Published::Not(e.clone()))
-                    .collect(),
-            };
+            return Report::failed(plan, &e);
         }
     };
     let guard = &guard;
@@ -313,7 +302,7 @@ pub async fn copy(
     let mut snapshots = Vec::new();
     for s in &plan.snapshots {
         let p = match guard.check(dst, &s.destination.parent()).await {
-            Ok(()) => publish_if_complete(plan, s, &files, dst, journal).await,
+            Ok(()) => publish_if_complete(s, &files, dst, journal).await,
             Err(e) => Published::Not(e),
         };
         snapshots.push(p);
@@ -360,13 +349,12 @@ pub async fn relocate(
     }
     let mut snapshots = Vec::new();
     for s in &plan.snapshots {
-        snapshots.push(publish_if_complete(plan, s, &files, dst, journal).await);
+        snapshots.push(publish_if_complete(s, &files, dst, journal).await);
     }
     Report { files, snapshots }
 }
 
 async fn publish_if_complete(
-    plan: &Plan,
     s: &SnapshotPlan,
     files: &[FileOutcome],
     dst: &dyn Storage,
@@ -379,7 +367,6 @@ async fn publish_if_complete(
         .filter(|o| matches!(o, FileOutcome::Failed(_)))
         .collect();
     if let Some(FileOutcome::Failed(first)) = failed.first() {
-        let _ = plan;
         return Published::Not(format!(
             "{} of its {} files are not in place ({first}); its _metadata was not written",
             failed.len(),
@@ -744,6 +731,5 @@ async fn verify(
             ));
         }
     }
-    let _ = md5_hex;
     Ok(())
 }

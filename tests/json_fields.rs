@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{copy_tree, flink_chk, repo, scenario};
+use crate::common::{
+    copy_recorded_at, copy_tree, flink_chk, job_dir, repo, root_of_length, scenario, short_tempdir,
+};
 
 /// Every key path of `v`, sorted.
 fn key_paths(v: &Value) -> String {
@@ -75,9 +77,19 @@ fn fixture(rel: &str) -> PathBuf {
 }
 
 const JOB: &str = "2.0/hashmap/checkpoints/35434a9bb7b5d911c043166724837080";
-/// A job whose snapshots were written under another root (so `--verify`
-/// finds problems and `why` reports the snapshots recorded elsewhere).
-const MOVED_JOB: &str = "1.20/rocksdb-incremental/checkpoints/c4befef041625c37a5ff08bfac1ac4c1";
+/// A copy of a job whose snapshots record a root that does not exist (so
+/// `--verify` finds every file missing there, whatever this machine holds
+/// where the generator ran): the scratch directory and the job directory.
+fn moved_job() -> (tempfile::TempDir, PathBuf) {
+    let (dir, generated) = scenario("1.20", "rocksdb-incremental");
+    let tmp = short_tempdir();
+    let recorded = root_of_length(tmp.path(), generated.len());
+    let copy = tmp.path().join("copy");
+    copy_recorded_at(&dir, &generated, &copy, &recorded);
+    assert!(!Path::new(&recorded).exists());
+    let job = job_dir(&copy.join("checkpoints"));
+    (tmp, job)
+}
 
 fn p(rel: &str) -> String {
     fixture(rel).to_str().unwrap().to_owned()
@@ -105,7 +117,12 @@ fn ls_root() {
 
 #[test]
 fn ls_job() {
-    check(&["ls", &p(MOVED_JOB), "--json", "--verify"], 1, LS_JOB);
+    let (_tmp, job) = moved_job();
+    check(
+        &["ls", job.to_str().unwrap(), "--json", "--verify"],
+        1,
+        LS_JOB,
+    );
 }
 
 #[test]
@@ -119,10 +136,11 @@ fn deps() {
 
 #[test]
 fn deps_verify() {
+    let (_tmp, job) = moved_job();
     check(
         &[
             "deps",
-            &p(&format!("{MOVED_JOB}/chk-6")),
+            job.join("chk-6").to_str().unwrap(),
             "--json",
             "--verify",
         ],

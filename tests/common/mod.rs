@@ -183,3 +183,48 @@ pub fn job_dir(checkpoints: &Path) -> PathBuf {
         .find(|p| p.is_dir())
         .unwrap()
 }
+
+/// A root path of exactly `len` bytes under `base` (`base/r` padded with `x`).
+pub fn root_of_length(base: &Path, len: usize) -> String {
+    let mut s = format!("{}/r", base.display());
+    assert!(s.len() <= len, "{s}: longer than {len} bytes");
+    while s.len() < len {
+        s.push('x');
+    }
+    s
+}
+
+/// A scratch directory with a short path (the recorded roots written into
+/// copies of the fixtures must be as long as the generator's).
+pub fn short_tempdir() -> tempfile::TempDir {
+    let env = std::env::temp_dir();
+    let base = if env.as_os_str().len() <= 16 {
+        env
+    } else {
+        PathBuf::from("/tmp")
+    };
+    tempfile::Builder::new()
+        .prefix("fc")
+        .tempdir_in(base)
+        .unwrap()
+}
+
+/// Copies the scenario tree `dir` to `to` and rewrites every `_metadata` in
+/// the copy to record `recorded` where Flink recorded `generated` (the same
+/// length, so every Java string keeps its length prefix). The copy is then
+/// what Flink would have written under `recorded`.
+pub fn copy_recorded_at(dir: &Path, generated: &str, to: &Path, recorded: &str) {
+    assert_eq!(generated.len(), recorded.len());
+    copy_tree(dir, to);
+    for m in find_metadata(to) {
+        let mut bytes = std::fs::read(&m).unwrap();
+        let (from, into) = (generated.as_bytes(), recorded.as_bytes());
+        let mut i = 0;
+        while let Some(at) = bytes[i..].windows(from.len()).position(|w| w == from) {
+            bytes[i + at..i + at + from.len()].copy_from_slice(into);
+            i += at + from.len();
+        }
+        std::fs::write(&m, &bytes).unwrap();
+        set_flink_order_mtime(&m);
+    }
+}

@@ -685,6 +685,7 @@ fn options() -> Options {
         dest_roots: vec![],
         memory: 64 << 20,
         server_side: false,
+        ..Options::default()
     }
 }
 

@@ -138,16 +138,16 @@ pub enum VerifyArg {
 }
 
 /// Where the copy goes and the storage to write it with.
-struct Dest {
-    root: Location,
-    savepoints: Option<Location>,
-    storage: Arc<Storages>,
-    profile: Option<String>,
+pub(super) struct Dest {
+    pub(super) root: Location,
+    pub(super) savepoints: Option<Location>,
+    pub(super) storage: Arc<Storages>,
+    pub(super) profile: Option<String>,
 }
 
 /// `PROFILE:` or `PROFILE:PATH` (a name that is not a URI scheme), else a
 /// path or URI written with the source's storage settings.
-fn destination(ctx: &Ctx, global: &Global, to: &str) -> Result<Dest> {
+pub(super) fn destination(ctx: &Ctx, global: &Global, to: &str) -> Result<Dest> {
     if let Some((name, rest)) = to.split_once(':')
         && !name.is_empty()
         && !name.contains('/')
@@ -214,7 +214,7 @@ fn resolve_all(ctx: &Ctx, args: &[String]) -> Result<Vec<Location>> {
         .collect()
 }
 
-fn parse_maps(maps: &[String]) -> Result<Vec<(Location, Location)>> {
+pub(super) fn parse_maps(maps: &[String]) -> Result<Vec<(Location, Location)>> {
     maps.iter()
         .map(|m| PathMap::parse_rule(m).map_err(anyhow::Error::from))
         .collect()
@@ -340,10 +340,14 @@ fn run_copy_inner(args: CopyArgs, global: &Global) -> Result<Exit> {
         dest_roots: plan.map.rules().iter().map(|(_, to)| to.clone()).collect(),
         memory: 256 << 20,
         server_side: Arc::ptr_eq(&dest.storage, &ctx.storages),
+        ..Options::default()
     };
     let progress = Progress::new(plan.bytes(), plan.files.len() as u64, "copying");
     let started = Instant::now();
     let dst: &dyn Storage = dest.storage.as_ref();
+    // A replication into the same destination on this machine holds its
+    // new files back while this (a user is waiting) runs.
+    let _first = crate::transfer::replica::InteractiveMarker::create(&dest.root.to_string());
     let report = ctx.block_on(run::copy(
         &plan,
         src,
@@ -574,7 +578,7 @@ fn finish(
     Ok(if ok { Exit::Ok } else { Exit::Partial })
 }
 
-fn bytes(n: u64) -> String {
+pub(super) fn bytes(n: u64) -> String {
     output::bytes(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
@@ -653,7 +657,7 @@ fn portability_notes(out: &mut impl Write, r: &PlanReport) -> Result<()> {
     Ok(())
 }
 
-fn duration(secs: f64) -> String {
+pub(super) fn duration(secs: f64) -> String {
     let s = secs.round() as u64;
     match s {
         0..60 => format!("{secs:.1} s"),

@@ -147,6 +147,18 @@ codes! {
     }
 }
 
+codes! {
+    /// `replicate`.
+    Replicate {
+        /// Every wanted snapshot published (or already in the replica); the status shows the replica up to date; the promoted replica verified.
+        Ok = 0, "every wanted snapshot published or already in the replica (--status: up to date; --promote: the replica verified)";
+        /// Some snapshot was not published (retried next round), the replica is behind, or the promoted replica failed verification.
+        Partial = 1, "some snapshot not published (a re-run resumes), --status: the replica is behind, --promote: the replica failed verification";
+        /// Something else writes into the replica (a failover?): nothing copied.
+        Failover = 2, "a job (or another tool) writes into the replica, a failover?; nothing was copied";
+    }
+}
+
 /// `Exit codes: 0 …, 1 …, 3 …, 64 ….`: a command's own codes, then
 /// [`Exit::Error`] (in the command's words) and [`Exit::Usage`].
 fn exit_codes<C: Code>(sep: &str, usage_sep: &str, error: &str) -> String {
@@ -218,6 +230,15 @@ pub fn copy_help() -> String {
         ", ",
         ", ",
         "nothing copied: unreadable snapshot, unmapped path (the --map to give is printed), a rewrite refused, a source file missing or of the wrong size, or a storage error",
+    )
+}
+
+/// `after_help` of `replicate`.
+pub fn replicate_help() -> String {
+    exit_codes::<Replicate>(
+        ", ",
+        ", ",
+        "nothing replicated: unreadable sources or replica, a bad option, the replica overlapping a source, another replicate into the same destination, or a storage error",
     )
 }
 

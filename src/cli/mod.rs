@@ -13,6 +13,7 @@ mod inspect;
 mod ls;
 mod output;
 mod profile;
+mod replicate;
 mod safe_to_delete;
 mod uid;
 mod why;
@@ -66,6 +67,7 @@ enum Command {
     SafeToDelete(safe_to_delete::SafeToDeleteArgs),
     Copy(copy::CopyArgs),
     Relocate(copy::RelocateArgs),
+    Replicate(replicate::ReplicateArgs),
     Profile(profile::ProfileArgs),
     Uid(uid::UidArgs),
     Completions(completions::CompletionsArgs),
@@ -126,6 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::SafeToDelete(args) => safe_to_delete::run(args, &cli.global).map(u8::from),
         Command::Copy(args) => copy::run_copy(args, &cli.global).map(u8::from),
         Command::Relocate(args) => copy::run_relocate(args, &cli.global).map(u8::from),
+        Command::Replicate(args) => replicate::run(args, &cli.global).map(u8::from),
         Command::Profile(args) => profile::run(args, &cli.global).map(u8::from),
         Command::Uid(args) => uid::run(args).map(u8::from),
         Command::Completions(args) => completions::run(args),

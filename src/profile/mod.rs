@@ -78,6 +78,27 @@ pub struct Profile {
     pub jobs: Vec<Job>,
     /// What a cleanup keeps (empty when the file has no `retention:`).
     pub retention: Retention,
+    /// How `replicate` copies this profile's snapshots (empty when the
+    /// file has no `replication:`).
+    pub replication: Replication,
+}
+
+/// The `replication:` section, used by `replicate`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Replication {
+    /// The default `--to` (a path, URI, `PROFILE:` or `PROFILE:PATH`).
+    pub to: Option<String>,
+    /// Replicated checkpoints kept per job (`--keep`).
+    pub keep: Option<u32>,
+    /// The shared byte budget (`--bwlimit`), re-read on SIGHUP.
+    pub bwlimit: Option<String>,
+    /// Each job's own cap (`--job-bwlimit`), re-read on SIGHUP.
+    pub job_bwlimit: Option<String>,
+    /// The priority (0–9) of this profile's jobs.
+    pub priority: Option<u8>,
+    /// Per job alias or id: its priority (0–9).
+    pub priorities: Vec<(String, u8)>,
 }
 
 /// A job alias.

@@ -16,7 +16,9 @@ use serde_saphyr::{MessageFormatter, Spanned};
 
 use super::error::{sanitize, snippet};
 use super::mask;
-use super::{Config, Error, Job, Position, Profile, Retention, normalize_job_id, parse_duration};
+use super::{
+    Config, Error, Job, Position, Profile, Replication, Retention, normalize_job_id, parse_duration,
+};
 use crate::storage::Settings;
 use crate::storage::redact::redact;
 
@@ -45,6 +47,25 @@ struct RawProfile {
     jobs: Entries<Spanned<RawJob>>,
     #[serde(default)]
     retention: Option<RawRetention>,
+    #[serde(default)]
+    replication: Option<RawReplication>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReplication {
+    #[serde(default)]
+    to: Option<Spanned<String>>,
+    #[serde(default)]
+    keep: Option<Spanned<u32>>,
+    #[serde(default)]
+    bwlimit: Option<Spanned<String>>,
+    #[serde(default)]
+    job_bwlimit: Option<Spanned<String>>,
+    #[serde(default)]
+    priority: Option<Spanned<u8>>,
+    #[serde(default)]
+    priorities: Entries<Spanned<u8>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -346,6 +367,11 @@ impl Ctx<'_> {
                 .map(|r| self.retention(name, r))
                 .transpose()?
                 .unwrap_or_default(),
+            replication: p
+                .replication
+                .map(|r| self.replication(name, r))
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 
@@ -425,6 +451,58 @@ impl Ctx<'_> {
             keep_last: r.keep_last.map(|k| k.value),
             min_age,
             keep,
+        })
+    }
+
+    fn replication(&self, profile: &str, r: RawReplication) -> Result<Replication, Error> {
+        let at = |f: &str| format!("profile `{profile}`, replication.{f}");
+        if let Some(k) = &r.keep
+            && k.value == 0
+        {
+            return Err(self.err(
+                &k.referenced,
+                format!(
+                    "{}: at least 1 (the newest replica is always kept)",
+                    at("keep")
+                ),
+            ));
+        }
+        for (field, v) in [("bwlimit", &r.bwlimit), ("job_bwlimit", &r.job_bwlimit)] {
+            if let Some(v) = v
+                && let Err(e) = crate::transfer::rate::Schedule::parse(&v.value)
+            {
+                return Err(self.err(&v.referenced, format!("{}: {e}", at(field))));
+            }
+        }
+        let prio = |p: &Spanned<u8>, f: &str| {
+            if p.value > 9 {
+                Err(self.err(&p.referenced, format!("{}: a priority is 0 to 9", at(f))))
+            } else {
+                Ok(p.value)
+            }
+        };
+        let priority = r
+            .priority
+            .as_ref()
+            .map(|p| prio(p, "priority"))
+            .transpose()?;
+        let mut priorities = Vec::with_capacity(r.priorities.0.len());
+        for (job, p) in r.priorities.0 {
+            let v = prio(&p, &format!("priorities.{}", job.value))?;
+            priorities.push((job.value, v));
+        }
+        if let Some(t) = &r.to
+            && t.value.trim().is_empty()
+        {
+            return Err(self.err(&t.referenced, format!("{}: empty", at("to"))));
+        }
+        Ok(Replication {
+            to: r.to.map(|t| t.value),
+            keep: r.keep.map(|k| k.value),
+            bwlimit: r.bwlimit.map(|b| b.value),
+            job_bwlimit: r.job_bwlimit.map(|b| b.value),
+            priority,
+            priorities,
         })
     }
 

@@ -45,6 +45,24 @@ struct View<'a> {
     jobs: Ordered<JobView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     retention: Option<RetentionView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replication: Option<ReplicationView<'a>>,
+}
+
+#[derive(Serialize)]
+struct ReplicationView<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keep: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bwlimit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job_bwlimit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    priority: Option<u8>,
+    #[serde(skip_serializing_if = "Ordered::is_empty")]
+    priorities: Ordered<u8>,
 }
 
 #[derive(Serialize)]
@@ -118,6 +136,17 @@ fn masked_view(p: &Profile) -> View<'_> {
             min_age: r.min_age.map(format_duration),
             keep: &r.keep,
         }),
+        replication: (p.replication != super::Replication::default()).then(|| {
+            let r = &p.replication;
+            ReplicationView {
+                to: r.to.as_deref(),
+                keep: r.keep,
+                bwlimit: r.bwlimit.as_deref(),
+                job_bwlimit: r.job_bwlimit.as_deref(),
+                priority: r.priority,
+                priorities: Ordered(r.priorities.clone()),
+            }
+        }),
     }
 }
 
@@ -166,6 +195,7 @@ pub fn render_profile(name: &str, p: &NewProfile) -> Result<String, Error> {
                 .collect(),
         ),
         retention: None,
+        replication: None,
     };
     let yaml = to_yaml(&Ordered(vec![(name.to_owned(), view)]))?;
     Ok(indent(&yaml, 2))

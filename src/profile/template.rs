@@ -114,6 +114,21 @@ macro_rules! example_profile {
       min_age: 1h
       # Always kept, verbatim: alias@chk-N, job-id@chk-N, or locations.
       keep: [orders@chk-42, s3://flink-prod/savepoints/savepoint-abc123-0123456789ab]
+    # How `flink-chk replicate` keeps a standby copy (optional).
+    replication:
+      # The default --to: a path, URI, PROFILE: or PROFILE:PATH.
+      to: \"dr:\"
+      # Replicated checkpoints kept per job (at least 1); savepoints are all kept.
+      keep: 3
+      # One byte budget for all jobs (K, M, G are powers of 1024), or a
+      # timetable; re-read on SIGHUP.
+      bwlimit: \"08:00,50M 20:00,off\"
+      # Each job's own cap besides the shared budget.
+      # job_bwlimit: 20M
+      # Priority of this profile's jobs, 0 to 9 (higher first; default 0).
+      priority: 5
+      # Per job alias or id.
+      priorities: { orders: 9 }
 "
     };
 }

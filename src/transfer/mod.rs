@@ -15,7 +15,9 @@ pub mod map;
 pub mod plan;
 pub mod rate;
 pub mod record;
+pub mod replica;
 pub mod rewrite;
+pub mod round;
 pub mod run;
 pub mod stat;
 

@@ -100,6 +100,12 @@ pub struct SnapshotPlan {
     pub metadata: Vec<u8>,
     /// Portability of the source as it is (see [`Portability`]).
     pub portability: Portability,
+    /// The checkpoint id the source `_metadata` records.
+    pub checkpoint_id: i64,
+    /// Size of the source `_metadata`.
+    pub source_size: u64,
+    /// Modification time of the source `_metadata`.
+    pub source_modified: Option<jiff::Timestamp>,
 }
 
 /// Whether a snapshot survives a plain directory copy: every handle
@@ -131,6 +137,53 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// One plan of several (made separately, so one snapshot that cannot be
+    /// planned does not stop the others): snapshots in order, each file
+    /// once.
+    pub fn merge(plans: Vec<Plan>) -> Result<Plan, PlanError> {
+        let mut files: Vec<FilePlan> = Vec::new();
+        let mut by_target: HashMap<Location, usize> = HashMap::new();
+        let mut snapshots = Vec::new();
+        let mut rules: Vec<(Location, Location)> = Vec::new();
+        for p in plans {
+            for r in p.map.rules() {
+                if !rules.contains(r) {
+                    rules.push(r.clone());
+                }
+            }
+            let mut index = Vec::with_capacity(p.files.len());
+            for f in p.files {
+                let i = match by_target.get(&f.target) {
+                    Some(&i) if files[i].source == f.source => i,
+                    Some(&i) => {
+                        return Err(PlanError::Collision {
+                            target: f.target.to_string(),
+                            a: files[i].source.to_string(),
+                            b: f.source.to_string(),
+                        });
+                    }
+                    None => {
+                        by_target.insert(f.target.clone(), files.len());
+                        files.push(f);
+                        files.len() - 1
+                    }
+                };
+                index.push(i);
+            }
+            for mut s in p.snapshots {
+                for i in &mut s.files {
+                    *i = index[*i];
+                }
+                snapshots.push(s);
+            }
+        }
+        Ok(Plan {
+            snapshots,
+            files,
+            map: PathMap::new(rules),
+        })
+    }
+
     /// Bytes of all files (planned sizes, else the recorded ones).
     pub fn bytes(&self) -> u64 {
         self.files
@@ -497,6 +550,9 @@ pub async fn plan(
             files: idx,
             metadata: rewritten.bytes,
             portability: portability(s, &req.rebase),
+            checkpoint_id: s.metadata.checkpoint_id,
+            source_size: s.metadata_size,
+            source_modified: s.modified,
         });
     }
     if !unmapped.is_empty() {

@@ -130,9 +130,10 @@ impl Schedule {
 }
 
 /// The shared budget: every stream asks for its bytes before sending them.
+/// Its schedule can be replaced while streams run ([`Limiter::set`]).
 #[derive(Debug)]
 pub struct Limiter {
-    schedule: Schedule,
+    schedule: Mutex<Schedule>,
     /// When the budget is next free.
     next: Mutex<Option<Instant>>,
 }
@@ -141,16 +142,29 @@ impl Limiter {
     /// A limiter following `schedule`.
     pub fn new(schedule: Schedule) -> Self {
         Self {
-            schedule,
+            schedule: Mutex::new(schedule),
             next: Mutex::new(None),
         }
+    }
+
+    /// Replaces the schedule; the next reservation follows it.
+    pub fn set(&self, schedule: Schedule) {
+        *self.schedule.lock().unwrap_or_else(|e| e.into_inner()) = schedule;
+    }
+
+    /// The rate now.
+    pub fn rate(&self) -> Rate {
+        self.schedule
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .now()
     }
 
     /// Waits until `bytes` may be sent. Reservations are taken in arrival
     /// order against one clock, so the total stays at the rate however many
     /// streams ask.
     pub async fn take(&self, bytes: u64) {
-        let Rate::BytesPerSec(rate) = self.schedule.now() else {
+        let Rate::BytesPerSec(rate) = self.rate() else {
             *self.next.lock().unwrap_or_else(|e| e.into_inner()) = None;
             return;
         };

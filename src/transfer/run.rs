@@ -51,6 +51,41 @@ pub struct Options {
     /// Bytes of buffers all files in flight may hold at once (a file holds
     /// up to one upload part and two read chunks, less when it is smaller).
     pub memory: u64,
+    /// Per snapshot, index for index with the plan: its priority (higher
+    /// first; a file shared by several runs at the highest). Empty: equal.
+    pub priorities: Vec<u8>,
+    /// Per snapshot: a byte budget of its own besides the shared one (a
+    /// file uses the one of its highest-priority snapshot).
+    pub snapshot_limiters: Vec<Option<Arc<Limiter>>>,
+    /// Asked before each file starts: how many may run, whether to stop.
+    pub control: Option<Arc<dyn Control>>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            concurrency: 32,
+            chunk: 1 << 20,
+            verify: Verify::Standard,
+            limiter: None,
+            dest_roots: Vec::new(),
+            server_side: false,
+            memory: 256 << 20,
+            priorities: Vec::new(),
+            snapshot_limiters: Vec::new(),
+            control: None,
+        }
+    }
+}
+
+/// Live control of a run: files already started always finish.
+pub trait Control: Send + Sync + std::fmt::Debug {
+    /// How many files may be in flight now, at most `configured` (0 holds
+    /// every new file back, e.g. while an interactive copy runs).
+    fn slots(&self, configured: usize) -> usize;
+    /// Start no more files: the run ends after those in flight, and
+    /// publishes the snapshots they complete.
+    fn stop(&self) -> bool;
 }
 
 /// Bytes of one multipart upload part (what an object store writer buffers).
@@ -146,6 +181,8 @@ pub trait Observer: Sync {
     fn bytes(&self, n: u64);
     /// A file is done (copied, skipped or failed).
     fn file_done(&self);
+    /// Snapshot `k` of the plan is settled (as soon as its last file is).
+    fn published(&self, _k: usize, _outcome: &Published) {}
 }
 
 /// An observer that ignores everything.
@@ -273,17 +310,63 @@ pub async fn copy(
     let budget_kib = kib(opts.memory.max(PART_SIZE * 3));
     let memory = tokio::sync::Semaphore::new(budget_kib as usize);
     let memory = &memory;
-    // Largest first: the long transfers start early.
+    // Which snapshots need each file; how many distinct files each waits for.
+    let mut needed_by: Vec<Vec<usize>> = vec![Vec::new(); plan.files.len()];
+    for (k, s) in plan.snapshots.iter().enumerate() {
+        for &i in &s.files {
+            if needed_by[i].last() != Some(&k) && !needed_by[i].contains(&k) {
+                needed_by[i].push(k);
+            }
+        }
+    }
+    let mut remaining: Vec<usize> = vec![0; plan.snapshots.len()];
+    for ks in &needed_by {
+        for &k in ks {
+            remaining[k] += 1;
+        }
+    }
+    let prio = |k: usize| opts.priorities.get(k).copied().unwrap_or(0);
+    // A file runs at the highest priority of the snapshots needing it.
+    let lead: Vec<Option<usize>> = needed_by
+        .iter()
+        .map(|ks| {
+            ks.iter()
+                .copied()
+                .max_by_key(|&k| (prio(k), std::cmp::Reverse(k)))
+        })
+        .collect();
+    let file_prio = |i: usize| lead[i].map_or(0, prio);
+    // Highest priority first, then largest first: the long transfers start
+    // early.
     let mut order: Vec<usize> = (0..plan.files.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(plan.files[i].size.unwrap_or(0)));
-    let done: Vec<(usize, FileOutcome)> = futures_util::stream::iter(order.into_iter().map(|i| {
+    order.sort_by_key(|&i| {
+        (
+            std::cmp::Reverse(file_prio(i)),
+            std::cmp::Reverse(plan.files[i].size.unwrap_or(0)),
+        )
+    });
+    let mut queue: std::collections::VecDeque<usize> = order.into();
+    let run_one = |i: usize| {
         let f = &plan.files[i];
+        let own = lead[i].and_then(|k| opts.snapshot_limiters.get(k).cloned().flatten());
         async move {
             let need = kib(buffers(f.size.unwrap_or(0), opts.chunk)).min(budget_kib);
             let _permit = memory.acquire_many(need).await;
             let r = match guard.check(dst, &f.target.parent()).await {
                 Ok(()) => match &existing[i] {
-                    Ok(there) => copy_file(f, there.as_ref(), src, dst, journal, opts, obs).await,
+                    Ok(there) => {
+                        copy_file(
+                            f,
+                            there.as_ref(),
+                            src,
+                            dst,
+                            journal,
+                            opts,
+                            own.as_deref(),
+                            obs,
+                        )
+                        .await
+                    }
                     Err(e) => FileOutcome::Failed(e.to_string()),
                 },
                 Err(e) => FileOutcome::Failed(e),
@@ -291,23 +374,113 @@ pub async fn copy(
             obs.file_done();
             (i, r)
         }
-    }))
-    .buffer_unordered(opts.concurrency.max(1))
-    .collect()
-    .await;
-    let mut files = vec![FileOutcome::Skipped; plan.files.len()];
-    for (i, r) in done {
-        files[i] = r;
+    };
+    let mut files: Vec<Option<FileOutcome>> = vec![None; plan.files.len()];
+    let mut snapshots: Vec<Option<Published>> = vec![None; plan.snapshots.len()];
+    // A snapshot needing no file is settled at once.
+    for k in 0..plan.snapshots.len() {
+        if remaining[k] == 0 {
+            let p = settle(&plan.snapshots[k], &files, dst, guard, journal).await;
+            obs.published(k, &p);
+            snapshots[k] = Some(p);
+        }
     }
-    let mut snapshots = Vec::new();
-    for s in &plan.snapshots {
-        let p = match guard.check(dst, &s.destination.parent()).await {
-            Ok(()) => publish_if_complete(s, &files, dst, journal).await,
-            Err(e) => Published::Not(e),
+    let configured = opts.concurrency.max(1);
+    let mut running = futures_util::stream::FuturesUnordered::new();
+    loop {
+        let stop = opts.control.as_ref().is_some_and(|c| c.stop());
+        let slots = opts
+            .control
+            .as_ref()
+            .map_or(configured, |c| c.slots(configured).min(configured));
+        while !stop && running.len() < slots {
+            let Some(i) = queue.pop_front() else { break };
+            running.push(run_one(i));
+        }
+        if running.is_empty() {
+            if stop || queue.is_empty() {
+                break;
+            }
+            // Held back: look again shortly.
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            continue;
+        }
+        let next = if stop || queue.is_empty() {
+            running.next().await
+        } else {
+            // Slots may open (or close) while files run.
+            tokio::select! {
+                r = running.next() => r,
+                () = tokio::time::sleep(std::time::Duration::from_millis(500)) => continue,
+            }
         };
-        snapshots.push(p);
+        let Some((i, r)) = next else { continue };
+        files[i] = Some(r);
+        for &k in &needed_by[i] {
+            remaining[k] -= 1;
+            if remaining[k] == 0 {
+                let p = settle(&plan.snapshots[k], &files, dst, guard, journal).await;
+                obs.published(k, &p);
+                snapshots[k] = Some(p);
+            }
+        }
     }
+    let files: Vec<FileOutcome> = files
+        .into_iter()
+        .map(|o| {
+            o.unwrap_or_else(|| {
+                FileOutcome::Failed("not copied: the run was stopped before it".to_owned())
+            })
+        })
+        .collect();
+    let mut settled = Vec::with_capacity(snapshots.len());
+    for (k, p) in snapshots.into_iter().enumerate() {
+        let p = match p {
+            Some(p) => p,
+            None => {
+                let p = publish_if_complete(&plan.snapshots[k], &files, dst, journal).await;
+                obs.published(k, &p);
+                p
+            }
+        };
+        settled.push(p);
+    }
+    let snapshots = settled;
     Report { files, snapshots }
+}
+
+/// Writes a small file at the destination (replaced if there), never
+/// through a symbolic link below one of `dest_roots`.
+pub async fn write_small(
+    dst: &dyn Storage,
+    dest_roots: &[Location],
+    at: &Location,
+    bytes: Vec<u8>,
+) -> Result<(), String> {
+    let guard = Guard::new(dst, dest_roots).await?;
+    guard.check(dst, &at.parent()).await?;
+    let mut up = dst.create(at).await.map_err(|e| format!("{at}: {e}"))?;
+    if let Err(e) = up.write(bytes).await {
+        let _ = up.abort().await;
+        return Err(format!("{at}: {e}"));
+    }
+    up.finish().await.map_err(|e| format!("{at}: {e}"))
+}
+
+/// Publishes snapshot `s` once its files are settled (those not in
+/// `files` yet count as failed).
+async fn settle(
+    s: &SnapshotPlan,
+    files: &[Option<FileOutcome>],
+    dst: &dyn Storage,
+    guard: &Guard,
+    journal: Option<&Journal>,
+) -> Published {
+    if let Err(e) = guard.check(dst, &s.destination.parent()).await {
+        return Published::Not(e);
+    }
+    let outcomes: Vec<Option<&FileOutcome>> = s.files.iter().map(|&i| files[i].as_ref()).collect();
+    publish_checked(s, &outcomes, dst, journal).await
 }
 
 /// Checks that every file is already at its target with the recorded size
@@ -360,13 +533,27 @@ async fn publish_if_complete(
     dst: &dyn Storage,
     journal: Option<&Journal>,
 ) -> Published {
-    let failed: Vec<&FileOutcome> = s
-        .files
+    let outcomes: Vec<Option<&FileOutcome>> = s.files.iter().map(|&i| Some(&files[i])).collect();
+    publish_checked(s, &outcomes, dst, journal).await
+}
+
+/// Publishes `s` if none of its files' outcomes (index for index with
+/// `s.files`; `None`: not copied) is a failure.
+async fn publish_checked(
+    s: &SnapshotPlan,
+    outcomes: &[Option<&FileOutcome>],
+    dst: &dyn Storage,
+    journal: Option<&Journal>,
+) -> Published {
+    let failed: Vec<&str> = outcomes
         .iter()
-        .map(|&i| &files[i])
-        .filter(|o| matches!(o, FileOutcome::Failed(_)))
+        .filter_map(|o| match o {
+            None => Some("not copied"),
+            Some(FileOutcome::Failed(e)) => Some(e.as_str()),
+            Some(_) => None,
+        })
         .collect();
-    if let Some(FileOutcome::Failed(first)) = failed.first() {
+    if let Some(first) = failed.first() {
         return Published::Not(format!(
             "{} of its {} files are not in place ({first}); its _metadata was not written",
             failed.len(),
@@ -431,6 +618,7 @@ async fn publish(s: &SnapshotPlan, dst: &dyn Storage) -> Result<Published, Strin
     Ok(Published::New)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn copy_file(
     f: &FilePlan,
     there: Option<&crate::storage::Entry>,
@@ -438,14 +626,16 @@ async fn copy_file(
     dst: &dyn Storage,
     journal: Option<&Journal>,
     opts: &Options,
+    own: Option<&Limiter>,
     obs: &dyn Observer,
 ) -> FileOutcome {
-    match copy_file_inner(f, there, src, dst, journal, opts, obs).await {
+    match copy_file_inner(f, there, src, dst, journal, opts, own, obs).await {
         Ok(o) => o,
         Err(e) => FileOutcome::Failed(e),
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn copy_file_inner(
     f: &FilePlan,
     there: Option<&crate::storage::Entry>,
@@ -453,6 +643,7 @@ async fn copy_file_inner(
     dst: &dyn Storage,
     journal: Option<&Journal>,
     opts: &Options,
+    own: Option<&Limiter>,
     obs: &dyn Observer,
 ) -> Result<FileOutcome, String> {
     let size = f
@@ -539,6 +730,9 @@ async fn copy_file_inner(
             }
             Err(e) => break Some(e.to_string()),
         };
+        if let Some(l) = own {
+            l.take(chunk.len() as u64).await;
+        }
         if let Some(l) = &opts.limiter {
             l.take(chunk.len() as u64).await;
         }

@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('safe-to-delete', 'safe-to-delete', [CompletionResultType]::ParameterValue, 'Clean up checkpoint storage: plan what no kept snapshot needs, show it, ask, re-check, delete')
             [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy snapshots with everything they need to another root, cluster or bucket, rewriting the paths in `_metadata`')
             [CompletionResult]::new('relocate', 'relocate', [CompletionResultType]::ParameterValue, 'Write a snapshot''s rewritten `_metadata` for data another tool already moved (distcp, rclone, `cp -r`, bucket replication)')
+            [CompletionResult]::new('replicate', 'replicate', [CompletionResultType]::ParameterValue, 'Keep a restorable standby copy of every job''s newest snapshots at another root, cluster or bucket')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention')
             [CompletionResult]::new('uid', 'uid', [CompletionResultType]::ParameterValue, 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
@@ -189,6 +190,36 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check and show; write nothing')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'flink-chk;replicate' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The replica: a path or URI, PROFILE: (that profile''s roots and storage settings) or PROFILE:PATH [default: the profile''s replication.to]')
+            [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'Replicated checkpoints kept per job; older ones are pruned from the replica [default: the profile''s replication.keep; without either, nothing is pruned]')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between rounds with --watch: a number with s, m, h or d')
+            [CompletionResult]::new('--prune-interval', '--prune-interval', [CompletionResultType]::ParameterName, 'With --watch and --keep: prune at most this often (pruning lists the whole replica)')
+            [CompletionResult]::new('--promote', '--promote', [CompletionResultType]::ParameterName, 'Verify the newest complete replica of JOB (alias or id) and print how to restore it')
+            [CompletionResult]::new('--priority', '--priority', [CompletionResultType]::ParameterName, 'A job''s priority, 0 to 9 (higher first) [default: the profile''s replication.priorities / priority, else 0]')
+            [CompletionResult]::new('--bwlimit', '--bwlimit', [CompletionResultType]::ParameterName, 'One byte budget for all jobs: bytes/s with K, M, G (powers of 1024), or a timetable "08:00,10M 20:00,off" [default: the profile''s replication.bwlimit]')
+            [CompletionResult]::new('--job-bwlimit', '--job-bwlimit', [CompletionResultType]::ParameterName, 'Each job''s own cap besides the shared budget [default: the profile''s replication.job_bwlimit]')
+            [CompletionResult]::new('--control', '--control', [CompletionResultType]::ParameterName, 'A file holding a --bwlimit value, re-read whenever it changes')
+            [CompletionResult]::new('--map', '--map', [CompletionResultType]::ParameterName, 'Where files under FROM go (files outside a snapshot''s root)')
+            [CompletionResult]::new('--rebase', '--rebase', [CompletionResultType]::ParameterName, 'Read files recorded under FROM at TO instead')
+            [CompletionResult]::new('--verify', '--verify', [CompletionResultType]::ParameterName, 'standard: size and the MD5 the replica''s store reports. full: also read every copied file back')
+            [CompletionResult]::new('--journal', '--journal', [CompletionResultType]::ParameterName, 'The resume journal [default: $XDG_STATE_HOME/flink-chk/copy/<hash of DEST>.jsonl]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal and NO_COLOR unset), always, never')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Prune without asking (needed to prune when not on a terminal)')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Repeat every --interval until SIGINT/SIGTERM')
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Show, per job, the newest source snapshot, the newest published replica, the lag (time and bytes) and what is in flight; copy nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what a round would copy; copy nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (with --watch: one line per round)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -384,6 +415,7 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('safe-to-delete', 'safe-to-delete', [CompletionResultType]::ParameterValue, 'Clean up checkpoint storage: plan what no kept snapshot needs, show it, ask, re-check, delete')
             [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy snapshots with everything they need to another root, cluster or bucket, rewriting the paths in `_metadata`')
             [CompletionResult]::new('relocate', 'relocate', [CompletionResultType]::ParameterValue, 'Write a snapshot''s rewritten `_metadata` for data another tool already moved (distcp, rclone, `cp -r`, bucket replication)')
+            [CompletionResult]::new('replicate', 'replicate', [CompletionResultType]::ParameterValue, 'Keep a restorable standby copy of every job''s newest snapshots at another root, cluster or bucket')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention')
             [CompletionResult]::new('uid', 'uid', [CompletionResultType]::ParameterValue, 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
@@ -413,6 +445,9 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             break
         }
         'flink-chk;help;relocate' {
+            break
+        }
+        'flink-chk;help;replicate' {
             break
         }
         'flink-chk;help;profile' {

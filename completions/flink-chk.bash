@@ -46,6 +46,9 @@ _flink__chk() {
             flink__chk,relocate)
                 cmd="flink__chk__subcmd__relocate"
                 ;;
+            flink__chk,replicate)
+                cmd="flink__chk__subcmd__replicate"
+                ;;
             flink__chk,safe-to-delete)
                 cmd="flink__chk__subcmd__safe__subcmd__to__subcmd__delete"
                 ;;
@@ -84,6 +87,9 @@ _flink__chk() {
                 ;;
             flink__chk__subcmd__help,relocate)
                 cmd="flink__chk__subcmd__help__subcmd__relocate"
+                ;;
+            flink__chk__subcmd__help,replicate)
+                cmd="flink__chk__subcmd__help__subcmd__replicate"
                 ;;
             flink__chk__subcmd__help,safe-to-delete)
                 cmd="flink__chk__subcmd__help__subcmd__safe__subcmd__to__subcmd__delete"
@@ -161,7 +167,7 @@ _flink__chk() {
 
     case "${cmd}" in
         flink__chk)
-            opts="-p -h -V --color --profile --config --concurrency --help --version inspect ls deps diff why safe-to-delete copy relocate profile uid completions generate help"
+            opts="-p -h -V --color --profile --config --concurrency --help --version inspect ls deps diff why safe-to-delete copy relocate replicate profile uid completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -443,7 +449,7 @@ _flink__chk() {
             return 0
             ;;
         flink__subcmd__chk__subcmd__help)
-            opts="inspect ls deps diff why safe-to-delete copy relocate profile uid completions generate help"
+            opts="inspect ls deps diff why safe-to-delete copy relocate replicate profile uid completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -667,6 +673,20 @@ _flink__chk() {
             return 0
             ;;
         flink__subcmd__chk__subcmd__help__subcmd__relocate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flink__subcmd__chk__subcmd__help__subcmd__replicate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1235,6 +1255,92 @@ _flink__chk() {
                     return 0
                     ;;
                 --rebase)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flink__subcmd__chk__subcmd__replicate)
+            opts="-p -h -V --to --keep --yes --watch --interval --prune-interval --status --promote --priority --bwlimit --job-bwlimit --control --map --rebase --verify --dry-run --journal --json --color --profile --config --concurrency --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prune-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --promote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --priority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bwlimit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --job-bwlimit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --control)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rebase)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify)
+                    COMPREPLY=($(compgen -W "standard full" -- "${cur}"))
+                    return 0
+                    ;;
+                --journal)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

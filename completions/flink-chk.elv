@@ -35,6 +35,7 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand safe-to-delete 'Clean up checkpoint storage: plan what no kept snapshot needs, show it, ask, re-check, delete'
             cand copy 'Copy snapshots with everything they need to another root, cluster or bucket, rewriting the paths in `_metadata`'
             cand relocate 'Write a snapshot''s rewritten `_metadata` for data another tool already moved (distcp, rclone, `cp -r`, bucket replication)'
+            cand replicate 'Keep a restorable standby copy of every job''s newest snapshots at another root, cluster or bucket'
             cand profile 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
             cand uid 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
             cand completions 'Print a shell completion script to stdout'
@@ -178,6 +179,35 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
             cand --dry-run 'Check and show; write nothing'
             cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flink-chk;replicate'= {
+            cand --to 'The replica: a path or URI, PROFILE: (that profile''s roots and storage settings) or PROFILE:PATH [default: the profile''s replication.to]'
+            cand --keep 'Replicated checkpoints kept per job; older ones are pruned from the replica [default: the profile''s replication.keep; without either, nothing is pruned]'
+            cand --interval 'Time between rounds with --watch: a number with s, m, h or d'
+            cand --prune-interval 'With --watch and --keep: prune at most this often (pruning lists the whole replica)'
+            cand --promote 'Verify the newest complete replica of JOB (alias or id) and print how to restore it'
+            cand --priority 'A job''s priority, 0 to 9 (higher first) [default: the profile''s replication.priorities / priority, else 0]'
+            cand --bwlimit 'One byte budget for all jobs: bytes/s with K, M, G (powers of 1024), or a timetable "08:00,10M 20:00,off" [default: the profile''s replication.bwlimit]'
+            cand --job-bwlimit 'Each job''s own cap besides the shared budget [default: the profile''s replication.job_bwlimit]'
+            cand --control 'A file holding a --bwlimit value, re-read whenever it changes'
+            cand --map 'Where files under FROM go (files outside a snapshot''s root)'
+            cand --rebase 'Read files recorded under FROM at TO instead'
+            cand --verify 'standard: size and the MD5 the replica''s store reports. full: also read every copied file back'
+            cand --journal 'The resume journal [default: $XDG_STATE_HOME/flink-chk/copy/<hash of DEST>.jsonl]'
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand --yes 'Prune without asking (needed to prune when not on a terminal)'
+            cand --watch 'Repeat every --interval until SIGINT/SIGTERM'
+            cand --status 'Show, per job, the newest source snapshot, the newest published replica, the lag (time and bytes) and what is in flight; copy nothing'
+            cand --dry-run 'Show what a round would copy; copy nothing'
+            cand --json 'Print JSON (with --watch: one line per round)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -354,6 +384,7 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand safe-to-delete 'Clean up checkpoint storage: plan what no kept snapshot needs, show it, ask, re-check, delete'
             cand copy 'Copy snapshots with everything they need to another root, cluster or bucket, rewriting the paths in `_metadata`'
             cand relocate 'Write a snapshot''s rewritten `_metadata` for data another tool already moved (distcp, rclone, `cp -r`, bucket replication)'
+            cand replicate 'Keep a restorable standby copy of every job''s newest snapshots at another root, cluster or bucket'
             cand profile 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
             cand uid 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
             cand completions 'Print a shell completion script to stdout'
@@ -375,6 +406,8 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
         &'flink-chk;help;copy'= {
         }
         &'flink-chk;help;relocate'= {
+        }
+        &'flink-chk;help;replicate'= {
         }
         &'flink-chk;help;profile'= {
             cand list 'List profiles'

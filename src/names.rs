@@ -18,6 +18,10 @@ pub fn checkpoint_id(name: &str) -> Option<u64> {
     n.parse().ok()
 }
 
+/// The file `flink-chk replicate` writes into each replica snapshot
+/// directory: which source snapshot it is a version of.
+pub const REPLICA_IDENTITY: &str = "_flink-chk-replica.json";
+
 /// Whether `name` is a savepoint directory name (`savepoint-<job6>-<random>`).
 pub fn is_savepoint_dir(name: &str) -> bool {
     name.starts_with("savepoint-")

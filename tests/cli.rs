@@ -16,6 +16,7 @@ mod json_fields;
 mod object_stores;
 mod oracle;
 mod regressions;
+mod replicate;
 mod secrets;
 mod simulation;
 mod truncation;

@@ -22,7 +22,7 @@ use crate::common::{self, flink_chk, repo, scenario, truth, walk};
 use crate::oracle::{Mapping, compare_mapped};
 
 /// `cp -r` that recreates the scenario's empty directories.
-fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     common::copy_tree(from, to);
     if let Ok(s) = std::fs::read_to_string(from.join("scenario.json")) {
         let v: Value = serde_json::from_str(&s).unwrap();
@@ -33,7 +33,7 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Path → contents of every file below `dir`.
-fn snapshot_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+pub(crate) fn snapshot_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     walk(dir)
         .into_iter()
         .map(|p| {
@@ -46,14 +46,14 @@ fn snapshot_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 }
 
 /// Directories holding a `_metadata` (relative to `root`).
-fn metadata_dirs(root: &Path) -> Vec<PathBuf> {
+pub(crate) fn metadata_dirs(root: &Path) -> Vec<PathBuf> {
     common::find_metadata(root)
         .into_iter()
         .map(|p| p.parent().unwrap().strip_prefix(root).unwrap().to_owned())
         .collect()
 }
 
-fn run_json(args: &[&str]) -> (Value, i32, String) {
+pub(crate) fn run_json(args: &[&str]) -> (Value, i32, String) {
     let out = flink_chk().args(args).output().unwrap();
     let code = out.status.code().unwrap_or(-1);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -62,14 +62,14 @@ fn run_json(args: &[&str]) -> (Value, i32, String) {
     (v, code, err)
 }
 
-fn s(p: &Path) -> &str {
+pub(crate) fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
 /// Where a file Flink recorded under the scenario's generation root lands
 /// in a mirror copy to `dst` (`checkpoints/` and `savepoints/` both replaced
 /// by `dst`, `dstl/` mapped to `dst/dstl`).
-fn mirror_path(generated: &str, dst: &Path) -> impl Fn(&str) -> String {
+pub(crate) fn mirror_path(generated: &str, dst: &Path) -> impl Fn(&str) -> String {
     let generated = generated.to_owned();
     let dst = dst.to_owned();
     move |p: &str| {
@@ -398,7 +398,7 @@ fn relocate_after_a_plain_copy_and_its_refusals() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("onto itself"));
 }
 
-fn tokio_rt() -> tokio::runtime::Runtime {
+pub(crate) fn tokio_rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -625,7 +625,7 @@ fn a_killed_copy_resumes_without_copying_verified_files_again() {
 }
 
 /// Loads a committed scenario into memory at the path Flink wrote it under.
-fn memory_scenario(version: &str, name: &str) -> (MemoryStorage, String, Vec<Location>) {
+pub(crate) fn memory_scenario(version: &str, name: &str) -> (MemoryStorage, String, Vec<Location>) {
     let (dir, generated) = scenario(version, name);
     let mem = MemoryStorage::new();
     for f in walk(&dir) {
@@ -642,7 +642,7 @@ fn memory_scenario(version: &str, name: &str) -> (MemoryStorage, String, Vec<Loc
 
 /// Every published `_metadata` under `dest` has its whole closure at the
 /// destination with the recorded sizes.
-fn published_are_complete(dst: &MemoryStorage, dest: &str) -> usize {
+pub(crate) fn published_are_complete(dst: &MemoryStorage, dest: &str) -> usize {
     let rt = tokio_rt();
     let metas: Vec<String> = dst
         .lock()

@@ -379,6 +379,7 @@ const LS_JOB: &str = r"
 /checkpoints/[]/location
 /checkpoints/[]/metadata_readable
 /checkpoints/[]/name
+/checkpoints/[]/replica_of
 /checkpoints/[]/restorable
 /checkpoints/[]/savepoint
 /checkpoints/[]/state_size
@@ -844,3 +845,175 @@ fn copy_and_relocate() {
         COPY,
     );
 }
+
+/// `replicate` (a round, `--status`, `--promote`) and `ls` on a replica job.
+#[test]
+fn replicate_round_status_promote_and_ls_on_the_replica() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let dst = tmp.path().join("dst");
+    copy_tree(&dir, &src);
+    let ck = src.join("checkpoints");
+    let rebase = format!("{generated}={}", src.display());
+    let journal = tmp.path().join("j");
+    let base = [
+        "replicate",
+        ck.to_str().unwrap(),
+        "--to",
+        dst.to_str().unwrap(),
+        "--rebase",
+        &rebase,
+        "--json",
+    ];
+    let mut round = base.to_vec();
+    round.extend([
+        "--journal",
+        journal.to_str().unwrap(),
+        "--keep",
+        "1",
+        "--yes",
+    ]);
+    check(&round, 0, REPLICATE_ROUND);
+    let mut status = base.to_vec();
+    status.push("--status");
+    check(&status, 0, REPLICATE_STATUS);
+    let job = job_dir(&ck);
+    let name = job.file_name().unwrap().to_str().unwrap();
+    check(
+        &[
+            "replicate",
+            "--to",
+            dst.to_str().unwrap(),
+            "--promote",
+            name,
+            "--json",
+        ],
+        0,
+        REPLICATE_PROMOTE,
+    );
+    check(
+        &["ls", dst.join(name).to_str().unwrap(), "--json"],
+        0,
+        LS_REPLICA,
+    );
+}
+
+const REPLICATE_ROUND: &str = r"
+/copied_bytes
+/copied_files
+/destination
+/failed_files
+/foreign
+/prune
+/prune/candidate_bytes
+/prune/candidate_files
+/prune/deleted_bytes
+/prune/deleted_files
+/prune/failed
+/prune/skipped
+/seconds
+/skipped_files
+/snapshots
+/snapshots/[]/bytes
+/snapshots/[]/checkpoint_id
+/snapshots/[]/destination
+/snapshots/[]/error
+/snapshots/[]/files
+/snapshots/[]/job
+/snapshots/[]/kind
+/snapshots/[]/lag_seconds
+/snapshots/[]/source
+/snapshots/[]/status
+/source_snapshots
+/started
+/stopped
+/up_to_date
+";
+
+const REPLICATE_STATUS: &str = r"
+/behind
+/destination
+/foreign
+/jobs
+/jobs/[]/alias
+/jobs/[]/bytes_behind
+/jobs/[]/in_flight
+/jobs/[]/job
+/jobs/[]/lag_seconds
+/jobs/[]/replica_age_seconds
+/jobs/[]/replica_newest
+/jobs/[]/replica_newest/bytes
+/jobs/[]/replica_newest/checkpoint_id
+/jobs/[]/replica_newest/files
+/jobs/[]/replica_newest/published
+/jobs/[]/replica_newest/snapshot
+/jobs/[]/replica_newest/source
+/jobs/[]/replica_newest/source_completed
+/jobs/[]/source_newest
+/jobs/[]/source_newest/checkpoint_id
+/jobs/[]/source_newest/completed
+/jobs/[]/source_newest/snapshot
+/jobs/[]/up_to_date
+/savepoints
+/savepoints/missing
+/savepoints/replicated
+/savepoints/source
+";
+
+const REPLICATE_PROMOTE: &str = r"
+/changelog
+/claim_mode
+/files
+/flink_run
+/job
+/problems
+/restore_path
+/snapshot
+/source
+/source_completed
+/verified
+";
+
+const LS_REPLICA: &str = r"
+/age_seconds
+/alias
+/bytes
+/checkpoints
+/checkpoints/[]/bytes
+/checkpoints/[]/files
+/checkpoints/[]/id
+/checkpoints/[]/kind
+/checkpoints/[]/location
+/checkpoints/[]/metadata_readable
+/checkpoints/[]/name
+/checkpoints/[]/replica_of
+/checkpoints/[]/replica_of/bytes
+/checkpoints/[]/replica_of/checkpoint_id
+/checkpoints/[]/replica_of/files
+/checkpoints/[]/replica_of/format
+/checkpoints/[]/replica_of/job
+/checkpoints/[]/replica_of/kind
+/checkpoints/[]/replica_of/planned_at
+/checkpoints/[]/replica_of/source
+/checkpoints/[]/replica_of/source_completed
+/checkpoints/[]/replica_of/source_metadata_bytes
+/checkpoints/[]/replica_of/source_metadata_crc32c
+/checkpoints/[]/restorable
+/checkpoints/[]/savepoint
+/checkpoints/[]/state_size
+/checkpoints/[]/status
+/checkpoints/[]/time
+/checkpoints/[]/verify
+/files
+/job_id
+/location
+/newest_file_time
+/savepoints
+/shared
+/shared/bytes
+/shared/files
+/taskowned
+/taskowned/bytes
+/taskowned/files
+";

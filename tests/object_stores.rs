@@ -845,3 +845,112 @@ fn copy_between_buckets_with_different_credentials() {
     assert_eq!(dcode, 0, "{dv}\n{derr}");
     assert_eq!(dv["files_total"].as_u64(), v["totals"]["files"].as_u64());
 }
+
+/// `replicate` local → SeaweedFS, then SeaweedFS (the first replica as a
+/// source) → Azurite: rounds publish each job's newest checkpoint, an
+/// incremental round copies only the new files, `--keep 1 --yes` prunes the
+/// S3 replica, and the Azure replica verifies and promotes.
+#[test]
+fn replicate_local_to_seaweedfs_and_on_to_azurite() {
+    let stores = [Store::S3, Store::Azure];
+    if !stores.iter().all(|s| s.available()) {
+        return;
+    }
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    let config = all_stores_config(tmp.path(), &stores);
+    let src = tmp.path().join("src");
+    crate::copy::copy_tree(&dir, &src);
+    let ck = src.join("checkpoints");
+    let job = job_dir(&ck);
+    let name = job.file_name().unwrap().to_str().unwrap().to_owned();
+    let m6 = tmp.path().join("m6");
+    std::fs::rename(job.join("chk-6/_metadata"), &m6).unwrap();
+    let tag = format!("replica-{}", std::process::id());
+    let s3 = Store::S3.uri(&tag);
+    let az = Store::Azure.uri(&tag);
+    let rebase = format!("{generated}={}", src.display());
+    let j1 = tmp.path().join("j1");
+    let j2 = tmp.path().join("j2");
+    let to_s3 = |more: &[&str]| {
+        let mut a = vec![
+            "replicate",
+            ck.to_str().unwrap(),
+            "--to",
+            &s3,
+            "--rebase",
+            &rebase,
+            "--journal",
+            j1.to_str().unwrap(),
+            "--json",
+        ];
+        a.extend(more);
+        copy_json(&config, &a)
+    };
+    let (v, code, err) = to_s3(&[]);
+    assert_eq!(code, 0, "{v}\n{err}");
+    assert_eq!(v["snapshots"][0]["checkpoint_id"], 5);
+    let first = v["copied_files"].as_u64().unwrap();
+    std::fs::rename(&m6, job.join("chk-6/_metadata")).unwrap();
+    let (v, code, err) = to_s3(&[]);
+    assert_eq!(code, 0, "{v}\n{err}");
+    assert_eq!(v["snapshots"][0]["checkpoint_id"], 6);
+    assert_eq!(v["snapshots"][0]["status"], "published");
+    let files6 = v["snapshots"][0]["files"].as_u64().unwrap();
+    let copied = v["copied_files"].as_u64().unwrap();
+    assert!(copied < files6 && copied > 0, "only the new files: {v}");
+    assert_eq!(copied + v["skipped_files"].as_u64().unwrap(), files6);
+    assert!(first > copied);
+    // Prune the S3 replica to chk-6's closure.
+    let (v, code, err) = to_s3(&["--keep", "1", "--yes"]);
+    assert_eq!(code, 0, "{v}\n{err}");
+    assert!(v["prune"]["deleted_files"].as_u64().unwrap() > 0, "{v}");
+    let (sv, code, _) = copy_json(
+        &config,
+        &[
+            "replicate",
+            ck.to_str().unwrap(),
+            "--to",
+            &s3,
+            "--rebase",
+            &rebase,
+            "--status",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{sv}");
+    assert_eq!(sv["jobs"][0]["replica_newest"]["checkpoint_id"], 6);
+    // The S3 replica is the source of the Azure one.
+    let (v, code, err) = copy_json(
+        &config,
+        &[
+            "replicate",
+            &s3,
+            "--to",
+            &az,
+            "--journal",
+            j2.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{v}\n{err}");
+    assert_eq!(v["snapshots"][0]["checkpoint_id"], 6);
+    assert_eq!(v["copied_files"].as_u64(), Some(files6));
+    let (p, code, err) = copy_json(
+        &config,
+        &["replicate", "--to", &az, "--promote", &name, "--json"],
+    );
+    assert_eq!(code, 0, "{p}\n{err}");
+    assert_eq!(p["verified"], true);
+    assert_eq!(p["files"].as_u64(), Some(files6));
+    let (dv, dcode, derr) = copy_json(
+        &config,
+        &[
+            "deps",
+            "--verify",
+            "--json",
+            p["snapshot"].as_str().unwrap(),
+        ],
+    );
+    assert_eq!(dcode, 0, "{dv}\n{derr}");
+}

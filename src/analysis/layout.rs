@@ -119,6 +119,10 @@ pub struct CheckpointDir {
     pub usage: Usage,
     /// Newest modification time among its files.
     pub newest: Option<jiff::Timestamp>,
+    /// The identity file `flink-chk replicate` writes into a replica
+    /// snapshot directory, if present.
+    #[serde(skip)]
+    pub replica_identity: Option<Entry>,
 }
 
 /// A job directory.
@@ -210,6 +214,7 @@ impl Scan {
         };
         let parts: Vec<&str> = rel.split('/').collect();
         let is_metadata = |rest: &[&str]| rest == ["_metadata"] && e.is_file();
+        let is_identity = |rest: &[&str]| rest == [crate::names::REPLICA_IDENTITY] && e.is_file();
         // A regular `_metadata` that is no snapshot's of the layout.
         let mut stray = e.is_file() && e.location.file_name() == "_metadata";
         match parts.as_slice() {
@@ -220,6 +225,9 @@ impl Scan {
                 if is_metadata(rest) {
                     d.metadata = Some(e.clone());
                     stray = false;
+                }
+                if is_identity(rest) {
+                    d.replica_identity = Some(e.clone());
                 }
             }
             [job, sub, rest @ ..] if !rest.is_empty() && is_job_id(job) => {
@@ -234,6 +242,9 @@ impl Scan {
                         if is_metadata(rest) {
                             c.metadata = Some(e.clone());
                             stray = false;
+                        }
+                        if is_identity(rest) {
+                            c.replica_identity = Some(e.clone());
                         }
                     }
                     ("shared", _) => j.shared.add(e),

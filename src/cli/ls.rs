@@ -385,6 +385,8 @@ struct Row {
     read: Option<Result<Read, String>>,
     /// With --verify: the problems with the files it needs.
     problems: Option<Vec<(usize, Problem)>>,
+    /// In a replica: which source snapshot this is a version of.
+    replica: Option<crate::transfer::replica::Identity>,
 }
 
 impl Row {
@@ -428,11 +430,21 @@ fn job_details(
                         None => None,
                         Some(m) => Some(read_one(storage, &m.location, verify, rebase).await),
                     };
+                    // Only a directory listed with an identity file is read for it.
+                    let replica = match &dir.replica_identity {
+                        Some(e) => storage
+                            .read(&e.location)
+                            .await
+                            .ok()
+                            .and_then(|b| serde_json::from_slice(&b).ok()),
+                        None => None,
+                    };
                     Row {
                         dir,
                         savepoint,
                         read,
                         problems: None,
+                        replica,
                     }
                 })
                 .buffered(ctx.concurrency())
@@ -647,6 +659,46 @@ fn job_human(
         writeln!(out)?;
         output::write_table(out, &problems)?;
     }
+    let replicas: Vec<&Row> = rows
+        .iter()
+        .chain(savepoints)
+        .filter(|r| r.replica.is_some())
+        .collect();
+    if !replicas.is_empty() {
+        writeln!(
+            out,
+            "\n{BOLD}Replica{BOLD:#} (written by flink-chk replicate; a snapshot without _metadata is in flight)"
+        )?;
+        let mut t = output::table([
+            "SNAPSHOT",
+            "REPLICA OF",
+            "SOURCE COMPLETED",
+            "PUBLISHED",
+            "AFTER",
+        ]);
+        for r in replicas {
+            let Some(id) = &r.replica else { continue };
+            let published = r.dir.metadata.as_ref().and_then(|m| m.modified);
+            let after = match (published, id.source_completed) {
+                (Some(p), Some(s)) => super::copy::duration(
+                    (p.as_millisecond() - s.as_millisecond()).max(0) as f64 / 1000.0,
+                ),
+                _ => "-".to_owned(),
+            };
+            t.add_row(vec![
+                r.dir.name.clone(),
+                output::printable(&id.source).into_owned(),
+                output::time(id.source_completed),
+                if published.is_some() {
+                    output::time(published)
+                } else {
+                    "in flight".to_owned()
+                },
+                after,
+            ]);
+        }
+        output::write_table(out, &t)?;
+    }
     Ok(())
 }
 
@@ -684,6 +736,8 @@ struct RowJson<'a> {
     status: String,
     /// With `--verify`.
     verify: Option<super::deps::Verify<'a>>,
+    /// In a replica: the source snapshot this is a version of.
+    replica_of: Option<&'a crate::transfer::replica::Identity>,
 }
 
 fn job_json<'a>(
@@ -717,6 +771,7 @@ fn job_json<'a>(
             .problems
             .as_deref()
             .map(|p| super::deps::Verify::new(r.ok().and_then(|x| x.deps.as_ref()), p)),
+        replica_of: r.replica.as_ref(),
     };
     JobReport {
         job_id: &job.name,

@@ -216,7 +216,7 @@ fn setup(
         .map(|(_, p)| p.replication.clone())
         .unwrap_or_default();
     let mut sources = Sources::default();
-    if source_args.is_empty() {
+    if source_args.is_empty() && (args.promote.is_none() || prof.is_some()) {
         let Some((name, p)) = &prof else {
             bail!(
                 "no SOURCE and no profile: give a checkpoints root, a job directory, or --profile NAME"

@@ -32,7 +32,7 @@ use crate::names::{checkpoint_id, is_job_id, is_savepoint_dir};
 use crate::storage::{self, Entry, Location, Storage};
 
 /// The identity file in each replica snapshot directory.
-pub const IDENTITY: &str = "_flink-chk-replica.json";
+pub const IDENTITY: &str = crate::names::REPLICA_IDENTITY;
 
 /// Bytes per second one copy slot is given: with a budget of R bytes/s at
 /// most ⌈R / SLOT_RATE⌉ files are in flight (ODPS's "bandwidth / per-slot

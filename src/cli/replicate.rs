@@ -258,13 +258,18 @@ fn setup(
         checkpoints: dest.root.clone(),
         savepoints: dest.savepoints.clone(),
     };
-    // Never into a source.
-    for s in sources
-        .roots
-        .iter()
-        .chain(&sources.jobs)
-        .chain(&sources.savepoints)
-    {
+    // Never into a source (`--promote` only reads the replica).
+    let checked: Vec<&Location> = if args.promote.is_some() {
+        Vec::new()
+    } else {
+        sources
+            .roots
+            .iter()
+            .chain(&sources.jobs)
+            .chain(&sources.savepoints)
+            .collect()
+    };
+    for s in checked {
         for t in [&target.checkpoints, target.savepoints_root()] {
             if t.starts_with(s) || s.starts_with(t) {
                 bail!(
@@ -341,7 +346,8 @@ struct SnapshotLine {
     checkpoint_id: i64,
     source: String,
     destination: String,
-    /// `published`, `already_published`, `not_published`, `not_planned`.
+    /// `published`, `already_published`, `not_published`, `not_planned`,
+    /// `planned` (--dry-run), `stopped` (left for the next run by a signal).
     status: &'static str,
     error: Option<String>,
     files: usize,
@@ -419,6 +425,11 @@ impl Observer for Log<'_> {
                 lag.map_or("?".to_owned(), duration),
             ),
             Published::Already => Ok(()),
+            Published::Not(e) if e.contains(run::STOPPED) => writeln!(
+                err,
+                "{DIM}left for the next run{DIM:#} {} ({what}): the run was stopped before its files were all copied",
+                output::printable(&self.plan_dest[k]),
+            ),
             Published::Not(e) => writeln!(
                 err,
                 "{ERR}not published{ERR:#} {} ({what}): {}",
@@ -917,6 +928,8 @@ async fn one_round(
             let (status, error) = match p {
                 Published::New => ("published", None),
                 Published::Already => ("already_published", None),
+                // Stopped (a signal): nothing half-published, the next run resumes.
+                Published::Not(e) if e.contains(run::STOPPED) => ("stopped", None),
                 Published::Not(e) => {
                     // Subsumed mid-copy: the next attempt plans the newer one.
                     if e.contains("was deleted while it was copied") && !pacer.stopping() {

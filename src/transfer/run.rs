@@ -78,6 +78,9 @@ impl Default for Options {
     }
 }
 
+/// Why a file was not copied when the run was stopped before it.
+pub const STOPPED: &str = "not copied: the run was stopped before it";
+
 /// Live control of a run: files already started always finish.
 pub trait Control: Send + Sync + std::fmt::Debug {
     /// How many files may be in flight now, at most `configured` (0 holds
@@ -427,11 +430,7 @@ pub async fn copy(
     }
     let files: Vec<FileOutcome> = files
         .into_iter()
-        .map(|o| {
-            o.unwrap_or_else(|| {
-                FileOutcome::Failed("not copied: the run was stopped before it".to_owned())
-            })
-        })
+        .map(|o| o.unwrap_or_else(|| FileOutcome::Failed(STOPPED.to_owned())))
         .collect();
     let mut settled = Vec::with_capacity(snapshots.len());
     for (k, p) in snapshots.into_iter().enumerate() {

@@ -428,6 +428,7 @@ pub(crate) fn compare_mapped(
         dir: dir.clone(),
         metadata_size: bytes.len() as u64,
         modified: None,
+        metadata_crc32c: 0,
         metadata: m,
     };
     let d = deps::collect(&snapshot, &no_rebase);

@@ -579,7 +579,7 @@ async fn two_jobs() -> (MemoryStorage, round::Prepared) {
     let planned = round::plan_round(&mem, found, &target, &Rebase::default(), &[], 4).await;
     assert!(planned.unplanned.is_empty(), "{:?}", planned.unplanned);
     let prepared = planned
-        .prepare(&mem, std::slice::from_ref(&target.checkpoints))
+        .prepare(&mem, std::slice::from_ref(&target.checkpoints), None)
         .await
         .unwrap();
     (mem, prepared)

@@ -58,6 +58,8 @@ pub struct Snapshot {
     pub metadata_size: u64,
     /// Modification time of `_metadata`, when known.
     pub modified: Option<jiff::Timestamp>,
+    /// CRC32C (Castagnoli) of the `_metadata` bytes read: its fingerprint.
+    pub metadata_crc32c: u32,
     /// The parsed metadata.
     pub metadata: CheckpointMetadata,
 }
@@ -123,9 +125,12 @@ pub async fn load(storage: &dyn Storage, location: &Location) -> Result<Snapshot
         location: entry.location.to_string(),
         source,
     })?;
+    let mut crc = crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc32Iscsi);
+    crc.update(&bytes);
     Ok(Snapshot {
         dir: entry.location.parent(),
         metadata_size: bytes.len() as u64,
+        metadata_crc32c: crc.finalize() as u32,
         modified: entry.modified,
         metadata_location: entry.location,
         metadata,

@@ -766,7 +766,26 @@ async fn one_round(
     for attempt in 0..4 {
         let found = round::discover(src, &setup.sources, conc).await?;
         let jobs: Vec<String> = found.iter().filter_map(|s| s.job.clone()).collect();
-        let state = State::read(dst, &setup.target, jobs, conc).await?;
+        // What this machine wrote need not be read back; each job's
+        // directories are looked into for its newest source checkpoint.
+        let known: replica::Known = journal
+            .map(|j| {
+                j.replicas()
+                    .iter()
+                    .filter_map(|(d, v)| Some((d.clone(), serde_json::from_value(v.clone()).ok()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let want: std::collections::BTreeMap<String, u64> = found
+            .iter()
+            .filter_map(|s| {
+                Some((
+                    s.job.clone()?,
+                    crate::names::checkpoint_id(s.dir.file_name())?,
+                ))
+            })
+            .collect();
+        let state = State::read(dst, &setup.target, jobs, &known, &want, conc).await?;
         let foreign = state.foreign();
         if !foreign.is_empty() {
             report.foreign = foreign.iter().map(|(_, s)| s.dir.to_string()).collect();
@@ -830,7 +849,7 @@ async fn one_round(
             .iter()
             .flat_map(|p| p.plan.map.rules().iter().map(|(_, t)| t.clone()))
             .collect();
-        let prepared = planned.prepare(dst, &dest_roots).await?;
+        let prepared = planned.prepare(dst, &dest_roots, journal).await?;
         for (s, e) in &prepared.failed {
             exit = Exit::Partial;
             report.snapshots.push(SnapshotLine {
@@ -1231,7 +1250,15 @@ fn status(ctx: &Ctx, setup: &Setup, args: &ReplicateArgs) -> Result<Exit> {
         }
         jobs.sort();
         jobs.dedup();
-        let state = State::read(dst, &setup.target, jobs.clone(), conc).await?;
+        let state = State::read(
+            dst,
+            &setup.target,
+            jobs.clone(),
+            &replica::Known::new(),
+            &Default::default(),
+            conc,
+        )
+        .await?;
         // Bytes behind: the newest source snapshots the replica lacks,
         // planned, their targets looked up.
         let lacking: Vec<SourceSnapshot> = found
@@ -1459,7 +1486,7 @@ fn promote(ctx: &Ctx, setup: &Setup, job: &str, json: bool) -> Result<Exit> {
     let conc = ctx.concurrency();
     let dir = setup.target.checkpoints.join(&id);
     let report = ctx.block_on(async {
-        let r = replica::replica_job(dst, &dir).await?;
+        let r = replica::replica_job(dst, &dir, &replica::Known::new(), None).await?;
         let newest = r
             .newest_published()
             .with_context(|| format!("{dir}: no published replica of job {job}"))?;

@@ -106,6 +106,8 @@ pub struct SnapshotPlan {
     pub source_size: u64,
     /// Modification time of the source `_metadata`.
     pub source_modified: Option<jiff::Timestamp>,
+    /// CRC32C of the source `_metadata` as read.
+    pub source_crc32c: u32,
 }
 
 /// Whether a snapshot survives a plain directory copy: every handle
@@ -553,6 +555,7 @@ pub async fn plan(
             checkpoint_id: s.metadata.checkpoint_id,
             source_size: s.metadata_size,
             source_modified: s.modified,
+            source_crc32c: s.metadata_crc32c,
         });
     }
     if !unmapped.is_empty() {

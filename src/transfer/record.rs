@@ -47,6 +47,14 @@ pub enum Record {
         /// CRC32C (Castagnoli) of the bytes, hex.
         crc32c: String,
     },
+    /// A replica snapshot directory's identity file was written
+    /// (`replicate`); later rounds need not read it back.
+    Replica {
+        /// The replica snapshot directory.
+        dir: String,
+        /// The identity written.
+        identity: serde_json::Value,
+    },
     /// A snapshot's `_metadata` was published.
     Published {
         /// Source `_metadata`.
@@ -77,6 +85,8 @@ pub struct Journal {
     path: PathBuf,
     writer: Mutex<journal::Writer>,
     prior: HashMap<String, Prior>,
+    /// Identities written into replica directories, by directory.
+    replicas: HashMap<String, serde_json::Value>,
     /// A torn last line was found (the run before was killed mid-write).
     pub torn: bool,
 }
@@ -85,6 +95,7 @@ impl Journal {
     /// Opens (creating) the journal at `path` and reads what it holds.
     pub fn open(path: &Path) -> Result<Self, journal::Error> {
         let mut prior = HashMap::new();
+        let mut replicas = HashMap::new();
         let mut torn = false;
         if let Ok(f) = std::fs::File::open(path) {
             let read = journal::read::<Record>(std::io::BufReader::new(f))?;
@@ -123,6 +134,9 @@ impl Journal {
                             },
                         );
                     }
+                    Record::Replica { dir, identity } => {
+                        replicas.insert(dir, identity);
+                    }
                     Record::Planned { .. } | Record::Published { .. } => {}
                 }
             }
@@ -142,8 +156,14 @@ impl Journal {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             prior,
+            replicas,
             torn,
         })
+    }
+
+    /// Identities this journal recorded writing, by replica directory.
+    pub fn replicas(&self) -> &HashMap<String, serde_json::Value> {
+        &self.replicas
     }
 
     /// Where it is.

@@ -113,10 +113,13 @@ pub struct ReplicaSnapshot {
     pub dir: Location,
     /// `chk-N`'s N (savepoints: `None`).
     pub id: Option<u64>,
-    /// Its `_metadata`, when published.
+    /// Its `_metadata`, when published (looked up only when `checked`).
     pub metadata: Option<Entry>,
     /// Its identity, when replicated by flink-chk.
     pub identity: Option<Identity>,
+    /// Whether `metadata` was looked up (a directory this machine's journal
+    /// says flink-chk wrote is only looked into when it matters).
+    pub checked: bool,
 }
 
 impl ReplicaSnapshot {
@@ -138,7 +141,7 @@ impl Replica {
     pub fn newest_published(&self) -> Option<&ReplicaSnapshot> {
         self.snapshots
             .iter()
-            .filter(|s| s.published() && s.identity.is_some())
+            .filter(|s| s.checked && s.published() && s.identity.is_some())
             .max_by_key(|s| (s.identity.as_ref().and_then(|i| i.source_completed), s.id))
     }
 
@@ -147,7 +150,7 @@ impl Replica {
     pub fn unpublished(&self) -> impl Iterator<Item = &ReplicaSnapshot> {
         self.snapshots
             .iter()
-            .filter(|s| !s.published() && s.identity.is_some())
+            .filter(|s| s.checked && !s.published() && s.identity.is_some())
     }
 
     /// Snapshot directories someone else wrote: a `_metadata` without an
@@ -268,9 +271,38 @@ pub async fn savepoints(
     Ok(out)
 }
 
+/// What is known of replica directories without reading them: identities
+/// this machine's journal recorded writing, by directory.
+pub type Known = std::collections::HashMap<String, Identity>;
+
 /// Reads a replica snapshot directory: its `_metadata` (stat) and identity.
-async fn replica_snapshot(storage: &dyn Storage, dir: Location) -> Result<ReplicaSnapshot, Error> {
+/// A directory in `known` has its identity from there, and its `_metadata`
+/// is looked up only if `look` says so.
+async fn replica_snapshot(
+    storage: &dyn Storage,
+    dir: Location,
+    known: &Known,
+    look: impl Fn(Option<u64>) -> bool,
+) -> Result<ReplicaSnapshot, Error> {
     let id = checkpoint_id(dir.file_name());
+    if let Some(identity) = known.get(&dir.to_string()) {
+        let checked = look(id);
+        let metadata = if checked {
+            storage
+                .stat(&dir.join("_metadata"))
+                .await?
+                .filter(Entry::is_file)
+        } else {
+            None
+        };
+        return Ok(ReplicaSnapshot {
+            dir,
+            id,
+            metadata,
+            identity: Some(identity.clone()),
+            checked,
+        });
+    }
     let metadata = storage
         .stat(&dir.join("_metadata"))
         .await?
@@ -292,35 +324,54 @@ async fn replica_snapshot(storage: &dyn Storage, dir: Location) -> Result<Replic
         id,
         metadata,
         identity,
+        checked: true,
     })
 }
 
-/// What the replica holds under a job directory.
-pub async fn replica_job(storage: &dyn Storage, job: &Location) -> Result<Replica, Error> {
+/// What the replica holds under a job directory. Directories in `known`
+/// are looked into only for checkpoint `want` (`None`: all).
+pub async fn replica_job(
+    storage: &dyn Storage,
+    job: &Location,
+    known: &Known,
+    want: Option<u64>,
+) -> Result<Replica, Error> {
     let dirs: Vec<Location> = child_dirs(storage, job)
         .await?
         .into_iter()
         .filter(|d| checkpoint_id(d.file_name()).is_some())
         .collect();
-    replica_dirs(storage, dirs).await
+    replica_dirs(storage, dirs, known, &|id| want.is_none() || id == want).await
 }
 
-/// What the replica holds under a savepoints root.
-pub async fn replica_savepoints(storage: &dyn Storage, root: &Location) -> Result<Replica, Error> {
+/// What the replica holds under a savepoints root (every directory looked
+/// into, unless in `known` and published).
+pub async fn replica_savepoints(
+    storage: &dyn Storage,
+    root: &Location,
+    known: &Known,
+) -> Result<Replica, Error> {
     let dirs: Vec<Location> = child_dirs(storage, root)
         .await?
         .into_iter()
         .filter(|d| is_savepoint_dir(d.file_name()))
         .collect();
-    replica_dirs(storage, dirs).await
+    replica_dirs(storage, dirs, known, &|_| true).await
 }
 
-async fn replica_dirs(storage: &dyn Storage, dirs: Vec<Location>) -> Result<Replica, Error> {
-    let read: Vec<Result<ReplicaSnapshot, Error>> =
-        futures_util::stream::iter(dirs.into_iter().map(|d| replica_snapshot(storage, d)))
-            .buffered(16)
-            .collect()
-            .await;
+async fn replica_dirs(
+    storage: &dyn Storage,
+    dirs: Vec<Location>,
+    known: &Known,
+    look: &(dyn Fn(Option<u64>) -> bool + Sync),
+) -> Result<Replica, Error> {
+    let read: Vec<Result<ReplicaSnapshot, Error>> = futures_util::stream::iter(
+        dirs.into_iter()
+            .map(|d| replica_snapshot(storage, d, known, look)),
+    )
+    .buffered(16)
+    .collect()
+    .await;
     let mut snapshots = read.into_iter().collect::<Result<Vec<_>, _>>()?;
     snapshots.sort_by(|a, b| (a.id, a.dir.file_name()).cmp(&(b.id, b.dir.file_name())));
     Ok(Replica { snapshots })
@@ -501,6 +552,7 @@ mod tests {
                 bytes: 0,
                 planned_at: jiff::Timestamp::UNIX_EPOCH,
             }),
+            checked: true,
         }
     }
 

@@ -81,16 +81,22 @@ pub struct State {
 
 impl State {
     /// Reads the replica's directories for `jobs` and its savepoints root.
+    /// `known` (identities this machine's journal recorded writing) saves
+    /// reading them back; then a job's directories are looked into only for
+    /// the checkpoint id `want` gives it (none given: all).
     pub async fn read(
         dst: &dyn Storage,
         target: &Target,
         jobs: impl IntoIterator<Item = String>,
+        known: &replica::Known,
+        want: &BTreeMap<String, u64>,
         concurrency: usize,
     ) -> Result<Self, replica::Error> {
         let names: Vec<String> = jobs.into_iter().collect();
         let read: Vec<_> = futures_util::stream::iter(names.iter().map(|j| {
             let dir = target.checkpoints.join(j);
-            async move { replica::replica_job(dst, &dir).await }
+            let w = want.get(j).copied();
+            async move { replica::replica_job(dst, &dir, known, w).await }
         }))
         .buffered(concurrency.max(1))
         .collect()
@@ -99,7 +105,7 @@ impl State {
         for (name, r) in names.into_iter().zip(read) {
             out.jobs.insert(name, r?);
         }
-        out.savepoints = replica::replica_savepoints(dst, target.savepoints_root()).await?;
+        out.savepoints = replica::replica_savepoints(dst, target.savepoints_root(), known).await?;
         Ok(out)
     }
 
@@ -197,9 +203,7 @@ pub async fn plan_round(
     maps: &[(Location, Location)],
     concurrency: usize,
 ) -> RoundPlan {
-    /// A snapshot, its plan, and its `_metadata` bytes read after planning.
-    type Planned = (SourceSnapshot, Result<Plan, PlanError>, Option<Vec<u8>>);
-    let planned: Vec<Planned> =
+    let planned: Vec<(SourceSnapshot, Result<Plan, PlanError>)> =
         futures_util::stream::iter(wanted.into_iter().map(|s| async move {
             let req = Request {
                 snapshots: vec![s.dir.clone()],
@@ -209,22 +213,26 @@ pub async fn plan_round(
                 maps: maps.to_vec(),
                 layout: Layout::Mirror,
             };
-            let p = plan::plan(src, &req, true, concurrency).await;
-            // The fingerprint: the source `_metadata` as it is now.
-            let bytes = match &p {
-                Ok(_) => src.read(&s.dir.join("_metadata")).await.ok(),
-                Err(_) => None,
-            };
-            (s, p, bytes)
+            // Each snapshot's files are stat-ed a few at a time; many
+            // snapshots are planned at once.
+            let p = plan::plan(src, &req, true, 8).await;
+            (s, p)
         }))
-        .buffered(4)
+        .buffered(concurrency.max(1))
         .collect()
         .await;
     let now = jiff::Timestamp::now();
     let mut out = RoundPlan::default();
-    for (s, p, bytes) in planned {
-        match (p, bytes) {
-            (Ok(p), Some(bytes)) if bytes.len() as u64 == s.metadata.size => {
+    for (s, p) in planned {
+        // The `_metadata` read when planning must be the one discovered.
+        let same = |p: &Plan| {
+            p.snapshots.first().is_some_and(|sp| {
+                sp.source_size == s.metadata.size
+                    && super::stat::same_time(sp.source_modified, s.metadata.modified)
+            })
+        };
+        match p {
+            Ok(p) if same(&p) => {
                 let Some(sp) = p.snapshots.first() else {
                     continue;
                 };
@@ -235,7 +243,7 @@ pub async fn plan_round(
                     checkpoint_id: sp.checkpoint_id,
                     source: s.dir.to_string(),
                     source_metadata_bytes: s.metadata.size,
-                    source_metadata_crc32c: replica::crc32c_hex(&bytes),
+                    source_metadata_crc32c: format!("{:08x}", sp.source_crc32c),
                     source_completed: s.metadata.modified,
                     files: sp.files.len(),
                     bytes: sp.files.iter().filter_map(|&i| p.files[i].size).sum(),
@@ -247,7 +255,7 @@ pub async fn plan_round(
                     plan: p,
                 });
             }
-            (Ok(_), _) => out.unplanned.push(Unplanned {
+            Ok(_) => out.unplanned.push(Unplanned {
                 error: PlanError::Missing {
                     snapshot: s.dir.to_string(),
                     location: s.dir.join("_metadata").to_string(),
@@ -255,7 +263,7 @@ pub async fn plan_round(
                 snapshot: s,
                 vanished: true,
             }),
-            (Err(e), _) => out.unplanned.push(Unplanned {
+            Err(e) => out.unplanned.push(Unplanned {
                 vanished: vanished(&e),
                 snapshot: s,
                 error: e,
@@ -285,6 +293,7 @@ impl RoundPlan {
                             checkpoint_id: s.checkpoint_id,
                             source_size: s.source_size,
                             source_modified: s.source_modified,
+                            source_crc32c: s.source_crc32c,
                         })
                         .collect(),
                     files: p.plan.files.clone(),
@@ -301,6 +310,7 @@ impl RoundPlan {
         self,
         dst: &dyn Storage,
         dest_roots: &[Location],
+        journal: Option<&super::record::Journal>,
     ) -> Result<Prepared, PlanError> {
         let mut plans = Vec::new();
         let mut parts = Vec::new();
@@ -332,6 +342,16 @@ impl RoundPlan {
                 Ok(bytes) => super::run::write_small(dst, dest_roots, &at, bytes).await,
                 Err(e) => Err(e.to_string()),
             };
+            let written =
+                written.and_then(|()| match (journal, serde_json::to_value(&p.identity)) {
+                    (Some(j), Ok(identity)) => j
+                        .record(&super::record::Record::Replica {
+                            dir: s.destination.parent().to_string(),
+                            identity,
+                        })
+                        .map_err(|e| format!("writing the journal {}: {e}", j.path().display())),
+                    _ => Ok(()),
+                });
             match written {
                 Ok(()) => {
                     parts.push((p.source, p.identity));

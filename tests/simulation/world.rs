@@ -127,6 +127,7 @@ pub(super) fn collected(path: &str, bytes: &[u8]) -> BTreeSet<String> {
         metadata_location: loc,
         metadata_size: bytes.len() as u64,
         modified: None,
+        metadata_crc32c: 0,
         metadata: m,
     };
     let d = deps::collect(&s, &Rebase::default());

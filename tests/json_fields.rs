@@ -849,21 +849,16 @@ fn copy_and_relocate() {
 /// `replicate` (a round, `--status`, `--promote`) and `ls` on a replica job.
 #[test]
 fn replicate_round_status_promote_and_ls_on_the_replica() {
-    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
-    let tmp = tempfile::tempdir().unwrap();
-    let src = tmp.path().join("src");
-    let dst = tmp.path().join("dst");
-    copy_tree(&dir, &src);
-    let ck = src.join("checkpoints");
-    let rebase = format!("{generated}={}", src.display());
-    let journal = tmp.path().join("j");
+    let c = crate::replicate::copied("2.3", "rocksdb-incremental");
+    let (dst, ck, rebase) = (&c.dst, &c.ck, &c.rebase);
+    let journal = c.tmp.path().join("j");
     let base = [
         "replicate",
         ck.to_str().unwrap(),
         "--to",
         dst.to_str().unwrap(),
         "--rebase",
-        &rebase,
+        rebase,
         "--json",
     ];
     let mut round = base.to_vec();
@@ -878,8 +873,7 @@ fn replicate_round_status_promote_and_ls_on_the_replica() {
     let mut status = base.to_vec();
     status.push("--status");
     check(&status, 0, REPLICATE_STATUS);
-    let job = job_dir(&ck);
-    let name = job.file_name().unwrap().to_str().unwrap();
+    let name = c.name.as_str();
     check(
         &[
             "replicate",

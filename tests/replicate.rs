@@ -90,21 +90,68 @@ fn hide(meta: &Path, to: &Path) {
     std::fs::rename(meta, to).unwrap();
 }
 
+/// A committed scenario copied to a scratch directory, to replicate from.
+pub(crate) struct Copied {
+    /// The scratch directory (removed when dropped).
+    pub tmp: tempfile::TempDir,
+    /// The committed scenario (its truth files).
+    pub dir: PathBuf,
+    /// The root Flink wrote it under.
+    pub generated: String,
+    /// The copy.
+    pub src: PathBuf,
+    /// Where the replica goes.
+    pub dst: PathBuf,
+    /// The copy's checkpoints root.
+    pub ck: PathBuf,
+    /// Its (first) job directory and that job's id.
+    pub job: PathBuf,
+    pub name: String,
+    /// The `--rebase` that reads the copy where Flink recorded it.
+    pub rebase: String,
+}
+
+pub(crate) fn copied(version: &str, scenario_name: &str) -> Copied {
+    let (dir, generated) = scenario(version, scenario_name);
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let dst = tmp.path().join("dst");
+    copy_tree(&dir, &src);
+    let ck = src.join("checkpoints");
+    let job = job_dir(&ck);
+    let name = job.file_name().unwrap().to_str().unwrap().to_owned();
+    let rebase = format!("{generated}={}", src.display());
+    Copied {
+        tmp,
+        dir,
+        generated,
+        src,
+        dst,
+        ck,
+        job,
+        name,
+        rebase,
+    }
+}
+
 /// Rounds as checkpoints complete: each publishes the newest, copying only
 /// the files the replica lacks; `--keep 1` prunes the replica to exactly
 /// the kept snapshot's closure; the replica restores without its source.
 #[test]
 fn rounds_copy_only_new_files_publish_last_and_prune_to_the_kept_closure() {
-    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
-    let tmp = tempfile::tempdir().unwrap();
-    let src = tmp.path().join("src");
-    let dst = tmp.path().join("dst");
+    let Copied {
+        tmp,
+        dir,
+        generated,
+        src,
+        dst,
+        ck,
+        job,
+        name,
+        rebase,
+    } = copied("2.3", "rocksdb-incremental");
     let journal = tmp.path().join("journal.jsonl");
-    copy_tree(&dir, &src);
-    let ck = src.join("checkpoints");
-    let job = job_dir(&ck);
-    let name = job.file_name().unwrap().to_str().unwrap().to_owned();
-    let rebase = vec![format!("{generated}={}", src.display())];
+    let rebase = vec![rebase];
     let truth_of = |n: u64| dir.join(format!("checkpoints/{name}/chk-{n}/_metadata"));
     hide(&job.join("chk-5/_metadata"), &tmp.path().join("m5"));
     hide(&job.join("chk-6/_metadata"), &tmp.path().join("m6"));
@@ -261,15 +308,16 @@ fn lineages_replicate_whole_and_restore_without_their_source() {
 /// anything is copied, with exit code 2; `--status` says so too.
 #[test]
 fn a_job_writing_into_the_replica_stops_replication() {
-    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
-    let tmp = tempfile::tempdir().unwrap();
-    let src = tmp.path().join("src");
-    let dst = tmp.path().join("dst");
-    copy_tree(&dir, &src);
-    let ck = src.join("checkpoints");
-    let job = job_dir(&ck);
-    let name = job.file_name().unwrap().to_str().unwrap().to_owned();
-    let rebase = vec![format!("{generated}={}", src.display())];
+    let Copied {
+        tmp,
+        dst,
+        ck,
+        job,
+        name,
+        rebase,
+        ..
+    } = copied("2.3", "rocksdb-incremental");
+    let rebase = vec![rebase];
     let journal = tmp.path().join("j");
     hide(&job.join("chk-6/_metadata"), &tmp.path().join("m6"));
     let (_, code, _) = replicate(&ck, &dst, &rebase, &journal, &[]);
@@ -329,17 +377,19 @@ fn a_job_writing_into_the_replica_stops_replication() {
 /// the same run, reusing the files already copied.
 #[test]
 fn a_checkpoint_subsumed_mid_copy_is_abandoned_for_the_newer_one() {
-    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
-    let tmp = tempfile::tempdir().unwrap();
-    let src = tmp.path().join("src");
-    let dst = tmp.path().join("dst");
-    copy_tree(&dir, &src);
-    let ck = src.join("checkpoints");
-    let job = job_dir(&ck);
-    let name = job.file_name().unwrap().to_str().unwrap().to_owned();
+    let Copied {
+        tmp,
+        dir,
+        generated,
+        dst,
+        ck,
+        job,
+        name,
+        rebase,
+        ..
+    } = copied("2.3", "rocksdb-incremental");
     hide(&job.join("chk-6/_metadata"), &tmp.path().join("m6"));
     std::fs::remove_dir_all(job.join("chk-4")).unwrap();
-    let rebase = format!("{generated}={}", src.display());
     // About five seconds at 40 KiB/s: the subsumption lands mid-copy.
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("flink-chk"))
         .args([

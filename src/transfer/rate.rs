@@ -129,6 +129,9 @@ impl Schedule {
     }
 }
 
+/// How much unused budget carries over (see [`Limiter::take`]).
+pub const BURST: Duration = Duration::from_millis(250);
+
 /// The shared budget: every stream asks for its bytes before sending them.
 /// Its schedule can be replaced while streams run ([`Limiter::set`]).
 #[derive(Debug)]
@@ -163,21 +166,29 @@ impl Limiter {
     /// Waits until `bytes` may be sent. Reservations are taken in arrival
     /// order against one clock, so the total stays at the rate however many
     /// streams ask.
-    pub async fn take(&self, bytes: u64) {
+    /// Returns how long it waited.
+    pub async fn take(&self, bytes: u64) -> Duration {
         let Rate::BytesPerSec(rate) = self.rate() else {
             *self.next.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            return;
+            return Duration::ZERO;
         };
         let cost = Duration::from_secs_f64(bytes as f64 / rate as f64);
         let start = {
             let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
-            let start = next.map_or(now, |n| n.max(now));
+            // Budget left unused for up to BURST (the gap between one file
+            // and the next) may still be spent: a token bucket BURST deep,
+            // so many small files get the rate too. Over any window T the
+            // bytes stay within rate × (T + BURST).
+            let floor = now.checked_sub(BURST).unwrap_or(now);
+            let start = next.map_or(now, |n| n.max(floor));
             *next = Some(start + cost);
             start
         };
         // The bytes are paid for when their time slot ends.
+        let before = Instant::now();
         tokio::time::sleep_until(start + cost).await;
+        before.elapsed()
     }
 }
 

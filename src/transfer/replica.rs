@@ -34,9 +34,12 @@ use crate::storage::{self, Entry, Location, Storage};
 /// The identity file in each replica snapshot directory.
 pub const IDENTITY: &str = crate::names::REPLICA_IDENTITY;
 
-/// Bytes per second one copy slot is given: with a budget of R bytes/s at
-/// most ⌈R / SLOT_RATE⌉ files are in flight (ODPS's "bandwidth / per-slot
-/// rate"), so a tight budget is not spread over streams it cannot feed.
+/// Bytes per second one copy slot is assumed to carry until files have
+/// been measured: with a budget of R bytes/s, ⌈R / per-slot rate⌉ files are
+/// in flight (ODPS's "bandwidth / per-slot rate"), so a tight budget is not
+/// spread over streams it cannot feed. The per-slot rate is then what
+/// streams carried outside the budget's waits (per-file overheads
+/// included: many small files need more slots to fill the budget).
 pub const SLOT_RATE: u64 = 8 << 20;
 
 /// What a snapshot is.
@@ -390,6 +393,8 @@ pub struct Pacer {
     limiter: Option<Arc<Limiter>>,
     stop: AtomicBool,
     held: AtomicBool,
+    /// Measured bytes/s one stream carries (moving average), 0: none yet.
+    per_slot: Mutex<f64>,
     /// Why new files are held back (for the log).
     pub held_by: Mutex<Option<String>>,
 }
@@ -401,6 +406,7 @@ impl Pacer {
             limiter,
             stop: AtomicBool::new(false),
             held: AtomicBool::new(false),
+            per_slot: Mutex::new(0.0),
             held_by: Mutex::new(None),
         }
     }
@@ -421,13 +427,24 @@ impl Pacer {
         *self.held_by.lock().unwrap_or_else(|e| e.into_inner()) = why;
     }
 
-    /// Copy slots for a budget: ⌈rate / SLOT_RATE⌉, at least 1, at most
-    /// `configured`.
-    pub fn slots_for(rate: Rate, configured: usize) -> usize {
+    /// Copy slots for a budget: ⌈rate / per-slot rate⌉ (SLOT_RATE until
+    /// measured), at least 1, at most `configured`.
+    pub fn slots_for(rate: Rate, per_slot: f64, configured: usize) -> usize {
         match rate {
             Rate::Off => configured,
-            Rate::BytesPerSec(r) => usize::try_from(r.div_ceil(SLOT_RATE))
-                .map_or(configured, |n| n.clamp(1, configured)),
+            Rate::BytesPerSec(r) => {
+                let per = if per_slot > 0.0 {
+                    per_slot
+                } else {
+                    SLOT_RATE as f64
+                };
+                let n = (r as f64 / per).ceil();
+                if n.is_finite() && n < configured as f64 {
+                    (n as usize).max(1)
+                } else {
+                    configured
+                }
+            }
         }
     }
 }
@@ -437,14 +454,29 @@ impl Control for Pacer {
         if self.held.load(Ordering::SeqCst) {
             return 0;
         }
+        let per_slot = *self.per_slot.lock().unwrap_or_else(|e| e.into_inner());
         match &self.limiter {
-            Some(l) => Self::slots_for(l.rate(), configured),
+            Some(l) => Self::slots_for(l.rate(), per_slot, configured),
             None => configured,
         }
     }
 
     fn stop(&self) -> bool {
         self.stopping()
+    }
+
+    fn streamed(&self, bytes: u64, busy: std::time::Duration) {
+        // A file that took no time of its own says nothing of a stream.
+        if busy.is_zero() || bytes == 0 {
+            return;
+        }
+        let sample = bytes as f64 / busy.as_secs_f64();
+        let mut p = self.per_slot.lock().unwrap_or_else(|e| e.into_inner());
+        *p = if *p > 0.0 {
+            0.8 * *p + 0.2 * sample
+        } else {
+            sample
+        };
     }
 }
 
@@ -593,9 +625,27 @@ mod tests {
 
     #[test]
     fn slots_follow_the_budget() {
-        assert_eq!(Pacer::slots_for(Rate::Off, 32), 32);
-        assert_eq!(Pacer::slots_for(Rate::BytesPerSec(1 << 20), 32), 1);
-        assert_eq!(Pacer::slots_for(Rate::BytesPerSec(20 << 20), 32), 3);
-        assert_eq!(Pacer::slots_for(Rate::BytesPerSec(1 << 40), 32), 32);
+        assert_eq!(Pacer::slots_for(Rate::Off, 0.0, 32), 32);
+        assert_eq!(Pacer::slots_for(Rate::BytesPerSec(1 << 20), 0.0, 32), 1);
+        assert_eq!(Pacer::slots_for(Rate::BytesPerSec(20 << 20), 0.0, 32), 3);
+        assert_eq!(Pacer::slots_for(Rate::BytesPerSec(1 << 40), 0.0, 32), 32);
+        // Small files: a stream carries 180 KiB/s with its overheads, so a
+        // 256 KiB/s budget needs two.
+        let kib = 1024.0;
+        assert_eq!(
+            Pacer::slots_for(Rate::BytesPerSec(256 << 10), 180.0 * kib, 32),
+            2
+        );
+        let p = Pacer::new(Some(Arc::new(Limiter::new(
+            super::super::rate::Schedule::parse("256K").unwrap(),
+        ))));
+        assert_eq!(p.slots(32), 1);
+        p.streamed(180 * 1024, std::time::Duration::from_secs(1));
+        assert_eq!(p.slots(32), 2);
+        // Files that took no time of their own (memory) say nothing.
+        p.streamed(1 << 20, std::time::Duration::ZERO);
+        assert_eq!(p.slots(32), 2);
+        p.hold(Some("a copy".into()));
+        assert_eq!(p.slots(32), 0);
     }
 }

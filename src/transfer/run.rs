@@ -89,6 +89,9 @@ pub trait Control: Send + Sync + std::fmt::Debug {
     /// Start no more files: the run ends after those in flight, and
     /// publishes the snapshots they complete.
     fn stop(&self) -> bool;
+    /// A file of `bytes` was streamed in `busy` (its time outside the
+    /// byte budget's waits): what one stream can carry.
+    fn streamed(&self, _bytes: u64, _busy: std::time::Duration) {}
 }
 
 /// Bytes of one multipart upload part (what an object store writer buffers).
@@ -715,6 +718,8 @@ async fn copy_file_inner(
     let mut md5 = <md5::Md5 as md5::Digest>::new();
     let mut n = 0u64;
     let mut stream = src.read_stream(&f.source, opts.chunk);
+    let started = tokio::time::Instant::now();
+    let mut waited = std::time::Duration::ZERO;
     let failure: Option<String> = loop {
         let Some(chunk) = stream.next().await else {
             break None;
@@ -730,10 +735,10 @@ async fn copy_file_inner(
             Err(e) => break Some(e.to_string()),
         };
         if let Some(l) = own {
-            l.take(chunk.len() as u64).await;
+            waited += l.take(chunk.len() as u64).await;
         }
         if let Some(l) = &opts.limiter {
-            l.take(chunk.len() as u64).await;
+            waited += l.take(chunk.len() as u64).await;
         }
         n += chunk.len() as u64;
         if n > size {
@@ -773,6 +778,9 @@ async fn copy_file_inner(
         return Err(e);
     }
     up.finish().await.map_err(|e| e.to_string())?;
+    if let Some(c) = &opts.control {
+        c.streamed(n, started.elapsed().saturating_sub(waited));
+    }
     journal_write(
         journal,
         &Record::Copied {

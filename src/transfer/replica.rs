@@ -529,24 +529,34 @@ pub fn interactive_running(dest: &str) -> bool {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return false;
     };
-    let proc = std::path::Path::new("/proc/self").exists();
     rd.flatten().any(|e| {
         let name = e.file_name();
         let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
             return false;
         };
-        if proc {
-            !pid.is_empty()
-                && pid.bytes().all(|b| b.is_ascii_digit())
-                && std::path::Path::new("/proc").join(pid).exists()
-        } else {
-            e.metadata()
+        match pid_alive(pid) {
+            Some(alive) => alive,
+            None => e
+                .metadata()
                 .and_then(|m| m.modified())
                 .ok()
                 .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age.as_secs() < 3600)
+                .is_some_and(|age| age.as_secs() < 3600),
         }
     })
+}
+
+/// Whether process `pid` (decimal text) runs on this machine: `None` where
+/// that cannot be told (no `/proc`).
+pub fn pid_alive(pid: &str) -> Option<bool> {
+    if !std::path::Path::new("/proc/self").exists() {
+        return None;
+    }
+    Some(
+        !pid.is_empty()
+            && pid.bytes().all(|b| b.is_ascii_digit())
+            && std::path::Path::new("/proc").join(pid).exists(),
+    )
 }
 
 /// The replica's lock file for `dest`: one replication per destination on

@@ -274,35 +274,6 @@ pub async fn plan_round(
 }
 
 impl RoundPlan {
-    /// The merged plan, writing nothing (for a dry run or a status).
-    pub fn merged(&self) -> Result<Plan, PlanError> {
-        Plan::merge(
-            self.parts
-                .iter()
-                .map(|p| Plan {
-                    snapshots: p
-                        .plan
-                        .snapshots
-                        .iter()
-                        .map(|s| plan::SnapshotPlan {
-                            source: s.source.clone(),
-                            destination: s.destination.clone(),
-                            files: s.files.clone(),
-                            metadata: Vec::new(),
-                            portability: s.portability.clone(),
-                            checkpoint_id: s.checkpoint_id,
-                            source_size: s.source_size,
-                            source_modified: s.source_modified,
-                            source_crc32c: s.source_crc32c,
-                        })
-                        .collect(),
-                    files: p.plan.files.clone(),
-                    map: p.plan.map.clone(),
-                })
-                .collect(),
-        )
-    }
-
     /// Writes each snapshot's identity into its replica directory before
     /// any of its data (a directory with data and no identity is never
     /// left by flink-chk), then merges the plans of those written.

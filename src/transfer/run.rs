@@ -78,6 +78,10 @@ impl Default for Options {
     }
 }
 
+/// Why a file failed when its source vanished mid-copy (what a snapshot
+/// `replicate` abandons for the job's newer one fails with).
+pub const SOURCE_GONE: &str = "was deleted while it was copied (a checkpoint Flink subsumed?)";
+
 /// Why a file was not copied when the run was stopped before it.
 pub const STOPPED: &str = "not copied: the run was stopped before it";
 
@@ -727,10 +731,7 @@ async fn copy_file_inner(
         let chunk = match chunk {
             Ok(c) => c,
             Err(e) if e.is_not_found() => {
-                break Some(format!(
-                    "{} was deleted while it was copied (a checkpoint Flink subsumed?)",
-                    f.source
-                ));
+                break Some(format!("{} {SOURCE_GONE}", f.source));
             }
             Err(e) => break Some(e.to_string()),
         };
@@ -766,10 +767,7 @@ async fn copy_file_inner(
         None => match src.stat(&f.source).await {
             Ok(Some(e)) if e.size == size && super::stat::same_time(e.modified, f.modified) => None,
             Ok(Some(_)) => Some(format!("{} changed while it was copied", f.source)),
-            Ok(None) => Some(format!(
-                "{} was deleted while it was copied (a checkpoint Flink subsumed?)",
-                f.source
-            )),
+            Ok(None) => Some(format!("{} {SOURCE_GONE}", f.source)),
             Err(e) => Some(e.to_string()),
         },
     };
@@ -827,10 +825,7 @@ async fn server_side_done(
             Some(e) if e.size == size && super::stat::same_time(e.modified, f.modified) => {}
             Some(_) => return Err(format!("{} changed while it was copied", f.source)),
             None => {
-                return Err(format!(
-                    "{} was deleted while it was copied (a checkpoint Flink subsumed?)",
-                    f.source
-                ));
+                return Err(format!("{} {SOURCE_GONE}", f.source));
             }
         }
         match dst.stat(&f.target).await.map_err(|e| e.to_string())? {

@@ -45,6 +45,18 @@ pub(crate) fn snapshot_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         .collect()
 }
 
+/// The newest checkpoint of a committed scenario, as `<job>/chk-N`
+/// relative to its checkpoints root.
+fn newest_chk(version: &str, name: &str) -> PathBuf {
+    let (dir, _) = scenario(version, name);
+    let meta = crate::common::newest_checkpoint(version, name);
+    meta.parent()
+        .unwrap()
+        .strip_prefix(dir.join("checkpoints"))
+        .unwrap()
+        .to_owned()
+}
+
 /// Directories holding a `_metadata` (relative to `root`).
 pub(crate) fn metadata_dirs(root: &Path) -> Vec<PathBuf> {
     common::find_metadata(root)
@@ -306,10 +318,7 @@ fn relocate_after_a_plain_copy_and_its_refusals() {
     let tmp = tempfile::tempdir().unwrap();
     let new = tmp.path().join("new");
     copy_tree(&dir.join("checkpoints"), &new);
-    let chk = metadata_dirs(&dir.join("checkpoints"))
-        .into_iter()
-        .max()
-        .unwrap();
+    let chk = newest_chk("2.3", "restore-claim");
     let moved_meta = new.join(&chk).join("_metadata");
     let rb = format!("{generated}={}", dir.display());
     let map = format!("{}={}", dir.join("checkpoints").display(), new.display());
@@ -414,10 +423,7 @@ fn refusals_existing_metadata_unmapped_paths_and_dry_runs() {
     let (dir, generated) = scenario("2.3", "changelog");
     let tmp = tempfile::tempdir().unwrap();
     let rb = format!("{generated}={}", dir.display());
-    let chk = metadata_dirs(&dir.join("checkpoints"))
-        .into_iter()
-        .max()
-        .unwrap();
+    let chk = newest_chk("2.3", "changelog");
     let snapshot = dir.join("checkpoints").join(&chk);
     let dst = tmp.path().join("dst");
     // Unmapped changelog files: exit 3, the --map to give, nothing written.
@@ -512,10 +518,7 @@ fn never_writes_through_a_symbolic_link_in_the_destination() {
     let (dir, generated) = scenario("2.3", "rocksdb-incremental");
     let tmp = tempfile::tempdir().unwrap();
     let rb = format!("{generated}={}", dir.display());
-    let chk = metadata_dirs(&dir.join("checkpoints"))
-        .into_iter()
-        .max()
-        .unwrap();
+    let chk = newest_chk("2.3", "rocksdb-incremental");
     let job = chk.parent().unwrap();
     let dst = tmp.path().join("dst");
     let victim = tmp.path().join("victim");
@@ -550,10 +553,7 @@ fn a_killed_copy_resumes_without_copying_verified_files_again() {
     let (dir, generated) = scenario("2.3", "rocksdb-incremental");
     let tmp = tempfile::tempdir().unwrap();
     let rb = format!("{generated}={}", dir.display());
-    let chk = metadata_dirs(&dir.join("checkpoints"))
-        .into_iter()
-        .max()
-        .unwrap();
+    let chk = newest_chk("2.3", "rocksdb-incremental");
     let snapshot = dir.join("checkpoints").join(&chk);
     let dst = tmp.path().join("dst");
     let journal = tmp.path().join("journal.jsonl");

@@ -12,6 +12,7 @@ mod diff;
 mod generated;
 mod hostile;
 mod inspect;
+mod inventory;
 mod json_fields;
 mod object_stores;
 mod oracle;

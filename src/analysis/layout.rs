@@ -331,6 +331,63 @@ pub async fn scan(
     Ok(scan)
 }
 
+/// Lists only the levels that decide the layout: the children of `root`,
+/// of each job directory, and of each `chk-<n>` and savepoint directory
+/// (where `_metadata` is); never `shared/`, `taskowned/` or anything deeper.
+/// On a store of 10⁹ objects that is one request per job and per snapshot
+/// instead of a listing of everything (planning from an inventory report).
+/// Usage figures count only the files at those levels.
+pub async fn scan_shallow(
+    storage: &dyn Storage,
+    root: &Location,
+    concurrency: usize,
+) -> Result<Scan, storage::Error> {
+    use futures_util::TryStreamExt as _;
+    async fn children(storage: &dyn Storage, dir: Location) -> Result<Vec<Entry>, storage::Error> {
+        storage.list(&dir, false).try_collect().await
+    }
+    let mut scan = Scan::default();
+    let mut jobs = Vec::new();
+    let mut snapshots = Vec::new();
+    for e in children(storage, root.clone()).await? {
+        if e.is_dir {
+            scan.add_dir(root, &e.location);
+            let name = e.location.file_name();
+            if is_job_id(name) {
+                jobs.push(e.location);
+            } else if is_savepoint_dir(name) {
+                snapshots.push(e.location);
+            }
+        } else {
+            scan.add(root, &e);
+        }
+    }
+    let mut listed = futures_util::stream::iter(jobs.into_iter().map(|j| children(storage, j)))
+        .buffer_unordered(concurrency.max(1));
+    while let Some(entries) = listed.next().await {
+        for e in entries? {
+            if e.is_dir {
+                scan.add_dir(root, &e.location);
+                if checkpoint_id(e.location.file_name()).is_some() {
+                    snapshots.push(e.location);
+                }
+            } else {
+                scan.add(root, &e);
+            }
+        }
+    }
+    drop(listed);
+    let mut listed =
+        futures_util::stream::iter(snapshots.into_iter().map(|d| children(storage, d)))
+            .buffer_unordered(concurrency.max(1));
+    while let Some(entries) = listed.next().await {
+        for e in entries?.iter().filter(|e| !e.is_dir) {
+            scan.add(root, e);
+        }
+    }
+    Ok(scan)
+}
+
 /// One job directory, listed the same way.
 pub async fn scan_job(storage: &dyn Storage, job: &Location) -> Result<JobDir, storage::Error> {
     let parent = job.parent();

@@ -1,6 +1,8 @@
 //! Shared test helpers: locating the shared corpus and committed fixtures.
 #![allow(dead_code)]
 
+pub mod inventory;
+
 use std::path::{Path, PathBuf};
 
 /// The repository root.
@@ -150,6 +152,25 @@ pub fn newest_checkpoint(version: &str, scenario: &str) -> PathBuf {
         .max()
         .map(|(_, p)| p)
         .unwrap_or_else(|| panic!("no checkpoint fixture for {version}/{scenario}"))
+}
+
+/// The newest completed `chk-N/` (by N) under a job directory.
+pub fn newest_checkpoint_in(job: &Path) -> PathBuf {
+    find_metadata(job)
+        .into_iter()
+        .filter_map(|p| {
+            let dir = p.parent()?.to_path_buf();
+            let n: u64 = dir
+                .file_name()?
+                .to_str()?
+                .strip_prefix("chk-")?
+                .parse()
+                .ok()?;
+            Some((n, dir))
+        })
+        .max()
+        .map(|(_, d)| d)
+        .unwrap_or_else(|| panic!("no completed checkpoint under {}", job.display()))
 }
 
 /// The oracle truth JSON beside a fixture `_metadata`.

@@ -312,6 +312,8 @@ impl<'a> Classifier<'a> {
             referenced_files: 0,
             files_listed: 0,
             read: Vec::new(),
+            inventory: None,
+            inventory_rows: None,
         }
     }
 

@@ -10,7 +10,7 @@ use crate::analysis::deps;
 use crate::analysis::layout::{self, JobDir, Scan};
 use crate::analysis::snapshot::{self, Rebase};
 use crate::storage;
-use crate::storage::{Location, Storage};
+use crate::storage::{Entry, Location, Storage};
 
 /// Where snapshots and their decisions are.
 pub(super) struct Decisions {
@@ -23,6 +23,21 @@ pub(super) struct Decisions {
     pub(super) snapshots_read: usize,
     /// Per job: the time of its newest completed checkpoint's `_metadata`.
     pub(super) newest_metadata: BTreeMap<String, jiff::Timestamp>,
+}
+
+impl Decisions {
+    /// A regular `_metadata` in no snapshot directory the layout knows,
+    /// not read yet: a copy of a snapshot outside Flink's layout (or one of
+    /// a checkpoint gone since an inventory was taken).
+    pub(super) fn is_stray(&self, e: &Entry) -> bool {
+        if !e.is_file() || e.location.file_name() != "_metadata" {
+            return false;
+        }
+        let dir = canonical_dir(&e.location.parent());
+        !self.kept_dirs.contains_key(&dir)
+            && !self.candidate_dirs.contains_key(&dir)
+            && !self.refs.contains(&e.location.canonical())
+    }
 }
 
 /// Fails if a reference names a file of a job listed under `root`
@@ -286,10 +301,10 @@ pub(super) fn check_names(
 /// root that a stat does not find.
 pub(super) async fn missing_references(
     storage: &dyn Storage,
-    root: &Location,
-    scope: &Location,
+    (root, scope): (&Location, &Location),
     refs: &HashSet<String>,
     found: &HashSet<&str>,
+    scope_listed_whole: bool,
     concurrency: usize,
 ) -> Result<Vec<String>, Error> {
     let (root_key, scope_key) = (canonical_dir(root), canonical_dir(scope));
@@ -299,7 +314,9 @@ pub(super) async fn missing_references(
         if !r.starts_with(&root_key) || found.contains(r.as_str()) {
             continue;
         }
-        if r.starts_with(&scope_key) {
+        // A whole listing of the scope is the answer there; an inventory
+        // lacks what was written after it: ask the store.
+        if scope_listed_whole && r.starts_with(&scope_key) {
             missing.push(r.clone());
         } else {
             to_stat.push(r);

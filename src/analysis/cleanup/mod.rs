@@ -28,6 +28,7 @@ pub mod revalidate;
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -35,6 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use super::layout::{self, Scan};
 use super::snapshot::Rebase;
+use crate::inventory::{self, Inventory};
 use crate::storage::{self, Entry, Location, Storage};
 use classify::Classifier;
 pub(crate) use keep::check_recorded_locations;
@@ -196,6 +198,10 @@ pub struct Plan {
     /// `_metadata`'s size and time: applying re-reads any snapshot not among
     /// them (or changed since).
     pub read: Vec<ReadSnapshot>,
+    /// The inventory report the files came from (instead of a listing).
+    pub inventory: Option<inventory::Record>,
+    /// Its row counts.
+    pub inventory_rows: Option<inventory::Counts>,
 }
 
 /// A snapshot whose references a plan was built from.
@@ -322,6 +328,15 @@ pub enum Error {
         /// What was looked for.
         why: String,
     },
+    /// The inventory report cannot be used.
+    #[error(transparent)]
+    Inventory(#[from] inventory::Error),
+    /// Planning from an inventory found no reference at all while it would
+    /// delete unreferenced files: the reference set is suspect.
+    #[error(
+        "{0}: no kept snapshot references any file, yet {1} unreferenced file(s) would be deleted; an empty reference set usually means the snapshots were not found or not read, so nothing is planned. Plan with a live listing (without --inventory) to check"
+    )]
+    EmptyReferences(String, u64),
     /// A job named by --drop-job is still being written.
     #[error(
         "{job}: --drop-job, but {file} was written {age} ago (within --min-age): is the job still running? Stop it first"
@@ -360,6 +375,21 @@ pub struct Roots<'a> {
     pub savepoints: Option<&'a Location>,
 }
 
+/// Where the files a plan classifies come from.
+#[derive(Clone, Debug)]
+pub enum Files<'a> {
+    /// A live listing of the scope.
+    Live,
+    /// An inventory report (read through `storage`): only the job and
+    /// checkpoint directory levels are listed live.
+    Inventory {
+        /// The report, opened and checked.
+        inventory: &'a Inventory,
+        /// Where it is read from.
+        storage: Arc<dyn Storage>,
+    },
+}
+
 /// Builds a plan. `roots.checkpoints` is the checkpoints root; `scope` the root itself or
 /// one job directory under it (references are read from the whole root
 /// either way: another job may use this one's files). `rebase` maps recorded
@@ -370,8 +400,33 @@ pub async fn plan(
     policy: &Policy,
     rebase: &Rebase,
     concurrency: usize,
+    progress: impl FnMut(&str, u64),
+) -> Result<Plan, Error> {
+    plan_from(
+        storage,
+        roots,
+        policy,
+        rebase,
+        concurrency,
+        Files::Live,
+        progress,
+    )
+    .await
+}
+
+/// [`plan`] with the files from `files`: a live listing, or an inventory
+/// report. With an inventory the policy's `now` should be the inventory's
+/// time (files are only as old as the report says).
+pub async fn plan_from(
+    storage: &dyn Storage,
+    roots: Roots<'_>,
+    policy: &Policy,
+    rebase: &Rebase,
+    concurrency: usize,
+    files: Files<'_>,
     mut progress: impl FnMut(&str, u64),
 ) -> Result<Plan, Error> {
+    let from_inventory = matches!(files, Files::Inventory { .. });
     let Roots {
         checkpoints: root,
         scope,
@@ -384,8 +439,15 @@ pub async fn plan(
         });
     }
     // Pass 1: layout.
-    let scan: Scan = layout::scan(storage, root, |n| progress("listing", n)).await?;
-    if scan.total.files == 0 {
+    let scan: Scan = match &files {
+        Files::Live => layout::scan(storage, root, |n| progress("listing", n)).await?,
+        Files::Inventory { inventory, .. } => {
+            inventory.check_store(root, rebase)?;
+            progress("listing jobs and checkpoints", 0);
+            layout::scan_shallow(storage, root, concurrency).await?
+        }
+    };
+    if scan.total.files == 0 && (!from_inventory || scan.jobs.is_empty()) {
         return Err(Error::EmptyListing(root.to_string()));
     }
     if let Some(rel) = scope.relative_to(root).filter(|r| !r.is_empty())
@@ -397,6 +459,9 @@ pub async fn plan(
     }
     // A savepoints root that is the checkpoints root is listed once.
     let sp_scan = match savepoints {
+        Some(s) if s.canonical() != root.canonical() && from_inventory => {
+            Some(layout::scan_shallow(storage, s, concurrency).await?)
+        }
         Some(s) if s.canonical() != root.canonical() => {
             Some(layout::scan(storage, s, |n| progress("listing savepoints", n)).await?)
         }
@@ -527,21 +592,84 @@ pub async fn plan(
     check_recorded_locations(recorded, root, &job_names)?;
 
     // Pass 2: every file in scope (and included savepoints outside it).
-    let mut c = Classifier::new(root, policy, &d);
-    let mut listed = 0u64;
-    let mut stream = storage.list(scope, true);
-    while let Some(e) = stream.next().await {
-        let e = e?;
-        if e.is_dir {
-            continue;
+    // From an inventory, a `_metadata` outside Flink's layout (a backup
+    // copy of a checkpoint) is only seen here: it is read, and the pass run
+    // again with its references kept.
+    let mut strays_read = false;
+    let mut inventory_rows = None;
+    let (mut c, mut listed) = loop {
+        let mut c = Classifier::new(root, policy, &d);
+        let mut listed = 0u64;
+        let mut strays: Vec<Entry> = Vec::new();
+        match &files {
+            Files::Live => {
+                let mut stream = storage.list(scope, true);
+                while let Some(e) = stream.next().await {
+                    let e = e?;
+                    if e.is_dir {
+                        continue;
+                    }
+                    c.add(&e);
+                    listed += 1;
+                    if listed.is_multiple_of(1000) {
+                        progress("classifying", listed);
+                    }
+                }
+            }
+            Files::Inventory {
+                inventory,
+                storage: shared,
+            } => {
+                let mut rx = inventory.rows(shared.clone(), root, scope, rebase);
+                let mut done = None;
+                while let Some(item) = rx.recv().await {
+                    match item? {
+                        inventory::Item::Batch(batch) => {
+                            for e in &batch {
+                                c.add(e);
+                                if e.special {
+                                    behind_links.insert(e.location.canonical());
+                                } else if !strays_read && d.is_stray(e) {
+                                    strays.push(e.clone());
+                                }
+                            }
+                            listed += batch.len() as u64;
+                            progress("classifying inventory rows", listed);
+                        }
+                        inventory::Item::Done(counts) => done = Some(counts),
+                    }
+                }
+                inventory_rows = Some(done.ok_or_else(|| {
+                    Error::Inconsistent(format!(
+                        "{}: the inventory reader stopped before the end",
+                        inventory.source
+                    ))
+                })?);
+            }
         }
-        c.add(&e);
-        listed += 1;
-        if listed.is_multiple_of(1000) {
-            progress("classifying", listed);
+        if strays.is_empty() {
+            break (c, listed);
         }
-    }
-    drop(stream);
+        drop(c);
+        strays_read = true;
+        let mut read = Vec::new();
+        for m in &strays {
+            // A copy deleted since the inventory protects nothing any more.
+            if let Some(now) = storage.stat(&m.location).await?
+                && now.is_file()
+            {
+                d.refs.insert(m.location.canonical());
+                read.push(ReadSnapshot::of(&m.location.parent(), Some(&now)));
+            }
+        }
+        for r in &read {
+            let mut refs = HashSet::new();
+            read_refs(storage, &r.path, rebase, &mut refs).await?;
+            d.refs.extend(refs);
+            d.snapshots_read += 1;
+        }
+        to_read.extend(read);
+    };
     if listed == 0 {
         return Err(Error::EmptyListing(scope.to_string()));
     }
@@ -571,16 +699,38 @@ pub async fn plan(
     // is not means the references point elsewhere than the files (a rebase
     // one level off) or the files are lost, and then the files that are
     // there would all look unreferenced.
-    let missing = missing_references(storage, root, scope, &d.refs, &c.found, concurrency)
-        .await?
-        .into_iter()
-        // Behind a link: not listed, never a candidate, read by Flink.
-        .filter(|r| !behind_a_link(r, &behind_links))
-        .collect::<Vec<_>>();
+    let missing = missing_references(
+        storage,
+        (root, scope),
+        &d.refs,
+        &c.found,
+        !from_inventory,
+        concurrency,
+    )
+    .await?
+    .into_iter()
+    // Behind a link: not listed, never a candidate, read by Flink.
+    .filter(|r| !behind_a_link(r, &behind_links))
+    .collect::<Vec<_>>();
     if !missing.is_empty() {
         check_missing(storage, root, rebase, &to_read, missing, concurrency).await?;
     }
     let mut plan = c.finish();
+    if from_inventory && d.refs.is_empty() {
+        let orphans = plan
+            .candidates
+            .iter()
+            .filter(|c| matches!(c.reason, Reason::OrphanShared | Reason::OrphanTaskowned))
+            .map(|c| c.files)
+            .sum::<u64>();
+        if orphans > 0 {
+            return Err(Error::EmptyReferences(root.to_string(), orphans));
+        }
+    }
+    if let Files::Inventory { inventory, .. } = &files {
+        plan.inventory = Some(inventory.record());
+        plan.inventory_rows = inventory_rows;
+    }
     plan.root = root.clone();
     plan.scope = scope.clone();
     plan.savepoints = savepoints.cloned();

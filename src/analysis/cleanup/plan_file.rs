@@ -62,6 +62,10 @@ pub struct PolicyRecord {
     /// `FROM=TO` path mappings used to read the snapshots.
     #[serde(default)]
     pub rebase: Vec<String>,
+    /// The inventory report the files came from (planning again reads it
+    /// again; absent: a live listing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<crate::inventory::Record>,
 }
 
 impl Policy {
@@ -76,6 +80,7 @@ impl Policy {
             stopped: self.stopped,
             planned_at: self.now,
             rebase: rebase.to_vec(),
+            inventory: None,
         }
     }
 }
@@ -108,6 +113,10 @@ pub struct Totals {
     pub snapshots_read: usize,
     /// Distinct files they reference.
     pub referenced_files: usize,
+    /// Inventory rows read, in scope, skipped and outside (planned from an
+    /// inventory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory_rows: Option<crate::inventory::Counts>,
 }
 
 impl PlanFile {
@@ -122,8 +131,12 @@ impl PlanFile {
                 files_listed: plan.files_listed,
                 snapshots_read: plan.snapshots_read,
                 referenced_files: plan.referenced_files,
+                inventory_rows: plan.inventory_rows.clone(),
             },
-            policy: policy.record(rebase),
+            policy: crate::analysis::cleanup::PolicyRecord {
+                inventory: plan.inventory.clone(),
+                ..policy.record(rebase)
+            },
             root: plan.root,
             scope: plan.scope,
             savepoints: plan.savepoints,

@@ -119,11 +119,19 @@ pub async fn revalidate(
 ) -> Result<Validated, Error> {
     check_bounds(plan, &selected)?;
     let root = &plan.root;
-    let scan = layout::scan(storage, root, |n| progress("re-listing", n)).await?;
-    if scan.total.files == 0 {
+    // A plan from an inventory lists only the job and checkpoint levels:
+    // never the whole root again.
+    let shallow = plan.policy.inventory.is_some();
+    let scan = if shallow {
+        layout::scan_shallow(storage, root, concurrency).await?
+    } else {
+        layout::scan(storage, root, |n| progress("re-listing", n)).await?
+    };
+    if scan.total.files == 0 && (!shallow || scan.jobs.is_empty()) {
         return Err(Error::EmptyListing(root.to_string()));
     }
     let sp_scan = match &plan.savepoints {
+        Some(s) if shallow => Some(layout::scan_shallow(storage, s, concurrency).await?),
         Some(s) => Some(layout::scan(storage, s, |n| progress("re-listing savepoints", n)).await?),
         None => None,
     };

@@ -16,6 +16,7 @@ use crate::analysis::cleanup::apply::{LogEvent, LogRecord};
 use crate::analysis::cleanup::{self, PlanFile, Policy};
 use crate::analysis::cleanup::{apply, plan_file, revalidate};
 use crate::analysis::snapshot::Rebase;
+use crate::inventory::{self, Inventory};
 use crate::journal;
 use crate::resolve::Target;
 use crate::storage::Storage as _;
@@ -82,6 +83,23 @@ pub struct SafeToDeleteArgs {
     /// Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable.
     #[arg(long, value_name = "FROM=TO")]
     rebase: Vec<String>,
+    /// Plan from a storage inventory report instead of listing every file:
+    /// an S3 Inventory manifest.json (also OSS, OBS, S3-compatible stores;
+    /// CSV), an `hdfs oiv -p Delimited` dump, or a CSV with the header
+    /// path,size,last_modified. A path or URI. Only job and checkpoint
+    /// directories are listed live, and every kept _metadata is read live;
+    /// ages count from the inventory's time.
+    #[arg(long, value_name = "SOURCE", value_hint = clap::ValueHint::AnyPath)]
+    inventory: Option<String>,
+    /// When the --inventory listing was taken (RFC 3339), for oiv and CSV
+    /// files [default: the file's modification time]. S3 manifests give
+    /// their own.
+    #[arg(long, value_name = "TIME", requires = "inventory")]
+    inventory_time: Option<jiff::Timestamp>,
+    /// Refuse an --inventory older than this (a warning above 48h): a whole
+    /// number with s, m, h or d.
+    #[arg(long, value_name = "AGE", default_value = "7d", value_parser = crate::profile::parse_duration)]
+    max_inventory_age: Duration,
     /// Write the plan as JSON to FILE as well.
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     plan_out: Option<PathBuf>,
@@ -94,7 +112,7 @@ pub struct SafeToDeleteArgs {
     /// Apply a plan written earlier by --plan-out instead of planning now
     /// (re-checked against storage first: sizes, times, new snapshots).
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath,
-          conflicts_with_all = ["target", "keep_last", "keep", "min_age", "include_savepoint", "drop_job", "stopped"])]
+          conflicts_with_all = ["target", "keep_last", "keep", "min_age", "include_savepoint", "drop_job", "stopped", "inventory"])]
     apply: Option<PathBuf>,
     /// Append the deletion log (one JSON line per deleted file) to FILE
     /// [default: $XDG_STATE_HOME/flink-chk/deletions.log].
@@ -142,7 +160,7 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
     // it records, and only candidates of both plans can go.
     let mut unconfirmed = Vec::new();
     if args.apply.is_some() {
-        let fresh = replan(&plan, &rebase, &ctx)?;
+        let fresh = replan(&plan, &rebase, &ctx, args.max_inventory_age)?;
         let (ok, not) = plan_file::confirm(std::mem::take(&mut plan.candidates), &fresh.candidates);
         plan.candidates = ok;
         unconfirmed = not;
@@ -388,22 +406,59 @@ fn read_plan(file: &std::path::Path) -> Result<PlanFile> {
     PlanFile::from_slice(&bytes).with_context(|| file.display().to_string())
 }
 
-/// Plans again now, under the policy and roots a plan file records.
-fn replan(file: &PlanFile, rebase: &Rebase, ctx: &Ctx) -> Result<PlanFile> {
+/// Plans again now, under the policy and roots a plan file records (from
+/// the same inventory, if it was planned from one).
+fn replan(file: &PlanFile, rebase: &Rebase, ctx: &Ctx, max_age: Duration) -> Result<PlanFile> {
     let roots = cleanup::Roots {
         checkpoints: &file.root,
         scope: &file.scope,
         savepoints: file.savepoints.as_ref(),
     };
-    let policy = file.policy.policy(jiff::Timestamp::now());
+    let inventory = match &file.policy.inventory {
+        Some(rec) => {
+            let given = (rec.time_from == inventory::TimeFrom::Given).then_some(rec.time);
+            let inv = open_inventory(ctx, &rec.source, given, max_age)?;
+            if inv.time != rec.time {
+                bail!(
+                    "{}: the inventory now says it was taken {}, the plan was made from one taken {}; plan again",
+                    rec.source,
+                    inv.time,
+                    rec.time
+                );
+            }
+            Some(inv)
+        }
+        None => None,
+    };
+    let policy = file.policy.policy(
+        inventory
+            .as_ref()
+            .map_or_else(jiff::Timestamp::now, |i| i.time),
+    );
     run_plan(
         ctx,
         roots,
         &policy,
         rebase,
         &file.policy.rebase,
+        inventory.as_ref(),
         "planning again",
     )
+}
+
+/// Opens and checks an inventory report; warns when it is old.
+fn open_inventory(
+    ctx: &Ctx,
+    source: &crate::storage::Location,
+    time: Option<jiff::Timestamp>,
+    max_age: Duration,
+) -> Result<Inventory> {
+    let opts = inventory::OpenOptions { time };
+    let inv = ctx.block_on(Inventory::open(ctx.storages.as_ref(), source, &opts))?;
+    if let Some(w) = inv.check_age(jiff::Timestamp::now(), max_age)? {
+        output::warn(&w);
+    }
+    Ok(inv)
 }
 
 /// Plans with a progress display; the plan in its file form.
@@ -413,15 +468,24 @@ fn run_plan(
     policy: &Policy,
     rebase: &Rebase,
     rebase_specs: &[String],
+    inventory: Option<&Inventory>,
     label: &str,
 ) -> Result<PlanFile> {
+    let files = match inventory {
+        Some(inventory) => cleanup::Files::Inventory {
+            inventory,
+            storage: ctx.storages.clone(),
+        },
+        None => cleanup::Files::Live,
+    };
     let plan = output::with_phases(label, |progress| {
-        ctx.block_on(cleanup::plan(
+        ctx.block_on(cleanup::plan_from(
             ctx.storages.as_ref(),
             roots,
             policy,
             rebase,
             ctx.concurrency(),
+            files,
             progress,
         ))
     })?;
@@ -509,6 +573,19 @@ fn make_plan(args: &SafeToDeleteArgs, ctx: &Ctx) -> Result<PlanFile> {
         };
         drop_jobs.insert(id);
     }
+    let inventory = match &args.inventory {
+        Some(s) => {
+            let source = crate::storage::Location::parse(&crate::storage::expand_home(s))
+                .with_context(|| format!("--inventory {s}"))?;
+            Some(open_inventory(
+                ctx,
+                &source,
+                args.inventory_time,
+                args.max_inventory_age,
+            )?)
+        }
+        None => None,
+    };
     let policy = Policy {
         keep_last,
         min_age,
@@ -516,7 +593,10 @@ fn make_plan(args: &SafeToDeleteArgs, ctx: &Ctx) -> Result<PlanFile> {
         include_savepoints: args.include_savepoint.iter().cloned().collect(),
         drop_jobs,
         stopped: args.stopped,
-        now: jiff::Timestamp::now(),
+        // Files are only as old as the inventory says.
+        now: inventory
+            .as_ref()
+            .map_or_else(jiff::Timestamp::now, |i| i.time),
     };
     let savepoints = ctx.places.savepoints.clone();
     let roots = cleanup::Roots {
@@ -524,7 +604,15 @@ fn make_plan(args: &SafeToDeleteArgs, ctx: &Ctx) -> Result<PlanFile> {
         scope: &scope,
         savepoints: savepoints.as_ref(),
     };
-    run_plan(ctx, roots, &policy, &rebase, &args.rebase, "planning")
+    run_plan(
+        ctx,
+        roots,
+        &policy,
+        &rebase,
+        &args.rebase,
+        inventory.as_ref(),
+        "planning",
+    )
 }
 
 /// The deletion log: JSON lines, appended, flushed per line.

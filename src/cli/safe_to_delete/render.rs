@@ -244,6 +244,20 @@ pub(super) fn human(
             |s| format!(" and the savepoints under {s}")
         )
     )?;
+    if let (Some(inv), Some(rows)) = (&policy.inventory, &p.totals.inventory_rows) {
+        writeln!(
+            out,
+            "  {DIM}files from the {} {} taken {} ({} data file(s)): {} rows, {} in scope, {} skipped (directories, old versions), {} elsewhere; files written since are not candidates{DIM:#}",
+            inv.kind.label(),
+            inv.source,
+            inv.time,
+            inv.data_files,
+            rows.rows,
+            rows.in_scope,
+            rows.skipped,
+            rows.outside
+        )?;
+    }
     held_back(out, p)?;
     if p.candidates.is_empty() {
         writeln!(out, "\nNothing to delete.")?;

@@ -1,0 +1,517 @@
+//! Storage inventory reports as the file listing of a cleanup plan.
+//!
+//! Large stores already list themselves on a schedule: S3 Inventory (and
+//! the stores that copy its layout: OSS, OBS, S3-compatible servers), an
+//! `hdfs oiv -p Delimited` dump of a NameNode's fsimage, or any CSV with the
+//! columns `path,size,last_modified`. [`Inventory::open`] reads and checks
+//! the report's own description (manifest, checksums, header, time);
+//! [`Inventory::rows`] streams its rows under one root as [`Entry`] batches,
+//! decoding each data file on a blocking thread while the next one is read.
+//!
+//! An inventory is a snapshot taken at [`Inventory::time`]: files written
+//! later are absent (never candidates), files deleted since are present (the
+//! apply step's live re-check finds them gone). References never come from
+//! here: the planner reads every kept `_metadata` live.
+
+mod s3;
+mod text;
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::snapshot::Rebase;
+use crate::storage::{self, Entry, Location, Storage};
+
+pub use text::Columns;
+
+/// Rows sent to the planner at a time.
+const BATCH: usize = 4096;
+/// Data files decoded at once.
+const PARALLEL_FILES: usize = 2;
+/// How far in the future of the inventory time a row may be (clock skew,
+/// an `oiv` time rounded up to its minute) before the time is called wrong.
+const FUTURE_TOLERANCE: jiff::SignedDuration = jiff::SignedDuration::from_secs(120);
+
+/// Which kind of report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// An S3 Inventory `manifest.json` (also OSS, OBS, S3-compatible stores).
+    S3,
+    /// `hdfs oiv -p Delimited` output.
+    HdfsOiv,
+    /// A CSV with the header `path,size,last_modified`.
+    Csv,
+}
+
+impl Kind {
+    /// Human name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::S3 => "S3 Inventory",
+            Kind::HdfsOiv => "HDFS fsimage dump (oiv Delimited)",
+            Kind::Csv => "CSV (path,size,last_modified)",
+        }
+    }
+}
+
+/// Where the inventory's time came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeFrom {
+    /// The manifest (S3 `creationTimestamp`: when the scan started).
+    Manifest,
+    /// The report file's modification time.
+    FileModified,
+    /// `--inventory-time`.
+    Given,
+}
+
+/// One data file of a report.
+#[derive(Debug, Clone)]
+pub struct DataFile {
+    /// Where it is.
+    pub location: Location,
+    /// Size the manifest gives.
+    pub size: Option<u64>,
+    /// MD5 (lower-case hex) the manifest gives, of the bytes as stored.
+    pub md5: Option<String>,
+    /// Gzip-compressed.
+    pub gzip: bool,
+}
+
+/// An opened, checked inventory report.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    /// Which kind.
+    pub kind: Kind,
+    /// The manifest or file given.
+    pub source: Location,
+    /// The inventory's "now": files younger than this are not in it.
+    pub time: jiff::Timestamp,
+    /// Where [`Self::time`] came from.
+    pub time_from: TimeFrom,
+    /// Its data files.
+    pub files: Vec<DataFile>,
+    /// The bucket an S3 Inventory lists.
+    pub bucket: Option<String>,
+    columns: Columns,
+}
+
+/// What [`Inventory::open`] needs besides the source.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// `--inventory-time` (files other than S3 manifests).
+    pub time: Option<jiff::Timestamp>,
+}
+
+/// A report that cannot be used. Each names the file and, where there is
+/// one, the field, line and byte offset.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading failed.
+    #[error(transparent)]
+    Storage(#[from] storage::Error),
+    /// Not a report this build reads.
+    #[error("{file}: {why}")]
+    Unrecognised {
+        /// The file.
+        file: String,
+        /// What was expected.
+        why: String,
+    },
+    /// The manifest is malformed or lacks a field.
+    #[error("{file}: field {field}: {why}")]
+    Manifest {
+        /// The file.
+        file: String,
+        /// The field.
+        field: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// A checksum or size does not match: the report is incomplete or damaged.
+    #[error(
+        "{file}: {what} is {found}, the manifest says {expected}: the report is incomplete or damaged; refusing to plan from it"
+    )]
+    Mismatch {
+        /// The file.
+        file: String,
+        /// What was compared.
+        what: &'static str,
+        /// Expected.
+        expected: String,
+        /// Found.
+        found: String,
+    },
+    /// A row cannot be read.
+    #[error("{file}: line {line}, byte offset {offset}, field {field}: {why}")]
+    Row {
+        /// The data file.
+        file: String,
+        /// 1-based line.
+        line: u64,
+        /// Byte offset of the record in the (decompressed) file.
+        offset: u64,
+        /// Field name.
+        field: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// The data is not valid gzip or CSV.
+    #[error("{file}: {why}")]
+    Decode {
+        /// The file.
+        file: String,
+        /// What failed.
+        why: String,
+    },
+    /// The inventory's time is unusable.
+    #[error("{0}")]
+    Time(String),
+    /// Too old.
+    #[error(
+        "{file}: the inventory was taken {age} ago ({time}), more than --max-inventory-age {max}; refusing to plan from it (take a new one, or raise --max-inventory-age)"
+    )]
+    TooOld {
+        /// The file.
+        file: String,
+        /// Its age.
+        age: String,
+        /// Its time.
+        time: jiff::Timestamp,
+        /// The limit.
+        max: String,
+    },
+    /// Rows name another bucket, NameNode or scheme than the root.
+    #[error(
+        "{file}: the inventory lists {found}, the root is {root}: an inventory of another store, or the same files under another name. If they are the same files, map them: --rebase {suggest}"
+    )]
+    OtherStore {
+        /// The file.
+        file: String,
+        /// What the rows name.
+        found: String,
+        /// The root.
+        root: String,
+        /// The `FROM=TO` to give.
+        suggest: String,
+    },
+    /// A row is newer than the inventory's time.
+    #[error(
+        "{file}: {path} was modified at {modified}, after the inventory's time {time} ({from}); the time is wrong, so ages cannot be trusted. Give the time the listing was taken with --inventory-time"
+    )]
+    RowAfterTime {
+        /// The file.
+        file: String,
+        /// The row.
+        path: String,
+        /// Its time.
+        modified: jiff::Timestamp,
+        /// The inventory time.
+        time: jiff::Timestamp,
+        /// Where it came from.
+        from: &'static str,
+    },
+}
+
+impl Inventory {
+    /// Opens `source`: an S3 Inventory `manifest.json` (checked against its
+    /// `manifest.checksum`), an `hdfs oiv -p Delimited` dump or a
+    /// `path,size,last_modified` CSV (optionally `.gz`).
+    pub async fn open(
+        storage: &dyn Storage,
+        source: &Location,
+        opts: &OpenOptions,
+    ) -> Result<Inventory, Error> {
+        let file = source.to_string();
+        let stat = storage
+            .stat(source)
+            .await?
+            .ok_or_else(|| storage::Error::NotFound {
+                location: file.clone(),
+            })?;
+        if !stat.is_file() {
+            return Err(Error::Unrecognised {
+                file,
+                why: "not a regular file; give the manifest.json of an S3 Inventory run, an `hdfs oiv -p Delimited` dump or a CSV".into(),
+            });
+        }
+        if source.file_name().ends_with(".json") {
+            if opts.time.is_some() {
+                return Err(Error::Time(format!(
+                    "{file}: --inventory-time is for CSV and oiv files; a manifest gives its own time"
+                )));
+            }
+            return s3::open(storage, source, &stat).await;
+        }
+        let gzip = source.file_name().ends_with(".gz");
+        let head = storage.read_range(source, 0, 64 << 10).await?;
+        let first = text::first_line(&head, gzip).map_err(|why| Error::Decode {
+            file: file.clone(),
+            why,
+        })?;
+        let (kind, columns) = text::detect(&first).ok_or_else(|| Error::Unrecognised {
+            file: file.clone(),
+            why: format!(
+                "not an inventory flink-chk reads (first line {:?}); expected an S3 Inventory manifest.json, an `hdfs oiv -p Delimited` dump (header Path<TAB>Replication<TAB>ModificationTime…) or a CSV with the header path,size,last_modified",
+                first.chars().take(120).collect::<String>()
+            ),
+        })?;
+        let (time, time_from) = match (opts.time, stat.modified) {
+            (Some(t), _) => (t, TimeFrom::Given),
+            (None, Some(t)) => (t, TimeFrom::FileModified),
+            (None, None) => {
+                return Err(Error::Time(format!(
+                    "{file}: the store reports no modification time; give the time the listing was taken with --inventory-time"
+                )));
+            }
+        };
+        Ok(Inventory {
+            kind,
+            source: source.clone(),
+            time,
+            time_from,
+            files: vec![DataFile {
+                location: source.clone(),
+                size: Some(stat.size),
+                md5: None,
+                gzip,
+            }],
+            bucket: None,
+            columns,
+        })
+    }
+
+    /// Refuses an inventory older than `max` (or from the future); a warning
+    /// when it is older than 48 hours.
+    pub fn check_age(
+        &self,
+        now: jiff::Timestamp,
+        max: std::time::Duration,
+    ) -> Result<Option<String>, Error> {
+        let age = now.duration_since(self.time);
+        if age < -FUTURE_TOLERANCE {
+            return Err(Error::Time(format!(
+                "{}: the inventory's time {} is in the future (clock skew, or a wrong --inventory-time)",
+                self.source, self.time
+            )));
+        }
+        let human = |d: jiff::SignedDuration| {
+            let m = d.as_secs().max(0) / 60;
+            match (m / 1440, m / 60 % 24, m % 60) {
+                (0, 0, m) => format!("{m}m"),
+                (0, h, m) => format!("{h}h {m}m"),
+                (d, h, _) => format!("{d}d {h}h"),
+            }
+        };
+        let max_d = jiff::SignedDuration::try_from(max).unwrap_or(jiff::SignedDuration::MAX);
+        if age > max_d {
+            return Err(Error::TooOld {
+                file: self.source.to_string(),
+                age: human(age),
+                time: self.time,
+                max: human(max_d),
+            });
+        }
+        Ok((age > jiff::SignedDuration::from_hours(48)).then(|| {
+            format!(
+                "{}: the inventory is {} old; files deleted since are skipped when applying, files written since are not candidates",
+                self.source,
+                human(age)
+            )
+        }))
+    }
+
+    /// Fails when the inventory lists another bucket than `root`'s and
+    /// `rebase` does not map that bucket's copy of the root onto it.
+    pub fn check_store(&self, root: &Location, rebase: &Rebase) -> Result<(), Error> {
+        let Some(bucket) = &self.bucket else {
+            return Ok(());
+        };
+        if root.scheme().is_object_store() && root.authority() == bucket {
+            return Ok(());
+        }
+        let listed = Location::parse(&format!("s3://{bucket}{}", root.path()))?;
+        let mapped = rebase.apply(listed.clone());
+        if mapped.canonical() == root.canonical() {
+            return Ok(());
+        }
+        Err(text::other_store(self, &listed, root))
+    }
+
+    /// What a plan file records of this inventory.
+    pub fn record(&self) -> Record {
+        Record {
+            kind: self.kind,
+            source: self.source.clone(),
+            time: self.time,
+            time_from: self.time_from,
+            data_files: self.files.len(),
+        }
+    }
+
+    /// Streams the files this inventory lists under `scope` (a directory
+    /// under `root`), as entries of `root`'s store, in batches. Rows under
+    /// another bucket/authority are taken only where `rebase` maps them
+    /// under `root`; rows whose path is not in normal form (`//`, `.`, `..`)
+    /// are skipped. Directory rows are dropped; symbolic links come as
+    /// special entries. The last item is [`Item::Done`] with the counts, or
+    /// an error.
+    pub fn rows(
+        &self,
+        storage: Arc<dyn Storage>,
+        root: &Location,
+        scope: &Location,
+        rebase: &Rebase,
+    ) -> tokio::sync::mpsc::Receiver<Result<Item, Error>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        let filter = Arc::new(text::Filter::new(self, root, scope, rebase));
+        let inv = self.clone();
+        tokio::spawn(async move {
+            let totals = futures_util::stream::iter(inv.files.iter().cloned())
+                .map(|f| {
+                    let (storage, filter, tx) = (storage.clone(), filter.clone(), tx.clone());
+                    async move { read_file(storage.as_ref(), f, filter, tx).await }
+                })
+                .buffer_unordered(PARALLEL_FILES)
+                .fold(Ok(Counts::default()), |acc, r| async move {
+                    match (acc, r) {
+                        (Ok(mut a), Ok(c)) => {
+                            a.add(&c);
+                            Ok(a)
+                        }
+                        (Err(e), _) | (_, Err(e)) => Err(e),
+                    }
+                })
+                .await;
+            let last = match totals {
+                Ok(c) => filter.finish(&inv, c),
+                Err(e) => Err(e),
+            };
+            let _ = tx.send(last.map(Item::Done)).await;
+        });
+        rx
+    }
+}
+
+/// What a plan file records of the inventory it was made from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// Which kind.
+    pub kind: Kind,
+    /// The manifest or file.
+    pub source: Location,
+    /// Its time.
+    pub time: jiff::Timestamp,
+    /// Where the time came from.
+    pub time_from: TimeFrom,
+    /// Data files read.
+    pub data_files: usize,
+}
+
+/// One item of [`Inventory::rows`].
+#[derive(Debug)]
+pub enum Item {
+    /// Files under the scope.
+    Batch(Vec<Entry>),
+    /// The end, with the counts.
+    Done(Counts),
+}
+
+/// Row counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Rows read (records, header excluded).
+    pub rows: u64,
+    /// Files under the scope (sent).
+    pub in_scope: u64,
+    /// Rows skipped: directories, noncurrent versions, delete markers,
+    /// paths not in normal form.
+    pub skipped: u64,
+    /// Rows of another store, or under the store but outside the scope.
+    pub outside: u64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.rows += o.rows;
+        self.in_scope += o.in_scope;
+        self.skipped += o.skipped;
+        self.outside += o.outside;
+    }
+}
+
+/// Reads one data file: bytes streamed here (MD5 and size checked at the
+/// end), decoded on a blocking thread.
+async fn read_file(
+    storage: &dyn Storage,
+    f: DataFile,
+    filter: Arc<text::Filter>,
+    tx: tokio::sync::mpsc::Sender<Result<Item, Error>>,
+) -> Result<Counts, Error> {
+    let (bytes_tx, bytes_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
+    let name = f.location.to_string();
+    let gzip = f.gzip;
+    let decoder = {
+        let (filter, tx, name) = (filter.clone(), tx.clone(), name.clone());
+        tokio::task::spawn_blocking(move || {
+            let reader = text::ChannelReader::new(bytes_rx);
+            filter.decode(&name, reader, gzip, |batch| {
+                tx.blocking_send(Ok(Item::Batch(batch))).is_ok()
+            })
+        })
+    };
+    let mut md5 = <md5::Md5 as md5::Digest>::new();
+    let mut size = 0u64;
+    let mut stream = storage.read_stream(&f.location, 4 << 20);
+    let mut read_error = None;
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(c) => {
+                size += c.len() as u64;
+                md5::Digest::update(&mut md5, &c);
+                if bytes_tx.send(c).await.is_err() {
+                    break; // the decoder stopped (an error it reports)
+                }
+            }
+            Err(e) => {
+                read_error = Some(e);
+                break;
+            }
+        }
+    }
+    drop(bytes_tx);
+    let decoded = decoder.await.map_err(|e| Error::Decode {
+        file: name.clone(),
+        why: format!("decoder failed: {e}"),
+    })?;
+    if let Some(e) = read_error {
+        return Err(e.into());
+    }
+    // The manifest's size and MD5 say first whether the bytes are whole.
+    if let Some(expected) = f.size
+        && expected != size
+    {
+        return Err(Error::Mismatch {
+            file: name,
+            what: "the size",
+            expected: expected.to_string(),
+            found: size.to_string(),
+        });
+    }
+    if let Some(expected) = &f.md5 {
+        let found = storage::write_hex(&md5::Digest::finalize(md5));
+        if !expected.eq_ignore_ascii_case(&found) {
+            return Err(Error::Mismatch {
+                file: name,
+                what: "the MD5",
+                expected: expected.clone(),
+                found,
+            });
+        }
+    }
+    decoded
+}

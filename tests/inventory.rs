@@ -1,0 +1,467 @@
+//! `safe-to-delete --inventory`: plans from S3 Inventory, `hdfs oiv` and
+//! CSV reports (written by the labelled test-side writers in
+//! `common::inventory`) against the live plan, staleness, and every
+//! refusal.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::common::inventory::{Row, set_minute_times, walk_rows, write_csv, write_oiv, write_s3};
+use crate::common::{copy_tree, flink_chk, repo, scenario, walk};
+
+/// A fixture copy with minute-resolution times, and its reports.
+struct Tree {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    ck: PathBuf,
+    generated: String,
+    /// When the reports say they were taken.
+    time: jiff::Timestamp,
+}
+
+impl Tree {
+    fn new(version: &str, name: &str) -> Tree {
+        let (src, generated) = scenario(version, name);
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join(name);
+        copy_tree(&src, &dir);
+        let now = jiff::Timestamp::now();
+        let t0 = (now - jiff::SignedDuration::from_hours(72))
+            .round(jiff::Unit::Minute)
+            .unwrap();
+        set_minute_times(&dir, t0);
+        Tree {
+            ck: dir.join("checkpoints"),
+            dir,
+            generated,
+            _tmp: tmp,
+            time: (now - jiff::SignedDuration::from_hours(24))
+                .round(jiff::Unit::Second)
+                .unwrap(),
+        }
+    }
+
+    fn rows(&self) -> Vec<Row> {
+        walk_rows(&self.ck)
+    }
+
+    fn rebase(&self) -> String {
+        format!("file:{}={}", self.generated, self.dir.display())
+    }
+
+    /// The three reports of the tree as it is now.
+    fn reports(&self) -> Vec<(&'static str, PathBuf, Vec<String>)> {
+        let rows = self.rows();
+        let base = self._tmp.path();
+        let csv = base.join("inventory.csv");
+        write_csv(&rows, &csv);
+        let oiv = base.join("fsimage.tsv");
+        write_oiv(&rows, &oiv);
+        let keys: Vec<Row> = rows
+            .iter()
+            .map(|r| Row {
+                path: r.path.trim_start_matches('/').to_owned(),
+                ..r.clone()
+            })
+            .collect();
+        let s3 = write_s3(
+            &keys,
+            "fixture-bucket",
+            self.time,
+            &base.join("inventory"),
+            3,
+        );
+        let when = vec!["--inventory-time".to_owned(), self.time.to_string()];
+        vec![
+            ("csv", csv, when.clone()),
+            ("oiv", oiv, when),
+            (
+                "s3",
+                s3,
+                vec![
+                    "--rebase".to_owned(),
+                    format!(
+                        "s3://fixture-bucket{}={}",
+                        self.ck.display(),
+                        self.ck.display()
+                    ),
+                ],
+            ),
+        ]
+    }
+
+    fn plan(&self, extra: &[String]) -> (i32, serde_json::Value, String) {
+        let out = flink_chk()
+            .args(["safe-to-delete", "--keep-last", "1", "--min-age", "0s"])
+            .args(["--dry-run", "--json", "--rebase", &self.rebase()])
+            .args(extra)
+            .arg(&self.ck)
+            .output()
+            .unwrap();
+        let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        (
+            out.status.code().unwrap(),
+            json,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+/// What a plan decides: candidates and kept groups.
+fn decided(plan: &serde_json::Value) -> (Vec<String>, Vec<String>) {
+    let list = |k: &str, fields: &[&str]| -> Vec<String> {
+        plan[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                fields
+                    .iter()
+                    .map(|f| c[*f].to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    (
+        list(
+            "candidates",
+            &["path", "is_dir", "reason", "files", "bytes"],
+        ),
+        list("kept", &["path", "reason", "files", "bytes"]),
+    )
+}
+
+/// For every committed fixture tree, each report format gives exactly the
+/// candidates (and kept groups) of the live plan, whether the jobs are
+/// stated stopped or may be running.
+#[test]
+fn every_format_gives_the_live_plan_on_every_fixture() {
+    let base = repo().join("tests/fixtures/flink");
+    let mut checked = 0;
+    let mut candidates = 0;
+    for v in std::fs::read_dir(&base).unwrap() {
+        let v = v.unwrap().path();
+        for s in std::fs::read_dir(&v).unwrap() {
+            let s = s.unwrap().path();
+            if walk(&s.join("checkpoints")).is_empty() {
+                continue;
+            }
+            let (version, name) = (
+                v.file_name().unwrap().to_str().unwrap(),
+                s.file_name().unwrap().to_str().unwrap(),
+            );
+            let t = Tree::new(version, name);
+            let reports = t.reports();
+            for stopped in [true, false] {
+                let policy: Vec<String> = if stopped {
+                    vec!["--stopped".into()]
+                } else {
+                    vec![]
+                };
+                let (code, live, err) = t.plan(&policy);
+                assert_eq!(code, 0, "{version}/{name} live: {err}");
+                let want = decided(&live);
+                candidates += want.0.len();
+                for (kind, report, extra) in &reports {
+                    let mut args = policy.clone();
+                    args.push("--inventory".into());
+                    args.push(report.display().to_string());
+                    args.extend(extra.iter().cloned());
+                    let (code, got, err) = t.plan(&args);
+                    assert_eq!(code, 0, "{version}/{name} {kind}: {err}");
+                    assert_eq!(
+                        decided(&got),
+                        want,
+                        "{version}/{name} {kind} stopped={stopped}: the inventory plan differs from the live plan"
+                    );
+                    let rows = &got["totals"]["inventory_rows"];
+                    assert_eq!(
+                        rows["in_scope"], live["totals"]["files_listed"],
+                        "{version}/{name} {kind}"
+                    );
+                    assert_eq!(
+                        got["policy"]["inventory"]["kind"],
+                        *kind.replace("oiv", "hdfs-oiv")
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 25, "only {checked} fixture trees");
+    assert!(candidates > 500, "only {candidates} candidates compared");
+    eprintln!("{checked} trees × 3 formats × 2 policies; {candidates} candidates each");
+}
+
+/// JSON names of an inventory plan (stable).
+#[test]
+fn plan_json_names_the_inventory() {
+    let t = Tree::new("2.3", "rocksdb-incremental");
+    let (_, csv, extra) = t.reports().remove(0);
+    let mut args = vec!["--inventory".to_owned(), csv.display().to_string()];
+    args.extend(extra);
+    let (code, p, err) = t.plan(&args);
+    assert_eq!(code, 0, "{err}");
+    let inv = &p["policy"]["inventory"];
+    assert_eq!(inv["kind"], "csv");
+    assert_eq!(inv["source"], csv.display().to_string());
+    assert_eq!(inv["time"], t.time.to_string());
+    assert_eq!(inv["time_from"], "given");
+    assert_eq!(inv["data_files"], 1);
+    let rows = &p["totals"]["inventory_rows"];
+    for f in ["rows", "in_scope", "skipped", "outside"] {
+        assert!(rows[f].is_u64(), "{f}");
+    }
+    assert_eq!(rows["rows"], rows["in_scope"]);
+    // Ages count from the inventory's time.
+    assert_eq!(p["policy"]["planned_at"], t.time.to_string());
+}
+
+/// Files written after the inventory are never candidates; files deleted
+/// after it are skipped when applying, and the rest goes as planned.
+#[test]
+fn files_newer_or_deleted_since_the_inventory() {
+    let t = Tree::new("2.3", "rocksdb-incremental");
+    let reports = t.reports();
+    let (_, csv, extra) = &reports[0];
+    let job = crate::common::job_dir(&t.ck);
+    // Written after the report (old time, as a copy would have).
+    let late = job.join("shared/written-after-the-inventory");
+    std::fs::write(&late, b"x").unwrap();
+    let f = std::fs::File::options().write(true).open(&late).unwrap();
+    f.set_modified(std::time::SystemTime::from(
+        t.time - jiff::SignedDuration::from_hours(30),
+    ))
+    .unwrap();
+    let (_, live, _) = t.plan(&["--stopped".into()]);
+    let live_paths: BTreeSet<String> = paths(&live);
+    assert!(
+        live_paths.contains(&late.display().to_string()),
+        "the live plan sees it"
+    );
+    let mut args = vec![
+        "--stopped".to_owned(),
+        "--inventory".into(),
+        csv.display().to_string(),
+    ];
+    args.extend(extra.iter().cloned());
+    let (code, p, err) = t.plan(&args);
+    assert_eq!(code, 0, "{err}");
+    let planned = paths(&p);
+    assert!(
+        !planned.contains(&late.display().to_string()),
+        "not in the report, not a candidate"
+    );
+    // Deleted after the report: planned, then skipped.
+    let gone = planned
+        .iter()
+        .find(|c| c.contains("/shared/"))
+        .expect("an orphaned shared file")
+        .clone();
+    std::fs::remove_file(&gone).unwrap();
+    let before: BTreeSet<PathBuf> = walk(&t.dir).into_iter().collect();
+    let out = flink_chk()
+        .args([
+            "safe-to-delete",
+            "--keep-last",
+            "1",
+            "--min-age",
+            "0s",
+            "--yes",
+            "--json",
+        ])
+        .args(["--rebase", &t.rebase()])
+        .args(&args)
+        .arg("--log")
+        .arg(t.dir.join("deletions.log"))
+        .arg(&t.ck)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dropped: Vec<&serde_json::Value> =
+        j["applied"]["dropped"].as_array().unwrap().iter().collect();
+    assert!(
+        dropped
+            .iter()
+            .any(|d| d["path"] == gone.as_str() && d["detail"]["kind"] == "gone"),
+        "{dropped:?}"
+    );
+    let after: BTreeSet<PathBuf> = walk(&t.dir).into_iter().collect();
+    assert!(after.contains(&late), "the late file is still there");
+    let deleted = before.difference(&after).count() as u64;
+    assert_eq!(deleted, j["applied"]["deleted_files"].as_u64().unwrap());
+    assert_eq!(
+        deleted + 1,
+        p["totals"]["candidate_files"].as_u64().unwrap()
+    );
+    // What is kept still verifies.
+    let newest = crate::common::newest_checkpoint_in(&job);
+    let v = flink_chk()
+        .args(["deps", "--verify", "--rebase", &t.rebase()])
+        .arg(&newest)
+        .output()
+        .unwrap();
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+}
+
+fn paths(plan: &serde_json::Value) -> BTreeSet<String> {
+    plan["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn refused(t: &Tree, args: &[String], want: &str) {
+    let (code, p, err) = t.plan(args);
+    assert_eq!(code, 3, "{args:?}: {err}");
+    assert!(err.contains(want), "{args:?}: {err}");
+    assert!(p.is_null(), "no plan printed");
+}
+
+/// Every way a report is refused: too old, from the future, damaged or
+/// incomplete, rows newer than its time, another store.
+#[test]
+fn bad_reports_are_refused() {
+    let t = Tree::new("2.3", "rocksdb-incremental");
+    let reports = t.reports();
+    let (_, csv, _) = &reports[0];
+    let (_, s3, s3_rebase) = &reports[2];
+    let inv = |p: &Path, more: &[&str]| -> Vec<String> {
+        let mut v = vec!["--inventory".to_owned(), p.display().to_string()];
+        v.extend(more.iter().map(|s| s.to_string()));
+        v
+    };
+    // Too old (default 7 days), and from the future.
+    let old = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 8)).to_string();
+    let future = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
+    refused(
+        &t,
+        &inv(csv, &["--inventory-time", &old]),
+        "more than --max-inventory-age 7d",
+    );
+    refused(
+        &t,
+        &inv(csv, &["--inventory-time", &future]),
+        "in the future",
+    );
+    // A time earlier than its rows.
+    let early = (t.time - jiff::SignedDuration::from_hours(200)).to_string();
+    refused(
+        &t,
+        &inv(
+            csv,
+            &["--inventory-time", &early, "--max-inventory-age", "30d"],
+        ),
+        "after the inventory's time",
+    );
+    // A CSV cut short in a line.
+    let cut = t.dir.join("cut.csv");
+    let text = std::fs::read(csv).unwrap();
+    std::fs::write(&cut, &text[..text.len() - 7]).unwrap();
+    let when = t.time.to_string();
+    refused(&t, &inv(&cut, &["--inventory-time", &when]), "truncated");
+    // Not an inventory.
+    let other = t.dir.join("other.csv");
+    std::fs::write(&other, "name,bytes\nx,1\n").unwrap();
+    refused(
+        &t,
+        &inv(&other, &["--inventory-time", &when]),
+        "not an inventory flink-chk reads",
+    );
+    // Rows of another store than the root, with the --rebase to give.
+    let foreign = t.dir.join("foreign.csv");
+    let text = std::fs::read_to_string(csv).unwrap();
+    std::fs::write(
+        &foreign,
+        text.replace(
+            &format!("{}/", t.ck.display()),
+            &format!("hdfs://nn1:8020{}/", t.ck.display()),
+        ),
+    )
+    .unwrap();
+    refused(
+        &t,
+        &inv(&foreign, &["--inventory-time", &when]),
+        &format!(
+            "--rebase hdfs://nn1:8020{}={}",
+            t.ck.display(),
+            t.ck.display()
+        ),
+    );
+    // S3: the bucket is not the root's.
+    refused(&t, &inv(s3, &[]), "the inventory lists s3://fixture-bucket");
+    let with = |more: &[&str]| {
+        let mut v = inv(s3, more);
+        v.extend(s3_rebase.iter().cloned());
+        v
+    };
+    // S3: a damaged manifest, a missing checksum, a damaged data file.
+    let manifest = std::fs::read_to_string(s3).unwrap();
+    std::fs::write(s3, manifest.replace("2016-11-30", "2016-11-31")).unwrap();
+    refused(&t, &with(&[]), "the MD5 is");
+    std::fs::write(s3, &manifest).unwrap();
+    let checksum = s3.with_file_name("manifest.checksum");
+    let sum = std::fs::read(&checksum).unwrap();
+    std::fs::remove_file(&checksum).unwrap();
+    refused(&t, &with(&[]), "manifest.checksum");
+    std::fs::write(&checksum, &sum).unwrap();
+    let data = walk(&s3.parent().unwrap().parent().unwrap().join("data"));
+    let bytes = std::fs::read(&data[0]).unwrap();
+    std::fs::write(&data[0], &bytes[..bytes.len() / 2]).unwrap();
+    refused(&t, &with(&[]), "incomplete or damaged");
+    std::fs::write(&data[0], &bytes).unwrap();
+    let (code, _, err) = t.plan(&with(&[]));
+    assert_eq!(code, 0, "mended: {err}");
+}
+
+/// Kept snapshots that reference nothing while shared files would go: the
+/// reference set is suspect and nothing is planned (Paimon's empty used-set
+/// incident). The `_metadata` is a real one from the shared corpus that
+/// references no file.
+#[test]
+fn an_empty_reference_set_aborts() {
+    let Some(corpus) = crate::common::corpus() else {
+        eprintln!("skipped: ../shared/flink-corpus is absent");
+        return;
+    };
+    let empty = corpus
+        .join("table-restore__stream-exec-process-table-function_1__to-changelog-upsert-restore/_metadata");
+    if !empty.is_file() {
+        eprintln!("skipped: {} is absent", empty.display());
+        return;
+    }
+    let t = Tree::new("2.3", "rocksdb-incremental");
+    let job = crate::common::job_dir(&t.ck);
+    let newest = crate::common::newest_checkpoint_in(&job);
+    let m = newest.join("_metadata");
+    let time = std::fs::metadata(&m).unwrap().modified().unwrap();
+    std::fs::copy(&empty, &m).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&m)
+        .unwrap()
+        .set_modified(time)
+        .unwrap();
+    let (_, csv, extra) = t.reports().remove(0);
+    let mut args = vec![
+        "--stopped".to_owned(),
+        "--inventory".into(),
+        csv.display().to_string(),
+    ];
+    args.extend(extra);
+    refused(&t, &args, "no kept snapshot references any file");
+}

@@ -1372,7 +1372,7 @@ _flink__chk() {
             return 0
             ;;
         flink__subcmd__chk__subcmd__safe__subcmd__to__subcmd__delete)
-            opts="-y -p -h -V --keep-last --keep --min-age --include-savepoint --drop-job --stopped --rebase --plan-out --dry-run --yes --apply --log --all --json --color --profile --config --concurrency --help --version"
+            opts="-y -p -h -V --keep-last --keep --min-age --include-savepoint --drop-job --stopped --rebase --inventory --inventory-time --max-inventory-age --plan-out --dry-run --yes --apply --log --all --json --color --profile --config --concurrency --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1399,6 +1399,18 @@ _flink__chk() {
                     return 0
                     ;;
                 --rebase)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inventory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inventory-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-inventory-age)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

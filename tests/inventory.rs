@@ -6,7 +6,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::common::inventory::{Row, set_minute_times, walk_rows, write_csv, write_oiv, write_s3};
+use crate::common::inventory::{
+    Destination, Row, set_minute_times, walk_rows, write_csv, write_oiv, write_s3,
+};
 use crate::common::{copy_tree, flink_chk, repo, scenario, walk};
 
 /// A fixture copy with minute-resolution times, and its reports.
@@ -64,11 +66,16 @@ impl Tree {
                 ..r.clone()
             })
             .collect();
+        let dest = Destination {
+            bucket: "inventory-destination",
+            prefix: "inventory",
+        };
         let s3 = write_s3(
             &keys,
             "fixture-bucket",
             self.time,
             &base.join("inventory"),
+            &dest,
             3,
         );
         let when = vec!["--inventory-time".to_owned(), self.time.to_string()];
@@ -464,4 +471,59 @@ fn an_empty_reference_set_aborts() {
     ];
     args.extend(extra);
     refused(&t, &args, "no kept snapshot references any file");
+}
+
+/// A copy of an old checkpoint's `_metadata` outside Flink's layout (a
+/// backup folder) is seen only in the report's rows: it is read, and what
+/// it references is kept, exactly as the live plan keeps it.
+#[test]
+fn a_metadata_copy_outside_the_layout_keeps_its_files() {
+    let t = Tree::new("2.3", "rocksdb-incremental");
+    let job = crate::common::job_dir(&t.ck);
+    let mut chks: Vec<(u64, PathBuf)> = crate::common::find_metadata(&job)
+        .into_iter()
+        .filter_map(|m| {
+            let d = m.parent()?.to_path_buf();
+            let n = d
+                .file_name()?
+                .to_str()?
+                .strip_prefix("chk-")?
+                .parse()
+                .ok()?;
+            Some((n, d))
+        })
+        .collect();
+    chks.sort();
+    let (_, oldest) = chks.first().unwrap();
+    let backup = t.ck.join("my-backups/chk-old");
+    std::fs::create_dir_all(&backup).unwrap();
+    std::fs::copy(oldest.join("_metadata"), backup.join("_metadata")).unwrap();
+    let reports = t.reports();
+    let (_, csv, extra) = &reports[0];
+    let (code, live, err) = t.plan(&["--stopped".into()]);
+    assert_eq!(code, 0, "{err}");
+    let mut args = vec![
+        "--stopped".to_owned(),
+        "--inventory".into(),
+        csv.display().to_string(),
+    ];
+    args.extend(extra.iter().cloned());
+    let (code, got, err) = t.plan(&args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(decided(&got), decided(&live));
+    // Without the copy the same report would plan more: the copy protects files.
+    std::fs::remove_file(backup.join("_metadata")).unwrap();
+    let (code, without, err) = t.plan(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        without["totals"]["candidate_files"].as_u64().unwrap()
+            > got["totals"]["candidate_files"].as_u64().unwrap(),
+        "the copy's references were kept: {} vs {}",
+        without["totals"]["candidate_files"],
+        got["totals"]["candidate_files"]
+    );
+    assert_eq!(
+        got["totals"]["snapshots_read"].as_u64().unwrap(),
+        live["totals"]["snapshots_read"].as_u64().unwrap()
+    );
 }

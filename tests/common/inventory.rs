@@ -127,9 +127,16 @@ fn md5_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Where an S3 Inventory report is delivered: the destination bucket and
+/// prefix (the keys the manifest lists).
+pub struct Destination<'a> {
+    pub bucket: &'a str,
+    pub prefix: &'a str,
+}
+
 /// An S3 Inventory report of `rows` (keys, files only) for `bucket`, taken
 /// at `time`, as S3 lays it out under `dest` (a local directory standing for
-/// `destination-prefix/`): `<bucket>/<config>/<time>/manifest.json` +
+/// the destination prefix): `<bucket>/<config>/<time>/manifest.json` +
 /// `manifest.checksum`, data in `<bucket>/<config>/data/` split into
 /// `shards` CSV.gz files. Returns the manifest's path.
 pub fn write_s3(
@@ -137,6 +144,7 @@ pub fn write_s3(
     bucket: &str,
     time: jiff::Timestamp,
     dest: &Path,
+    to: &Destination<'_>,
     shards: usize,
 ) -> PathBuf {
     let config = dest.join(bucket).join("flink-chk-inventory");
@@ -169,14 +177,14 @@ pub fn write_s3(
         let bytes = gz.finish().unwrap();
         std::fs::write(&path, &bytes).unwrap();
         listed.push(serde_json::json!({
-            "key": format!("inventory/{bucket}/flink-chk-inventory/{name}"),
+            "key": format!("{}/{bucket}/flink-chk-inventory/{name}", to.prefix),
             "size": bytes.len(),
             "MD5checksum": md5_hex(&bytes),
         }));
     }
     let manifest = serde_json::json!({
         "sourceBucket": bucket,
-        "destinationBucket": "arn:aws:s3:::inventory-destination",
+        "destinationBucket": format!("arn:aws:s3:::{}", to.bucket),
         "version": "2016-11-30",
         "creationTimestamp": time.as_millisecond().to_string(),
         "fileFormat": "CSV",

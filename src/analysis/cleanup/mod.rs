@@ -647,21 +647,31 @@ pub async fn plan_from(
                 })?);
             }
         }
-        if strays.is_empty() {
+        // Those still there (a checkpoint Flink deleted since the report
+        // was taken is among them, and protects nothing any more).
+        let mut read = Vec::new();
+        for m in &strays {
+            if let Some(now) = storage.stat(&m.location).await?
+                && now.is_file()
+            {
+                read.push((
+                    m.location.canonical(),
+                    ReadSnapshot::of(&m.location.parent(), Some(&now)),
+                ));
+            }
+        }
+        if read.is_empty() {
             break (c, listed);
         }
         drop(c);
         strays_read = true;
-        let mut read = Vec::new();
-        for m in &strays {
-            // A copy deleted since the inventory protects nothing any more.
-            if let Some(now) = storage.stat(&m.location).await?
-                && now.is_file()
-            {
-                d.refs.insert(m.location.canonical());
-                read.push(ReadSnapshot::of(&m.location.parent(), Some(&now)));
-            }
-        }
+        let read: Vec<ReadSnapshot> = read
+            .into_iter()
+            .map(|(metadata, r)| {
+                d.refs.insert(metadata);
+                r
+            })
+            .collect();
         for r in &read {
             let mut refs = HashSet::new();
             read_refs(storage, &r.path, rebase, &mut refs).await?;

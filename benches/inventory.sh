@@ -527,6 +527,7 @@ PY
 
 # ---- measuring -------------------------------------------------------------
 results="$work/inventory-results.tsv"
+rm -f "$work"/phases-*.txt "$work"/out-*
 printf 'case\trows\truns\twall_median_s\twall_min_s\tcpu_s\tpeak_rss_kib\trows_per_s\tcandidate_files\tcandidate_bytes\tsame_as_live\tnote\n' > "$results"
 base=("$bin" safe-to-delete --dry-run --json "${policy[@]}" --rebase "$rb")
 
@@ -584,6 +585,42 @@ PY
   log "$name: $(tail -1 "$results" | cut -f4,7,8 | tr '\t' ' ') (median s, KiB, rows/s)"
 }
 
+# phases NAME CMD: one run with stderr on a pseudo-terminal (so the progress
+# spinner is drawn), timed per output chunk by script(1); writes when each
+# progress phase was first shown to $work/phases-NAME.txt (as benches/cleanup.sh).
+phases() {
+  local name="$1" cmd="$2"
+  command -v script >/dev/null || { echo "(script(1) not installed: no phase breakdown)" > "$work/phases-$name.txt"; return; }
+  script -q -e --log-timing "$work/phases.timing" --log-out "$work/phases.out" \
+    -c "$cmd >/dev/null" </dev/null >/dev/null || true
+  python3 - "$work/phases.timing" "$work/phases.out" "$name" > "$work/phases-$name.txt" <<'PY'
+import re, sys
+timing, outf, label = sys.argv[1:]
+data = open(outf, "rb").read()
+data = data[data.find(b"\n") + 1:] if data.startswith(b"Script started") else data
+t, pos, first = 0.0, 0, {}
+for line in open(timing):
+    f = line.split()
+    if len(f) == 2:
+        delay, n = float(f[0]), int(f[1])
+    elif len(f) >= 3 and f[0] == "O":
+        delay, n = float(f[1]), int(f[2])
+    else:
+        continue
+    t += delay
+    chunk = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", data[pos:pos + n]).decode("utf-8", "replace")
+    pos += n
+    for m in re.finditer(r"(planning|listing jobs and checkpoints|listing savepoints|listing|reading kept snapshots|classifying inventory rows|classifying) \d", chunk):
+        first.setdefault(m.group(1), t)
+order = sorted(first.items(), key=lambda kv: kv[1])
+parts = []
+for i, (name, start) in enumerate(order):
+    end = order[i + 1][1] if i + 1 < len(order) else t
+    parts.append("%s %.1f s" % (name if i + 1 < len(order) else name + " + checks, sorting, JSON output", end - start))
+print("- %s (one run, from the progress display, +-0.12 s): %s; total %.1f s." % (label, "; ".join(parts), t))
+PY
+}
+
 cases=(s3 csv)
 [ "$with_oiv" = 1 ] && cases+=(oiv)
 args_for() {
@@ -624,6 +661,14 @@ if [ "$bigrows_real" -gt 0 ]; then
   timed s3-big "$bigrows_real" 1 "${base[@]}" $(args_for s3-big) --max-inventory-age 365d "$root"
   summarize s3-big
   all+=(s3-big)
+fi
+if [ "${FLINK_CHK_BENCH_PHASES:-1}" = 1 ]; then
+  log "phases (one run each of live, s3, csv)"
+  phases live "${base[*]} $root"
+  # shellcheck disable=SC2046
+  phases s3 "${base[*]} $(args_for s3) --max-inventory-age 365d $root"
+  # shellcheck disable=SC2046
+  phases csv "${base[*]} $(args_for csv) --max-inventory-age 365d $root"
 fi
 if [ -n "$duck" ]; then
   cfgdir="$(dirname "$(dirname "$s3_manifest")")"
@@ -755,6 +800,15 @@ if "big_rows" in info:
         k * os.path.getsize(os.path.join(inv, "inventory.csv.gz")) / 1e9,
         k * (os.path.getsize(os.path.join(inv, "fsimage.tsv")) if with_oiv == "1" else 190 * info["rows"]) / 1e9,
         "%.1f" % (os.statvfs(inv).f_bavail * os.statvfs(inv).f_frsize / 1e9)))
+ph = [open(os.path.join(work, "phases-%s.txt" % c)).read().strip() for c in ("live", "s3", "csv")
+      if os.path.exists(os.path.join(work, "phases-%s.txt" % c))]
+if ph:
+    md.append("")
+    md.append("Phases (\"listing jobs and checkpoints\": the shallow live listing; \"reading kept snapshots\": the kept "
+              "`_metadata` files, read live; \"classifying inventory rows\": the report decoded and every row under the "
+              "root classified; the last phase also holds the reference checks, the sort and the JSON written):")
+    md.append("")
+    md.extend(ph)
 md.append("")
 md.append("Targets (issue):")
 md.append("")

@@ -114,29 +114,36 @@ impl Tree {
     }
 }
 
-/// What a plan decides: candidates and kept groups.
+/// What a plan decides, file by file: each file a candidate (a directory
+/// candidate stands for every file under it now; a plan from an inventory
+/// lists files one by one, since it cannot see a directory whole) with its
+/// reason, and the kept groups.
 fn decided(plan: &serde_json::Value) -> (Vec<String>, Vec<String>) {
-    let list = |k: &str, fields: &[&str]| -> Vec<String> {
-        plan[k]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| {
-                fields
-                    .iter()
-                    .map(|f| c[*f].to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect()
-    };
-    (
-        list(
-            "candidates",
-            &["path", "is_dir", "reason", "files", "bytes"],
-        ),
-        list("kept", &["path", "reason", "files", "bytes"]),
-    )
+    let mut files = Vec::new();
+    for c in plan["candidates"].as_array().unwrap() {
+        let path = c["path"].as_str().unwrap();
+        if c["is_dir"].as_bool().unwrap() {
+            for f in walk(Path::new(path)) {
+                files.push(format!("{} {}", f.display(), c["reason"]));
+            }
+        } else {
+            files.push(format!("{path} {}", c["reason"]));
+        }
+    }
+    files.sort();
+    let mut kept: Vec<String> = plan["kept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            format!(
+                "{} {} {} {}",
+                k["path"], k["reason"], k["files"], k["bytes"]
+            )
+        })
+        .collect();
+    kept.sort();
+    (files, kept)
 }
 
 /// For every committed fixture tree, each report format gives exactly the
@@ -496,8 +503,20 @@ fn a_metadata_copy_outside_the_layout_keeps_its_files() {
     chks.sort();
     let (_, oldest) = chks.first().unwrap();
     let backup = t.ck.join("my-backups/chk-old");
-    std::fs::create_dir_all(&backup).unwrap();
-    std::fs::copy(oldest.join("_metadata"), backup.join("_metadata")).unwrap();
+    // A whole copy (its exclusive files are relative to it), with the times
+    // the tree has.
+    for f in walk(oldest) {
+        let to = backup.join(f.strip_prefix(oldest).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&f, &to).unwrap();
+        let t = std::fs::metadata(&f).unwrap().modified().unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&to)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    }
     let reports = t.reports();
     let (_, csv, extra) = &reports[0];
     let (code, live, err) = t.plan(&["--stopped".into()]);

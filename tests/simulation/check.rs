@@ -16,6 +16,8 @@ pub(super) struct Stats {
     pub(super) restored_from_candidate: u64,
     /// Plans refused because a kept snapshot needs a file that is gone.
     pub(super) refused_missing: u64,
+    /// Inventory runs: files written after the report (absent from it).
+    pub(super) after_inventory: u64,
 }
 
 pub(super) fn rt() -> tokio::runtime::Runtime {
@@ -83,6 +85,7 @@ pub(super) fn check_plan(
     policy: &Policy,
     cands: &[Candidate],
     scope: &str,
+    complete: bool,
 ) -> Result<(), String> {
     let snaps = snapshots(&fs.files);
     let mut kept: BTreeSet<String> = newest(&snaps, policy.keep_last, &policy.drop_jobs);
@@ -131,14 +134,21 @@ pub(super) fn check_plan(
     }
     for f in &planned {
         if let Some(why) = protected.get(f) {
-            return Err(format!("plan: candidate {f} is {why}"));
+            return Err(format!(
+                "plan: candidate {f} is {why}; candidates: {:?}",
+                cands
+                    .iter()
+                    .map(|c| format!("{} {:?}", c.path, c.reason))
+                    .collect::<Vec<_>>()
+            ));
         }
     }
     // Not vacuous: every file in scope in a `chk-N/` directory (or, with the
     // jobs stated stopped, in `shared/`) that nothing kept references or
     // contains is planned. (A running job's `shared/` files written after its
-    // newest checkpoint may belong to the next one.)
-    for f in fs.files.keys() {
+    // newest checkpoint may belong to the next one.) Not from an inventory:
+    // what was written after it is not in it.
+    for f in fs.files.keys().filter(|_| complete) {
         if !under(f, scope) || protected.contains_key(f) {
             continue;
         }
@@ -160,6 +170,9 @@ pub(super) enum Check {
     Safety,
     /// A snapshot directory loses its `_metadata` before any other file.
     Order,
+    /// As `Safety`, planned from an inventory report (a CSV) taken part-way
+    /// through the history: Flink went on after the report.
+    Inventory,
 }
 
 pub(super) fn run_case(case: &Case, check: Check, stats: &mut Stats) -> Result<(), String> {
@@ -175,8 +188,19 @@ pub(super) fn check_case(
     stats: &mut Stats,
 ) -> Result<(), String> {
     let rt = rt();
-    for ev in &case.history {
+    // The report is taken after this many events (all of them: at the end).
+    let inventory_at = (check == Check::Inventory)
+        .then(|| case.history.len() * (usize::from(case.order) % 4) / 3)
+        .map(|n| n.min(case.history.len()));
+    let mut report = None;
+    for (i, ev) in case.history.iter().enumerate() {
+        if inventory_at == Some(i) {
+            report = Some(take_inventory(w));
+        }
         w.apply(ev);
+    }
+    if report.is_none() && inventory_at.is_some() {
+        report = Some(take_inventory(w));
     }
     stats.cases += 1;
 
@@ -217,7 +241,8 @@ pub(super) fn check_case(
         include_savepoints,
         drop_jobs,
         stopped: case.policy.stopped,
-        now: w.now(),
+        // From a report, ages count from its time.
+        now: report.as_ref().map_or_else(|| w.now(), |r| r.time),
     };
     let root = loc(CK);
     let sp = loc(SP);
@@ -229,22 +254,59 @@ pub(super) fn check_case(
         _ => root.clone(),
     };
     let at_plan = w.mem.lock().clone();
-    let plan = rt.block_on(cleanup::plan(
-        &w.mem,
-        Roots {
-            checkpoints: &root,
-            scope: &scope,
-            savepoints: Some(&sp),
-        },
-        &policy,
-        &Rebase::default(),
-        4,
-        |_, _| {},
-    ));
+    let roots = Roots {
+        checkpoints: &root,
+        scope: &scope,
+        savepoints: Some(&sp),
+    };
+    let plan = match &report {
+        None => rt.block_on(cleanup::plan(
+            &w.mem,
+            roots,
+            &policy,
+            &Rebase::default(),
+            4,
+            |_, _| {},
+        )),
+        Some(r) => {
+            stats.after_inventory += at_plan
+                .files
+                .iter()
+                .filter(|(f, m)| under(f, CK) && m.modified > r.time)
+                .count() as u64;
+            let inventory = rt
+                .block_on(Inventory::open(
+                    r.storage.as_ref(),
+                    &loc(INVENTORY),
+                    &OpenOptions { time: Some(r.time) },
+                ))
+                .map_err(|e| format!("the report: {e}"))?;
+            rt.block_on(cleanup::plan_from(
+                &w.mem,
+                roots,
+                &policy,
+                &Rebase::default(),
+                4,
+                cleanup::Files::Inventory {
+                    inventory: &inventory,
+                    storage: r.storage.clone(),
+                },
+                |_, _| {},
+            ))
+        }
+    };
     let plan = match plan {
         Ok(p) => p,
         Err(cleanup::Error::EmptyListing(_))
             if !at_plan.files.keys().any(|f| under(f, scope.path())) =>
+        {
+            return Ok(());
+        }
+        // A report taken before anything was in scope.
+        Err(cleanup::Error::EmptyListing(_))
+            if report
+                .as_ref()
+                .is_some_and(|r| !r.paths.iter().any(|f| under(f, scope.path()))) =>
         {
             return Ok(());
         }
@@ -261,8 +323,15 @@ pub(super) fn check_case(
     };
     stats.planned += 1;
     stats.candidates += plan.candidates.len() as u64;
-    if check == Check::Safety {
-        check_plan(w, &at_plan, &policy, &plan.candidates, scope.path())?;
+    if check != Check::Order {
+        check_plan(
+            w,
+            &at_plan,
+            &policy,
+            &plan.candidates,
+            scope.path(),
+            report.is_none(),
+        )?;
     }
     let plan = PlanFile::new(plan, &policy, &[]);
     let selected = Selected::of(&plan.candidates);
@@ -331,7 +400,10 @@ pub(super) fn check_case(
     }
 
     match check {
-        Check::Safety => safety(w, &policy, &selected, &at_plan, &before, &after),
+        Check::Safety | Check::Inventory => {
+            safety(w, &policy, &selected, &at_plan, &before, &after)?;
+            metadata_first(&before, &order)
+        }
         Check::Order => metadata_first(&before, &order),
     }
 }
@@ -409,4 +481,35 @@ pub(super) fn metadata_first(before: &MemoryFs, order: &[String]) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// Where the simulated report is.
+const INVENTORY: &str = "/reports/inventory.csv";
+
+/// An inventory report of the world as it is now (a `path,size,last_modified`
+/// CSV in a store of its own), and its time.
+pub(super) struct Report {
+    pub(super) storage: std::sync::Arc<dyn flink_chk::storage::Storage>,
+    pub(super) time: Timestamp,
+    /// The files it lists.
+    pub(super) paths: BTreeSet<String>,
+}
+
+pub(super) fn take_inventory(w: &mut World) -> Report {
+    let time = w.now();
+    let mut csv = String::from("path,size,last_modified\n");
+    let mut paths = BTreeSet::new();
+    for (path, f) in &w.mem.lock().files {
+        csv.push_str(&format!("{path},{},{}\n", f.data.len(), f.modified));
+        paths.insert(path.clone());
+    }
+    let mem = MemoryStorage::default();
+    mem.lock().put(INVENTORY, csv.into_bytes(), time);
+    w.log.push(format!("--- inventory report taken at {time}"));
+    w.clock += 1;
+    Report {
+        storage: std::sync::Arc::new(mem),
+        time,
+        paths,
+    }
 }

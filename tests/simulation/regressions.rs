@@ -90,3 +90,47 @@ pub(super) fn dropped_job_directory_loses_each_metadata_first() {
     let history = vec![checkpoint_ev(0, 0, 0, End::Complete)];
     replay(&minimal(history, &[0], None, Vec::new()), Check::Order);
 }
+
+/// From an inventory report: job A has only a stray `shared/` file when the
+/// report is taken; then A completes chk-1 and job B is restored from it in
+/// CLAIM mode and checkpoints (B's chk-1 uses A's chk-1 files). A is
+/// dropped. The report lists nothing of A's chk-1, so every file of A it
+/// lists was a candidate and A's directory became one candidate as a whole,
+/// chk-1 (which B needs) with it. From a report every file is now a
+/// candidate of its own (a directory is never proven whole from one), and a
+/// dropped job with a kept snapshot directory is never one candidate.
+#[test]
+pub(super) fn inventory_never_makes_a_directory_it_cannot_see_whole_a_candidate() {
+    let history = vec![
+        Ev::Orphan {
+            job: 0,
+            taskowned: false,
+        },
+        checkpoint_ev(0, 0, 0, End::Complete),
+        checkpoint_ev(0, 0, 0, End::Complete),
+        Ev::Restore {
+            into: 135,
+            from: 0,
+            mode: Mode::Claim,
+            stop_old: false,
+            candidate: false,
+        },
+        Ev::Checkpoint {
+            job: 0,
+            reuse: 0,
+            new_shared: 0,
+            exclusive: 1,
+            taskowned: false,
+            relative: false,
+            cross: true,
+            end: End::Complete,
+            fail: 0,
+        },
+    ];
+    // Flink retains 2; the report after the first event (order 1: a third
+    // of the history).
+    let mut case = minimal(history, &[0], None, Vec::new());
+    case.retained = vec![2, 2, 1, 1, 1];
+    case.order = 1;
+    replay(&case, Check::Inventory);
+}

@@ -56,6 +56,12 @@ pub(super) struct Classifier<'a> {
     pub(super) live_dropped: Option<(String, String, Option<jiff::Timestamp>)>,
     /// Referenced files that were listed.
     pub(super) found: HashSet<&'a str>,
+    /// Whether a directory whose listed files are all candidates may be a
+    /// candidate as a whole: only when the listing is complete. An
+    /// inventory lacks what was written after it (a checkpoint of another
+    /// job restored from this one may use such a file), so from one every
+    /// file is a candidate of its own.
+    pub(super) whole_dirs: bool,
 }
 
 impl<'a> Classifier<'a> {
@@ -75,6 +81,7 @@ impl<'a> Classifier<'a> {
             working_dir: None,
             live_dropped: None,
             found: HashSet::new(),
+            whole_dirs: true,
         }
     }
 
@@ -268,7 +275,7 @@ impl<'a> Classifier<'a> {
 
     pub(super) fn finish(mut self) -> Plan {
         for (_, df) in std::mem::take(&mut self.dirs) {
-            if df.kept == 0 {
+            if df.kept == 0 && self.whole_dirs {
                 if let Some(j) = &df.job {
                     let t = self.jobs.entry(j.clone()).or_default();
                     t.candidate_files += df.all.files;
@@ -290,7 +297,9 @@ impl<'a> Classifier<'a> {
                 }
             }
         }
-        self.collapse_dropped_jobs();
+        if self.whole_dirs {
+            self.collapse_dropped_jobs();
+        }
         self.candidates.sort_by_cached_key(|c| c.path.canonical());
         let kept = std::mem::take(&mut self.kept)
             .into_iter()
@@ -322,7 +331,15 @@ impl<'a> Classifier<'a> {
         for j in self.policy.drop_jobs.clone() {
             let dir = self.root.join(&j);
             let prefix = canonical_dir(&dir);
-            let anything_kept = self.kept.keys().any(|(d, _)| d.starts_with(&prefix));
+            // Kept files seen, or a kept snapshot directory whatever was
+            // listed in it (an inventory lacks one written after it).
+            let anything_kept = self.kept.keys().any(|(d, _)| d.starts_with(&prefix))
+                || self
+                    .d
+                    .kept_dirs
+                    .range(prefix.clone()..)
+                    .next()
+                    .is_some_and(|(d, _)| d.starts_with(&prefix));
             if anything_kept {
                 continue;
             }

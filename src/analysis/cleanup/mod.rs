@@ -331,10 +331,11 @@ pub enum Error {
     /// The inventory report cannot be used.
     #[error(transparent)]
     Inventory(#[from] inventory::Error),
-    /// Planning from an inventory found no reference at all while it would
-    /// delete unreferenced files: the reference set is suspect.
+    /// Planning from an inventory read kept snapshots that reference no
+    /// file at all while unreferenced `shared/` files would go: the
+    /// reference set is suspect.
     #[error(
-        "{0}: no kept snapshot references any file, yet {1} unreferenced file(s) would be deleted; an empty reference set usually means the snapshots were not found or not read, so nothing is planned. Plan with a live listing (without --inventory) to check"
+        "{0}: no kept snapshot references any file, yet {1} unreferenced shared/ file(s) would be deleted; an empty reference set usually means the snapshots were not found or not read, so nothing is planned. Plan with a live listing (without --inventory) to check"
     )]
     EmptyReferences(String, u64),
     /// A job named by --drop-job is still being written.
@@ -599,6 +600,7 @@ pub async fn plan_from(
     let mut inventory_rows = None;
     let (mut c, mut listed) = loop {
         let mut c = Classifier::new(root, policy, &d);
+        c.whole_dirs = !from_inventory;
         let mut listed = 0u64;
         let mut strays: Vec<Entry> = Vec::new();
         match &files {
@@ -726,11 +728,11 @@ pub async fn plan_from(
         check_missing(storage, root, rebase, &to_read, missing, concurrency).await?;
     }
     let mut plan = c.finish();
-    if from_inventory && d.refs.is_empty() {
+    if from_inventory && d.refs.is_empty() && d.snapshots_read > 0 {
         let orphans = plan
             .candidates
             .iter()
-            .filter(|c| matches!(c.reason, Reason::OrphanShared | Reason::OrphanTaskowned))
+            .filter(|c| c.reason == Reason::OrphanShared)
             .map(|c| c.files)
             .sum::<u64>();
         if orphans > 0 {

@@ -674,6 +674,16 @@ fn human_report(out: &mut impl Write, r: &PlanReport, elapsed: f64) -> Result<()
         .filter(|s| s.status != "not_published")
         .count();
     let failed = r.snapshots.len() - published;
+    let already = r
+        .snapshots
+        .iter()
+        .filter(|s| s.status == "already_published")
+        .count();
+    let what = match (published - already, already) {
+        (n, 0) => format!("Published {n} snapshot(s)"),
+        (0, a) => format!("{a} snapshot(s) already published"),
+        (n, a) => format!("Published {n} snapshot(s), {a} already published"),
+    };
     let rate = if elapsed > 0.0 {
         format!(", {}/s", bytes((t.copied_bytes as f64 / elapsed) as u64))
     } else {
@@ -682,7 +692,7 @@ fn human_report(out: &mut impl Write, r: &PlanReport, elapsed: f64) -> Result<()
     if failed == 0 {
         writeln!(
             out,
-            "{BOLD}Published {published} snapshot(s){BOLD:#} at {}: {} files, {} ({} copied, {}; {} already there) in {}{rate}",
+            "{BOLD}{what}{BOLD:#} at {}: {} files, {} ({} copied, {}; {} already there) in {}{rate}",
             output::printable(&r.destination),
             t.files,
             bytes(t.bytes),

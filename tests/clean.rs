@@ -317,30 +317,17 @@ fn assert_cleanup(label: &str, c: &Cleanup) {
 /// count too): exactly the unlisted files go, and what is kept still verifies.
 #[test]
 fn apply_deletes_exactly_what_no_kept_snapshot_lists_on_every_fixture() {
-    let base = crate::common::repo().join("tests/fixtures/flink");
     let mut checked = 0;
     let mut deleted_total = 0;
     let mut seen = std::collections::BTreeMap::new();
-    for v in std::fs::read_dir(&base).unwrap() {
-        let v = v.unwrap().path();
-        for s in std::fs::read_dir(&v).unwrap() {
-            let s = s.unwrap().path();
-            // Trees whose checkpoints root holds files (some hold only savepoints).
-            if walk(&s.join("checkpoints")).is_empty() {
-                continue;
-            }
-            let (version, name) = (
-                v.file_name().unwrap().to_str().unwrap(),
-                s.file_name().unwrap().to_str().unwrap(),
-            );
-            let c = clean_fixture(version, name, &[]);
-            assert_cleanup(&format!("{version}/{name}"), &c);
-            seen.insert(format!("{version}/{name}"), c.deleted.len());
-            // Kept checkpoints remain: at least the newest of each job.
-            assert!(!c.verified_after.is_empty(), "{version}/{name}");
-            deleted_total += c.deleted.len();
-            checked += 1;
-        }
+    for (version, name) in crate::common::checkpoint_trees() {
+        let c = clean_fixture(&version, &name, &[]);
+        assert_cleanup(&format!("{version}/{name}"), &c);
+        seen.insert(format!("{version}/{name}"), c.deleted.len());
+        // Kept checkpoints remain: at least the newest of each job.
+        assert!(!c.verified_after.is_empty(), "{version}/{name}");
+        deleted_total += c.deleted.len();
+        checked += 1;
     }
     assert!(checked >= 25, "only {checked} fixture trees");
     // The kinds the cleanup must get right are among them (with deletions,

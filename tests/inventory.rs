@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::common::inventory::{
     Destination, Row, set_minute_times, walk_rows, write_csv, write_oiv, write_s3,
 };
-use crate::common::{copy_tree, flink_chk, repo, scenario, walk};
+use crate::common::{copy_tree, flink_chk, scenario, walk};
 
 /// A fixture copy with minute-resolution times, and its reports.
 struct Tree {
@@ -151,57 +151,45 @@ fn decided(plan: &serde_json::Value) -> (Vec<String>, Vec<String>) {
 /// stated stopped or may be running.
 #[test]
 fn every_format_gives_the_live_plan_on_every_fixture() {
-    let base = repo().join("tests/fixtures/flink");
     let mut checked = 0;
     let mut candidates = 0;
-    for v in std::fs::read_dir(&base).unwrap() {
-        let v = v.unwrap().path();
-        for s in std::fs::read_dir(&v).unwrap() {
-            let s = s.unwrap().path();
-            if walk(&s.join("checkpoints")).is_empty() {
-                continue;
+    for (version, name) in crate::common::checkpoint_trees() {
+        let t = Tree::new(&version, &name);
+        let reports = t.reports();
+        for stopped in [true, false] {
+            let policy: Vec<String> = if stopped {
+                vec!["--stopped".into()]
+            } else {
+                vec![]
+            };
+            let (code, live, err) = t.plan(&policy);
+            assert_eq!(code, 0, "{version}/{name} live: {err}");
+            let want = decided(&live);
+            candidates += want.0.len();
+            for (kind, report, extra) in &reports {
+                let mut args = policy.clone();
+                args.push("--inventory".into());
+                args.push(report.display().to_string());
+                args.extend(extra.iter().cloned());
+                let (code, got, err) = t.plan(&args);
+                assert_eq!(code, 0, "{version}/{name} {kind}: {err}");
+                assert_eq!(
+                    decided(&got),
+                    want,
+                    "{version}/{name} {kind} stopped={stopped}: the inventory plan differs from the live plan"
+                );
+                let rows = &got["totals"]["inventory_rows"];
+                assert_eq!(
+                    rows["in_scope"], live["totals"]["files_listed"],
+                    "{version}/{name} {kind}"
+                );
+                assert_eq!(
+                    got["policy"]["inventory"]["kind"],
+                    *kind.replace("oiv", "hdfs-oiv")
+                );
             }
-            let (version, name) = (
-                v.file_name().unwrap().to_str().unwrap(),
-                s.file_name().unwrap().to_str().unwrap(),
-            );
-            let t = Tree::new(version, name);
-            let reports = t.reports();
-            for stopped in [true, false] {
-                let policy: Vec<String> = if stopped {
-                    vec!["--stopped".into()]
-                } else {
-                    vec![]
-                };
-                let (code, live, err) = t.plan(&policy);
-                assert_eq!(code, 0, "{version}/{name} live: {err}");
-                let want = decided(&live);
-                candidates += want.0.len();
-                for (kind, report, extra) in &reports {
-                    let mut args = policy.clone();
-                    args.push("--inventory".into());
-                    args.push(report.display().to_string());
-                    args.extend(extra.iter().cloned());
-                    let (code, got, err) = t.plan(&args);
-                    assert_eq!(code, 0, "{version}/{name} {kind}: {err}");
-                    assert_eq!(
-                        decided(&got),
-                        want,
-                        "{version}/{name} {kind} stopped={stopped}: the inventory plan differs from the live plan"
-                    );
-                    let rows = &got["totals"]["inventory_rows"];
-                    assert_eq!(
-                        rows["in_scope"], live["totals"]["files_listed"],
-                        "{version}/{name} {kind}"
-                    );
-                    assert_eq!(
-                        got["policy"]["inventory"]["kind"],
-                        *kind.replace("oiv", "hdfs-oiv")
-                    );
-                }
-            }
-            checked += 1;
         }
+        checked += 1;
     }
     assert!(checked >= 25, "only {checked} fixture trees");
     assert!(candidates > 500, "only {candidates} candidates compared");

@@ -522,6 +522,30 @@ fn azure_blob_azurite_batch_delete() {
 /// objects go (every object of a candidate `chk-N/` and each candidate
 /// file), the kept checkpoint and the savepoint still verify, and a second
 /// run finds nothing left to delete.
+/// The objects (relative to `base`) a cleanup plan would delete: a file
+/// candidate itself, a directory candidate every object of `listed` under it.
+fn objects_of(
+    plan: &Value,
+    base: &Location,
+    listed: &std::collections::BTreeSet<String>,
+) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for c in plan["candidates"].as_array().unwrap() {
+        let rel = Location::parse(c["path"].as_str().unwrap())
+            .unwrap()
+            .relative_to(base)
+            .unwrap()
+            .to_owned();
+        if c["is_dir"].as_bool().unwrap() {
+            let dir = format!("{rel}/");
+            out.extend(listed.iter().filter(|b| b.starts_with(&dir)).cloned());
+        } else {
+            out.insert(rel);
+        }
+    }
+    out
+}
+
 fn cleanup_on(store: Store) {
     if !store.available() {
         return;
@@ -549,24 +573,7 @@ fn cleanup_on(store: Store) {
         &[&["safe-to-delete", "--dry-run", "--json"][..], &policy[..]].concat(),
     );
     assert_eq!(code, 0, "{err}");
-    let mut expected = std::collections::BTreeSet::new();
-    for c in plan["candidates"].as_array().unwrap() {
-        let rel = Location::parse(c["path"].as_str().unwrap())
-            .unwrap()
-            .relative_to(&base)
-            .unwrap()
-            .to_owned();
-        if c["is_dir"].as_bool().unwrap() {
-            expected.extend(
-                before
-                    .iter()
-                    .filter(|b| b.starts_with(&format!("{rel}/")))
-                    .cloned(),
-            );
-        } else {
-            expected.insert(rel);
-        }
-    }
+    let expected = objects_of(&plan, &base, &before.iter().cloned().collect());
     assert!(expected.len() > 50, "{}", expected.len());
     let log = tempfile::NamedTempFile::new().unwrap();
     let (v, code, err) = run(
@@ -1044,31 +1051,12 @@ fn s3_seaweedfs_inventory_cleanup() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(plan["policy"]["inventory"]["kind"], "s3");
     assert_eq!(plan["policy"]["inventory"]["data_files"], 2);
-    // The objects each plan would delete (a directory candidate: every
-    // object under it; from an inventory candidates are objects).
-    let objects_of = |p: &Value| -> std::collections::BTreeSet<String> {
-        let mut out = std::collections::BTreeSet::new();
-        for c in p["candidates"].as_array().unwrap() {
-            let rel = Location::parse(c["path"].as_str().unwrap())
-                .unwrap()
-                .relative_to(&base)
-                .unwrap()
-                .to_owned();
-            if c["is_dir"].as_bool().unwrap() {
-                out.extend(
-                    before
-                        .iter()
-                        .filter(|b| b.starts_with(&format!("{rel}/")))
-                        .cloned(),
-                );
-            } else {
-                out.insert(rel);
-            }
-        }
-        out
-    };
-    let expected = objects_of(&plan);
-    assert_eq!(expected, objects_of(&live), "inventory plan = live plan");
+    let expected = objects_of(&plan, &base, &before);
+    assert_eq!(
+        expected,
+        objects_of(&live, &base, &before),
+        "inventory plan = live plan"
+    );
     // (How many depends on the upload order: the checkpoint whose
     // `_metadata` was uploaded last is kept too, as written last.)
     assert!(

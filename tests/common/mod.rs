@@ -154,6 +154,26 @@ pub fn newest_checkpoint(version: &str, scenario: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("no checkpoint fixture for {version}/{scenario}"))
 }
 
+/// Every committed fixture tree whose checkpoints root holds files (some
+/// hold only savepoints): `(version, scenario)`, sorted.
+pub fn checkpoint_trees() -> Vec<(String, String)> {
+    let base = repo().join("tests/fixtures/flink");
+    let mut out = Vec::new();
+    for v in std::fs::read_dir(&base).unwrap() {
+        let v = v.unwrap().path();
+        for s in std::fs::read_dir(&v).unwrap() {
+            let s = s.unwrap().path();
+            if walk(&s.join("checkpoints")).is_empty() {
+                continue;
+            }
+            let name = |p: &Path| p.file_name().unwrap().to_str().unwrap().to_owned();
+            out.push((name(&v), name(&s)));
+        }
+    }
+    out.sort();
+    out
+}
+
 /// The newest completed `chk-N/` (by N) under a job directory.
 pub fn newest_checkpoint_in(job: &Path) -> PathBuf {
     find_metadata(job)

@@ -806,7 +806,10 @@ if ph:
     md.append("")
     md.append("Phases (\"listing jobs and checkpoints\": the shallow live listing; \"reading kept snapshots\": the kept "
               "`_metadata` files, read live; \"classifying inventory rows\": the report decoded and every row under the "
-              "root classified; the last phase also holds the reference checks, the sort and the JSON written):")
+              "root classified; the last phase also holds the reference checks, the sort and the JSON written. The display "
+              "moves to \"classifying inventory rows\" only with the first batch of rows under the root, so with an "
+              "inventory \"reading kept snapshots\" also holds the decoding of every row before the root's: in these "
+              "key-ordered reports the ~4.95M rows of the groups before the root, in S3 data files 0-3 or the one CSV):")
     md.append("")
     md.extend(ph)
 md.append("")

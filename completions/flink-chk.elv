@@ -131,7 +131,7 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand --rebase 'Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable'
             cand --inventory 'Plan from a storage inventory report instead of listing every file: an S3 Inventory manifest.json (also OSS, OBS, S3-compatible stores; CSV), an `hdfs oiv -p Delimited` dump, or a CSV with the header path,size,last_modified. A path or URI. Only job and checkpoint directories are listed live, and every kept _metadata is read live; ages count from the inventory''s time'
             cand --inventory-time 'When the --inventory listing was taken (RFC 3339), for oiv and CSV files [default: the file''s modification time]. S3 manifests give their own'
-            cand --max-inventory-age 'Refuse an --inventory older than this (a warning above 48h): a whole number with s, m, h or d'
+            cand --max-inventory-age 'Refuse an --inventory older than this (a warning above 48h), also when --apply reads a plan made from one: a whole number with s, m, h or d'
             cand --plan-out 'Write the plan as JSON to FILE as well'
             cand --apply 'Apply a plan written earlier by --plan-out instead of planning now (re-checked against storage first: sizes, times, new snapshots)'
             cand --log 'Append the deletion log (one JSON line per deleted file) to FILE [default: $XDG_STATE_HOME/flink-chk/deletions.log]'

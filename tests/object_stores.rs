@@ -1066,21 +1066,24 @@ fn s3_seaweedfs_inventory_cleanup() {
         plan["totals"]
     );
     let log = tempfile::NamedTempFile::new().unwrap();
-    let (v, code, err) = run(
-        &s,
-        &[
+    let apply = || {
+        run(
+            &s,
             &[
-                "safe-to-delete",
-                "--yes",
-                "--json",
-                "--log",
-                log.path().to_str().unwrap(),
-            ][..],
-            &policy[..],
-            &inventory[..],
-        ]
-        .concat(),
-    );
+                &[
+                    "safe-to-delete",
+                    "--yes",
+                    "--json",
+                    "--log",
+                    log.path().to_str().unwrap(),
+                ][..],
+                &policy[..],
+                &inventory[..],
+            ]
+            .concat(),
+        )
+    };
+    let (v, code, err) = apply();
     assert_eq!(code, 0, "{err}");
     let after: std::collections::BTreeSet<String> =
         rt.block_on(listing(&storage, &base)).into_iter().collect();
@@ -1104,21 +1107,7 @@ fn s3_seaweedfs_inventory_cleanup() {
     assert_eq!(code, 0, "{err}\n{}", v["verify"]);
     // Planned from the same (now stale) report again: what it lists is
     // gone, so nothing is deleted the second time.
-    let (v, code, err) = run(
-        &s,
-        &[
-            &[
-                "safe-to-delete",
-                "--yes",
-                "--json",
-                "--log",
-                log.path().to_str().unwrap(),
-            ][..],
-            &policy[..],
-            &inventory[..],
-        ]
-        .concat(),
-    );
+    let (v, code, err) = apply();
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         v["applied"]["deleted_files"].as_u64().unwrap_or(0),

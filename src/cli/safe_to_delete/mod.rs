@@ -96,8 +96,9 @@ pub struct SafeToDeleteArgs {
     /// their own.
     #[arg(long, value_name = "TIME", requires = "inventory")]
     inventory_time: Option<jiff::Timestamp>,
-    /// Refuse an --inventory older than this (a warning above 48h): a whole
-    /// number with s, m, h or d.
+    /// Refuse an --inventory older than this (a warning above 48h), also
+    /// when --apply reads a plan made from one: a whole number with s, m, h
+    /// or d.
     #[arg(long, value_name = "AGE", default_value = "7d", value_parser = crate::profile::parse_duration)]
     max_inventory_age: Duration,
     /// Write the plan as JSON to FILE as well.

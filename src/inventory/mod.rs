@@ -417,6 +417,8 @@ pub struct Record {
 pub enum Item {
     /// Files under the scope.
     Batch(Vec<Entry>),
+    /// This many more rows were read (in scope or not).
+    Read(u64),
     /// The end, with the counts.
     Done(Counts),
 }
@@ -459,8 +461,8 @@ async fn read_file(
         let (filter, tx, name) = (filter.clone(), tx.clone(), name.clone());
         tokio::task::spawn_blocking(move || {
             let reader = text::ChannelReader::new(bytes_rx);
-            filter.decode(&name, reader, gzip, |batch| {
-                tx.blocking_send(Ok(Item::Batch(batch))).is_ok()
+            filter.decode(&name, reader, gzip, |item| {
+                tx.blocking_send(Ok(item)).is_ok()
             })
         })
     };

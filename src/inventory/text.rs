@@ -4,7 +4,10 @@
 use std::io::Read;
 use std::sync::Mutex;
 
-use super::{Counts, Error, Inventory, Kind, TimeFrom};
+use super::{Counts, Error, Inventory, Item, Kind, TimeFrom};
+
+/// Rows between two [`Item::Read`] reports.
+const PROGRESS_ROWS: u64 = 1 << 20;
 use crate::analysis::snapshot::Rebase;
 use crate::storage::{Entry, Location, Scheme};
 
@@ -282,7 +285,7 @@ impl Filter {
         file: &str,
         reader: impl Read,
         gzip: bool,
-        mut send: impl FnMut(Vec<Entry>) -> bool,
+        mut send: impl FnMut(Item) -> bool,
     ) -> Result<Counts, Error> {
         let reader = EndCheck::new(reader, !gzip);
         let input: Box<dyn Read> = if gzip {
@@ -332,6 +335,10 @@ impl Filter {
                 continue;
             }
             counts.rows += 1;
+            // Rows outside the scope send nothing: say how far reading got.
+            if counts.rows.is_multiple_of(PROGRESS_ROWS) && !send(Item::Read(PROGRESS_ROWS)) {
+                return Ok(counts);
+            }
             let pos = record
                 .position()
                 .cloned()
@@ -432,16 +439,16 @@ impl Filter {
                 special,
             });
             if batch.len() >= super::BATCH
-                && !send(std::mem::replace(
+                && !send(Item::Batch(std::mem::replace(
                     &mut batch,
                     Vec::with_capacity(super::BATCH),
-                ))
+                )))
             {
                 return Ok(counts);
             }
         }
         if !batch.is_empty() {
-            send(batch);
+            send(Item::Batch(batch));
         }
         Ok(counts)
     }

@@ -624,6 +624,7 @@ pub async fn plan_from(
             } => {
                 let mut rx = inventory.rows(shared.clone(), root, scope, rebase);
                 let mut done = None;
+                let mut rows_read = 0u64;
                 while let Some(item) = rx.recv().await {
                     match item? {
                         inventory::Item::Batch(batch) => {
@@ -636,7 +637,11 @@ pub async fn plan_from(
                                 }
                             }
                             listed += batch.len() as u64;
-                            progress("classifying inventory rows", listed);
+                            progress("reading inventory rows", rows_read.max(listed));
+                        }
+                        inventory::Item::Read(n) => {
+                            rows_read += n;
+                            progress("reading inventory rows", rows_read);
                         }
                         inventory::Item::Done(counts) => done = Some(counts),
                     }

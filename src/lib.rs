@@ -10,7 +10,6 @@
 
 pub mod analysis;
 pub mod cli;
-pub mod inventory;
 pub mod journal;
 pub mod metadata;
 pub mod names;

@@ -45,8 +45,8 @@ use flink_chk::analysis::cleanup::apply::{self, Event};
 use flink_chk::analysis::cleanup::revalidate;
 use flink_chk::analysis::cleanup::{self, Candidate, PlanFile, Policy, Roots};
 use flink_chk::analysis::deps;
+use flink_chk::analysis::inventory::{Inventory, OpenOptions};
 use flink_chk::analysis::snapshot::{self, Rebase, Snapshot};
-use flink_chk::inventory::{Inventory, OpenOptions};
 use flink_chk::metadata::{
     self, CheckpointMetadata, Dialect, IncrementalHandle, KeyGroupRange, KeyedHandle, NamedHandle,
     OperatorHandle, OperatorId, OperatorState, OperatorStateEntry, StreamHandle, SubtaskEntry,

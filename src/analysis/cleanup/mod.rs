@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use super::layout::{self, Scan};
 use super::snapshot::Rebase;
-use crate::inventory::{self, Inventory};
+use crate::analysis::inventory::{self, Inventory};
 use crate::storage::{self, Entry, Location, Storage};
 use classify::Classifier;
 pub(crate) use keep::check_recorded_locations;

@@ -65,7 +65,7 @@ pub struct PolicyRecord {
     /// The inventory report the files came from (planning again reads it
     /// again; absent: a live listing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inventory: Option<crate::inventory::Record>,
+    pub inventory: Option<crate::analysis::inventory::Record>,
 }
 
 impl Policy {
@@ -116,7 +116,7 @@ pub struct Totals {
     /// Inventory rows read, in scope, skipped and outside (planned from an
     /// inventory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inventory_rows: Option<crate::inventory::Counts>,
+    pub inventory_rows: Option<crate::analysis::inventory::Counts>,
 }
 
 impl PlanFile {

@@ -65,6 +65,8 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
         }
         'flink-chk;ls' {
             [CompletionResult]::new('--rebase', '--rebase', [CompletionResultType]::ParameterName, 'With --verify: read files recorded under FROM at TO instead (for trees moved after Flink wrote them)')
+            [CompletionResult]::new('--inventory', '--inventory', [CompletionResultType]::ParameterName, 'Sizes and snapshots of a root as a storage inventory report lists them (as `safe-to-delete --inventory` reads one), instead of listing every file: as of the report''s time')
+            [CompletionResult]::new('--inventory-time', '--inventory-time', [CompletionResultType]::ParameterName, 'When the --inventory listing was taken (RFC 3339), for oiv and CSV files')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal and NO_COLOR unset), always, never')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')

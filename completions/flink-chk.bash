@@ -796,13 +796,21 @@ _flink__chk() {
             return 0
             ;;
         flink__subcmd__chk__subcmd__ls)
-            opts="-p -h -V --verify --rebase --json --color --profile --config --concurrency --help --version"
+            opts="-p -h -V --verify --rebase --inventory --inventory-time --json --color --profile --config --concurrency --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --rebase)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inventory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inventory-time)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

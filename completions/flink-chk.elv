@@ -60,6 +60,8 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
         }
         &'flink-chk;ls'= {
             cand --rebase 'With --verify: read files recorded under FROM at TO instead (for trees moved after Flink wrote them)'
+            cand --inventory 'Sizes and snapshots of a root as a storage inventory report lists them (as `safe-to-delete --inventory` reads one), instead of listing every file: as of the report''s time'
+            cand --inventory-time 'When the --inventory listing was taken (RFC 3339), for oiv and CSV files'
             cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
             cand -p 'Profile to use (default: the `default:` of the profiles file)'
             cand --profile 'Profile to use (default: the `default:` of the profiles file)'

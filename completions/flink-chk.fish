@@ -60,6 +60,8 @@ complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -l json -d 
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -s V -l version -d 'Print version'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l rebase -d 'With --verify: read files recorded under FROM at TO instead (for trees moved after Flink wrote them)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l inventory -d 'Sizes and snapshots of a root as a storage inventory report lists them (as `safe-to-delete --inventory` reads one), instead of listing every file: as of the report\'s time' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l inventory-time -d 'When the --inventory listing was taken (RFC 3339), for oiv and CSV files' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
 always\t'Always colour'
 never\t'Never colour'"

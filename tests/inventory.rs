@@ -534,3 +534,54 @@ fn a_metadata_copy_outside_the_layout_keeps_its_files() {
         live["totals"]["snapshots_read"].as_u64().unwrap()
     );
 }
+
+/// `ls ROOT --inventory` shows what the live `ls` shows (jobs, checkpoints,
+/// sizes), from each report format, plus the report it came from.
+#[test]
+fn ls_from_a_report_is_the_live_ls() {
+    let t = Tree::new("2.3", "rocksdb-incremental");
+    let ls = |extra: &[String]| -> serde_json::Value {
+        let out = flink_chk()
+            .args(["ls", "--json"])
+            .args(extra)
+            .arg(&t.ck)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let live = ls(&[]);
+    assert!(live.get("inventory").is_none());
+    for (kind, report, extra) in t.reports() {
+        if kind == "s3" {
+            continue; // its rows name another bucket: a root of that bucket only
+        }
+        let mut args = vec!["--inventory".to_owned(), report.display().to_string()];
+        args.extend(extra);
+        let mut got = ls(&args);
+        let inv = got.as_object_mut().unwrap().remove("inventory").unwrap();
+        assert_eq!(inv["source"], report.display().to_string(), "{kind}");
+        let mut want = live.clone();
+        if kind == "oiv" {
+            // oiv keeps minutes: its times are the end of their minute.
+            for j in [&mut got, &mut want] {
+                for job in j["jobs"].as_array_mut().unwrap() {
+                    let job = job.as_object_mut().unwrap();
+                    for f in ["age_seconds", "newest_file_time"] {
+                        job.remove(f);
+                    }
+                    job["latest"].as_object_mut().unwrap().remove("time");
+                }
+            }
+        }
+        assert_eq!(
+            got, want,
+            "{kind}: ls from the report differs from the live ls"
+        );
+    }
+}

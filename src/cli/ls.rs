@@ -11,6 +11,7 @@ use super::context::{Ctx, Global};
 use super::exit::Ls as Exit;
 use super::output::{self, BOLD, DIM};
 use crate::analysis::deps::{self, Deps, Problem};
+use crate::analysis::inventory::{self, Inventory};
 use crate::analysis::layout::{self, CheckpointDir, JobDir, Scan, Usage};
 use crate::analysis::snapshot::Rebase;
 use crate::analysis::{size, snapshot, summary};
@@ -38,6 +39,14 @@ pub struct LsArgs {
     /// With --verify: read files recorded under FROM at TO instead (for trees moved after Flink wrote them).
     #[arg(long, value_name = "FROM=TO", requires = "verify")]
     rebase: Vec<String>,
+    /// Sizes and snapshots of a root as a storage inventory report lists
+    /// them (as `safe-to-delete --inventory` reads one), instead of listing
+    /// every file: as of the report's time.
+    #[arg(long, value_name = "SOURCE", value_hint = clap::ValueHint::AnyPath)]
+    inventory: Option<String>,
+    /// When the --inventory listing was taken (RFC 3339), for oiv and CSV files.
+    #[arg(long, value_name = "TIME", requires = "inventory")]
+    inventory_time: Option<jiff::Timestamp>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -67,7 +76,13 @@ fn run_inner(args: LsArgs, global: &Global) -> Result<Exit> {
             "{root}: --verify checks one job's snapshots; give a job directory, alias or id (`flink-chk ls JOB --verify`)"
         ),
         Target::Root(root) => {
-            let scan = scan(&ctx, &root)?;
+            let (scan, inventory) = match &args.inventory {
+                Some(source) => {
+                    let (scan, inv) = scan_inventory(&ctx, &root, source, args.inventory_time)?;
+                    (scan, Some(inv))
+                }
+                None => (scan(&ctx, &root)?, None),
+            };
             let sp_root = ctx
                 .places
                 .savepoints
@@ -78,15 +93,25 @@ fn run_inner(args: LsArgs, global: &Global) -> Result<Exit> {
                 None => None,
             };
             if args.json {
-                let v = root_json(
+                let mut v = root_json(
                     &ctx,
                     &root,
                     &scan,
                     sp_root.as_ref().zip(sp_scan.as_ref()),
                     now,
                 );
+                v.inventory = inventory.as_ref().map(Inventory::record);
                 output::print_json(&mut out, &v)?;
             } else {
+                if let Some(inv) = &inventory {
+                    writeln!(
+                        out,
+                        "{DIM}as listed by the {} {} taken {} (files written or deleted since are not shown){DIM:#}",
+                        inv.kind.label(),
+                        inv.source,
+                        inv.time
+                    )?;
+                }
                 root_human(&mut out, &ctx, &root, &scan, now)?;
                 if let (Some(r), Some(s)) = (&sp_root, &sp_scan) {
                     writeln!(out)?;
@@ -95,6 +120,9 @@ fn run_inner(args: LsArgs, global: &Global) -> Result<Exit> {
                 }
             }
         }
+        Target::Job { location, .. } if args.inventory.is_some() => bail!(
+            "{location}: --inventory shows a root (give the checkpoints root); a job's snapshots are listed live"
+        ),
         Target::Job { location, .. } => {
             let (job, mut rows, mut savepoints) = job_details(&ctx, &location, &args, &rebase)?;
             let verified = if args.verify {
@@ -134,6 +162,37 @@ fn scan(ctx: &Ctx, root: &Location) -> Result<Scan> {
         pb.finish_and_clear();
     }
     Ok(scan)
+}
+
+/// A root folded from an inventory report's rows under it.
+fn scan_inventory(
+    ctx: &Ctx,
+    root: &Location,
+    source: &str,
+    time: Option<jiff::Timestamp>,
+) -> Result<(Scan, Inventory)> {
+    let at = Location::parse(&crate::storage::expand_home(source))?;
+    let inv = super::safe_to_delete::open_inventory(
+        ctx,
+        &at,
+        time,
+        std::time::Duration::from_secs(u64::MAX / 4),
+    )?;
+    let none = Rebase::default();
+    inv.check_store(root, &none)?;
+    let mut scan = Scan::default();
+    ctx.block_on(async {
+        let mut rx = inv.rows(ctx.storages.clone(), root, root, &none);
+        while let Some(item) = rx.recv().await {
+            if let inventory::Item::Batch(batch) = item? {
+                for e in &batch {
+                    scan.add(root, e);
+                }
+            }
+        }
+        Ok::<_, inventory::Error>(())
+    })?;
+    Ok((scan, inv))
 }
 
 fn scan_savepoints(ctx: &Ctx, root: &Location) -> Result<Scan> {
@@ -257,6 +316,9 @@ struct RootReport<'a> {
     savepoints: Vec<SavepointJson<'a>>,
     other: &'a Usage,
     total: &'a Usage,
+    /// The inventory report the files came from (`--inventory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inventory: Option<inventory::Record>,
 }
 
 /// One job of [`RootReport`].
@@ -362,6 +424,7 @@ fn root_json<'a>(
         savepoints: all_sp,
         other: &scan.other,
         total: &scan.total,
+        inventory: None,
     }
 }
 

@@ -318,7 +318,7 @@ impl Inventory {
         }
         Ok((age > jiff::SignedDuration::from_hours(48)).then(|| {
             format!(
-                "{}: the inventory is {} old; files deleted since are skipped when applying, files written since are not candidates",
+                "{}: the inventory is {} old; files written or deleted since are not in it",
                 self.source,
                 human(age)
             )

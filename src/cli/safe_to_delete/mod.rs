@@ -448,7 +448,7 @@ fn replan(file: &PlanFile, rebase: &Rebase, ctx: &Ctx, max_age: Duration) -> Res
 }
 
 /// Opens and checks an inventory report; warns when it is old.
-fn open_inventory(
+pub(crate) fn open_inventory(
     ctx: &Ctx,
     source: &crate::storage::Location,
     time: Option<jiff::Timestamp>,

@@ -2,7 +2,7 @@
 //! [`Entry`] of the root's store.
 
 use std::io::Read;
-use std::sync::Mutex;
+use std::sync::OnceLock;
 
 use super::{Counts, Error, Inventory, Item, Kind, TimeFrom};
 
@@ -150,8 +150,12 @@ pub(super) struct Filter {
     columns: Columns,
     time: jiff::Timestamp,
     time_from: TimeFrom,
+    /// S3 rows of another bucket than the root's: the paths (`/…/`) in
+    /// that bucket that `--rebase` maps somewhere; rows elsewhere are
+    /// outside without being parsed.
+    mapped: Vec<String>,
     /// A row of another store (the first seen).
-    foreign: Mutex<Option<Location>>,
+    foreign: OnceLock<Location>,
 }
 
 fn same_store(a: &Location, b: &Location) -> bool {
@@ -185,16 +189,29 @@ impl Filter {
             .bucket
             .as_deref()
             .is_some_and(|b| root.scheme().is_object_store() && b == root.authority());
+        let mapped = match inv.bucket.as_deref() {
+            Some(b) if !same_store_bucket => rebase
+                .rules()
+                .iter()
+                .filter(|(from, _)| from.scheme().is_object_store() && from.authority() == b)
+                .map(|(from, _)| match from.path() {
+                    "/" => "/".to_owned(),
+                    p => format!("{p}/"),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         Filter {
             root: root.clone(),
             scope_prefix,
+            mapped,
             rebase: rebase.clone(),
             bucket: inv.bucket.clone(),
             same_store_bucket,
             columns: inv.columns.clone(),
             time: inv.time,
             time_from: inv.time_from,
-            foreign: Mutex::new(None),
+            foreign: OnceLock::new(),
         }
     }
 
@@ -202,17 +219,32 @@ impl Filter {
     /// lies outside the scope (`Err(())` when the path is not in normal form).
     fn locate(&self, path: &str) -> Result<Option<Location>, ()> {
         match self.columns.kind {
-            Kind::S3 => {
+            // The hot path: most rows of a bucket lie outside the root, and
+            // are dropped by a prefix test, before any allocation.
+            Kind::S3 if self.same_store_bucket => {
+                if !path.starts_with(&self.scope_prefix[1..]) {
+                    return Ok(None);
+                }
                 let abs = format!("/{path}");
                 if !is_normal(&abs) {
                     return Err(());
                 }
-                if self.same_store_bucket {
-                    return Ok(abs
-                        .starts_with(&self.scope_prefix)
-                        .then(|| self.root.with_path(&abs)));
-                }
+                Ok(Some(self.root.with_path(&abs)))
+            }
+            Kind::S3 => {
                 let bucket = self.bucket.as_deref().unwrap_or_default();
+                if !self.mapped.iter().any(|m| path.starts_with(&m[1..])) {
+                    if self.foreign.get().is_none()
+                        && let Ok(l) = Location::parse(&format!("s3://{bucket}/"))
+                    {
+                        let _ = self.foreign.set(l);
+                    }
+                    return Ok(None);
+                }
+                let abs = format!("/{path}");
+                if !is_normal(&abs) {
+                    return Err(());
+                }
                 let Ok(l) = Location::parse(&format!("s3://{bucket}{abs}")) else {
                     return Err(());
                 };
@@ -256,9 +288,8 @@ impl Filter {
         if same_store(&mapped, &self.root) && mapped.path().starts_with(&self.scope_prefix) {
             return Some(self.root.with_path(mapped.path()));
         }
-        if !same_store(&mapped, &self.root) {
-            let mut f = self.foreign.lock().unwrap_or_else(|p| p.into_inner());
-            f.get_or_insert(l);
+        if !same_store(&mapped, &self.root) && self.foreign.get().is_none() {
+            let _ = self.foreign.set(l);
         }
         None
     }
@@ -267,13 +298,9 @@ impl Filter {
     /// were seen.
     pub(super) fn finish(&self, inv: &Inventory, c: Counts) -> Result<Counts, Error> {
         if c.in_scope == 0
-            && let Some(l) = self
-                .foreign
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take()
+            && let Some(l) = self.foreign.get()
         {
-            return Err(other_store(inv, &l, &self.root));
+            return Err(other_store(inv, l, &self.root));
         }
         Ok(c)
     }

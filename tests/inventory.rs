@@ -585,3 +585,93 @@ fn ls_from_a_report_is_the_live_ls() {
         );
     }
 }
+
+/// `--apply-candidates`: an engine's rows are planned again before anything
+/// is deleted. The hostile engine here skipped the anti-join and returned
+/// every file under the root (kept `_metadata`, referenced shared files,
+/// in-progress checkpoints and all): what is deleted is still exactly the
+/// live plan's candidates, a row deleted since is skipped, and the kept
+/// snapshot still verifies.
+#[test]
+fn engine_rows_are_planned_again_before_deleting() {
+    let t = Tree::new("2.3", "rocksdb-incremental");
+    let policy = vec!["--stopped".to_owned()];
+    let (code, live, err) = t.plan(&policy);
+    assert_eq!(code, 0, "{err}");
+    let (want, _) = decided(&live);
+    assert!(want.len() > 10, "{want:?}");
+    let rows = t.rows();
+    let engine = t._tmp.path().join("candidates.csv");
+    write_csv(&rows, &engine);
+    let files = rows.iter().filter(|r| !r.is_dir).count();
+    assert!(
+        files > want.len() + 10,
+        "the engine returned kept files too"
+    );
+    // An S3 manifest is not an engine's rows.
+    let s3 = t.reports().pop().unwrap().1;
+    refused(
+        &t,
+        &["--apply-candidates".into(), s3.display().to_string()],
+        "not an engine's candidate rows",
+    );
+    let mut args = policy.clone();
+    args.extend([
+        "--apply-candidates".to_owned(),
+        engine.display().to_string(),
+        "--inventory-time".into(),
+        t.time.to_string(),
+    ]);
+    // Planned again: the live plan's candidates, file by file.
+    let (code, p, err) = t.plan(&args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(decided(&p).0, want, "the engine's rows planned again");
+    // One candidate goes away before the apply.
+    let gone = paths(&p)
+        .into_iter()
+        .find(|c| c.contains("/shared/"))
+        .expect("an orphaned shared file");
+    std::fs::remove_file(&gone).unwrap();
+    let before: BTreeSet<PathBuf> = walk(&t.dir).into_iter().collect();
+    let out = flink_chk()
+        .args(["safe-to-delete", "--keep-last", "1", "--min-age", "0s"])
+        .args(["--yes", "--json", "--rebase", &t.rebase()])
+        .args(&args)
+        .arg("--log")
+        .arg(t.dir.join("deletions.log"))
+        .arg(&t.ck)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after: BTreeSet<PathBuf> = walk(&t.dir).into_iter().collect();
+    let mut deleted: Vec<String> = before
+        .difference(&after)
+        .map(|p| p.display().to_string())
+        .collect();
+    deleted.sort();
+    let mut expected: Vec<String> = want
+        .iter()
+        .map(|w| w.split(' ').next().unwrap().to_owned())
+        .filter(|p| *p != gone)
+        .collect();
+    expected.sort();
+    assert_eq!(deleted, expected);
+    let job = crate::common::job_dir(&t.ck);
+    let newest = crate::common::newest_checkpoint_in(&job);
+    let v = flink_chk()
+        .args(["deps", "--verify", "--rebase", &t.rebase()])
+        .arg(&newest)
+        .output()
+        .unwrap();
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+}

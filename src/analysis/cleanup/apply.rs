@@ -11,6 +11,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 
 use super::keep::{canonical_dir, read_refs};
+use super::refset::RefSet;
 use super::revalidate::Validated;
 use super::{Candidate, Error, Reason};
 use crate::analysis::layout;
@@ -178,7 +179,7 @@ pub(super) const COMPLETED: &str = "referenced by a checkpoint completed while d
 /// checkpoints complete), and the totals.
 pub(super) struct Deleter<'a, F> {
     pub(super) storage: &'a dyn Storage,
-    pub(super) refs: HashSet<String>,
+    pub(super) refs: RefSet,
     pub(super) watch: Watch,
     pub(super) out: Applied,
     pub(super) on: F,
@@ -245,9 +246,8 @@ impl<'a, F: FnMut(Event<'_>)> Deleter<'a, F> {
                         // giving up (which stops the run).
                         let mut tries = 0;
                         loop {
-                            let mut r = HashSet::new();
-                            match read_refs(storage, dir, rebase, &mut r).await {
-                                Ok(()) => break Ok::<_, Error>(Some((dir, r))),
+                            match read_refs(storage, dir, rebase).await {
+                                Ok(r) => break Ok::<_, Error>(Some((dir, r))),
                                 Err(_) if tries < METADATA_RETRIES => {
                                     tries += 1;
                                     tokio::time::sleep(METADATA_RETRY_WAIT).await;

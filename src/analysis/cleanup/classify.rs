@@ -1,9 +1,10 @@
 //! The second planning pass: every listed file, folded once into kept
 //! groups and candidates.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::keep::{Decisions, canonical_dir, dir_of, looks_like_working_dir};
+use super::refset::Found;
 use super::{Candidate, JobTotals, KeepReason, Kept, Plan, Policy, Reason};
 use crate::analysis::layout;
 use crate::storage::{Entry, Location};
@@ -54,8 +55,8 @@ pub(super) struct Classifier<'a> {
     pub(super) working_dir: Option<String>,
     /// A dropped job with a file younger than the minimum age.
     pub(super) live_dropped: Option<(String, String, Option<jiff::Timestamp>)>,
-    /// Referenced files that were listed.
-    pub(super) found: HashSet<&'a str>,
+    /// Referenced files that were listed (the set must be merged first).
+    pub(super) found: Found,
     /// Whether a directory whose listed files are all candidates may be a
     /// candidate as a whole: only when the listing is complete. An
     /// inventory lacks what was written after it (a checkpoint of another
@@ -80,7 +81,7 @@ impl<'a> Classifier<'a> {
             jobs: BTreeMap::new(),
             working_dir: None,
             live_dropped: None,
-            found: HashSet::new(),
+            found: Found::new(&d.refs),
             whole_dirs: true,
         }
     }
@@ -124,11 +125,13 @@ impl<'a> Classifier<'a> {
 
     pub(super) fn add(&mut self, e: &Entry) {
         let key = e.location.canonical();
-        let referenced = self.d.refs.get(&key);
-        if let Some(r) = referenced {
-            self.found.insert(r.as_str());
-        }
-        let referenced = referenced.is_some();
+        let referenced = match self.d.refs.index(&key) {
+            Some(i) => {
+                self.found.set(i);
+                true
+            }
+            None => false,
+        };
         let (job, sub, snapshot_dir) = self.place(&e.location, &key);
         let job_ref = job.as_deref();
         // Inside a snapshot directory with a decision?

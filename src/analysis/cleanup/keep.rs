@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use futures_util::{StreamExt, TryStreamExt};
 
+use super::refset::{Found, RefSet};
 use super::{Error, KeepReason, Policy, ReadSnapshot, Reason};
 use crate::analysis::deps;
 use crate::analysis::layout::{self, JobDir, Scan};
@@ -18,8 +19,8 @@ pub(super) struct Decisions {
     pub(super) kept_dirs: BTreeMap<String, KeepReason>,
     /// Candidate checkpoint directories (canonical) → reason.
     pub(super) candidate_dirs: BTreeMap<String, Reason>,
-    /// Referenced files (canonical).
-    pub(super) refs: HashSet<String>,
+    /// Referenced files (canonical), by fingerprint.
+    pub(super) refs: RefSet,
     pub(super) snapshots_read: usize,
     /// Per job: the time of its newest completed checkpoint's `_metadata`.
     pub(super) newest_metadata: BTreeMap<String, jiff::Timestamp>,
@@ -111,12 +112,13 @@ pub(super) fn dir_of<'a, V>(
     }
 }
 
+/// The files the snapshot in `dir` references (canonical paths, after
+/// `rebase`).
 pub(super) async fn read_refs(
     storage: &dyn Storage,
     dir: &Location,
     rebase: &Rebase,
-    refs: &mut HashSet<String>,
-) -> Result<(), Error> {
+) -> Result<Vec<String>, Error> {
     let s = snapshot::load(storage, dir)
         .await
         .map_err(|e| Error::UnreadableMetadata {
@@ -130,8 +132,7 @@ pub(super) async fn read_refs(
             reason: format!("cannot locate {path:?}: {e}"),
         });
     }
-    refs.extend(d.files.iter().map(|f| f.location.canonical()));
-    Ok(())
+    Ok(d.files.iter().map(|f| f.location.canonical()).collect())
 }
 
 /// A job's newest completed checkpoint by id, and the one whose `_metadata`
@@ -298,39 +299,56 @@ pub(super) fn check_names(
 
 /// Referenced files under `root` that are not there: those under `scope`
 /// that the classifying pass did not list, and those elsewhere under the
-/// root that a stat does not find.
+/// root that a stat does not find. The set holds fingerprints only, so the
+/// paths come from reading the kept snapshots `read` again, which happens
+/// only when the listing did not find every reference under the root.
 pub(super) async fn missing_references(
     storage: &dyn Storage,
     (root, scope): (&Location, &Location),
-    refs: &HashSet<String>,
-    found: &HashSet<&str>,
+    rebase: &Rebase,
+    (refs, found): (&RefSet, &Found),
+    read: &[ReadSnapshot],
     scope_listed_whole: bool,
     concurrency: usize,
 ) -> Result<Vec<String>, Error> {
+    if found.all_under_root(refs) {
+        return Ok(Vec::new());
+    }
     let (root_key, scope_key) = (canonical_dir(root), canonical_dir(scope));
-    let mut missing: Vec<String> = Vec::new();
-    let mut to_stat: Vec<&String> = Vec::new();
-    for r in refs {
-        if !r.starts_with(&root_key) || found.contains(r.as_str()) {
-            continue;
+    let mut not_found: HashSet<String> = HashSet::new();
+    let mut reads = futures_util::stream::iter(read)
+        .map(|r| read_refs(storage, &r.path, rebase))
+        .buffer_unordered(concurrency.max(1));
+    while let Some(paths) = reads.next().await {
+        for p in paths? {
+            let listed = refs.index(&p).is_some_and(|i| found.get(i));
+            if p.starts_with(&root_key) && !listed {
+                not_found.insert(p);
+            }
         }
+    }
+    drop(reads);
+    let mut missing: Vec<String> = Vec::new();
+    let mut to_stat: Vec<String> = Vec::new();
+    for r in not_found {
         // A whole listing of the scope is the answer there; an inventory
         // lacks what was written after it: ask the store.
         if scope_listed_whole && r.starts_with(&scope_key) {
-            missing.push(r.clone());
+            missing.push(r);
         } else {
             to_stat.push(r);
         }
     }
     let mut stats = futures_util::stream::iter(to_stat)
         .map(|r| async move {
-            let l = Location::parse(r)?;
-            Ok::<_, storage::Error>((r, storage.stat(&l).await?))
+            let l = Location::parse(&r)?;
+            let there = storage.stat(&l).await?;
+            Ok::<_, storage::Error>((r, there))
         })
         .buffer_unordered(concurrency.max(1));
     while let Some(s) = stats.next().await {
         if let (r, None) = s? {
-            missing.push(r.clone());
+            missing.push(r);
         }
     }
     missing.sort();
@@ -361,8 +379,10 @@ pub(super) async fn check_missing(
             if !still_there {
                 return Ok::<_, Error>((r, HashSet::new()));
             }
-            let mut refs = HashSet::new();
-            read_refs(storage, &r.path, rebase, &mut refs).await?;
+            let refs: HashSet<String> = read_refs(storage, &r.path, rebase)
+                .await?
+                .into_iter()
+                .collect();
             Ok((r, refs))
         })
         .buffered(concurrency.max(1));

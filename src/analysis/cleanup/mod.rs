@@ -23,6 +23,7 @@ pub mod apply;
 mod classify;
 mod keep;
 pub mod plan_file;
+pub mod refset;
 pub mod revalidate;
 #[cfg(test)]
 mod tests;
@@ -42,6 +43,7 @@ use classify::Classifier;
 pub(crate) use keep::check_recorded_locations;
 use keep::*;
 pub use plan_file::{PLAN_FORMAT, PlanFile, PolicyRecord, Totals};
+use refset::RefSet;
 
 /// What to keep besides what is referenced.
 #[derive(Debug, Clone)]
@@ -433,6 +435,259 @@ pub async fn plan_from(
         scope,
         savepoints,
     } = roots;
+    if let Files::Inventory { inventory, .. } = &files {
+        inventory.check_store(root, rebase)?;
+    }
+    let Decided {
+        scan,
+        mut d,
+        mut to_read,
+        included,
+        outside_keeps,
+        mut behind_links,
+    } = decide(
+        storage,
+        roots,
+        policy,
+        concurrency,
+        from_inventory,
+        &mut progress,
+    )
+    .await?;
+    let job_names: BTreeSet<&str> = scan.jobs.keys().map(String::as_str).collect();
+    // Each reference is checked as read: one of a job under this root
+    // recorded elsewhere means the tree was moved (a kept snapshot outside
+    // the root has its own files where it is).
+    let check = |refs: &[String]| {
+        let recorded = refs
+            .iter()
+            .filter(|r| !outside_keeps.iter().any(|k| r.starts_with(k.as_str())));
+        check_recorded_locations(recorded, root, &job_names)
+    };
+    // Kept snapshots' references, read concurrently; any failure aborts.
+    let mut reads = futures_util::stream::iter(to_read.iter())
+        .map(|loc| read_refs(storage, &loc.path, rebase))
+        .buffer_unordered(concurrency.max(1));
+    while let Some(r) = reads.next().await {
+        let refs = r?;
+        check(&refs)?;
+        d.refs.extend(refs);
+        d.snapshots_read += 1;
+        progress("reading kept snapshots", d.snapshots_read as u64);
+    }
+    drop(reads);
+
+    // Pass 2: every file in scope (and included savepoints outside it).
+    // From an inventory, a `_metadata` outside Flink's layout (a backup
+    // copy of a checkpoint) is only seen here: it is read, and the pass run
+    // again with its references kept.
+    let mut strays_read = false;
+    let mut inventory_rows = None;
+    let (mut c, mut listed) = loop {
+        d.refs.merge();
+        let mut c = Classifier::new(root, policy, &d);
+        c.whole_dirs = !from_inventory;
+        let mut listed = 0u64;
+        let mut strays: Vec<Entry> = Vec::new();
+        match &files {
+            Files::Live => {
+                let mut stream = storage.list(scope, true);
+                while let Some(e) = stream.next().await {
+                    let e = e?;
+                    if e.is_dir {
+                        continue;
+                    }
+                    c.add(&e);
+                    listed += 1;
+                    if listed.is_multiple_of(1000) {
+                        progress("classifying", listed);
+                    }
+                }
+            }
+            Files::Inventory {
+                inventory,
+                storage: shared,
+            } => {
+                let mut rx = inventory.rows(shared.clone(), root, scope, rebase);
+                let mut done = None;
+                let mut rows_read = 0u64;
+                while let Some(item) = rx.recv().await {
+                    match item? {
+                        inventory::Item::Batch(batch) => {
+                            for e in &batch {
+                                c.add(e);
+                                if e.special {
+                                    behind_links.insert(e.location.canonical());
+                                } else if !strays_read && d.is_stray(e) {
+                                    strays.push(e.clone());
+                                }
+                            }
+                            listed += batch.len() as u64;
+                            progress("reading inventory rows", rows_read.max(listed));
+                        }
+                        inventory::Item::Read(n) => {
+                            rows_read += n;
+                            progress("reading inventory rows", rows_read);
+                        }
+                        inventory::Item::Done(counts) => done = Some(counts),
+                    }
+                }
+                inventory_rows = Some(done.ok_or_else(|| {
+                    Error::Inconsistent(format!(
+                        "{}: the inventory reader stopped before the end",
+                        inventory.source
+                    ))
+                })?);
+            }
+        }
+        // Those still there (a checkpoint Flink deleted since the report
+        // was taken is among them, and protects nothing any more).
+        let mut read = Vec::new();
+        for m in &strays {
+            if let Some(now) = storage.stat(&m.location).await?
+                && now.is_file()
+            {
+                read.push((
+                    m.location.canonical(),
+                    ReadSnapshot::of(&m.location.parent(), Some(&now)),
+                ));
+            }
+        }
+        if read.is_empty() {
+            break (c, listed);
+        }
+        drop(c);
+        strays_read = true;
+        let read: Vec<ReadSnapshot> = read
+            .into_iter()
+            .map(|(metadata, r)| {
+                d.refs.insert(&metadata);
+                r
+            })
+            .collect();
+        for r in &read {
+            let refs = read_refs(storage, &r.path, rebase).await?;
+            check(&refs)?;
+            d.refs.extend(refs);
+            d.snapshots_read += 1;
+        }
+        to_read.extend(read);
+    };
+    if listed == 0 {
+        return Err(Error::EmptyListing(scope.to_string()));
+    }
+    if let Some(dir) = &c.working_dir
+        && !policy.stopped
+    {
+        return Err(Error::LiveWorkingDir(dir.clone()));
+    }
+    if let Some((job, file, modified)) = c.live_dropped.take() {
+        let age = modified.and_then(|m| policy.now.since(m).ok()).map_or_else(
+            || "an unknown time".to_owned(),
+            |d| format!("{:#}", d.round(jiff::Unit::Second).unwrap_or(d)),
+        );
+        return Err(Error::DroppedJobLive { job, file, age });
+    }
+    for sp in included.iter().filter(|sp| sp.relative_to(scope).is_none()) {
+        let mut stream = storage.list(sp, true);
+        while let Some(e) = stream.next().await {
+            let e = e?;
+            if !e.is_dir {
+                c.add(&e);
+                listed += 1;
+            }
+        }
+    }
+    // Every referenced file under the root must have been listed: one that
+    // is not means the references point elsewhere than the files (a rebase
+    // one level off) or the files are lost, and then the files that are
+    // there would all look unreferenced.
+    let missing = missing_references(
+        storage,
+        (root, scope),
+        rebase,
+        (&d.refs, &c.found),
+        &to_read,
+        !from_inventory,
+        concurrency,
+    )
+    .await?
+    .into_iter()
+    // Behind a link: not listed, never a candidate, read by Flink.
+    .filter(|r| !behind_a_link(r, &behind_links))
+    .collect::<Vec<_>>();
+    if !missing.is_empty() {
+        check_missing(storage, root, rebase, &to_read, missing, concurrency).await?;
+    }
+    let mut plan = c.finish();
+    if from_inventory && d.refs.is_empty() && d.snapshots_read > 0 {
+        let orphans = plan
+            .candidates
+            .iter()
+            .filter(|c| c.reason == Reason::OrphanShared)
+            .map(|c| c.files)
+            .sum::<u64>();
+        if orphans > 0 {
+            return Err(Error::EmptyReferences(root.to_string(), orphans));
+        }
+    }
+    if let Files::Inventory { inventory, .. } = &files {
+        plan.inventory = Some(inventory.record());
+        plan.inventory_rows = inventory_rows;
+    }
+    plan.root = root.clone();
+    plan.scope = scope.clone();
+    plan.savepoints = savepoints.cloned();
+    plan.snapshots_read = d.snapshots_read;
+    plan.referenced_files = d.refs.len();
+    plan.files_listed = listed;
+    to_read.sort_by(|a, b| a.path.cmp(&b.path));
+    plan.read = to_read;
+    for j in scan.jobs.values() {
+        let ids: Vec<u64> = j
+            .checkpoints
+            .values()
+            .filter(|c| {
+                c.location
+                    .as_ref()
+                    .is_some_and(|l| d.kept_dirs.contains_key(&canonical_dir(l)))
+            })
+            .filter_map(|c| c.id)
+            .collect();
+        if let Some(t) = plan.jobs.get_mut(&j.name) {
+            t.kept_checkpoints = ids;
+        }
+    }
+    Ok(plan)
+}
+
+/// The first pass: the layout, what each job keeps and which snapshots to
+/// read (no file classified yet).
+struct Decided {
+    scan: Scan,
+    d: Decisions,
+    to_read: Vec<ReadSnapshot>,
+    /// Included savepoints.
+    included: Vec<Location>,
+    /// `--keep` snapshots outside the root (canonical directories).
+    outside_keeps: Vec<String>,
+    /// Special entries (canonical): never followed, read through only.
+    behind_links: HashSet<String>,
+}
+
+async fn decide(
+    storage: &dyn Storage,
+    roots: Roots<'_>,
+    policy: &Policy,
+    concurrency: usize,
+    from_inventory: bool,
+    progress: &mut impl FnMut(&str, u64),
+) -> Result<Decided, Error> {
+    let Roots {
+        checkpoints: root,
+        scope,
+        savepoints,
+    } = roots;
     if scope.relative_to(root).is_none() {
         return Err(Error::OutsideRoot {
             scope: scope.to_string(),
@@ -440,13 +695,11 @@ pub async fn plan_from(
         });
     }
     // Pass 1: layout.
-    let scan: Scan = match &files {
-        Files::Live => layout::scan(storage, root, |n| progress("listing", n)).await?,
-        Files::Inventory { inventory, .. } => {
-            inventory.check_store(root, rebase)?;
-            progress("listing jobs and checkpoints", 0);
-            layout::scan_shallow(storage, root, concurrency).await?
-        }
+    let scan: Scan = if from_inventory {
+        progress("listing jobs and checkpoints", 0);
+        layout::scan_shallow(storage, root, concurrency).await?
+    } else {
+        layout::scan(storage, root, |n| progress("listing", n)).await?
     };
     if scan.total.files == 0 && (!from_inventory || scan.jobs.is_empty()) {
         return Err(Error::EmptyListing(root.to_string()));
@@ -473,7 +726,7 @@ pub async fn plan_from(
     let mut d = Decisions {
         kept_dirs: BTreeMap::new(),
         candidate_dirs: BTreeMap::new(),
-        refs: HashSet::new(),
+        refs: RefSet::new(&canonical_dir(root)),
         snapshots_read: 0,
         newest_metadata: BTreeMap::new(),
     };
@@ -569,207 +822,60 @@ pub async fn plan_from(
     d.refs.extend(stray);
     let mut seen_read = HashSet::new();
     to_read.retain(|r| seen_read.insert(canonical_dir(&r.path)));
-    // Kept snapshots' references, read concurrently; any failure aborts.
-    let mut reads = futures_util::stream::iter(to_read.iter())
-        .map(|loc| async move {
-            let mut refs = HashSet::new();
-            read_refs(storage, &loc.path, rebase, &mut refs)
-                .await
-                .map(|()| refs)
-        })
-        .buffer_unordered(concurrency.max(1));
-    while let Some(r) = reads.next().await {
-        d.refs.extend(r?);
-        d.snapshots_read += 1;
-        progress("reading kept snapshots", d.snapshots_read as u64);
-    }
-    drop(reads);
-    let job_names: BTreeSet<&str> = scan.jobs.keys().map(String::as_str).collect();
-    // A kept snapshot outside the root has its own files where it is.
-    let recorded = d
-        .refs
-        .iter()
-        .filter(|r| !outside_keeps.iter().any(|k| r.starts_with(k.as_str())));
-    check_recorded_locations(recorded, root, &job_names)?;
+    Ok(Decided {
+        scan,
+        d,
+        to_read,
+        included,
+        outside_keeps,
+        behind_links,
+    })
+}
 
-    // Pass 2: every file in scope (and included savepoints outside it).
-    // From an inventory, a `_metadata` outside Flink's layout (a backup
-    // copy of a checkpoint) is only seen here: it is read, and the pass run
-    // again with its references kept.
-    let mut strays_read = false;
-    let mut inventory_rows = None;
-    let (mut c, mut listed) = loop {
-        let mut c = Classifier::new(root, policy, &d);
-        c.whole_dirs = !from_inventory;
-        let mut listed = 0u64;
-        let mut strays: Vec<Entry> = Vec::new();
-        match &files {
-            Files::Live => {
-                let mut stream = storage.list(scope, true);
-                while let Some(e) = stream.next().await {
-                    let e = e?;
-                    if e.is_dir {
-                        continue;
-                    }
-                    c.add(&e);
-                    listed += 1;
-                    if listed.is_multiple_of(1000) {
-                        progress("classifying", listed);
-                    }
-                }
-            }
-            Files::Inventory {
-                inventory,
-                storage: shared,
-            } => {
-                let mut rx = inventory.rows(shared.clone(), root, scope, rebase);
-                let mut done = None;
-                let mut rows_read = 0u64;
-                while let Some(item) = rx.recv().await {
-                    match item? {
-                        inventory::Item::Batch(batch) => {
-                            for e in &batch {
-                                c.add(e);
-                                if e.special {
-                                    behind_links.insert(e.location.canonical());
-                                } else if !strays_read && d.is_stray(e) {
-                                    strays.push(e.clone());
-                                }
-                            }
-                            listed += batch.len() as u64;
-                            progress("reading inventory rows", rows_read.max(listed));
-                        }
-                        inventory::Item::Read(n) => {
-                            rows_read += n;
-                            progress("reading inventory rows", rows_read);
-                        }
-                        inventory::Item::Done(counts) => done = Some(counts),
-                    }
-                }
-                inventory_rows = Some(done.ok_or_else(|| {
-                    Error::Inconsistent(format!(
-                        "{}: the inventory reader stopped before the end",
-                        inventory.source
-                    ))
-                })?);
-            }
-        }
-        // Those still there (a checkpoint Flink deleted since the report
-        // was taken is among them, and protects nothing any more).
-        let mut read = Vec::new();
-        for m in &strays {
-            if let Some(now) = storage.stat(&m.location).await?
-                && now.is_file()
-            {
-                read.push((
-                    m.location.canonical(),
-                    ReadSnapshot::of(&m.location.parent(), Some(&now)),
-                ));
-            }
-        }
-        if read.is_empty() {
-            break (c, listed);
-        }
-        drop(c);
-        strays_read = true;
-        let read: Vec<ReadSnapshot> = read
-            .into_iter()
-            .map(|(metadata, r)| {
-                d.refs.insert(metadata);
-                r
-            })
-            .collect();
-        for r in &read {
-            let mut refs = HashSet::new();
-            read_refs(storage, &r.path, rebase, &mut refs).await?;
-            d.refs.extend(refs);
-            d.snapshots_read += 1;
-        }
-        to_read.extend(read);
-    };
-    if listed == 0 {
-        return Err(Error::EmptyListing(scope.to_string()));
-    }
-    if let Some(dir) = &c.working_dir
-        && !policy.stopped
-    {
-        return Err(Error::LiveWorkingDir(dir.clone()));
-    }
-    if let Some((job, file, modified)) = c.live_dropped.take() {
-        let age = modified.and_then(|m| policy.now.since(m).ok()).map_or_else(
-            || "an unknown time".to_owned(),
-            |d| format!("{:#}", d.round(jiff::Unit::Second).unwrap_or(d)),
-        );
-        return Err(Error::DroppedJobLive { job, file, age });
-    }
-    for sp in included.iter().filter(|sp| sp.relative_to(scope).is_none()) {
-        let mut stream = storage.list(sp, true);
-        while let Some(e) = stream.next().await {
-            let e = e?;
-            if !e.is_dir {
-                c.add(&e);
-                listed += 1;
-            }
-        }
-    }
-    // Every referenced file under the root must have been listed: one that
-    // is not means the references point elsewhere than the files (a rebase
-    // one level off) or the files are lost, and then the files that are
-    // there would all look unreferenced.
-    let missing = missing_references(
-        storage,
-        (root, scope),
-        &d.refs,
-        &c.found,
-        !from_inventory,
-        concurrency,
-    )
-    .await?
-    .into_iter()
-    // Behind a link: not listed, never a candidate, read by Flink.
-    .filter(|r| !behind_a_link(r, &behind_links))
-    .collect::<Vec<_>>();
-    if !missing.is_empty() {
-        check_missing(storage, root, rebase, &to_read, missing, concurrency).await?;
-    }
-    let mut plan = c.finish();
-    if from_inventory && d.refs.is_empty() && d.snapshots_read > 0 {
-        let orphans = plan
-            .candidates
-            .iter()
-            .filter(|c| c.reason == Reason::OrphanShared)
-            .map(|c| c.files)
-            .sum::<u64>();
-        if orphans > 0 {
-            return Err(Error::EmptyReferences(root.to_string(), orphans));
-        }
-    }
-    if let Files::Inventory { inventory, .. } = &files {
-        plan.inventory = Some(inventory.record());
-        plan.inventory_rows = inventory_rows;
-    }
-    plan.root = root.clone();
-    plan.scope = scope.clone();
-    plan.savepoints = savepoints.cloned();
-    plan.snapshots_read = d.snapshots_read;
-    plan.referenced_files = d.refs.len();
-    plan.files_listed = listed;
-    to_read.sort_by(|a, b| a.path.cmp(&b.path));
-    plan.read = to_read;
-    for j in scan.jobs.values() {
-        let ids: Vec<u64> = j
-            .checkpoints
-            .values()
-            .filter(|c| {
-                c.location
-                    .as_ref()
-                    .is_some_and(|l| d.kept_dirs.contains_key(&canonical_dir(l)))
-            })
-            .filter_map(|c| c.id)
-            .collect();
-        if let Some(t) = plan.jobs.get_mut(&j.name) {
-            t.kept_checkpoints = ids;
-        }
-    }
-    Ok(plan)
+/// What a cleanup under a policy keeps, decided from the job and checkpoint
+/// directory levels only (no file classified): for exporting the reference
+/// set to another engine.
+#[derive(Debug, Clone)]
+pub struct KeepSet {
+    /// Kept snapshot directories (canonical, ending in `/`) and why.
+    pub kept_dirs: Vec<(String, KeepReason)>,
+    /// The kept snapshots whose references protect files (read them with
+    /// [`snapshot_references`]).
+    pub read: Vec<ReadSnapshot>,
+    /// Special entries (symbolic links…) found at those levels (canonical):
+    /// nothing behind them may be deleted.
+    pub special: Vec<String>,
+}
+
+/// The [`KeepSet`] of `roots` under `policy`, listing only the job and
+/// checkpoint directory levels (`shallow`) or the whole root. A `_metadata`
+/// outside Flink's layout (a backup copy) is only found by a whole listing;
+/// `safe-to-delete --apply-candidates` finds it among the rows it re-checks.
+pub async fn keep_set(
+    storage: &dyn Storage,
+    roots: Roots<'_>,
+    policy: &Policy,
+    concurrency: usize,
+    shallow: bool,
+    mut progress: impl FnMut(&str, u64),
+) -> Result<KeepSet, Error> {
+    let decided = decide(storage, roots, policy, concurrency, shallow, &mut progress).await?;
+    let mut special: Vec<String> = decided.behind_links.into_iter().collect();
+    special.sort();
+    Ok(KeepSet {
+        kept_dirs: decided.d.kept_dirs.into_iter().collect(),
+        read: decided.to_read,
+        special,
+    })
+}
+
+/// The files the snapshot in `dir` references: canonical paths, after
+/// `rebase`. Fails when its `_metadata` cannot be read or a path in it
+/// cannot be located.
+pub async fn snapshot_references(
+    storage: &dyn Storage,
+    dir: &Location,
+    rebase: &Rebase,
+) -> Result<Vec<String>, Error> {
+    read_refs(storage, dir, rebase).await
 }

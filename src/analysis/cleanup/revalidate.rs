@@ -21,6 +21,7 @@ use serde::Serialize;
 use super::apply::{WATCH_INTERVAL, Watch};
 use super::keep::{self, canonical_dir, check_recorded_locations, dir_of, read_refs};
 use super::plan_file::in_bounds;
+use super::refset::RefSet;
 use super::{Candidate, Error, PlanFile, ReadSnapshot, listing};
 use crate::analysis::layout;
 use crate::analysis::snapshot::Rebase;
@@ -82,7 +83,7 @@ pub struct Validated {
     /// Snapshots whose references were read for the re-check.
     pub snapshots_read: usize,
     /// Referenced files (canonical), checked again while deleting.
-    pub(super) refs: HashSet<String>,
+    pub(super) refs: RefSet,
     /// What the deleting step watches between batches.
     pub(super) watch: Watch,
 }
@@ -136,10 +137,16 @@ pub async fn revalidate(
         None => None,
     };
     let Reread { newest, to_read } = snapshots_to_reread(plan, &selected, &scan, sp_scan.as_ref());
-    let (refs, snapshots_read) =
-        read_all_refs(storage, &to_read, rebase, concurrency, &mut progress).await?;
     let job_names: BTreeSet<&str> = scan.jobs.keys().map(String::as_str).collect();
-    check_recorded_locations(&refs, root, &job_names)?;
+    let (refs, snapshots_read) = read_all_refs(
+        storage,
+        &to_read,
+        rebase,
+        concurrency,
+        |refs| check_recorded_locations(refs, root, &job_names),
+        &mut progress,
+    )
+    .await?;
 
     let mut checked = Checked::default();
     let mut files = Vec::new();
@@ -276,25 +283,26 @@ fn snapshots_to_reread(
     out
 }
 
-/// Reads the references of `to_read`, `concurrency` at a time: the set and
-/// how many snapshots were read.
+/// Reads the references of `to_read`, `concurrency` at a time, each
+/// snapshot's passed through `check` first: the set and how many snapshots
+/// were read.
 async fn read_all_refs(
     storage: &dyn Storage,
     to_read: &[Location],
     rebase: &Rebase,
     concurrency: usize,
+    check: impl Fn(&[String]) -> Result<(), Error>,
     progress: &mut impl FnMut(&str, u64),
-) -> Result<(HashSet<String>, usize), Error> {
-    let mut refs = HashSet::new();
+) -> Result<(RefSet, usize), Error> {
+    let mut refs = RefSet::default();
     let mut snapshots_read = 0;
     let mut reads = futures_util::stream::iter(to_read.iter())
-        .map(|loc| async move {
-            let mut r = HashSet::new();
-            read_refs(storage, loc, rebase, &mut r).await.map(|()| r)
-        })
+        .map(|loc| read_refs(storage, loc, rebase))
         .buffer_unordered(concurrency.max(1));
     while let Some(r) = reads.next().await {
-        refs.extend(r?);
+        let r = r?;
+        check(&r)?;
+        refs.extend(r);
         snapshots_read += 1;
         progress("re-reading snapshots", snapshots_read as u64);
     }
@@ -336,7 +344,7 @@ impl Checked {
         storage: &dyn Storage,
         c: Candidate,
         newest: &BTreeMap<String, ()>,
-        refs: &HashSet<String>,
+        refs: &RefSet,
     ) -> Result<(), Error> {
         if newest.contains_key(&canonical_dir(&c.path)) {
             self.dropped.push((c, Dropped::Newest));
@@ -358,7 +366,7 @@ impl Checked {
         &mut self,
         storage: &dyn Storage,
         files: Vec<Candidate>,
-        refs: &HashSet<String>,
+        refs: &RefSet,
         mut progress: impl FnMut(u64),
     ) -> Result<(), Error> {
         let mut by_dir: BTreeMap<String, (Location, Vec<Candidate>)> = BTreeMap::new();
@@ -435,7 +443,7 @@ pub(super) fn show_time(t: Option<jiff::Timestamp>) -> String {
 pub(super) async fn check_dir(
     storage: &dyn Storage,
     c: &Candidate,
-    refs: &HashSet<String>,
+    refs: &RefSet,
 ) -> Result<Result<Vec<Entry>, Dropped>, Error> {
     let (mut files, mut bytes) = (0u64, 0u64);
     let mut newest: Option<jiff::Timestamp> = None;

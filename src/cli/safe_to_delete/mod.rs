@@ -91,10 +91,18 @@ pub struct SafeToDeleteArgs {
     /// ages count from the inventory's time.
     #[arg(long, value_name = "SOURCE", value_hint = clap::ValueHint::AnyPath)]
     inventory: Option<String>,
+    /// Re-check and delete the rows another engine selected (the output of
+    /// the SQL `refs export --emit-sql` prints: a CSV with the header
+    /// path,size,last_modified). A path or URI. The rows are planned again
+    /// as an --inventory would be (references read live, layout, ages, and
+    /// every candidate checked live before it is deleted): the engine only
+    /// narrows, it never decides.
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::AnyPath, conflicts_with = "inventory")]
+    apply_candidates: Option<String>,
     /// When the --inventory listing was taken (RFC 3339), for oiv and CSV
     /// files [default: the file's modification time]. S3 manifests give
     /// their own.
-    #[arg(long, value_name = "TIME", requires = "inventory")]
+    #[arg(long, value_name = "TIME")]
     inventory_time: Option<jiff::Timestamp>,
     /// Refuse an --inventory older than this (a warning above 48h), also
     /// when --apply reads a plan made from one: a whole number with s, m, h
@@ -113,7 +121,7 @@ pub struct SafeToDeleteArgs {
     /// Apply a plan written earlier by --plan-out instead of planning now
     /// (re-checked against storage first: sizes, times, new snapshots).
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath,
-          conflicts_with_all = ["target", "keep_last", "keep", "min_age", "include_savepoint", "drop_job", "stopped", "inventory"])]
+          conflicts_with_all = ["target", "keep_last", "keep", "min_age", "include_savepoint", "drop_job", "stopped", "inventory", "apply_candidates"])]
     apply: Option<PathBuf>,
     /// Append the deletion log (one JSON line per deleted file) to FILE
     /// [default: $XDG_STATE_HOME/flink-chk/deletions.log].
@@ -176,6 +184,17 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
         write().with_context(|| format!("writing {}", f.display()))?;
     }
     let mut out = anstream::stdout();
+    if let (Some(file), Some(rows), false) = (
+        &args.apply_candidates,
+        &plan.totals.inventory_rows,
+        args.json,
+    ) {
+        output::note(&format!(
+            "{file}: {} engine row(s) under the scope planned again with the references read now; {} file(s) confirmed as candidates, the rest kept (see below)",
+            rows.in_scope,
+            plan.candidates.iter().map(|c| c.files).sum::<u64>()
+        ));
+    }
     if !args.json {
         human(&mut out, &plan, &ctx, args.all, args.apply.as_deref())?;
         out.flush()?;
@@ -574,16 +593,28 @@ fn make_plan(args: &SafeToDeleteArgs, ctx: &Ctx) -> Result<PlanFile> {
         };
         drop_jobs.insert(id);
     }
-    let inventory = match &args.inventory {
-        Some(s) => {
+    let from = match (&args.inventory, &args.apply_candidates) {
+        (Some(s), _) => Some(("--inventory", s)),
+        (None, Some(s)) => Some(("--apply-candidates", s)),
+        (None, None) => None,
+    };
+    if from.is_none() && args.inventory_time.is_some() {
+        bail!(
+            "--inventory-time is the time of an --inventory or --apply-candidates file: give one"
+        );
+    }
+    let inventory = match from {
+        Some((flag, s)) => {
             let source = crate::storage::Location::parse(&crate::storage::expand_home(s))
-                .with_context(|| format!("--inventory {s}"))?;
-            Some(open_inventory(
-                ctx,
-                &source,
-                args.inventory_time,
-                args.max_inventory_age,
-            )?)
+                .with_context(|| format!("{flag} {s}"))?;
+            let inv = open_inventory(ctx, &source, args.inventory_time, args.max_inventory_age)?;
+            if flag == "--apply-candidates" && inv.kind != inventory::Kind::Csv {
+                bail!(
+                    "--apply-candidates {s}: this is a {}, not an engine's candidate rows (a CSV with the header path,size,last_modified); give it as --inventory",
+                    inv.kind.label()
+                );
+            }
+            Some(inv)
         }
         None => None,
     };

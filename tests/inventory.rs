@@ -471,9 +471,9 @@ fn an_empty_reference_set_aborts() {
 /// A copy of an old checkpoint's `_metadata` outside Flink's layout (a
 /// backup folder) is seen only in the report's rows: it is read, and what
 /// it references is kept, exactly as the live plan keeps it.
-#[test]
-fn a_metadata_copy_outside_the_layout_keeps_its_files() {
-    let t = Tree::new("2.3", "rocksdb-incremental");
+/// A copy of the job's oldest checkpoint at `to` (its exclusive files are
+/// relative to it), with the times the tree has.
+fn copy_oldest_checkpoint(t: &Tree, to: &Path) -> PathBuf {
     let job = crate::common::job_dir(&t.ck);
     let mut chks: Vec<(u64, PathBuf)> = crate::common::find_metadata(&job)
         .into_iter()
@@ -490,21 +490,26 @@ fn a_metadata_copy_outside_the_layout_keeps_its_files() {
         .collect();
     chks.sort();
     let (_, oldest) = chks.first().unwrap();
-    let backup = t.ck.join("my-backups/chk-old");
-    // A whole copy (its exclusive files are relative to it), with the times
-    // the tree has.
     for f in walk(oldest) {
-        let to = backup.join(f.strip_prefix(oldest).unwrap());
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(&f, &to).unwrap();
+        let dest = to.join(f.strip_prefix(oldest).unwrap());
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(&f, &dest).unwrap();
         let t = std::fs::metadata(&f).unwrap().modified().unwrap();
         std::fs::File::options()
             .write(true)
-            .open(&to)
+            .open(&dest)
             .unwrap()
             .set_modified(t)
             .unwrap();
     }
+    oldest.clone()
+}
+
+#[test]
+fn a_metadata_copy_outside_the_layout_keeps_its_files() {
+    let t = Tree::new("2.3", "rocksdb-incremental");
+    let backup = t.ck.join("my-backups/chk-old");
+    copy_oldest_checkpoint(&t, &backup);
     let reports = t.reports();
     let (_, csv, extra) = &reports[0];
     let (code, live, err) = t.plan(&["--stopped".into()]);
@@ -674,4 +679,81 @@ fn engine_rows_are_planned_again_before_deleting() {
         "{}",
         String::from_utf8_lossy(&v.stdout)
     );
+}
+
+/// `why FILE --inventory`: the same snapshots as the live `why` (a
+/// `_metadata` copy outside the layout found through the report), and a
+/// checkpoint completed after the report is found too (its directory
+/// level is listed live).
+#[test]
+fn why_from_a_report_is_the_live_why() {
+    let t = Tree::new("2.3", "rocksdb-incremental");
+    let backup = t.ck.join("my-backups/chk-old");
+    let oldest = copy_oldest_checkpoint(&t, &backup);
+    let reports = t.reports();
+    // A file the oldest checkpoint (and so its copy) references.
+    let deps = flink_chk()
+        .args(["deps", "--json", "--rebase", &t.rebase()])
+        .arg(&oldest)
+        .output()
+        .unwrap();
+    let deps: serde_json::Value = serde_json::from_slice(&deps.stdout).unwrap();
+    let target = deps.to_string();
+    let target = target
+        .split('"')
+        .find(|s| s.contains("/shared/"))
+        .expect("a shared file")
+        .to_owned();
+    let why = |extra: &[String]| -> serde_json::Value {
+        let out = flink_chk()
+            .args(["why", "--json", "--rebase", &t.rebase(), "--in"])
+            .arg(&t.ck)
+            .args(extra)
+            .arg(&target)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.code() == Some(0) || out.status.code() == Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let live = why(&[]);
+    assert_eq!(live["verdict"], "referenced");
+    let snapshots = |v: &serde_json::Value| -> Vec<String> {
+        let mut s: Vec<String> = v["snapshots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        s.sort();
+        s
+    };
+    assert!(
+        snapshots(&live).iter().any(|s| s.contains("my-backups")),
+        "{live}"
+    );
+    for (kind, report, extra) in &reports {
+        let mut args = vec!["--inventory".to_owned(), report.display().to_string()];
+        args.extend(extra.iter().cloned());
+        let got = why(&args);
+        assert_eq!(got["verdict"], live["verdict"], "{kind}");
+        assert_eq!(snapshots(&got), snapshots(&live), "{kind}");
+        assert_eq!(got["snapshots_read"], live["snapshots_read"], "{kind}");
+    }
+    // A checkpoint completed after the reports: found live.
+    let job = oldest.parent().unwrap();
+    let newest = crate::common::newest_checkpoint_in(job);
+    let later = job.join("chk-99");
+    std::fs::create_dir_all(&later).unwrap();
+    std::fs::copy(newest.join("_metadata"), later.join("_metadata")).unwrap();
+    let live = why(&[]);
+    let (_, csv, extra) = &reports[0];
+    let mut args = vec!["--inventory".to_owned(), csv.display().to_string()];
+    args.extend(extra.iter().cloned());
+    let got = why(&args);
+    assert_eq!(snapshots(&got), snapshots(&live));
+    assert_eq!(got["snapshots_read"], live["snapshots_read"]);
 }

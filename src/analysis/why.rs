@@ -216,6 +216,79 @@ async fn metadata_files(
     Ok(metas)
 }
 
+/// Every `_metadata` under `scopes` without listing every file: the
+/// snapshot directories Flink's layout puts them in (`<job>/chk-N/`,
+/// `savepoint-…/`, or `chk-N/` of a job directory scope) are listed live,
+/// level by level (never `shared/` or `taskowned/`), and `more` (the
+/// `_metadata` rows of an inventory report: copies outside the layout) are
+/// added when a stat finds them still there.
+pub async fn metadata_files_shallow(
+    storage: &dyn Storage,
+    scopes: &[Location],
+    more: Vec<Location>,
+    concurrency: usize,
+) -> Result<Vec<(Location, Option<usize>)>, Error> {
+    use crate::names::{checkpoint_id, is_job_id, is_savepoint_dir};
+    let mut metas = Vec::new();
+    let mut snapshot_dirs: Vec<(Location, usize)> = Vec::new();
+    for (i, s) in scopes.iter().enumerate() {
+        if let Target::Snapshot(l) = resolve::classify(s.clone(), storage).await? {
+            metas.push((snapshot::find_metadata(storage, &l).await?.location, None));
+            continue;
+        }
+        let mut jobs = Vec::new();
+        let mut list = storage.list(s, false);
+        while let Some(e) = list.next().await {
+            let e = e?;
+            let name = e.location.file_name();
+            if !e.is_dir {
+                continue;
+            }
+            if is_job_id(name) {
+                jobs.push(e.location);
+            } else if checkpoint_id(name).is_some() || is_savepoint_dir(name) {
+                snapshot_dirs.push((e.location, i));
+            }
+        }
+        drop(list);
+        let mut listed = futures_util::stream::iter(jobs)
+            .map(|j| async move {
+                let mut dirs = Vec::new();
+                let mut list = storage.list(&j, false);
+                while let Some(e) = list.next().await {
+                    let e = e?;
+                    if e.is_dir && checkpoint_id(e.location.file_name()).is_some() {
+                        dirs.push(e.location);
+                    }
+                }
+                Ok::<_, storage::Error>(dirs)
+            })
+            .buffer_unordered(concurrency.max(1));
+        while let Some(dirs) = listed.next().await {
+            snapshot_dirs.extend(dirs?.into_iter().map(|d| (d, i)));
+        }
+    }
+    let candidates = snapshot_dirs
+        .into_iter()
+        .map(|(d, i)| (d.join("_metadata"), Some(i)))
+        .chain(more.into_iter().map(|m| {
+            let i = scopes.iter().position(|s| m.starts_with(s));
+            (m, i)
+        }));
+    let mut stats = futures_util::stream::iter(candidates)
+        .map(|(m, i)| async move {
+            let there = storage.stat(&m).await?.is_some_and(|e| e.is_file());
+            Ok::<_, storage::Error>(there.then_some((m, i)))
+        })
+        .buffer_unordered(concurrency.max(1));
+    while let Some(m) = stats.next().await {
+        metas.extend(m?);
+    }
+    metas.sort();
+    metas.dedup_by(|a, b| a.0 == b.0);
+    Ok(metas)
+}
+
 /// Where to search when no scope is given: the checkpoints root above the
 /// target's job directory (the target is one, or lies inside one), then each
 /// of `roots` not already covered; the target's parent when none applies.
@@ -260,9 +333,33 @@ pub async fn search(
     target: &Location,
     rebase: &Rebase,
     concurrency: usize,
-    mut progress: impl FnMut(u64),
+    progress: impl FnMut(u64),
 ) -> Result<Answer, Error> {
     let metas = metadata_files(storage, scopes).await?;
+    search_in(
+        storage,
+        scopes,
+        metas,
+        target,
+        rebase,
+        concurrency,
+        progress,
+    )
+    .await
+}
+
+/// [`search`] over the `_metadata` files `metas` (each with the index of the
+/// directory scope it lies under), found some other way than listing every
+/// file: [`metadata_files_shallow`].
+pub async fn search_in(
+    storage: &dyn Storage,
+    scopes: &[Location],
+    metas: Vec<(Location, Option<usize>)>,
+    target: &Location,
+    rebase: &Rebase,
+    concurrency: usize,
+    mut progress: impl FnMut(u64),
+) -> Result<Answer, Error> {
     // Per directory scope that is a checkpoints root: the jobs listed there.
     let mut jobs: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
     for (m, scope) in &metas {

@@ -30,6 +30,18 @@ pub struct WhyArgs {
     /// Read files recorded under FROM at TO (for snapshots moved after Flink wrote them).
     #[arg(long, value_name = "FROM=TO")]
     rebase: Vec<String>,
+    /// Find the snapshots without listing every file: the job and
+    /// checkpoint directories are listed live, and the `_metadata` files an
+    /// inventory report (as for safe-to-delete --inventory) shows elsewhere
+    /// (copies outside Flink's layout) are read if still there.
+    #[arg(long, value_name = "SOURCE", value_hint = clap::ValueHint::AnyPath)]
+    inventory: Option<String>,
+    /// When the --inventory listing was taken (RFC 3339), for oiv and CSV files.
+    #[arg(long, value_name = "TIME", requires = "inventory")]
+    inventory_time: Option<jiff::Timestamp>,
+    /// Refuse an --inventory older than this.
+    #[arg(long, value_name = "AGE", default_value = "7d", value_parser = crate::profile::parse_duration)]
+    max_inventory_age: std::time::Duration,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -54,19 +66,35 @@ fn run_inner(args: WhyArgs, global: &Global) -> Result<Exit> {
             .collect::<Result<_>>()?
     };
     let storage = ctx.storages.as_ref();
+    let metas = match &args.inventory {
+        Some(s) => Some(inventory_metadata(&ctx, &args, s, &scopes, &rebase)?),
+        None => None,
+    };
     let pb = output::progress("reading snapshots");
-    let answer = ctx.block_on(why::search(
-        storage,
-        &scopes,
-        &target,
-        &rebase,
-        ctx.concurrency(),
-        |n| {
-            if let Some(pb) = &pb {
-                pb.set_position(n);
-            }
-        },
-    ))?;
+    let progress = |n| {
+        if let Some(pb) = &pb {
+            pb.set_position(n);
+        }
+    };
+    let answer = match metas {
+        Some(metas) => ctx.block_on(why::search_in(
+            storage,
+            &scopes,
+            metas,
+            &target,
+            &rebase,
+            ctx.concurrency(),
+            progress,
+        ))?,
+        None => ctx.block_on(why::search(
+            storage,
+            &scopes,
+            &target,
+            &rebase,
+            ctx.concurrency(),
+            progress,
+        ))?,
+    };
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
@@ -235,4 +263,49 @@ struct RecordedElsewhere<'a> {
     suggested_rebase: String,
     snapshots: &'a [Location],
     would_reference: &'a [Location],
+}
+
+/// The `_metadata` files under `scopes` for `--inventory`: the snapshot
+/// directories listed live, and the report's `_metadata` rows.
+fn inventory_metadata(
+    ctx: &Ctx,
+    args: &WhyArgs,
+    source: &str,
+    scopes: &[Location],
+    rebase: &Rebase,
+) -> Result<Vec<(Location, Option<usize>)>> {
+    use anyhow::Context as _;
+    let loc = Location::parse(&crate::storage::expand_home(source))
+        .with_context(|| format!("--inventory {source}"))?;
+    let inv = super::safe_to_delete::open_inventory(
+        ctx,
+        &loc,
+        args.inventory_time,
+        args.max_inventory_age,
+    )?;
+    let shared: std::sync::Arc<dyn crate::storage::Storage> = ctx.storages.clone();
+    let mut more = Vec::new();
+    for s in scopes {
+        inv.check_store(s, rebase)?;
+        ctx.block_on(async {
+            let mut rx = inv.rows(shared.clone(), s, s, rebase);
+            while let Some(item) = rx.recv().await {
+                if let crate::analysis::inventory::Item::Batch(batch) = item? {
+                    more.extend(
+                        batch
+                            .into_iter()
+                            .filter(|e| e.is_file() && e.location.file_name() == "_metadata")
+                            .map(|e| e.location),
+                    );
+                }
+            }
+            Ok::<_, crate::analysis::inventory::Error>(())
+        })?;
+    }
+    Ok(ctx.block_on(why::metadata_files_shallow(
+        ctx.storages.as_ref(),
+        scopes,
+        more,
+        ctx.concurrency(),
+    ))?)
 }

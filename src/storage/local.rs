@@ -178,10 +178,18 @@ impl Storage for LocalStorage {
             Ok(p) => p,
             Err(e) => return Box::pin(futures_util::stream::once(async move { Err(e) })),
         };
-        let (tx, rx) = tokio::sync::mpsc::channel(4096);
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
         let dir = dir.clone();
-        tokio::task::spawn_blocking(move || walk(&path, &dir, recursive, &tx));
-        super::channel_stream(rx)
+        tokio::task::spawn_blocking(move || {
+            let mut tx = Tx {
+                tx,
+                batch: Vec::with_capacity(super::LIST_BATCH),
+            };
+            walk(&path, &dir, recursive, &mut tx);
+            // The receiver may be gone: nothing more to say then.
+            let _ = tx.flush();
+        });
+        super::batch_stream(rx)
     }
 
     fn delete_files<'a>(&'a self, files: &'a [Location]) -> BoxFuture<'a, Vec<Result<(), Error>>> {
@@ -517,13 +525,38 @@ fn remove_empty_dir(path: &Path, location: &Location) -> Result<bool, Error> {
     }
 }
 
-type Tx = tokio::sync::mpsc::Sender<Result<Entry, Error>>;
+/// The walk's end of the listing channel: entries go in batches.
+struct Tx {
+    tx: tokio::sync::mpsc::Sender<Vec<Result<Entry, Error>>>,
+    batch: Vec<Result<Entry, Error>>,
+}
+
+impl Tx {
+    /// Queues an entry (sent when the batch is full); `Err` once the
+    /// receiver is gone.
+    fn blocking_send(&mut self, item: Result<Entry, Error>) -> Result<(), ()> {
+        self.batch.push(item);
+        if self.batch.len() >= super::LIST_BATCH {
+            return self.flush();
+        }
+        Ok(())
+    }
+
+    /// Sends what is queued.
+    fn flush(&mut self) -> Result<(), ()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(super::LIST_BATCH));
+        self.tx.blocking_send(batch).map_err(|_| ())
+    }
+}
 
 /// Depth-first walk with an explicit stack (no recursion on deep trees).
 /// Never follows a symbolic link below `root` (a link is listed as a
 /// special entry, so loops and links out of the tree are harmless); `root`
 /// itself is read wherever it leads. Stops when the receiver is dropped.
-fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &Tx) {
+fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &mut Tx) {
     let mut stack = vec![(root.to_path_buf(), root_loc.clone())];
     while let Some((path, loc)) = stack.pop() {
         let rd = match std::fs::read_dir(&path) {

@@ -266,9 +266,26 @@ impl Location {
 
     /// `self/rel`, where `rel` is a relative `/`-separated path (`..` allowed).
     pub fn join(&self, rel: &str) -> Self {
+        // A plain relative path (a listing's names): appended as is, since
+        // `self.path` is already normal. Anything else is normalised.
+        let plain = !rel.is_empty()
+            && rel
+                .split('/')
+                .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
+        let path = if plain {
+            let mut p = String::with_capacity(self.path.len() + 1 + rel.len());
+            p.push_str(&self.path);
+            if self.path != "/" {
+                p.push('/');
+            }
+            p.push_str(rel);
+            p
+        } else {
+            normalize(&format!("{}/{rel}", self.path))
+        };
         Self {
             store: self.store.clone(),
-            path: normalize(&format!("{}/{rel}", self.path)),
+            path,
         }
     }
 
@@ -431,6 +448,27 @@ mod tests {
 
     fn loc(s: &str) -> Location {
         Location::parse(s).unwrap()
+    }
+
+    #[test]
+    fn join_appends_plain_names_and_normalises_the_rest() {
+        let segs = ["a", "b.c", "", ".", "..", "x y", "é"];
+        for base in ["/", "/r", "/r/s", "s3://bkt/", "s3://bkt/p/q"] {
+            let b = loc(base);
+            for i in 0..segs.len() {
+                for j in 0..segs.len() {
+                    for rel in [
+                        segs[i].to_owned(),
+                        format!("{}/{}", segs[i], segs[j]),
+                        format!("/{}", segs[i]),
+                        format!("{}/", segs[j]),
+                    ] {
+                        let slow = normalize(&format!("{}/{rel}", b.path));
+                        assert_eq!(b.join(&rel).path, slow, "{base} + {rel:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -578,13 +578,25 @@ impl Storage for Storages {
 
 /// A stream of what a producer sends on `rx` (a listing pumped from a
 /// blocking walker or from a borrowed stream).
-pub(crate) fn channel_stream(
-    rx: tokio::sync::mpsc::Receiver<Result<Entry, Error>>,
+/// The entries of batches received from `rx`, one at a time: a listing
+/// pumped through a channel in batches wakes its reader once a batch, not
+/// once an entry.
+pub(crate) fn batch_stream(
+    rx: tokio::sync::mpsc::Receiver<Vec<Result<Entry, Error>>>,
 ) -> BoxStream<'static, Result<Entry, Error>> {
-    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|i| (i, rx))
-    }))
+    use futures_util::StreamExt;
+    Box::pin(
+        futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv()
+                .await
+                .map(|batch| (futures_util::stream::iter(batch), rx))
+        })
+        .flatten(),
+    )
 }
+
+/// Entries a listing sends through a channel at a time.
+pub(crate) const LIST_BATCH: usize = 512;
 
 /// Lists through a backend handle the stream owns: the backend's borrowed
 /// listing is pumped through a bounded channel by a task.
@@ -594,16 +606,17 @@ fn owned_list(
     recursive: bool,
 ) -> BoxStream<'static, Result<Entry, Error>> {
     use futures_util::StreamExt;
-    let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
     tokio::spawn(async move {
-        let mut s = b.list(&dir, recursive);
-        while let Some(item) = s.next().await {
-            if tx.send(item).await.is_err() {
+        // What is ready, up to a batch: no wait for a batch to fill.
+        let mut s = b.list(&dir, recursive).ready_chunks(LIST_BATCH);
+        while let Some(items) = s.next().await {
+            if tx.send(items).await.is_err() {
                 break;
             }
         }
     });
-    channel_stream(rx)
+    batch_stream(rx)
 }
 
 #[cfg(test)]

@@ -303,7 +303,8 @@ impl<'a> Classifier<'a> {
         if self.whole_dirs {
             self.collapse_dropped_jobs();
         }
-        self.candidates.sort_by_cached_key(|c| c.path.canonical());
+        // By identity (store, then path): no key string per candidate.
+        self.candidates.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         let kept = std::mem::take(&mut self.kept)
             .into_iter()
             .map(|((_, reason), (path, b))| Kept {

@@ -435,6 +435,14 @@ pub async fn plan_from(
         scope,
         savepoints,
     } = roots;
+    // The second pass sees every file under the root when the scope is the
+    // root: the first then lists only the job and checkpoint levels, and a
+    // `_metadata` outside Flink's layout is found in the second. Otherwise
+    // (one job) the first lists the whole root, for those `_metadata`
+    // files elsewhere under it. From an inventory the rows of the whole
+    // root are read either way.
+    let whole_root = scope.canonical() == root.canonical();
+    let shallow = from_inventory || whole_root;
     if let Files::Inventory { inventory, .. } = &files {
         inventory.check_store(root, rebase)?;
     }
@@ -450,7 +458,7 @@ pub async fn plan_from(
         roots,
         policy,
         concurrency,
-        from_inventory,
+        (shallow, from_inventory),
         &mut progress,
     )
     .await?;
@@ -478,9 +486,9 @@ pub async fn plan_from(
     drop(reads);
 
     // Pass 2: every file in scope (and included savepoints outside it).
-    // From an inventory, a `_metadata` outside Flink's layout (a backup
-    // copy of a checkpoint) is only seen here: it is read, and the pass run
-    // again with its references kept.
+    // After a shallow first pass, a `_metadata` outside Flink's layout (a
+    // backup copy of a checkpoint) is only seen here: it is read, and the
+    // pass run again with its references kept.
     let mut strays_read = false;
     let mut inventory_rows = None;
     let (mut c, mut listed) = loop {
@@ -498,6 +506,11 @@ pub async fn plan_from(
                         continue;
                     }
                     c.add(&e);
+                    if e.special {
+                        behind_links.insert(e.location.canonical());
+                    } else if shallow && !strays_read && d.is_stray(&e) {
+                        strays.push(e.clone());
+                    }
                     listed += 1;
                     if listed.is_multiple_of(1000) {
                         progress("classifying", listed);
@@ -508,21 +521,25 @@ pub async fn plan_from(
                 inventory,
                 storage: shared,
             } => {
-                let mut rx = inventory.rows(shared.clone(), root, scope, rebase);
+                // Rows of the whole root: a `_metadata` outside the scope
+                // may need files in it.
+                let mut rx = inventory.rows(shared.clone(), root, root, rebase);
                 let mut done = None;
                 let mut rows_read = 0u64;
                 while let Some(item) = rx.recv().await {
                     match item? {
                         inventory::Item::Batch(batch) => {
                             for e in &batch {
-                                c.add(e);
                                 if e.special {
                                     behind_links.insert(e.location.canonical());
                                 } else if !strays_read && d.is_stray(e) {
                                     strays.push(e.clone());
                                 }
+                                if whole_root || e.location.relative_to(scope).is_some() {
+                                    c.add(e);
+                                    listed += 1;
+                                }
                             }
-                            listed += batch.len() as u64;
                             progress("reading inventory rows", rows_read.max(listed));
                         }
                         inventory::Item::Read(n) => {
@@ -680,7 +697,7 @@ async fn decide(
     roots: Roots<'_>,
     policy: &Policy,
     concurrency: usize,
-    from_inventory: bool,
+    (shallow, from_inventory): (bool, bool),
     progress: &mut impl FnMut(&str, u64),
 ) -> Result<Decided, Error> {
     let Roots {
@@ -695,13 +712,15 @@ async fn decide(
         });
     }
     // Pass 1: layout.
-    let scan: Scan = if from_inventory {
+    let scan: Scan = if shallow {
         progress("listing jobs and checkpoints", 0);
         layout::scan_shallow(storage, root, concurrency).await?
     } else {
         layout::scan(storage, root, |n| progress("listing", n)).await?
     };
-    if scan.total.files == 0 && (!from_inventory || scan.jobs.is_empty()) {
+    // After a shallow listing, files deeper down are only counted by the
+    // second pass (which fails on an empty scope).
+    if scan.total.files == 0 && (!shallow || (from_inventory && scan.jobs.is_empty())) {
         return Err(Error::EmptyListing(root.to_string()));
     }
     if let Some(rel) = scope.relative_to(root).filter(|r| !r.is_empty())
@@ -859,7 +878,15 @@ pub async fn keep_set(
     shallow: bool,
     mut progress: impl FnMut(&str, u64),
 ) -> Result<KeepSet, Error> {
-    let decided = decide(storage, roots, policy, concurrency, shallow, &mut progress).await?;
+    let decided = decide(
+        storage,
+        roots,
+        policy,
+        concurrency,
+        (shallow, shallow),
+        &mut progress,
+    )
+    .await?;
     let mut special: Vec<String> = decided.behind_links.into_iter().collect();
     special.sort();
     Ok(KeepSet {

@@ -98,11 +98,16 @@ impl Tree {
     }
 
     fn plan(&self, extra: &[String]) -> (i32, serde_json::Value, String) {
+        self.plan_at(&self.ck, extra)
+    }
+
+    /// A plan of `target` (the root or one job directory).
+    fn plan_at(&self, target: &Path, extra: &[String]) -> (i32, serde_json::Value, String) {
         let out = flink_chk()
             .args(["safe-to-delete", "--keep-last", "1", "--min-age", "0s"])
             .args(["--dry-run", "--json", "--rebase", &self.rebase()])
             .args(extra)
-            .arg(&self.ck)
+            .arg(target)
             .output()
             .unwrap();
         let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
@@ -756,4 +761,37 @@ fn why_from_a_report_is_the_live_why() {
     let got = why(&args);
     assert_eq!(snapshots(&got), snapshots(&live));
     assert_eq!(got["snapshots_read"], live["snapshots_read"]);
+}
+
+/// Planning one job from a report: a `_metadata` copy elsewhere under the
+/// root (outside the job) still protects the job's files it references, as
+/// in the live plan of that job.
+#[test]
+fn a_metadata_copy_outside_a_job_scope_keeps_its_files() {
+    let t = Tree::new("2.3", "rocksdb-incremental");
+    let backup = t.ck.join("my-backups/chk-old");
+    let oldest = copy_oldest_checkpoint(&t, &backup);
+    let job = oldest.parent().unwrap().to_path_buf();
+    let reports = t.reports();
+    let policy = vec!["--stopped".to_owned()];
+    let (code, live, err) = t.plan_at(&job, &policy);
+    assert_eq!(code, 0, "{err}");
+    for (kind, report, extra) in &reports {
+        let mut args = policy.clone();
+        args.extend(["--inventory".to_owned(), report.display().to_string()]);
+        args.extend(extra.iter().cloned());
+        let (code, got, err) = t.plan_at(&job, &args);
+        assert_eq!(code, 0, "{kind}: {err}");
+        assert_eq!(decided(&got), decided(&live), "{kind}");
+        if *kind == "csv" {
+            std::fs::rename(backup.join("_metadata"), backup.join("gone")).unwrap();
+            let (_, without, _) = t.plan_at(&job, &args);
+            std::fs::rename(backup.join("gone"), backup.join("_metadata")).unwrap();
+            assert!(
+                without["totals"]["candidate_files"].as_u64().unwrap()
+                    > got["totals"]["candidate_files"].as_u64().unwrap(),
+                "the copy outside the job protects files in it"
+            );
+        }
+    }
 }

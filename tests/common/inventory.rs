@@ -8,7 +8,20 @@
 //! - `hdfs oiv -p Delimited` (Hadoop HdfsImageViewer: tab-separated, header
 //!   Path … GroupName, times `yyyy-MM-dd HH:mm`, directories with a `d`
 //!   permission and size 0);
-//! - the generic CSV flink-chk documents (`path,size,last_modified`).
+//! - the generic CSV flink-chk documents (`path,size,last_modified`);
+//! - S3 Inventory in Parquet (the same guide's Parquet manifest and
+//!   `fileSchema`: lower snake case columns, keys not URL-encoded,
+//!   `last_modified_date` an int64 TIMESTAMP(MILLIS)), with noncurrent
+//!   versions, delete markers and `…/` placeholders to skip;
+//! - the generic Parquet file (`path`, `size`, `last_modified`);
+//! - GCS Storage Insights inventory reports (Google Cloud docs, "Inventory
+//!   reports": CSV with a header or Parquet shards, gcloud's default field
+//!   names; the manifest's field names as third-party readers of real
+//!   reports parse them, since Google's page does not show one);
+//! - Azure blob inventory (Microsoft Learn, "Azure Storage blob inventory":
+//!   `<rule>-manifest.json` as its sample, `<rule>-manifest.checksum`, CSV
+//!   whose first row is the schema, Parquet dates as timestamp_millis,
+//!   `Name` starting with the container).
 //!
 //! They are labelled unit inputs, not real reports: the real-store test
 //! writes its S3 report from a listing of SeaweedFS the same way.

@@ -257,8 +257,10 @@ pub enum Error {
 
 impl Inventory {
     /// Opens `source`: an S3 Inventory `manifest.json` (checked against its
-    /// `manifest.checksum`), an `hdfs oiv -p Delimited` dump or a
-    /// `path,size,last_modified` CSV (optionally `.gz`).
+    /// `manifest.checksum`), a GCS inventory report manifest, an Azure
+    /// `<rule>-manifest.json` (checked against its checksum file), an
+    /// `hdfs oiv -p Delimited` dump, a `path,size,last_modified` CSV
+    /// (optionally `.gz`) or a Parquet file with those columns.
     pub async fn open(
         storage: &dyn Storage,
         source: &Location,
@@ -274,7 +276,7 @@ impl Inventory {
         if !stat.is_file() {
             return Err(Error::Unrecognised {
                 file,
-                why: "not a regular file; give the manifest.json of an S3 Inventory run, an `hdfs oiv -p Delimited` dump or a CSV".into(),
+                why: "not a regular file; give the manifest.json of an S3 Inventory run, the manifest of a GCS inventory report, the <rule>-manifest.json of an Azure blob inventory run, an `hdfs oiv -p Delimited` dump, or a CSV or Parquet file".into(),
             });
         }
         if source.file_name().ends_with(".json") {

@@ -54,6 +54,10 @@
 #        reached with --rebase s3://BUCKET<root>=<root>
 #   csv  path,size,last_modified (RFC 3339, ms) as one .csv.gz
 #   oiv  hdfs oiv -p Delimited TSV (uncompressed; also the root's directories)
+#   s3-parquet  the same S3 data files converted to Parquet by DuckDB (when
+#        the DuckDB peer is installed): keys decoded, size BIGINT,
+#        last_modified_date TIMESTAMP_MS, Snappy, DuckDB's row groups; its own
+#        manifest (fileFormat Parquet) in <config>/<stamp>-parquet/
 # plus "root only" reports (the root's rows alone) to separate the cost of
 # rows outside the root (decoding, locating) from rows in it (classifying).
 #
@@ -65,8 +69,7 @@
 # --max-inventory-age 365d is passed (older than 48h only warns).
 #
 # Targets (from the issue; reported against, not enforced): >= 1 M rows/s from
-# CSV.gz; >= 3 M rows/s from Parquet (not implemented: S3 Inventory in
-# Parquet or ORC is refused); peak memory <= 16 B per referenced path + 256 MB
+# CSV.gz; >= 3 M rows/s from Parquet (the s3-parquet case); peak memory <= 16 B per referenced path + 256 MB
 # whatever the row count; the live 1M-file plan within 3x find and under 150 MB.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -525,6 +528,50 @@ else:
 print(",".join(str(x) for x in con.execute(q).fetchone()))
 PY
 
+# ---- S3 Inventory in Parquet ---------------------------------------------------
+# The S3 report's data files as Parquet, written by DuckDB (another writer
+# than flink-chk's tests) as AWS's Parquet schema has them, listed by a
+# manifest of their own; made once per report.
+s3pq_manifest=""
+if [ -n "$duck" ]; then
+  s3pq_manifest="$(dirname "$s3_manifest")-parquet/manifest.json"
+  if [ ! -f "$s3pq_manifest" ]; then
+    log "S3 Inventory Parquet report (DuckDB converts the CSV.gz data files)"
+    "$duck" - "$s3_manifest" "$s3pq_manifest" <<'PY'
+import duckdb, hashlib, json, os, sys
+src, dst = sys.argv[1:]
+m = json.load(open(src))
+cfg = os.path.dirname(os.path.dirname(src))
+con = duckdb.connect()
+files = []
+for f in m["files"]:
+    path = os.path.join(cfg, "data", os.path.basename(f["key"]))
+    out = path[:-len(".csv.gz")] + ".parquet"
+    con.execute(
+        "COPY (SELECT bucket, replace(key, '%%3D', '=') AS key, size, "
+        "CAST(replace(lm, 'Z', '') AS TIMESTAMP_MS) AS last_modified_date, e_tag "
+        "FROM read_csv('%s', header=false, quote='\"', columns={'bucket':'VARCHAR','key':'VARCHAR',"
+        "'size':'BIGINT','lm':'VARCHAR','e_tag':'VARCHAR'})) TO '%s' (FORMAT PARQUET, COMPRESSION SNAPPY)"
+        % (path, out))
+    h = hashlib.md5()
+    with open(out, "rb") as fh:
+        for b in iter(lambda: fh.read(1 << 22), b""):
+            h.update(b)
+    files.append({"key": f["key"][:-len(".csv.gz")] + ".parquet", "size": os.path.getsize(out),
+                  "MD5checksum": h.hexdigest()})
+m["fileFormat"] = "Parquet"
+m["fileSchema"] = ("message s3.inventory {  required binary bucket (STRING);  required binary key (STRING);  "
+                   "optional int64 size;  optional int64 last_modified_date (TIMESTAMP(MILLIS,true));  "
+                   "optional binary e_tag (STRING);}")
+m["files"] = files
+os.makedirs(os.path.dirname(dst), exist_ok=True)
+b = json.dumps(m, indent=2).encode()
+open(dst, "wb").write(b)
+open(os.path.join(os.path.dirname(dst), "manifest.checksum"), "w").write(hashlib.md5(b).hexdigest() + "\n")
+PY
+  fi
+fi
+
 # ---- measuring -------------------------------------------------------------
 results="$work/inventory-results.tsv"
 rm -f "$work"/phases-*.txt "$work"/out-*
@@ -623,9 +670,11 @@ PY
 
 cases=(s3 csv)
 [ "$with_oiv" = 1 ] && cases+=(oiv)
+[ -n "$s3pq_manifest" ] && cases+=(s3-parquet)
 args_for() {
   case "$1" in
     s3) echo "--inventory $s3_manifest --rebase s3://$bucket$root=$root" ;;
+    s3-parquet) echo "--inventory $s3pq_manifest --rebase s3://$bucket$root=$root" ;;
     s3-root-only) echo "--inventory $s3_root_manifest --rebase s3://$bucket$root=$root" ;;
     s3-big) echo "--inventory $big_manifest --rebase s3://$bucket$root=$root" ;;
     csv) echo "--inventory $inv/inventory.csv.gz --inventory-time $t_inv" ;;
@@ -648,7 +697,10 @@ log "live plan"
 timed live "$root_rows" "$runs" "${base[@]}" "$root"
 summarize live
 all=()
-for c in "${cases[@]}"; do all+=("$c" "$c-root-only"); done
+for c in "${cases[@]}"; do
+  all+=("$c")
+  [ "$c" = s3-parquet ] || all+=("$c-root-only")
+done
 for c in "${all[@]}"; do
   log "$c"
   # shellcheck disable=SC2046
@@ -820,7 +872,11 @@ def rate(c):
 for c in ("csv", "s3", "oiv", "s3-big"):
     if rate(c) is not None:
         md.append("- >= 1 M rows/s from CSV.gz: %s %.2f M rows/s -> %s" % (c, rate(c) / 1e6, "met" if rate(c) >= 1e6 else "NOT met"))
-md.append("- >= 3 M rows/s from Parquet: not measurable, Parquet (and ORC) inventories are not implemented (fileFormat other than CSV is refused)")
+if rate("s3-parquet") is not None:
+    md.append("- >= 3 M rows/s from Parquet: s3-parquet %.2f M rows/s -> %s" % (
+        rate("s3-parquet") / 1e6, "met" if rate("s3-parquet") >= 3e6 else "NOT met"))
+else:
+    md.append("- >= 3 M rows/s from Parquet: not measured (the s3-parquet case needs the DuckDB peer)")
 for r in rows:
     if r["case"] in ("find",) or r["case"].startswith("duckdb"):
         continue

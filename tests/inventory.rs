@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::common::inventory::{
-    Destination, Row, set_minute_times, walk_rows, write_csv, write_oiv, write_s3,
+    Destination, Row, set_minute_times, walk_rows, write_azure, write_csv, write_gcs, write_oiv,
+    write_parquet, write_s3, write_s3_parquet,
 };
 use crate::common::{copy_tree, flink_chk, scenario, walk};
 
@@ -51,7 +52,9 @@ impl Tree {
         format!("file:{}={}", self.generated, self.dir.display())
     }
 
-    /// The three reports of the tree as it is now.
+    /// Every report of the tree as it is now: (name, source, arguments).
+    /// The name is the plan's inventory kind, with `-parquet` for the
+    /// Parquet twin of a kind.
     fn reports(&self) -> Vec<(&'static str, PathBuf, Vec<String>)> {
         let rows = self.rows();
         let base = self._tmp.path();
@@ -78,22 +81,62 @@ impl Tree {
             &dest,
             3,
         );
+        let s3_parquet = write_s3_parquet(
+            &keys,
+            "fixture-bucket",
+            self.time,
+            &base.join("inventory"),
+            &dest,
+            3,
+        );
+        let parquet = base.join("inventory.parquet");
+        write_parquet(&rows, &parquet);
+        let gcs = write_gcs(
+            &keys,
+            "fixture-bucket",
+            self.time,
+            &base.join("gcs"),
+            3,
+            false,
+        );
+        let gcs_parquet = write_gcs(
+            &keys,
+            "fixture-bucket",
+            self.time,
+            &base.join("gcs"),
+            2,
+            true,
+        );
+        let azure = |parquet| {
+            write_azure(
+                &keys,
+                "fixtureacct",
+                "fixture-container",
+                self.time,
+                &base.join("azure"),
+                parquet,
+            )
+        };
         let when = vec!["--inventory-time".to_owned(), self.time.to_string()];
+        let rebase = |from: &str| {
+            vec![
+                "--rebase".to_owned(),
+                format!("{from}{}={}", self.ck.display(), self.ck.display()),
+            ]
+        };
+        let s3_rebase = rebase("s3://fixture-bucket");
+        let gcs_rebase = rebase("gs://fixture-bucket");
+        let azure_rebase = rebase("wasbs://fixture-container@fixtureacct.blob.core.windows.net");
         vec![
             ("csv", csv, when.clone()),
-            ("oiv", oiv, when),
-            (
-                "s3",
-                s3,
-                vec![
-                    "--rebase".to_owned(),
-                    format!(
-                        "s3://fixture-bucket{}={}",
-                        self.ck.display(),
-                        self.ck.display()
-                    ),
-                ],
-            ),
+            ("oiv", oiv, when.clone()),
+            ("s3", s3, s3_rebase.clone()),
+            ("s3-parquet", s3_parquet, s3_rebase),
+            ("parquet", parquet, when),
+            ("gcs", gcs, gcs_rebase.clone()),
+            ("gcs-parquet", gcs_parquet, gcs_rebase),
+            ("azure", azure(false), azure_rebase.clone()),
+            ("azure-parquet", azure(true), azure_rebase),
         ]
     }
 
@@ -188,17 +231,22 @@ fn every_format_gives_the_live_plan_on_every_fixture() {
                     rows["in_scope"], live["totals"]["files_listed"],
                     "{version}/{name} {kind}"
                 );
-                assert_eq!(
-                    got["policy"]["inventory"]["kind"],
-                    *kind.replace("oiv", "hdfs-oiv")
-                );
+                let want_kind = match *kind {
+                    "oiv" => "hdfs-oiv",
+                    "parquet" => "parquet",
+                    k => k.trim_end_matches("-parquet"),
+                };
+                assert_eq!(got["policy"]["inventory"]["kind"], want_kind, "{kind}");
             }
         }
         checked += 1;
     }
     assert!(checked >= 25, "only {checked} fixture trees");
     assert!(candidates > 500, "only {candidates} candidates compared");
-    eprintln!("{checked} trees × 3 formats × 2 policies; {candidates} candidates each");
+    eprintln!(
+        "{checked} trees × {} formats × 2 policies; {candidates} candidates each",
+        Tree::new("2.3", "rocksdb-incremental").reports().len()
+    );
 }
 
 /// JSON names of an inventory plan (stable).
@@ -568,8 +616,8 @@ fn ls_from_a_report_is_the_live_ls() {
     let live = ls(&[]);
     assert!(live.get("inventory").is_none());
     for (kind, report, extra) in t.reports() {
-        if kind == "s3" {
-            continue; // its rows name another bucket: a root of that bucket only
+        if !matches!(kind, "csv" | "oiv" | "parquet") {
+            continue; // its rows name a bucket: a root of that bucket only
         }
         let mut args = vec!["--inventory".to_owned(), report.display().to_string()];
         args.extend(extra);
@@ -793,5 +841,200 @@ fn a_metadata_copy_outside_a_job_scope_keeps_its_files() {
                 "the copy outside the job protects files in it"
             );
         }
+    }
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::Digest as _;
+    md5::Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Rewrites a manifest through `edit`, and its checksum file (if any) to
+/// match: the report stays self-consistent, so what is refused is the
+/// edit.
+fn edit_manifest(
+    manifest: &Path,
+    checksum: Option<&Path>,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> Vec<u8> {
+    let before = std::fs::read(manifest).unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&before).unwrap();
+    edit(&mut v);
+    let bytes = serde_json::to_vec_pretty(&v).unwrap();
+    std::fs::write(manifest, &bytes).unwrap();
+    if let Some(c) = checksum {
+        std::fs::write(c, md5_hex(&bytes)).unwrap();
+    }
+    before
+}
+
+/// Puts a manifest (and its checksum) back.
+fn restore(manifest: &Path, checksum: Option<&Path>, before: &[u8]) {
+    std::fs::write(manifest, before).unwrap();
+    if let Some(c) = checksum {
+        std::fs::write(c, md5_hex(before)).unwrap();
+    }
+}
+
+/// The Parquet, GCS and Azure reports refused: a data file whose MD5 or
+/// size is not the manifest's, a data file cut short (its manifest entry
+/// matching, so the decoder must notice), rows fewer than the manifest
+/// counts, a shard missing, an Azure run that did not succeed or lacks its
+/// checksum, ORC. Each refusal names the file and the field.
+#[test]
+fn bad_parquet_gcs_and_azure_reports_are_refused() {
+    let t = Tree::new("2.3", "rocksdb-incremental");
+    let reports = t.reports();
+    let get = |name: &str| {
+        let (_, p, extra) = reports.iter().find(|r| r.0 == name).unwrap();
+        (p.clone(), extra.clone())
+    };
+    let args = |p: &Path, extra: &[String]| {
+        let mut v = vec!["--inventory".to_owned(), p.display().to_string()];
+        v.extend(extra.iter().cloned());
+        v
+    };
+    for name in [
+        "s3-parquet",
+        "parquet",
+        "gcs",
+        "gcs-parquet",
+        "azure",
+        "azure-parquet",
+    ] {
+        let (p, extra) = get(name);
+        let (code, _, err) = t.plan(&args(&p, &extra));
+        assert_eq!(code, 0, "{name} as written: {err}");
+    }
+
+    // S3 Parquet: ORC is refused by its field; a data file with another
+    // MD5; a data file cut short whose manifest entry matches it.
+    let (s3, s3_extra) = get("s3-parquet");
+    let s3_sum = s3.with_file_name("manifest.checksum");
+    let before = edit_manifest(&s3, Some(&s3_sum), |v| v["fileFormat"] = "ORC".into());
+    refused(&t, &args(&s3, &s3_extra), "field fileFormat: ORC");
+    restore(&s3, Some(&s3_sum), &before);
+    let data = s3.parent().unwrap().parent().unwrap().join("data");
+    let shard = walk(&data)
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .unwrap();
+    let whole = std::fs::read(&shard).unwrap();
+    let mut flipped = whole.clone();
+    flipped[whole.len() / 2] ^= 0xff;
+    std::fs::write(&shard, &flipped).unwrap();
+    refused(&t, &args(&s3, &s3_extra), "the MD5 is");
+    let cut = &whole[..whole.len() - 100];
+    std::fs::write(&shard, cut).unwrap();
+    let shard_name = shard.file_name().unwrap().to_str().unwrap().to_owned();
+    let before = edit_manifest(&s3, Some(&s3_sum), |v| {
+        for f in v["files"].as_array_mut().unwrap() {
+            if f["key"].as_str().unwrap().ends_with(&shard_name) {
+                f["size"] = cut.len().into();
+                f["MD5checksum"] = md5_hex(cut).into();
+            }
+        }
+    });
+    refused(
+        &t,
+        &args(&s3, &s3_extra),
+        &format!("{shard_name}: not a readable Parquet file"),
+    );
+    restore(&s3, Some(&s3_sum), &before);
+    std::fs::write(&shard, &whole).unwrap();
+
+    // The generic Parquet file cut short.
+    let (pq, pq_extra) = get("parquet");
+    let whole = std::fs::read(&pq).unwrap();
+    std::fs::write(&pq, &whole[..whole.len() / 2]).unwrap();
+    refused(
+        &t,
+        &args(&pq, &pq_extra),
+        "inventory.parquet: not a readable Parquet file",
+    );
+    std::fs::write(&pq, &whole).unwrap();
+
+    // GCS: a shard missing; fewer rows than records_processed; a
+    // shard_count that is not the list's.
+    for name in ["gcs", "gcs-parquet"] {
+        let (m, extra) = get(name);
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&m).unwrap()).unwrap();
+        let first = v["report_shards_file_names"][0].as_str().unwrap();
+        let shard = m.with_file_name(first.rsplit('/').next().unwrap());
+        let kept = std::fs::read(&shard).unwrap();
+        std::fs::remove_file(&shard).unwrap();
+        refused(&t, &args(&m, &extra), "field report_shards_file_names[0]");
+        std::fs::write(&shard, &kept).unwrap();
+        let n = v["records_processed"].as_u64().unwrap();
+        let before = edit_manifest(&m, None, |v| v["records_processed"] = (n + 1).into());
+        refused(
+            &t,
+            &args(&m, &extra),
+            &format!(
+                "the number of rows in the data files is {n}, the manifest says {} (records_processed)",
+                n + 1
+            ),
+        );
+        restore(&m, None, &before);
+        let before = edit_manifest(&m, None, |v| v["shard_count"] = 9.into());
+        refused(&t, &args(&m, &extra), "field shard_count");
+        restore(&m, None, &before);
+    }
+
+    // Azure: a run that did not succeed; a manifest whose checksum file is
+    // missing or wrong; fewer rows than summary.objectCount; a data file
+    // whose size is not the manifest's.
+    for name in ["azure", "azure-parquet"] {
+        let (m, extra) = get(name);
+        let rule = m
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_end_matches("-manifest.json")
+            .to_owned();
+        let sum = m.with_file_name(format!("{rule}-manifest.checksum"));
+        let before = edit_manifest(&m, Some(&sum), |v| {
+            v["status"] = "PartiallySucceeded".into()
+        });
+        refused(
+            &t,
+            &args(&m, &extra),
+            "field status: \"PartiallySucceeded\"",
+        );
+        restore(&m, Some(&sum), &before);
+        std::fs::remove_file(&sum).unwrap();
+        refused(
+            &t,
+            &args(&m, &extra),
+            &format!("{rule}-manifest.checksum is missing"),
+        );
+        std::fs::write(&sum, "0123456789abcdef0123456789abcdef").unwrap();
+        refused(&t, &args(&m, &extra), "the MD5 is");
+        restore(&m, Some(&sum), &before);
+        let v: serde_json::Value = serde_json::from_slice(&before).unwrap();
+        let n = v["summary"]["objectCount"].as_u64().unwrap();
+        let again = edit_manifest(&m, Some(&sum), |v| {
+            v["summary"]["objectCount"] = (n + 5).into()
+        });
+        refused(&t, &args(&m, &extra), "(summary.objectCount)");
+        restore(&m, Some(&sum), &again);
+        let data = m.with_file_name(
+            v["files"][0]["blob"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap(),
+        );
+        let whole = std::fs::read(&data).unwrap();
+        std::fs::write(&data, &whole[..whole.len() - 1]).unwrap();
+        refused(&t, &args(&m, &extra), "the size is");
+        std::fs::write(&data, &whole).unwrap();
+        let (code, _, err) = t.plan(&args(&m, &extra));
+        assert_eq!(code, 0, "{name} mended: {err}");
     }
 }

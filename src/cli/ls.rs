@@ -44,7 +44,7 @@ pub struct LsArgs {
     /// every file: as of the report's time.
     #[arg(long, value_name = "SOURCE", value_hint = clap::ValueHint::AnyPath)]
     inventory: Option<String>,
-    /// When the --inventory listing was taken (RFC 3339), for oiv and CSV files.
+    /// When the --inventory listing was taken (RFC 3339), for oiv, CSV and Parquet files.
     #[arg(long, value_name = "TIME", requires = "inventory")]
     inventory_time: Option<jiff::Timestamp>,
     /// Print JSON.

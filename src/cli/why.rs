@@ -36,7 +36,7 @@ pub struct WhyArgs {
     /// (copies outside Flink's layout) are read if still there.
     #[arg(long, value_name = "SOURCE", value_hint = clap::ValueHint::AnyPath)]
     inventory: Option<String>,
-    /// When the --inventory listing was taken (RFC 3339), for oiv and CSV files.
+    /// When the --inventory listing was taken (RFC 3339), for oiv, CSV and Parquet files.
     #[arg(long, value_name = "TIME", requires = "inventory")]
     inventory_time: Option<jiff::Timestamp>,
     /// Refuse an --inventory older than this.

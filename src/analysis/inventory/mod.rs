@@ -1,10 +1,12 @@
 //! Storage inventory reports as the file listing of a cleanup plan.
 //!
 //! Large stores already list themselves on a schedule: S3 Inventory (and
-//! the stores that copy its layout: OSS, OBS, S3-compatible servers), an
-//! `hdfs oiv -p Delimited` dump of a NameNode's fsimage, or any CSV with the
-//! columns `path,size,last_modified`. [`Inventory::open`] reads and checks
-//! the report's own description (manifest, checksums, header, time);
+//! the stores that copy its layout: OSS, OBS, S3-compatible servers; CSV or
+//! Parquet), GCS Storage Insights inventory reports, Azure blob inventory,
+//! an `hdfs oiv -p Delimited` dump of a NameNode's fsimage, or any CSV or
+//! Parquet file with the columns `path,size,last_modified`.
+//! [`Inventory::open`] reads and checks the report's own description
+//! (manifest, checksums, header, time);
 //! [`Inventory::rows`] streams its rows under one root as [`Entry`] batches,
 //! decoding each data file on a blocking thread while the next one is read.
 //!
@@ -13,6 +15,11 @@
 //! apply step's live re-check finds them gone). References never come from
 //! here: the planner reads every kept `_metadata` live.
 
+mod azure;
+mod columns;
+mod filter;
+mod gcs;
+mod parquet_rows;
 mod s3;
 mod text;
 
@@ -24,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::snapshot::Rebase;
 use crate::storage::{self, Entry, Location, Storage};
 
-pub use text::Columns;
+pub use columns::Columns;
 
 /// Rows sent to the planner at a time.
 const BATCH: usize = 4096;
@@ -44,6 +51,14 @@ pub enum Kind {
     HdfsOiv,
     /// A CSV with the header `path,size,last_modified`.
     Csv,
+    /// A Parquet file with the columns `path`, `size`, `last_modified`.
+    Parquet,
+    /// A GCS Storage Insights inventory report (manifest + CSV or Parquet
+    /// shards).
+    Gcs,
+    /// An Azure blob inventory run of one rule (`<rule>-manifest.json` +
+    /// CSV or Parquet files).
+    Azure,
 }
 
 impl Kind {
@@ -53,6 +68,9 @@ impl Kind {
             Kind::S3 => "S3 Inventory",
             Kind::HdfsOiv => "HDFS fsimage dump (oiv Delimited)",
             Kind::Csv => "CSV (path,size,last_modified)",
+            Kind::Parquet => "Parquet (path,size,last_modified)",
+            Kind::Gcs => "GCS Storage Insights inventory report",
+            Kind::Azure => "Azure blob inventory",
         }
     }
 }
@@ -61,7 +79,8 @@ impl Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeFrom {
-    /// The manifest (S3 `creationTimestamp`: when the scan started).
+    /// The manifest (S3 `creationTimestamp`: when the scan started; GCS
+    /// `snapshot_time`; Azure `inventoryStartTime`).
     Manifest,
     /// The report file's modification time.
     FileModified,
@@ -80,6 +99,8 @@ pub struct DataFile {
     pub md5: Option<String>,
     /// Gzip-compressed.
     pub gzip: bool,
+    /// Parquet (else text).
+    pub parquet: bool,
 }
 
 /// An opened, checked inventory report.
@@ -98,6 +119,11 @@ pub struct Inventory {
     /// The bucket an S3 Inventory lists.
     pub bucket: Option<String>,
     columns: Columns,
+    /// Object-store reports: how rows name their objects.
+    objects: Option<filter::ObjectStore>,
+    /// The rows the manifest counts (GCS `records_processed`, Azure
+    /// `summary.objectCount`), and that field's name.
+    expect_rows: Option<(u64, &'static str)>,
 }
 
 /// What [`Inventory::open`] needs besides the source.
@@ -160,7 +186,19 @@ pub enum Error {
         /// What is wrong.
         why: String,
     },
-    /// The data is not valid gzip or CSV.
+    /// A value of a Parquet data file cannot be used.
+    #[error("{file}: row {row}, column {field}: {why}")]
+    Column {
+        /// The data file.
+        file: String,
+        /// 1-based row in the file.
+        row: u64,
+        /// Column name.
+        field: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// The data is not valid gzip, CSV or Parquet.
     #[error("{file}: {why}")]
     Decode {
         /// The file.
@@ -219,8 +257,10 @@ pub enum Error {
 
 impl Inventory {
     /// Opens `source`: an S3 Inventory `manifest.json` (checked against its
-    /// `manifest.checksum`), an `hdfs oiv -p Delimited` dump or a
-    /// `path,size,last_modified` CSV (optionally `.gz`).
+    /// `manifest.checksum`), a GCS inventory report manifest, an Azure
+    /// `<rule>-manifest.json` (checked against its checksum file), an
+    /// `hdfs oiv -p Delimited` dump, a `path,size,last_modified` CSV
+    /// (optionally `.gz`) or a Parquet file with those columns.
     pub async fn open(
         storage: &dyn Storage,
         source: &Location,
@@ -236,27 +276,37 @@ impl Inventory {
         if !stat.is_file() {
             return Err(Error::Unrecognised {
                 file,
-                why: "not a regular file; give the manifest.json of an S3 Inventory run, an `hdfs oiv -p Delimited` dump or a CSV".into(),
+                why: "not a regular file; give the manifest.json of an S3 Inventory run, the manifest of a GCS inventory report, the <rule>-manifest.json of an Azure blob inventory run, an `hdfs oiv -p Delimited` dump, or a CSV or Parquet file".into(),
             });
         }
         if source.file_name().ends_with(".json") {
             if opts.time.is_some() {
                 return Err(Error::Time(format!(
-                    "{file}: --inventory-time is for CSV and oiv files; a manifest gives its own time"
+                    "{file}: --inventory-time is for CSV, Parquet and oiv files; a manifest gives its own time"
                 )));
             }
-            return s3::open(storage, source, &stat).await;
+            return open_manifest(storage, source, &stat).await;
         }
         let gzip = source.file_name().ends_with(".gz");
         let head = storage.read_range(source, 0, 64 << 10).await?;
-        let first = text::first_line(&head, gzip).map_err(|why| Error::Decode {
-            file: file.clone(),
-            why,
-        })?;
-        let (kind, columns) = text::detect(&first).ok_or_else(|| Error::Unrecognised {
+        let parquet = head.starts_with(b"PAR1") || source.file_name().ends_with(".parquet");
+        let first = if parquet {
+            String::new()
+        } else {
+            text::first_line(&head, gzip).map_err(|why| Error::Decode {
+                file: file.clone(),
+                why,
+            })?
+        };
+        let detected = if parquet {
+            Columns::generic_parquet().ok().map(|c| (Kind::Parquet, c))
+        } else {
+            text::detect(&first)
+        };
+        let (kind, columns) = detected.ok_or_else(|| Error::Unrecognised {
             file: file.clone(),
             why: format!(
-                "not an inventory flink-chk reads (first line {:?}); expected an S3 Inventory manifest.json, an `hdfs oiv -p Delimited` dump (header Path<TAB>Replication<TAB>ModificationTime…) or a CSV with the header path,size,last_modified",
+                "not an inventory flink-chk reads (first line {:?}); expected an S3 Inventory manifest.json, a GCS inventory report manifest, an Azure blob inventory <rule>-manifest.json, an `hdfs oiv -p Delimited` dump (header Path<TAB>Replication<TAB>ModificationTime…), a CSV with the header path,size,last_modified or a Parquet file with those columns",
                 first.chars().take(120).collect::<String>()
             ),
         })?;
@@ -278,10 +328,13 @@ impl Inventory {
                 location: source.clone(),
                 size: Some(stat.size),
                 md5: None,
-                gzip,
+                gzip: gzip && !parquet,
+                parquet,
             }],
             bucket: None,
             columns,
+            objects: None,
+            expect_rows: None,
         })
     }
 
@@ -339,7 +392,27 @@ impl Inventory {
         if mapped.canonical() == root.canonical() {
             return Ok(());
         }
-        Err(text::other_store(self, &listed, root))
+        Err(filter::other_store(self, &listed, root))
+    }
+
+    /// Fails when the rows read are fewer than the manifest counts (a
+    /// report cut short), or (GCS) other than it.
+    fn check_rows(&self, c: &Counts) -> Result<(), Error> {
+        let Some((expected, field)) = self.expect_rows else {
+            return Ok(());
+        };
+        // Azure documents rare duplicate rows: more rows than objects is
+        // not a loss.
+        let more_ok = self.kind == Kind::Azure;
+        if c.rows == expected || (more_ok && c.rows > expected) {
+            return Ok(());
+        }
+        Err(Error::Mismatch {
+            file: self.source.to_string(),
+            what: "the number of rows in the data files",
+            expected: format!("{expected} ({field})"),
+            found: c.rows.to_string(),
+        })
     }
 
     /// What a plan file records of this inventory.
@@ -368,13 +441,15 @@ impl Inventory {
         rebase: &Rebase,
     ) -> tokio::sync::mpsc::Receiver<Result<Item, Error>> {
         let (tx, rx) = tokio::sync::mpsc::channel(8);
-        let filter = Arc::new(text::Filter::new(self, root, scope, rebase));
+        let filter = Arc::new(filter::Filter::new(self, root, scope, rebase));
         let inv = self.clone();
         tokio::spawn(async move {
+            let columns = Arc::new(inv.columns.clone());
             let totals = futures_util::stream::iter(inv.files.iter().cloned())
                 .map(|f| {
                     let (storage, filter, tx) = (storage.clone(), filter.clone(), tx.clone());
-                    async move { read_file(storage.as_ref(), f, filter, tx).await }
+                    let columns = columns.clone();
+                    async move { read_file(storage.as_ref(), f, filter, columns, tx).await }
                 })
                 .buffer_unordered(PARALLEL_FILES)
                 .fold(Ok(Counts::default()), |acc, r| async move {
@@ -388,12 +463,55 @@ impl Inventory {
                 })
                 .await;
             let last = match totals {
-                Ok(c) => filter.finish(&inv, c),
+                Ok(c) => inv.check_rows(&c).and_then(|()| filter.finish(&inv, c)),
                 Err(e) => Err(e),
             };
             let _ = tx.send(last.map(Item::Done)).await;
         });
         rx
+    }
+}
+
+/// Largest manifest read (a manifest lists data files, not objects).
+const MAX_MANIFEST: u64 = 64 << 20;
+
+/// A `.json` source: an S3 Inventory `manifest.json`, a GCS inventory
+/// report manifest or an Azure `<rule>-manifest.json`, told apart by their
+/// fields.
+async fn open_manifest(
+    storage: &dyn Storage,
+    source: &Location,
+    stat: &Entry,
+) -> Result<Inventory, Error> {
+    let file = source.to_string();
+    if stat.size > MAX_MANIFEST {
+        return Err(Error::Manifest {
+            file,
+            field: "(file)".into(),
+            why: format!(
+                "{} bytes, more than a manifest has ({MAX_MANIFEST})",
+                stat.size
+            ),
+        });
+    }
+    let bytes = storage.read(source).await?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| Error::Manifest {
+        file: file.clone(),
+        field: "(json)".into(),
+        why: format!("not JSON at line {}, column {}: {e}", e.line(), e.column()),
+    })?;
+    let has = |f: &str| v.get(f).is_some();
+    if has("sourceBucket") || has("fileSchema") {
+        s3::open(storage, source, bytes, &v).await
+    } else if has("report_shards_file_names") || has("records_processed") {
+        gcs::open(storage, source, &v).await
+    } else if has("inventoryStartTime") || has("ruleName") || has("destinationContainer") {
+        azure::open(storage, source, bytes, &v).await
+    } else {
+        Err(Error::Unrecognised {
+            file,
+            why: "a JSON file that is no manifest flink-chk reads: an S3 Inventory manifest.json has sourceBucket and fileSchema, a GCS inventory report manifest report_shards_file_names and records_processed, an Azure blob inventory <rule>-manifest.json inventoryStartTime and files".into(),
+        })
     }
 }
 
@@ -446,14 +564,19 @@ impl Counts {
     }
 }
 
-/// Reads one data file: bytes streamed here (MD5 and size checked at the
-/// end), decoded on a blocking thread.
+/// Reads one data file: bytes streamed here (size and MD5 checked at the
+/// end), decoded on a blocking thread: text while it arrives, Parquet once
+/// it is whole and checked (its footer comes last).
 async fn read_file(
     storage: &dyn Storage,
     f: DataFile,
-    filter: Arc<text::Filter>,
+    filter: Arc<filter::Filter>,
+    columns: Arc<Columns>,
     tx: tokio::sync::mpsc::Sender<Result<Item, Error>>,
 ) -> Result<Counts, Error> {
+    if f.parquet {
+        return read_parquet(storage, f, filter, columns, tx).await;
+    }
     let (bytes_tx, bytes_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
     let name = f.location.to_string();
     let gzip = f.gzip;
@@ -461,7 +584,7 @@ async fn read_file(
         let (filter, tx, name) = (filter.clone(), tx.clone(), name.clone());
         tokio::task::spawn_blocking(move || {
             let reader = text::ChannelReader::new(bytes_rx);
-            filter.decode(&name, reader, gzip, |item| {
+            filter.decode(&name, &columns, reader, gzip, |item| {
                 tx.blocking_send(Ok(item)).is_ok()
             })
         })
@@ -497,11 +620,76 @@ async fn read_file(
         return Err(e.into());
     }
     // The manifest's size and MD5 say first whether the bytes are whole.
+    verify(&f, &name, size, md5)?;
+    decoded
+}
+
+/// A Parquet data file: read whole (a local file is hashed, then read in
+/// place), checked against the manifest, then decoded.
+async fn read_parquet(
+    storage: &dyn Storage,
+    f: DataFile,
+    filter: Arc<filter::Filter>,
+    columns: Arc<Columns>,
+    tx: tokio::sync::mpsc::Sender<Result<Item, Error>>,
+) -> Result<Counts, Error> {
+    let name = f.location.to_string();
+    let local = f.location.scheme() == storage::Scheme::Local;
+    let mut held = Vec::new();
+    if !local || f.md5.is_some() {
+        let mut md5 = f.md5.is_some().then(<md5::Md5 as md5::Digest>::new);
+        let mut size = 0u64;
+        let mut stream = storage.read_stream(&f.location, 4 << 20);
+        while let Some(chunk) = stream.next().await {
+            let c = chunk?;
+            size += c.len() as u64;
+            if let Some(h) = &mut md5 {
+                md5::Digest::update(h, &c);
+            }
+            if !local {
+                held.extend_from_slice(&c);
+            }
+        }
+        verify(&f, &name, size, md5)?;
+    } else if f.size.is_some() {
+        // A local file with no MD5 to check: its length is enough.
+        let size = std::fs::metadata(f.location.path())
+            .map_err(|e| Error::Decode {
+                file: name.clone(),
+                why: format!("cannot read: {e}"),
+            })?
+            .len();
+        verify(&f, &name, size, None)?;
+    }
+    let path = f.location.path().to_owned();
+    let send_to = tx.clone();
+    let file = name.clone();
+    tokio::task::spawn_blocking(move || {
+        let send = |item| send_to.blocking_send(Ok(item)).is_ok();
+        if local {
+            let opened = std::fs::File::open(&path).map_err(|e| Error::Decode {
+                file: file.clone(),
+                why: format!("cannot open: {e}"),
+            })?;
+            filter.decode_parquet(&file, &columns, opened, send)
+        } else {
+            filter.decode_parquet(&file, &columns, bytes::Bytes::from(held), send)
+        }
+    })
+    .await
+    .map_err(|e| Error::Decode {
+        file: name,
+        why: format!("decoder failed: {e}"),
+    })?
+}
+
+/// Checks a data file's size and MD5 against the manifest's.
+fn verify(f: &DataFile, name: &str, size: u64, md5: Option<md5::Md5>) -> Result<(), Error> {
     if let Some(expected) = f.size
         && expected != size
     {
         return Err(Error::Mismatch {
-            file: name,
+            file: name.to_owned(),
             what: "the size",
             expected: expected.to_string(),
             found: size.to_string(),
@@ -511,12 +699,43 @@ async fn read_file(
         let found = storage::write_hex(&md5::Digest::finalize(h));
         if !expected.eq_ignore_ascii_case(&found) {
             return Err(Error::Mismatch {
-                file: name,
+                file: name.to_owned(),
                 what: "the MD5",
                 expected: expected.clone(),
                 found,
             });
         }
     }
-    decoded
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Kind names are part of the plan file and the JSON output: pinned.
+    #[test]
+    fn kind_names_are_stable() {
+        let all = [
+            (Kind::S3, "s3", "S3 Inventory"),
+            (
+                Kind::HdfsOiv,
+                "hdfs-oiv",
+                "HDFS fsimage dump (oiv Delimited)",
+            ),
+            (Kind::Csv, "csv", "CSV (path,size,last_modified)"),
+            (
+                Kind::Parquet,
+                "parquet",
+                "Parquet (path,size,last_modified)",
+            ),
+            (Kind::Gcs, "gcs", "GCS Storage Insights inventory report"),
+            (Kind::Azure, "azure", "Azure blob inventory"),
+        ];
+        for (k, name, label) in all {
+            assert_eq!(serde_json::to_value(k).unwrap(), name);
+            assert_eq!(serde_json::from_value::<Kind>(name.into()).unwrap(), k);
+            assert_eq!(k.label(), label);
+        }
+    }
 }

@@ -2,16 +2,55 @@
 //! under the configuration's `data/` (the same layout OSS, OBS and several
 //! S3-compatible stores write).
 
-use super::{DataFile, Error, Inventory, Kind, TimeFrom, text::Columns};
-use crate::storage::{self, Entry, Location, Storage};
+use super::filter::ObjectStore;
+use super::{Columns, DataFile, Error, Inventory, Kind, TimeFrom};
+use crate::storage::{self, Location, Scheme, Storage};
 
-/// Largest manifest read (a manifest lists data files, not objects).
-const MAX_MANIFEST: u64 = 64 << 20;
+/// Checks a manifest against the MD5 its checksum file holds (S3 and Azure
+/// write that file last: its presence marks a complete report).
+pub(super) async fn check_checksum(
+    storage: &dyn Storage,
+    source: &Location,
+    bytes: &[u8],
+    checksum_at: &Location,
+    who: &str,
+) -> Result<(), Error> {
+    let file = source.to_string();
+    let checksum = match storage.read(checksum_at).await {
+        Ok(c) => c,
+        Err(e) if e.is_not_found() => {
+            return Err(Error::Manifest {
+                file,
+                field: checksum_at.file_name().to_owned(),
+                why: format!(
+                    "{checksum_at} is missing; {who} writes it when the report is complete, so this one is incomplete (or was copied without it)"
+                ),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let expected = String::from_utf8_lossy(&checksum)
+        .trim()
+        .trim_matches('"')
+        .to_ascii_lowercase();
+    let found = storage::md5_hex(bytes);
+    // Hex (S3); base64 is accepted too (Azure does not document which).
+    if expected != found && expected != base64(&md5_bytes(bytes)).to_ascii_lowercase() {
+        return Err(Error::Mismatch {
+            file,
+            what: "the MD5",
+            expected: format!("{expected} ({checksum_at})"),
+            found,
+        });
+    }
+    Ok(())
+}
 
 pub(super) async fn open(
     storage: &dyn Storage,
     source: &Location,
-    stat: &Entry,
+    bytes: Vec<u8>,
+    v: &serde_json::Value,
 ) -> Result<Inventory, Error> {
     let file = source.to_string();
     let bad = |field: &str, why: String| Error::Manifest {
@@ -19,49 +58,8 @@ pub(super) async fn open(
         field: field.to_owned(),
         why,
     };
-    if stat.size > MAX_MANIFEST {
-        return Err(bad(
-            "(file)",
-            format!(
-                "{} bytes, more than a manifest has ({MAX_MANIFEST})",
-                stat.size
-            ),
-        ));
-    }
-    let bytes = storage.read(source).await?;
-    // S3 writes manifest.checksum (the MD5 of manifest.json) last: its
-    // presence marks a complete report.
     let checksum_at = source.parent().join("manifest.checksum");
-    let checksum = match storage.read(&checksum_at).await {
-        Ok(c) => c,
-        Err(e) if e.is_not_found() => {
-            return Err(bad(
-                "manifest.checksum",
-                format!(
-                    "{checksum_at} is missing; S3 writes it when the report is complete, so this one is incomplete (or was copied without it)"
-                ),
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let expected = String::from_utf8_lossy(&checksum)
-        .trim()
-        .to_ascii_lowercase();
-    let found = storage::md5_hex(&bytes);
-    if expected != found {
-        return Err(Error::Mismatch {
-            file: file.clone(),
-            what: "the MD5",
-            expected: format!("{expected} ({checksum_at})"),
-            found,
-        });
-    }
-    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-        bad(
-            "(json)",
-            format!("not JSON at line {}, column {}: {e}", e.line(), e.column()),
-        )
-    })?;
+    check_checksum(storage, source, &bytes, &checksum_at, "S3").await?;
     let text = |field: &str| -> Result<String, Error> {
         match v.get(field) {
             Some(serde_json::Value::String(s)) => Ok(s.clone()),
@@ -75,16 +73,22 @@ pub(super) async fn open(
     };
     let bucket = text("sourceBucket")?;
     let format = text("fileFormat")?;
-    if !format.eq_ignore_ascii_case("CSV") {
+    let parquet = format.eq_ignore_ascii_case("Parquet");
+    if !parquet && !format.eq_ignore_ascii_case("CSV") {
         return Err(bad(
             "fileFormat",
             format!(
-                "{format}: this build reads CSV inventories (CSV.gz); configure the inventory as CSV"
+                "{format}: this build reads CSV (CSV.gz) and Parquet inventories, not ORC; configure the inventory as CSV or Parquet"
             ),
         ));
     }
     let schema = text("fileSchema")?;
-    let columns = Columns::s3(&schema).map_err(|why| bad("fileSchema", why))?;
+    let columns = if parquet {
+        Columns::s3_parquet(&schema)
+    } else {
+        Columns::s3(&schema)
+    }
+    .map_err(|why| bad("fileSchema", why))?;
     let created = text("creationTimestamp")?;
     let ms: i64 = created.parse().map_err(|e| {
         bad(
@@ -149,7 +153,8 @@ pub(super) async fn open(
             }
         };
         data.push(DataFile {
-            gzip: key.ends_with(".gz"),
+            gzip: !parquet && key.ends_with(".gz"),
+            parquet,
             location,
             size,
             md5: Some(md5),
@@ -161,7 +166,48 @@ pub(super) async fn open(
         time,
         time_from: TimeFrom::Manifest,
         files: data,
+        objects: Some(ObjectStore {
+            scheme: Scheme::S3,
+            bucket: Some(bucket.clone()),
+            host: None,
+        }),
         bucket: Some(bucket),
         columns,
+        expect_rows: None,
     })
+}
+
+fn md5_bytes(bytes: &[u8]) -> Vec<u8> {
+    use md5::Digest as _;
+    md5::Md5::digest(bytes).to_vec()
+}
+
+/// Standard base64 with padding.
+fn base64(b: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in b.chunks(3) {
+        let n = c
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &x)| n | u32::from(x) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(char::from(T[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64() {
+        assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(super::base64(b"fooba"), "Zm9vYmE=");
+        assert_eq!(super::base64(b"foob"), "Zm9vYg==");
+    }
 }

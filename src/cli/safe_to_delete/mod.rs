@@ -85,8 +85,10 @@ pub struct SafeToDeleteArgs {
     rebase: Vec<String>,
     /// Plan from a storage inventory report instead of listing every file:
     /// an S3 Inventory manifest.json (also OSS, OBS, S3-compatible stores;
-    /// CSV), an `hdfs oiv -p Delimited` dump, or a CSV with the header
-    /// path,size,last_modified. A path or URI. Only job and checkpoint
+    /// CSV or Parquet), a GCS inventory report manifest, an Azure blob
+    /// inventory <rule>-manifest.json, an `hdfs oiv -p Delimited` dump, or a
+    /// CSV or Parquet file with the columns path,size,last_modified. A path
+    /// or URI. Only job and checkpoint
     /// directories are listed live, and every kept _metadata is read live;
     /// ages count from the inventory's time.
     #[arg(long, value_name = "SOURCE", value_hint = clap::ValueHint::AnyPath)]
@@ -99,9 +101,9 @@ pub struct SafeToDeleteArgs {
     /// narrows, it never decides.
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::AnyPath, conflicts_with = "inventory")]
     apply_candidates: Option<String>,
-    /// When the --inventory listing was taken (RFC 3339), for oiv and CSV
-    /// files [default: the file's modification time]. S3 manifests give
-    /// their own.
+    /// When the --inventory listing was taken (RFC 3339), for oiv, CSV and
+    /// Parquet files [default: the file's modification time]. Manifests
+    /// (S3, GCS, Azure) give their own.
     #[arg(long, value_name = "TIME")]
     inventory_time: Option<jiff::Timestamp>,
     /// Refuse an --inventory older than this (a warning above 48h), also
@@ -608,9 +610,11 @@ fn make_plan(args: &SafeToDeleteArgs, ctx: &Ctx) -> Result<PlanFile> {
             let source = crate::storage::Location::parse(&crate::storage::expand_home(s))
                 .with_context(|| format!("{flag} {s}"))?;
             let inv = open_inventory(ctx, &source, args.inventory_time, args.max_inventory_age)?;
-            if flag == "--apply-candidates" && inv.kind != inventory::Kind::Csv {
+            if flag == "--apply-candidates"
+                && !matches!(inv.kind, inventory::Kind::Csv | inventory::Kind::Parquet)
+            {
                 bail!(
-                    "--apply-candidates {s}: this is a {}, not an engine's candidate rows (a CSV with the header path,size,last_modified); give it as --inventory",
+                    "--apply-candidates {s}: this is a {}, not an engine's candidate rows (a CSV with the header path,size,last_modified, or Parquet with those columns); give it as --inventory",
                     inv.kind.label()
                 );
             }

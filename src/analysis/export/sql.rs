@@ -394,12 +394,14 @@ impl Script<'_> {
                 if files.len() == 1 {
                     opts.push(("path", e.lit(&files[0])));
                 } else {
-                    // Only this report's data files (data/ holds every run's).
+                    // Only this report's data files (data/ holds every run's),
+                    // by path: Flink matches `file:/p` for `file:///p`.
                     opts.push(("path", e.lit(&dir_uri)));
-                    let alternatives: Vec<String> = files.iter().map(|f| regex_escape(f)).collect();
+                    let alternatives: Vec<String> =
+                        r.files.iter().map(|f| regex_escape(f.path())).collect();
                     opts.push((
                         "source.path.regex-pattern",
-                        e.lit(&format!("({})", alternatives.join("|"))),
+                        e.lit(&format!(".*({})", alternatives.join("|"))),
                     ));
                 }
                 opts.push(("format", e.lit("csv")));

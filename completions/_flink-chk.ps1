@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy snapshots with everything they need to another root, cluster or bucket, rewriting the paths in `_metadata`')
             [CompletionResult]::new('relocate', 'relocate', [CompletionResultType]::ParameterValue, 'Write a snapshot''s rewritten `_metadata` for data another tool already moved (distcp, rclone, `cp -r`, bucket replication)')
             [CompletionResult]::new('replicate', 'replicate', [CompletionResultType]::ParameterValue, 'Keep a restorable standby copy of every job''s newest snapshots at another root, cluster or bucket')
+            [CompletionResult]::new('refs', 'refs', [CompletionResultType]::ParameterValue, 'Reference sets of kept snapshots, for engines that run the cleanup''s anti-join at scale')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention')
             [CompletionResult]::new('uid', 'uid', [CompletionResultType]::ParameterValue, 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
@@ -141,6 +142,7 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('--drop-job', '--drop-job', [CompletionResultType]::ParameterName, 'A job (alias or id) that is gone for good: its snapshots are no longer kept, only what other jobs'' kept snapshots reference survives. Repeatable')
             [CompletionResult]::new('--rebase', '--rebase', [CompletionResultType]::ParameterName, 'Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable')
             [CompletionResult]::new('--inventory', '--inventory', [CompletionResultType]::ParameterName, 'Plan from a storage inventory report instead of listing every file: an S3 Inventory manifest.json (also OSS, OBS, S3-compatible stores; CSV), an `hdfs oiv -p Delimited` dump, or a CSV with the header path,size,last_modified. A path or URI. Only job and checkpoint directories are listed live, and every kept _metadata is read live; ages count from the inventory''s time')
+            [CompletionResult]::new('--apply-candidates', '--apply-candidates', [CompletionResultType]::ParameterName, 'Re-check and delete the rows another engine selected (the output of the SQL `refs export --emit-sql` prints: a CSV with the header path,size,last_modified). A path or URI. The rows are planned again as an --inventory would be (references read live, layout, ages, and every candidate checked live before it is deleted): the engine only narrows, it never decides')
             [CompletionResult]::new('--inventory-time', '--inventory-time', [CompletionResultType]::ParameterName, 'When the --inventory listing was taken (RFC 3339), for oiv and CSV files [default: the file''s modification time]. S3 manifests give their own')
             [CompletionResult]::new('--max-inventory-age', '--max-inventory-age', [CompletionResultType]::ParameterName, 'Refuse an --inventory older than this (a warning above 48h), also when --apply reads a plan made from one: a whole number with s, m, h or d')
             [CompletionResult]::new('--plan-out', '--plan-out', [CompletionResultType]::ParameterName, 'Write the plan as JSON to FILE as well')
@@ -229,6 +231,60 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'flink-chk;refs' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal and NO_COLOR unset), always, never')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every file the kept snapshots reference (canonical paths, as safe-to-delete compares them) and the kept snapshot directories, as Parquet or CSV: columns kind (ref | kept_dir), path, snapshot')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'flink-chk;refs;export' {
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'The export file (written beside as FILE.partial, renamed when complete)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'File format [default: from the extension of --out, .csv or .parquet; else parquet]')
+            [CompletionResult]::new('--keep-last', '--keep-last', [CompletionResultType]::ParameterName, 'Completed checkpoints kept per job, at least 1 [default: the profile''s retention.keep_last, else 3]')
+            [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'A snapshot always kept (alias@chk-N, a chk-N/ or savepoint directory). Repeatable; adds to the profile''s retention.keep')
+            [CompletionResult]::new('--min-age', '--min-age', [CompletionResultType]::ParameterName, 'Files younger than this are kept (the SQL''s cutoff): a whole number with s, m, h or d [default: the profile''s retention.min_age, else 1h]')
+            [CompletionResult]::new('--include-savepoint', '--include-savepoint', [CompletionResultType]::ParameterName, 'A savepoint (directory name) that may be deleted. Repeatable')
+            [CompletionResult]::new('--drop-job', '--drop-job', [CompletionResultType]::ParameterName, 'A job (alias or id) that is gone for good: its snapshots are no longer kept. Repeatable')
+            [CompletionResult]::new('--rebase', '--rebase', [CompletionResultType]::ParameterName, 'Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable')
+            [CompletionResult]::new('--inventory', '--inventory', [CompletionResultType]::ParameterName, 'The storage inventory report the SQL reads (an S3 Inventory manifest.json, an `hdfs oiv -p Delimited` dump, or a CSV path,size,last_modified); its time is "now" for ages')
+            [CompletionResult]::new('--inventory-time', '--inventory-time', [CompletionResultType]::ParameterName, 'When the --inventory listing was taken (RFC 3339), for oiv and CSV files [default: the file''s modification time]')
+            [CompletionResult]::new('--max-inventory-age', '--max-inventory-age', [CompletionResultType]::ParameterName, 'Refuse an --inventory older than this: a whole number with s, m, h or d')
+            [CompletionResult]::new('--emit-sql', '--emit-sql', [CompletionResultType]::ParameterName, 'Print the anti-join for this engine: flink (batch SQL), spark, trino. Needs --inventory')
+            [CompletionResult]::new('--sql-out', '--sql-out', [CompletionResultType]::ParameterName, 'Write the SQL to FILE instead of stdout')
+            [CompletionResult]::new('--sql-refs', '--sql-refs', [CompletionResultType]::ParameterName, 'Where the engine reads the export [default: --out as a local file]')
+            [CompletionResult]::new('--sql-candidates', '--sql-candidates', [CompletionResultType]::ParameterName, 'The directory the engine writes the candidates CSV into [default: FILE.candidates beside --out]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (a terminal and NO_COLOR unset), always, never')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use (default: the `default:` of the profiles file)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]')
+            [CompletionResult]::new('--stopped', '--stopped', [CompletionResultType]::ParameterName, 'State that no job under the root is running (taskowned/ files and shared/ files newer than a job''s newest checkpoint may go)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON summary')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'flink-chk;refs;help' {
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every file the kept snapshots reference (canonical paths, as safe-to-delete compares them) and the kept snapshot directories, as Parquet or CSV: columns kind (ref | kept_dir), path, snapshot')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'flink-chk;refs;help;export' {
+            break
+        }
+        'flink-chk;refs;help;help' {
             break
         }
         'flink-chk;profile' {
@@ -421,6 +477,7 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy snapshots with everything they need to another root, cluster or bucket, rewriting the paths in `_metadata`')
             [CompletionResult]::new('relocate', 'relocate', [CompletionResultType]::ParameterValue, 'Write a snapshot''s rewritten `_metadata` for data another tool already moved (distcp, rclone, `cp -r`, bucket replication)')
             [CompletionResult]::new('replicate', 'replicate', [CompletionResultType]::ParameterValue, 'Keep a restorable standby copy of every job''s newest snapshots at another root, cluster or bucket')
+            [CompletionResult]::new('refs', 'refs', [CompletionResultType]::ParameterValue, 'Reference sets of kept snapshots, for engines that run the cleanup''s anti-join at scale')
             [CompletionResult]::new('profile', 'profile', [CompletionResultType]::ParameterValue, 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention')
             [CompletionResult]::new('uid', 'uid', [CompletionResultType]::ParameterValue, 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
@@ -453,6 +510,13 @@ Register-ArgumentCompleter -Native -CommandName 'flink-chk' -ScriptBlock {
             break
         }
         'flink-chk;help;replicate' {
+            break
+        }
+        'flink-chk;help;refs' {
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every file the kept snapshots reference (canonical paths, as safe-to-delete compares them) and the kept snapshot directories, as Parquet or CSV: columns kind (ref | kept_dir), path, snapshot')
+            break
+        }
+        'flink-chk;help;refs;export' {
             break
         }
         'flink-chk;help;profile' {

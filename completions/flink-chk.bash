@@ -43,6 +43,9 @@ _flink__chk() {
             flink__chk,profile)
                 cmd="flink__chk__subcmd__profile"
                 ;;
+            flink__chk,refs)
+                cmd="flink__chk__subcmd__refs"
+                ;;
             flink__chk,relocate)
                 cmd="flink__chk__subcmd__relocate"
                 ;;
@@ -85,6 +88,9 @@ _flink__chk() {
             flink__chk__subcmd__help,profile)
                 cmd="flink__chk__subcmd__help__subcmd__profile"
                 ;;
+            flink__chk__subcmd__help,refs)
+                cmd="flink__chk__subcmd__help__subcmd__refs"
+                ;;
             flink__chk__subcmd__help,relocate)
                 cmd="flink__chk__subcmd__help__subcmd__relocate"
                 ;;
@@ -117,6 +123,9 @@ _flink__chk() {
                 ;;
             flink__chk__subcmd__help__subcmd__profile,show)
                 cmd="flink__chk__subcmd__help__subcmd__profile__subcmd__show"
+                ;;
+            flink__chk__subcmd__help__subcmd__refs,export)
+                cmd="flink__chk__subcmd__help__subcmd__refs__subcmd__export"
                 ;;
             flink__chk__subcmd__profile,add)
                 cmd="flink__chk__subcmd__profile__subcmd__add"
@@ -160,6 +169,18 @@ _flink__chk() {
             flink__chk__subcmd__profile__subcmd__help,show)
                 cmd="flink__chk__subcmd__profile__subcmd__help__subcmd__show"
                 ;;
+            flink__chk__subcmd__refs,export)
+                cmd="flink__chk__subcmd__refs__subcmd__export"
+                ;;
+            flink__chk__subcmd__refs,help)
+                cmd="flink__chk__subcmd__refs__subcmd__help"
+                ;;
+            flink__chk__subcmd__refs__subcmd__help,export)
+                cmd="flink__chk__subcmd__refs__subcmd__help__subcmd__export"
+                ;;
+            flink__chk__subcmd__refs__subcmd__help,help)
+                cmd="flink__chk__subcmd__refs__subcmd__help__subcmd__help"
+                ;;
             *)
                 ;;
         esac
@@ -167,7 +188,7 @@ _flink__chk() {
 
     case "${cmd}" in
         flink__chk)
-            opts="-p -h -V --color --profile --config --concurrency --help --version inspect ls deps diff why safe-to-delete copy relocate replicate profile uid completions generate help"
+            opts="-p -h -V --color --profile --config --concurrency --help --version inspect ls deps diff why safe-to-delete copy relocate replicate refs profile uid completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -449,7 +470,7 @@ _flink__chk() {
             return 0
             ;;
         flink__subcmd__chk__subcmd__help)
-            opts="inspect ls deps diff why safe-to-delete copy relocate replicate profile uid completions generate help"
+            opts="inspect ls deps diff why safe-to-delete copy relocate replicate refs profile uid completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -659,6 +680,34 @@ _flink__chk() {
             return 0
             ;;
         flink__subcmd__chk__subcmd__help__subcmd__profile__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flink__subcmd__chk__subcmd__help__subcmd__refs)
+            opts="export"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flink__subcmd__chk__subcmd__help__subcmd__refs__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1251,6 +1300,198 @@ _flink__chk() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        flink__subcmd__chk__subcmd__refs)
+            opts="-p -h -V --color --profile --config --concurrency --help --version export help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flink__subcmd__chk__subcmd__refs__subcmd__export)
+            opts="-p -h -V --out --format --keep-last --keep --min-age --include-savepoint --drop-job --stopped --rebase --inventory --inventory-time --max-inventory-age --emit-sql --sql-out --sql-refs --sql-candidates --json --color --profile --config --concurrency --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "parquet csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --keep-last)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --include-savepoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drop-job)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rebase)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inventory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inventory-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-inventory-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --emit-sql)
+                    COMPREPLY=($(compgen -W "flink spark trino" -- "${cur}"))
+                    return 0
+                    ;;
+                --sql-out)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --sql-refs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sql-candidates)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flink__subcmd__chk__subcmd__refs__subcmd__help)
+            opts="export help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flink__subcmd__chk__subcmd__refs__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flink__subcmd__chk__subcmd__refs__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         flink__subcmd__chk__subcmd__relocate)
             opts="-p -h -V --map --rebase --dry-run --json --color --profile --config --concurrency --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1380,7 +1621,7 @@ _flink__chk() {
             return 0
             ;;
         flink__subcmd__chk__subcmd__safe__subcmd__to__subcmd__delete)
-            opts="-y -p -h -V --keep-last --keep --min-age --include-savepoint --drop-job --stopped --rebase --inventory --inventory-time --max-inventory-age --plan-out --dry-run --yes --apply --log --all --json --color --profile --config --concurrency --help --version"
+            opts="-y -p -h -V --keep-last --keep --min-age --include-savepoint --drop-job --stopped --rebase --inventory --apply-candidates --inventory-time --max-inventory-age --plan-out --dry-run --yes --apply --log --all --json --color --profile --config --concurrency --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1411,6 +1652,10 @@ _flink__chk() {
                     return 0
                     ;;
                 --inventory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --apply-candidates)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -36,6 +36,7 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand copy 'Copy snapshots with everything they need to another root, cluster or bucket, rewriting the paths in `_metadata`'
             cand relocate 'Write a snapshot''s rewritten `_metadata` for data another tool already moved (distcp, rclone, `cp -r`, bucket replication)'
             cand replicate 'Keep a restorable standby copy of every job''s newest snapshots at another root, cluster or bucket'
+            cand refs 'Reference sets of kept snapshots, for engines that run the cleanup''s anti-join at scale'
             cand profile 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
             cand uid 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
             cand completions 'Print a shell completion script to stdout'
@@ -132,6 +133,7 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand --drop-job 'A job (alias or id) that is gone for good: its snapshots are no longer kept, only what other jobs'' kept snapshots reference survives. Repeatable'
             cand --rebase 'Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable'
             cand --inventory 'Plan from a storage inventory report instead of listing every file: an S3 Inventory manifest.json (also OSS, OBS, S3-compatible stores; CSV), an `hdfs oiv -p Delimited` dump, or a CSV with the header path,size,last_modified. A path or URI. Only job and checkpoint directories are listed live, and every kept _metadata is read live; ages count from the inventory''s time'
+            cand --apply-candidates 'Re-check and delete the rows another engine selected (the output of the SQL `refs export --emit-sql` prints: a CSV with the header path,size,last_modified). A path or URI. The rows are planned again as an --inventory would be (references read live, layout, ages, and every candidate checked live before it is deleted): the engine only narrows, it never decides'
             cand --inventory-time 'When the --inventory listing was taken (RFC 3339), for oiv and CSV files [default: the file''s modification time]. S3 manifests give their own'
             cand --max-inventory-age 'Refuse an --inventory older than this (a warning above 48h), also when --apply reads a plan made from one: a whole number with s, m, h or d'
             cand --plan-out 'Write the plan as JSON to FILE as well'
@@ -217,6 +219,55 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'flink-chk;refs'= {
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand export 'Write every file the kept snapshots reference (canonical paths, as safe-to-delete compares them) and the kept snapshot directories, as Parquet or CSV: columns kind (ref | kept_dir), path, snapshot'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'flink-chk;refs;export'= {
+            cand --out 'The export file (written beside as FILE.partial, renamed when complete)'
+            cand --format 'File format [default: from the extension of --out, .csv or .parquet; else parquet]'
+            cand --keep-last 'Completed checkpoints kept per job, at least 1 [default: the profile''s retention.keep_last, else 3]'
+            cand --keep 'A snapshot always kept (alias@chk-N, a chk-N/ or savepoint directory). Repeatable; adds to the profile''s retention.keep'
+            cand --min-age 'Files younger than this are kept (the SQL''s cutoff): a whole number with s, m, h or d [default: the profile''s retention.min_age, else 1h]'
+            cand --include-savepoint 'A savepoint (directory name) that may be deleted. Repeatable'
+            cand --drop-job 'A job (alias or id) that is gone for good: its snapshots are no longer kept. Repeatable'
+            cand --rebase 'Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable'
+            cand --inventory 'The storage inventory report the SQL reads (an S3 Inventory manifest.json, an `hdfs oiv -p Delimited` dump, or a CSV path,size,last_modified); its time is "now" for ages'
+            cand --inventory-time 'When the --inventory listing was taken (RFC 3339), for oiv and CSV files [default: the file''s modification time]'
+            cand --max-inventory-age 'Refuse an --inventory older than this: a whole number with s, m, h or d'
+            cand --emit-sql 'Print the anti-join for this engine: flink (batch SQL), spark, trino. Needs --inventory'
+            cand --sql-out 'Write the SQL to FILE instead of stdout'
+            cand --sql-refs 'Where the engine reads the export [default: --out as a local file]'
+            cand --sql-candidates 'The directory the engine writes the candidates CSV into [default: FILE.candidates beside --out]'
+            cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
+            cand -p 'Profile to use (default: the `default:` of the profiles file)'
+            cand --profile 'Profile to use (default: the `default:` of the profiles file)'
+            cand --config 'Profiles file [default: $XDG_CONFIG_HOME/flink-chk/profiles.yaml or ~/.config/flink-chk/profiles.yaml]'
+            cand --concurrency 'Storage requests in flight at once [default: the profile''s storage.concurrency, else 32]'
+            cand --stopped 'State that no job under the root is running (taskowned/ files and shared/ files newer than a job''s newest checkpoint may go)'
+            cand --json 'Print a JSON summary'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'flink-chk;refs;help'= {
+            cand export 'Write every file the kept snapshots reference (canonical paths, as safe-to-delete compares them) and the kept snapshot directories, as Parquet or CSV: columns kind (ref | kept_dir), path, snapshot'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'flink-chk;refs;help;export'= {
+        }
+        &'flink-chk;refs;help;help'= {
         }
         &'flink-chk;profile'= {
             cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
@@ -390,6 +441,7 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand copy 'Copy snapshots with everything they need to another root, cluster or bucket, rewriting the paths in `_metadata`'
             cand relocate 'Write a snapshot''s rewritten `_metadata` for data another tool already moved (distcp, rclone, `cp -r`, bucket replication)'
             cand replicate 'Keep a restorable standby copy of every job''s newest snapshots at another root, cluster or bucket'
+            cand refs 'Reference sets of kept snapshots, for engines that run the cleanup''s anti-join at scale'
             cand profile 'Manage profiles: named environments with checkpoint and savepoint roots, storage settings, job aliases and retention'
             cand uid 'Print the OperatorID Flink derives from each uid (murmur3_128 of the uid), to match operators in a snapshot to the uids set in the job'
             cand completions 'Print a shell completion script to stdout'
@@ -413,6 +465,11 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
         &'flink-chk;help;relocate'= {
         }
         &'flink-chk;help;replicate'= {
+        }
+        &'flink-chk;help;refs'= {
+            cand export 'Write every file the kept snapshots reference (canonical paths, as safe-to-delete compares them) and the kept snapshot directories, as Parquet or CSV: columns kind (ref | kept_dir), path, snapshot'
+        }
+        &'flink-chk;help;refs;export'= {
         }
         &'flink-chk;help;profile'= {
             cand list 'List profiles'

@@ -16,6 +16,7 @@ mod inventory;
 mod json_fields;
 mod object_stores;
 mod oracle;
+mod refs;
 mod regressions;
 mod replicate;
 mod secrets;

@@ -11,6 +11,7 @@
 pub mod cleanup;
 pub mod deps;
 pub mod diff;
+pub mod export;
 pub mod inventory;
 pub mod layout;
 pub mod refs;

@@ -242,6 +242,19 @@ pub fn replicate_help() -> String {
     )
 }
 
+/// `after_help` of `refs export`.
+pub fn refs_help() -> String {
+    format!(
+        "Exit codes: {} {} (the export written; with --emit-sql the script too), {} nothing written: \
+unreadable kept metadata, a failed listing, a bad inventory report or a storage error, {} {}.",
+        Exit::Ok.code(),
+        Exit::Ok.meaning(),
+        Exit::Error.code(),
+        Exit::Usage.code(),
+        Exit::Usage.meaning()
+    )
+}
+
 /// `after_help` of `profile`.
 pub fn profile_help() -> String {
     exit_codes::<Profile>(", ", ", ", "invalid profiles file or storage error")

@@ -13,6 +13,7 @@ mod inspect;
 mod ls;
 mod output;
 mod profile;
+mod refs;
 mod replicate;
 mod safe_to_delete;
 mod uid;
@@ -68,6 +69,7 @@ enum Command {
     Copy(copy::CopyArgs),
     Relocate(copy::RelocateArgs),
     Replicate(replicate::ReplicateArgs),
+    Refs(refs::RefsArgs),
     Profile(profile::ProfileArgs),
     Uid(uid::UidArgs),
     Completions(completions::CompletionsArgs),
@@ -129,6 +131,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Copy(args) => copy::run_copy(args, &cli.global).map(u8::from),
         Command::Relocate(args) => copy::run_relocate(args, &cli.global).map(u8::from),
         Command::Replicate(args) => replicate::run(args, &cli.global).map(u8::from),
+        Command::Refs(args) => refs::run(args, &cli.global).map(u8::from),
         Command::Profile(args) => profile::run(args, &cli.global).map(u8::from),
         Command::Uid(args) => uid::run(args).map(u8::from),
         Command::Completions(args) => completions::run(args),

@@ -516,6 +516,71 @@ fn run_plan(
 
 fn make_plan(args: &SafeToDeleteArgs, ctx: &Ctx) -> Result<PlanFile> {
     let rebase = Rebase::parse(&args.rebase)?;
+    let Resolved {
+        root,
+        scope,
+        policy,
+        inventory,
+    } = resolve_policy(
+        ctx,
+        &PolicyArgs {
+            target: args.target.as_deref(),
+            keep_last: args.keep_last,
+            keep: &args.keep,
+            min_age: args.min_age,
+            include_savepoint: &args.include_savepoint,
+            drop_job: &args.drop_job,
+            stopped: args.stopped,
+            inventory: args.inventory.as_deref(),
+            apply_candidates: args.apply_candidates.as_deref(),
+            inventory_time: args.inventory_time,
+            max_inventory_age: args.max_inventory_age,
+        },
+    )?;
+    let savepoints = ctx.places.savepoints.clone();
+    let roots = cleanup::Roots {
+        checkpoints: &root,
+        scope: &scope,
+        savepoints: savepoints.as_ref(),
+    };
+    run_plan(
+        ctx,
+        roots,
+        &policy,
+        &rebase,
+        &args.rebase,
+        inventory.as_ref(),
+        "planning",
+    )
+}
+
+/// The options a cleanup policy is built from (`safe-to-delete` and
+/// `refs export` take them under the same names).
+pub(crate) struct PolicyArgs<'a> {
+    pub(crate) target: Option<&'a str>,
+    pub(crate) keep_last: Option<u32>,
+    pub(crate) keep: &'a [String],
+    pub(crate) min_age: Option<Duration>,
+    pub(crate) include_savepoint: &'a [String],
+    pub(crate) drop_job: &'a [String],
+    pub(crate) stopped: bool,
+    pub(crate) inventory: Option<&'a str>,
+    pub(crate) apply_candidates: Option<&'a str>,
+    pub(crate) inventory_time: Option<jiff::Timestamp>,
+    pub(crate) max_inventory_age: Duration,
+}
+
+/// Root, scope and policy (the profile's retention filling what the
+/// options leave out), and the inventory opened and checked.
+pub(crate) struct Resolved {
+    pub(crate) root: crate::storage::Location,
+    pub(crate) scope: crate::storage::Location,
+    pub(crate) policy: Policy,
+    pub(crate) inventory: Option<Inventory>,
+}
+
+/// Builds the policy from [`PolicyArgs`] and the profile.
+pub(crate) fn resolve_policy(ctx: &Ctx, args: &PolicyArgs<'_>) -> Result<Resolved> {
     let (root, scope) = match &args.target {
         Some(t) => match ctx.resolve(t)? {
             Target::Root(l) => (l.clone(), l),
@@ -581,7 +646,7 @@ fn make_plan(args: &SafeToDeleteArgs, ctx: &Ctx) -> Result<PlanFile> {
         keep.push(l);
     }
     let mut drop_jobs = std::collections::BTreeSet::new();
-    for j in &args.drop_job {
+    for j in args.drop_job {
         if crate::analysis::layout::is_job_id(j) {
             drop_jobs.insert(j.clone());
             continue;
@@ -634,21 +699,12 @@ fn make_plan(args: &SafeToDeleteArgs, ctx: &Ctx) -> Result<PlanFile> {
             .as_ref()
             .map_or_else(jiff::Timestamp::now, |i| i.time),
     };
-    let savepoints = ctx.places.savepoints.clone();
-    let roots = cleanup::Roots {
-        checkpoints: &root,
-        scope: &scope,
-        savepoints: savepoints.as_ref(),
-    };
-    run_plan(
-        ctx,
-        roots,
-        &policy,
-        &rebase,
-        &args.rebase,
-        inventory.as_ref(),
-        "planning",
-    )
+    Ok(Resolved {
+        root,
+        scope,
+        policy,
+        inventory,
+    })
 }
 
 /// The deletion log: JSON lines, appended, flushed per line.

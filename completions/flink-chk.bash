@@ -1774,7 +1774,7 @@ _flink__chk() {
             return 0
             ;;
         flink__subcmd__chk__subcmd__why)
-            opts="-p -h -V --in --rebase --json --color --profile --config --concurrency --help --version"
+            opts="-p -h -V --in --rebase --inventory --inventory-time --max-inventory-age --json --color --profile --config --concurrency --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1785,6 +1785,18 @@ _flink__chk() {
                     return 0
                     ;;
                 --rebase)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inventory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inventory-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-inventory-age)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

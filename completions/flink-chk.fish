@@ -62,7 +62,7 @@ complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -s h -l hel
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand inspect" -s V -l version -d 'Print version'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l rebase -d 'With --verify: read files recorded under FROM at TO instead (for trees moved after Flink wrote them)' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l inventory -d 'Sizes and snapshots of a root as a storage inventory report lists them (as `safe-to-delete --inventory` reads one), instead of listing every file: as of the report\'s time' -r -F
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l inventory-time -d 'When the --inventory listing was taken (RFC 3339), for oiv and CSV files' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l inventory-time -d 'When the --inventory listing was taken (RFC 3339), for oiv, CSV and Parquet files' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand ls" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -106,6 +106,9 @@ complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -s h -l help -
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l in -d 'Where to look for snapshots (a root, job directory or reference); repeatable' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l rebase -d 'Read files recorded under FROM at TO (for snapshots moved after Flink wrote them)' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l inventory -d 'Find the snapshots without listing every file: the job and checkpoint directories are listed live, and the `_metadata` files an inventory report (as for safe-to-delete --inventory) shows elsewhere (copies outside Flink\'s layout) are read if still there' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l inventory-time -d 'When the --inventory listing was taken (RFC 3339), for oiv, CSV and Parquet files' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l max-inventory-age -d 'Refuse an --inventory older than this' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand why" -l color -d 'When to use colour: auto (a terminal and NO_COLOR unset), always, never' -r -f -a "auto\t'Colour on a terminal unless NO_COLOR is set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -121,9 +124,9 @@ complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l m
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l include-savepoint -d 'A savepoint (directory name) that may be deleted. Repeatable' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l drop-job -d 'A job (alias or id) that is gone for good: its snapshots are no longer kept, only what other jobs\' kept snapshots reference survives. Repeatable' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l rebase -d 'Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable' -r
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l inventory -d 'Plan from a storage inventory report instead of listing every file: an S3 Inventory manifest.json (also OSS, OBS, S3-compatible stores; CSV), an `hdfs oiv -p Delimited` dump, or a CSV with the header path,size,last_modified. A path or URI. Only job and checkpoint directories are listed live, and every kept _metadata is read live; ages count from the inventory\'s time' -r -F
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l inventory -d 'Plan from a storage inventory report instead of listing every file: an S3 Inventory manifest.json (also OSS, OBS, S3-compatible stores; CSV or Parquet), a GCS inventory report manifest, an Azure blob inventory <rule>-manifest.json, an `hdfs oiv -p Delimited` dump, or a CSV or Parquet file with the columns path,size,last_modified. A path or URI. Only job and checkpoint directories are listed live, and every kept _metadata is read live; ages count from the inventory\'s time' -r -F
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l apply-candidates -d 'Re-check and delete the rows another engine selected (the output of the SQL `refs export --emit-sql` prints: a CSV with the header path,size,last_modified). A path or URI. The rows are planned again as an --inventory would be (references read live, layout, ages, and every candidate checked live before it is deleted): the engine only narrows, it never decides' -r -F
-complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l inventory-time -d 'When the --inventory listing was taken (RFC 3339), for oiv and CSV files [default: the file\'s modification time]. S3 manifests give their own' -r
+complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l inventory-time -d 'When the --inventory listing was taken (RFC 3339), for oiv, CSV and Parquet files [default: the file\'s modification time]. Manifests (S3, GCS, Azure) give their own' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l max-inventory-age -d 'Refuse an --inventory older than this (a warning above 48h), also when --apply reads a plan made from one: a whole number with s, m, h or d' -r
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l plan-out -d 'Write the plan as JSON to FILE as well' -r -F
 complete -c flink-chk -n "__fish_flink_chk_using_subcommand safe-to-delete" -l apply -d 'Apply a plan written earlier by --plan-out instead of planning now (re-checked against storage first: sizes, times, new snapshots)' -r -F

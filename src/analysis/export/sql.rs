@@ -144,6 +144,23 @@ impl Report {
     /// Reads the column names the report's rows have: the manifest's
     /// `fileSchema` (S3) or the first line (oiv, CSV; gzip or not).
     pub async fn describe(storage: &dyn Storage, inv: &Inventory) -> Result<Report, Error> {
+        // The SQL reads text reports so far.
+        if !matches!(
+            inv.kind,
+            inventory::Kind::S3 | inventory::Kind::HdfsOiv | inventory::Kind::Csv
+        ) || inv.files.iter().any(|f| f.parquet)
+        {
+            return Err(Error::Report(format!(
+                "{}: --emit-sql reads CSV S3 Inventory reports, oiv dumps and CSV files so far, not a {}{}; plan with safe-to-delete --inventory instead",
+                inv.source,
+                inv.kind.label(),
+                if inv.files.iter().any(|f| f.parquet) {
+                    " in Parquet"
+                } else {
+                    ""
+                }
+            )));
+        }
         let (columns, delimiter) = match inv.kind {
             inventory::Kind::S3 => {
                 let bytes = storage.read(&inv.source).await?;
@@ -565,6 +582,13 @@ impl Script<'_> {
         };
         let root_store = store_prefix(self.root);
         let (path, size, modified, out_time, key, filters) = match r.kind {
+            kind @ (inventory::Kind::Parquet | inventory::Kind::Gcs | inventory::Kind::Azure) => {
+                return Err(Error::Report(format!(
+                    "{}: no SQL for a {} yet",
+                    r.source,
+                    kind.label()
+                )));
+            }
             inventory::Kind::S3 => {
                 let key = e.ident(&column_name(r.column("Key")?, "Key"));
                 let bucket = r.bucket.clone().unwrap_or_default();

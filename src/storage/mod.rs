@@ -37,6 +37,7 @@ use std::sync::{Arc, Mutex};
 pub use futures_util::future::BoxFuture;
 pub use futures_util::stream::BoxStream;
 pub use local::LocalStorage;
+pub use local::open_file as open_local_file;
 pub use location::{Location, Scheme, expand_home};
 #[cfg(any(test, feature = "test-support"))]
 pub use memory::MemoryStorage;

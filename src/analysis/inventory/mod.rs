@@ -653,24 +653,23 @@ async fn read_parquet(
         verify(&f, &name, size, md5)?;
     } else if f.size.is_some() {
         // A local file with no MD5 to check: its length is enough.
-        let size = std::fs::metadata(f.location.path())
-            .map_err(|e| Error::Decode {
+        let size = storage
+            .stat(&f.location)
+            .await?
+            .ok_or_else(|| Error::Decode {
                 file: name.clone(),
-                why: format!("cannot read: {e}"),
+                why: "not found".to_owned(),
             })?
-            .len();
+            .size;
         verify(&f, &name, size, None)?;
     }
-    let path = f.location.path().to_owned();
+    let path = f.location.clone();
     let send_to = tx.clone();
     let file = name.clone();
     tokio::task::spawn_blocking(move || {
         let send = |item| send_to.blocking_send(Ok(item)).is_ok();
         if local {
-            let opened = std::fs::File::open(&path).map_err(|e| Error::Decode {
-                file: file.clone(),
-                why: format!("cannot open: {e}"),
-            })?;
+            let opened = crate::storage::open_local_file(&path)?;
             filter.decode_parquet(&file, &columns, opened, send)
         } else {
             filter.decode_parquet(&file, &columns, bytes::Bytes::from(held), send)

@@ -233,6 +233,48 @@ fn safe_to_delete_dry_run() {
 }
 
 #[test]
+fn refs_export() {
+    let (src, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("ri");
+    copy_tree(&src, &root);
+    let rebase = format!("file:{generated}={}", root.display());
+    let out = tmp.path().join("refs.csv");
+    check(
+        &[
+            "refs",
+            "export",
+            root.join("checkpoints").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+            "--keep-last",
+            "1",
+            "--min-age",
+            "0s",
+            "--rebase",
+            &rebase,
+        ],
+        0,
+        REFS_EXPORT,
+    );
+}
+
+const REFS_EXPORT: &str = "
+/cutoff
+/format
+/inventory
+/kept_dirs
+/out
+/references
+/references_read
+/root
+/scope
+/snapshots_read
+/sql
+";
+
+#[test]
 fn profile_list_and_show() {
     let tmp = tempfile::tempdir().unwrap();
     let config = tmp.path().join("profiles.yaml");

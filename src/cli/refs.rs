@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::context::{Ctx, Global};
 use super::exit::Exit;
 use super::output::{self, BOLD};
-use super::safe_to_delete::{PolicyArgs, resolve_policy};
+use super::safe_to_delete::{PolicyArgs, PolicyOptions, resolve_policy};
 use crate::analysis::cleanup;
 use crate::analysis::export::{self, Format, RowWriter, sql};
 use crate::analysis::snapshot::Rebase;
@@ -61,27 +61,8 @@ struct ExportArgs {
     /// File format [default: from the extension of --out, .csv or .parquet; else parquet].
     #[arg(long, value_name = "FORMAT")]
     format: Option<FileFormat>,
-    /// Completed checkpoints kept per job, at least 1 [default: the profile's retention.keep_last, else 3].
-    #[arg(long, value_name = "N", value_parser = crate::profile::parse_keep_last)]
-    keep_last: Option<u32>,
-    /// A snapshot always kept (alias@chk-N, a chk-N/ or savepoint directory). Repeatable; adds to the profile's retention.keep.
-    #[arg(long, value_name = "SNAPSHOT")]
-    keep: Vec<String>,
-    /// Files younger than this are kept (the SQL's cutoff): a whole number with s, m, h or d [default: the profile's retention.min_age, else 1h].
-    #[arg(long, value_name = "AGE", value_parser = crate::profile::parse_duration)]
-    min_age: Option<Duration>,
-    /// A savepoint (directory name) that may be deleted. Repeatable.
-    #[arg(long, value_name = "NAME")]
-    include_savepoint: Vec<String>,
-    /// A job (alias or id) that is gone for good: its snapshots are no longer kept. Repeatable.
-    #[arg(long, value_name = "JOB")]
-    drop_job: Vec<String>,
-    /// State that no job under the root is running (taskowned/ files and shared/ files newer than a job's newest checkpoint may go).
-    #[arg(long)]
-    stopped: bool,
-    /// Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable.
-    #[arg(long, value_name = "FROM=TO")]
-    rebase: Vec<String>,
+    #[command(flatten)]
+    policy: PolicyOptions,
     /// The storage inventory report the SQL reads (an S3 Inventory manifest.json, an `hdfs oiv -p Delimited` dump, or a CSV path,size,last_modified); its time is "now" for ages.
     #[arg(long, value_name = "SOURCE", value_hint = clap::ValueHint::AnyPath)]
     inventory: Option<String>,
@@ -163,17 +144,12 @@ fn export_cmd(args: ExportArgs, global: &Global) -> Result<Exit> {
         Some(FileFormat::Csv) => Format::Csv,
         None => Format::from_name(&args.out.to_string_lossy()).unwrap_or(Format::Parquet),
     };
-    let rebase = Rebase::parse(&args.rebase)?;
+    let rebase = Rebase::parse(&args.policy.rebase)?;
     let resolved = resolve_policy(
         &ctx,
         &PolicyArgs {
             target: args.target.as_deref(),
-            keep_last: args.keep_last,
-            keep: &args.keep,
-            min_age: args.min_age,
-            include_savepoint: &args.include_savepoint,
-            drop_job: &args.drop_job,
-            stopped: args.stopped,
+            options: &args.policy,
             inventory: args.inventory.as_deref(),
             apply_candidates: None,
             inventory_time: args.inventory_time,

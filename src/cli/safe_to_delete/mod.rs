@@ -60,29 +60,8 @@ pub struct SafeToDeleteArgs {
     /// A checkpoints root or one job (alias, id, directory); default: the profile's checkpoints root.
     #[arg(value_name = "ROOT|JOB", add = clap_complete::engine::ArgValueCompleter::new(super::dynamic::targets))]
     target: Option<String>,
-    /// Completed checkpoints kept per job, at least 1 [default: the profile's retention.keep_last, else 3].
-    #[arg(long, value_name = "N", value_parser = parse_keep_last)]
-    keep_last: Option<u32>,
-    /// A snapshot always kept (alias@chk-N, a chk-N/ or savepoint directory). Repeatable; adds to the profile's retention.keep.
-    #[arg(long, value_name = "SNAPSHOT")]
-    keep: Vec<String>,
-    /// Files younger than this are kept: a whole number with s, m, h or d, as in the profile [default: the profile's retention.min_age, else 1h].
-    #[arg(long, value_name = "AGE", value_parser = crate::profile::parse_duration)]
-    min_age: Option<Duration>,
-    /// A savepoint (directory name) that may be deleted. Repeatable.
-    #[arg(long, value_name = "NAME")]
-    include_savepoint: Vec<String>,
-    /// A job (alias or id) that is gone for good: its snapshots are no longer
-    /// kept, only what other jobs' kept snapshots reference survives. Repeatable.
-    #[arg(long, value_name = "JOB")]
-    drop_job: Vec<String>,
-    /// State that no job under the root is running: unreferenced taskowned/
-    /// files become candidates and ForSt working directories are allowed.
-    #[arg(long)]
-    stopped: bool,
-    /// Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable.
-    #[arg(long, value_name = "FROM=TO")]
-    rebase: Vec<String>,
+    #[command(flatten)]
+    policy: PolicyOptions,
     /// Plan from a storage inventory report instead of listing every file:
     /// an S3 Inventory manifest.json (also OSS, OBS, S3-compatible stores;
     /// CSV or Parquet), a GCS inventory report manifest, an Azure blob
@@ -137,9 +116,33 @@ pub struct SafeToDeleteArgs {
     json: bool,
 }
 
-/// `--keep-last`: the rule `retention.keep_last` follows in the profile.
-fn parse_keep_last(s: &str) -> Result<u32, String> {
-    crate::profile::parse_keep_last(s)
+/// The options a cleanup policy is built from: `safe-to-delete` and
+/// `refs export` take them, under the same names.
+#[derive(Debug, Args)]
+pub(crate) struct PolicyOptions {
+    /// Completed checkpoints kept per job, at least 1 [default: the profile's retention.keep_last, else 3].
+    #[arg(long, value_name = "N", value_parser = crate::profile::parse_keep_last)]
+    pub(crate) keep_last: Option<u32>,
+    /// A snapshot always kept (alias@chk-N, a chk-N/ or savepoint directory). Repeatable; adds to the profile's retention.keep.
+    #[arg(long, value_name = "SNAPSHOT")]
+    pub(crate) keep: Vec<String>,
+    /// Files younger than this are kept: a whole number with s, m, h or d, as in the profile [default: the profile's retention.min_age, else 1h].
+    #[arg(long, value_name = "AGE", value_parser = crate::profile::parse_duration)]
+    pub(crate) min_age: Option<Duration>,
+    /// A savepoint (directory name) that may be deleted. Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) include_savepoint: Vec<String>,
+    /// A job (alias or id) that is gone for good: its snapshots are no longer
+    /// kept, only what other jobs' kept snapshots reference survives. Repeatable.
+    #[arg(long, value_name = "JOB")]
+    pub(crate) drop_job: Vec<String>,
+    /// State that no job under the root is running: unreferenced taskowned/
+    /// files become candidates and ForSt working directories are allowed.
+    #[arg(long)]
+    pub(crate) stopped: bool,
+    /// Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable.
+    #[arg(long, value_name = "FROM=TO")]
+    pub(crate) rebase: Vec<String>,
 }
 
 // Exit codes: numbers and help words in `cli::exit`.
@@ -157,14 +160,14 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
     let (mut plan, rebase_specs) = match &args.apply {
         Some(file) => {
             let plan = read_plan(file)?;
-            let specs = if args.rebase.is_empty() {
+            let specs = if args.policy.rebase.is_empty() {
                 plan.policy.rebase.clone()
             } else {
-                args.rebase.clone()
+                args.policy.rebase.clone()
             };
             (plan, specs)
         }
-        None => (make_plan(&args, &ctx)?, args.rebase.clone()),
+        None => (make_plan(&args, &ctx)?, args.policy.rebase.clone()),
     };
     let rebase = Rebase::parse(&rebase_specs)?;
     // A plan file is not trusted: it is planned again now under the policy
@@ -515,7 +518,7 @@ fn run_plan(
 }
 
 fn make_plan(args: &SafeToDeleteArgs, ctx: &Ctx) -> Result<PlanFile> {
-    let rebase = Rebase::parse(&args.rebase)?;
+    let rebase = Rebase::parse(&args.policy.rebase)?;
     let Resolved {
         root,
         scope,
@@ -525,12 +528,7 @@ fn make_plan(args: &SafeToDeleteArgs, ctx: &Ctx) -> Result<PlanFile> {
         ctx,
         &PolicyArgs {
             target: args.target.as_deref(),
-            keep_last: args.keep_last,
-            keep: &args.keep,
-            min_age: args.min_age,
-            include_savepoint: &args.include_savepoint,
-            drop_job: &args.drop_job,
-            stopped: args.stopped,
+            options: &args.policy,
             inventory: args.inventory.as_deref(),
             apply_candidates: args.apply_candidates.as_deref(),
             inventory_time: args.inventory_time,
@@ -548,7 +546,7 @@ fn make_plan(args: &SafeToDeleteArgs, ctx: &Ctx) -> Result<PlanFile> {
         roots,
         &policy,
         &rebase,
-        &args.rebase,
+        &args.policy.rebase,
         inventory.as_ref(),
         "planning",
     )
@@ -558,12 +556,7 @@ fn make_plan(args: &SafeToDeleteArgs, ctx: &Ctx) -> Result<PlanFile> {
 /// `refs export` take them under the same names).
 pub(crate) struct PolicyArgs<'a> {
     pub(crate) target: Option<&'a str>,
-    pub(crate) keep_last: Option<u32>,
-    pub(crate) keep: &'a [String],
-    pub(crate) min_age: Option<Duration>,
-    pub(crate) include_savepoint: &'a [String],
-    pub(crate) drop_job: &'a [String],
-    pub(crate) stopped: bool,
+    pub(crate) options: &'a PolicyOptions,
     pub(crate) inventory: Option<&'a str>,
     pub(crate) apply_candidates: Option<&'a str>,
     pub(crate) inventory_time: Option<jiff::Timestamp>,
@@ -598,16 +591,19 @@ pub(crate) fn resolve_policy(ctx: &Ctx, args: &PolicyArgs<'_>) -> Result<Resolve
     };
     let retention = ctx.profile.as_ref().map(|(_, p)| p.retention.clone());
     let keep_last = args
+        .options
         .keep_last
         .or_else(|| retention.as_ref().and_then(|r| r.keep_last))
         .map_or(3, |n| n as usize);
     let min_age = args
+        .options
         .min_age
         .or_else(|| retention.as_ref().and_then(|r| r.min_age))
         .unwrap_or(Duration::from_secs(3600));
     let mut keep = Vec::new();
     let from_profile = retention.iter().flat_map(|r| r.keep.iter());
     for (k, typed) in args
+        .options
         .keep
         .iter()
         .map(|k| (k, true))
@@ -646,7 +642,7 @@ pub(crate) fn resolve_policy(ctx: &Ctx, args: &PolicyArgs<'_>) -> Result<Resolve
         keep.push(l);
     }
     let mut drop_jobs = std::collections::BTreeSet::new();
-    for j in args.drop_job {
+    for j in &args.options.drop_job {
         if crate::analysis::layout::is_job_id(j) {
             drop_jobs.insert(j.clone());
             continue;
@@ -691,9 +687,9 @@ pub(crate) fn resolve_policy(ctx: &Ctx, args: &PolicyArgs<'_>) -> Result<Resolve
         keep_last,
         min_age,
         keep,
-        include_savepoints: args.include_savepoint.iter().cloned().collect(),
+        include_savepoints: args.options.include_savepoint.iter().cloned().collect(),
         drop_jobs,
-        stopped: args.stopped,
+        stopped: args.options.stopped,
         // Files are only as old as the inventory says.
         now: inventory
             .as_ref()

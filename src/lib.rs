@@ -15,6 +15,7 @@ pub mod metadata;
 pub mod names;
 pub mod profile;
 pub mod resolve;
+pub mod spill;
 pub mod statemeta;
 pub mod storage;
 #[cfg(test)]

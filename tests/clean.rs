@@ -651,9 +651,16 @@ fn a_plan_file_is_checked_by_planning_again() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let mut plan: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
-    assert_eq!(plan["format"], "flink-chk-cleanup-plan/1");
+    // JSON lines: a header, then one candidate per line; edited here as
+    // one document (`--json`'s form), which `--apply` reads too.
+    let text = std::fs::read_to_string(&plan_file).unwrap();
+    let mut lines = text.lines();
+    let mut plan: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(plan["format"], "flink-chk-cleanup-plan/2");
+    let candidates: Vec<serde_json::Value> =
+        lines.map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(plan["totals"]["candidates"], candidates.len());
+    plan["candidates"] = serde_json::json!(candidates);
     let planned = plan["candidates"].as_array().unwrap().len();
     // A file chk-6 needs, dressed up as a candidate.
     let job = crate::common::job_dir(&ck);
@@ -919,4 +926,91 @@ fn journal_reads_back(log: &Path, logged: &BTreeSet<String>) {
         })
         .collect();
     assert_eq!(&deleted, logged);
+}
+
+/// Candidates stream to sorted runs on disk past a limit: a plan that
+/// spilled after every 2 candidates is the same plan, line for line, as one
+/// held in memory, in path order; the private spill directory is gone
+/// afterwards; and applying the spilled plan file deletes what the
+/// in-memory one plans.
+#[test]
+fn a_plan_spilled_to_disk_is_the_same_plan() {
+    let (src, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("ri");
+    copy_tree(&src, &root);
+    let rebase = format!("file:{generated}={}", root.display());
+    let ck = root.join("checkpoints");
+    let spill_dir = tmp.path().join("spill");
+    std::fs::create_dir(&spill_dir).unwrap();
+    let plan = |limit: Option<&str>, out: &Path| {
+        let mut cmd = flink_chk();
+        cmd.args(["safe-to-delete", "--keep-last", "1", "--min-age", "0s"])
+            .args(["--dry-run", "--rebase", &rebase, "--plan-out"])
+            .arg(out)
+            .arg(&ck)
+            .env("FLINK_CHK_SPILL_DIR", &spill_dir);
+        if let Some(l) = limit {
+            cmd.env("FLINK_CHK_SPILL_LIMIT", l);
+        }
+        let o = cmd.output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let text = std::fs::read_to_string(out).unwrap();
+        // The header's planning time differs between the runs.
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        let mut header: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+        header["policy"]["planned_at"] = serde_json::Value::Null;
+        lines[0] = header.to_string();
+        lines
+    };
+    let in_memory = plan(None, &tmp.path().join("a.jsonl"));
+    let spilled = plan(Some("2"), &tmp.path().join("b.jsonl"));
+    assert_eq!(in_memory.len(), 62, "header + 61 candidates");
+    assert_eq!(spilled, in_memory);
+    let paths: Vec<String> = spilled[1..]
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["path"].to_string())
+        .collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted, "candidate lines in path order");
+    assert_eq!(
+        std::fs::read_dir(&spill_dir).unwrap().count(),
+        0,
+        "spill runs left behind"
+    );
+    // Applied with spilling too: the 61 planned candidates go, nothing else.
+    let before = files(&root);
+    let out = flink_chk()
+        .args(["safe-to-delete", "--yes", "--json", "--apply"])
+        .arg(tmp.path().join("b.jsonl"))
+        .env("FLINK_CHK_SPILL_DIR", &spill_dir)
+        .env("FLINK_CHK_SPILL_LIMIT", "2")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let after = files(&root);
+    let gone: BTreeSet<&String> = before.difference(&after).collect();
+    assert_eq!(
+        v["applied"]["deleted_files"].as_u64().unwrap(),
+        gone.len() as u64
+    );
+    assert!(!gone.is_empty());
+    for c in &spilled[1..] {
+        let c: serde_json::Value = serde_json::from_str(c).unwrap();
+        let p = c["path"].as_str().unwrap();
+        assert!(!Path::new(p).exists(), "{p} planned but still there");
+    }
+    assert_eq!(std::fs::read_dir(&spill_dir).unwrap().count(), 0);
 }

@@ -752,6 +752,12 @@ const SAFE_TO_DELETE: &str = r"
 /candidates/[]/path
 /candidates/[]/reason
 /deleted
+/dirs
+/dirs/[]/bytes
+/dirs/[]/candidates
+/dirs/[]/files
+/dirs/[]/path
+/dirs/[]/reason
 /format
 /jobs
 /jobs/8cf2f5c78be81ea408e71c6d59570d77
@@ -784,6 +790,7 @@ const SAFE_TO_DELETE: &str = r"
 /totals
 /totals/candidate_bytes
 /totals/candidate_files
+/totals/candidates
 /totals/files_listed
 /totals/referenced_files
 /totals/snapshots_read

@@ -389,7 +389,7 @@ pub async fn prune_apply(
     let validated = revalidate::revalidate(
         dst,
         plan,
-        plan.candidates.clone(),
+        plan.candidates.to_vec()?,
         &Rebase::default(),
         concurrency,
         |_, _| {},

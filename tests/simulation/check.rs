@@ -322,19 +322,20 @@ pub(super) fn check_case(
         Err(e) => return Err(format!("plan failed: {e}")),
     };
     stats.planned += 1;
-    stats.candidates += plan.candidates.len() as u64;
+    stats.candidates += plan.candidates.len();
+    let candidates = plan.candidates.to_vec().map_err(|e| e.to_string())?;
     if check != Check::Order {
         check_plan(
             w,
             &at_plan,
             &policy,
-            &plan.candidates,
+            &candidates,
             scope.path(),
             report.is_none(),
         )?;
     }
     let plan = PlanFile::new(plan, &policy, &[]);
-    let selected = Selected::of(&plan.candidates);
+    let selected = Selected::of(&candidates);
 
     // Flink goes on.
     w.selected = Some(selected.clone());
@@ -343,7 +344,7 @@ pub(super) fn check_case(
         "--- planned: keep_last {}, drop {:?}, stopped {}, scope {}, candidates:",
         policy.keep_last, policy.drop_jobs, policy.stopped, scope
     ));
-    for c in &plan.candidates {
+    for c in &candidates {
         w.log.push(format!(
             "      {} {:?}{}",
             c.path,
@@ -363,7 +364,7 @@ pub(super) fn check_case(
     let v = rt.block_on(revalidate::revalidate(
         &w.mem,
         &plan,
-        plan.candidates.clone(),
+        candidates.clone(),
         &Rebase::default(),
         4,
         |_, _| {},

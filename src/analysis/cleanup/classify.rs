@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use super::candidates::Candidates;
 use super::keep::{Decisions, canonical_dir, dir_of, looks_like_working_dir};
 use super::refset::Found;
-use super::{Candidate, JobTotals, KeepReason, Kept, Plan, Policy, Reason};
+use super::{Candidate, Error, JobTotals, KeepReason, Kept, Plan, Policy, Reason};
 use crate::analysis::layout;
 use crate::storage::{Entry, Location};
 
@@ -44,7 +45,14 @@ pub(super) struct Classifier<'a> {
     pub(super) policy: &'a Policy,
     pub(super) d: &'a Decisions,
     pub(super) min_time: Option<jiff::Timestamp>,
-    pub(super) candidates: Vec<Candidate>,
+    /// Candidates, streamed to disk past a limit.
+    pub(super) candidates: Candidates,
+    /// The candidates under each dropped job's directory (canonical, with
+    /// a trailing slash), held apart until it is known whether the whole
+    /// directory goes (only with `whole_dirs`).
+    pub(super) dropped: BTreeMap<String, (String, Candidates)>,
+    /// The first failure to spill candidates to disk.
+    pub(super) failed: Option<crate::spill::Error>,
     pub(super) dirs: BTreeMap<String, DirFiles>,
     /// Dropped jobs: whether anything under them is kept.
     /// Kept groups by (canonical directory, reason): the directory and what
@@ -75,7 +83,9 @@ impl<'a> Classifier<'a> {
             policy,
             d,
             min_time,
-            candidates: Vec::new(),
+            candidates: Candidates::default(),
+            dropped: BTreeMap::new(),
+            failed: None,
             dirs: BTreeMap::new(),
             kept: BTreeMap::new(),
             jobs: BTreeMap::new(),
@@ -234,7 +244,7 @@ impl<'a> Classifier<'a> {
             t.candidate_files += 1;
             t.candidate_bytes = t.candidate_bytes.saturating_add(e.size);
         }
-        self.candidates.push(Candidate {
+        self.emit(Candidate {
             path: e.location.clone(),
             is_dir: false,
             reason,
@@ -244,6 +254,37 @@ impl<'a> Classifier<'a> {
             newest: e.modified,
             metadata: None,
         });
+    }
+
+    /// Streams a candidate out: to the plan, or, under a dropped job that
+    /// may go as a whole, to that job's own list.
+    fn emit(&mut self, c: Candidate) {
+        let target = if self.whole_dirs && !self.policy.drop_jobs.is_empty() {
+            let key = c.path.canonical();
+            let root = canonical_dir(self.root);
+            let job = key
+                .strip_prefix(root.as_str())
+                .and_then(|rel| rel.split_once('/'))
+                .map(|(j, _)| j)
+                .filter(|j| self.policy.drop_jobs.contains(*j));
+            match job {
+                Some(j) => {
+                    let prefix = format!("{root}{j}/");
+                    let j = j.to_owned();
+                    &mut self
+                        .dropped
+                        .entry(prefix)
+                        .or_insert_with(|| (j, Candidates::default()))
+                        .1
+                }
+                None => &mut self.candidates,
+            }
+        } else {
+            &mut self.candidates
+        };
+        if let Err(e) = target.push(c) {
+            self.failed.get_or_insert(e);
+        }
     }
 
     /// (job dir name, sub-directory name, snapshot directory) of a file.
@@ -276,7 +317,7 @@ impl<'a> Classifier<'a> {
         }
     }
 
-    pub(super) fn finish(mut self) -> Plan {
+    pub(super) fn finish(mut self) -> Result<Plan, Error> {
         for (_, df) in std::mem::take(&mut self.dirs) {
             if df.kept == 0 && self.whole_dirs {
                 if let Some(j) = &df.job {
@@ -284,7 +325,7 @@ impl<'a> Classifier<'a> {
                     t.candidate_files += df.all.files;
                     t.candidate_bytes = t.candidate_bytes.saturating_add(df.all.bytes);
                 }
-                self.candidates.push(Candidate {
+                self.emit(Candidate {
                     path: df.location,
                     is_dir: true,
                     reason: df.reason,
@@ -300,11 +341,12 @@ impl<'a> Classifier<'a> {
                 }
             }
         }
-        if self.whole_dirs {
-            self.collapse_dropped_jobs();
+        self.collapse_dropped_jobs()?;
+        if let Some(e) = self.failed.take() {
+            return Err(e.into());
         }
         // By identity (store, then path): no key string per candidate.
-        self.candidates.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+        self.candidates.seal();
         let kept = std::mem::take(&mut self.kept)
             .into_iter()
             .map(|((_, reason), (path, b))| Kept {
@@ -314,7 +356,7 @@ impl<'a> Classifier<'a> {
                 bytes: b.bytes,
             })
             .collect();
-        Plan {
+        Ok(Plan {
             root: self.root.clone(),
             scope: self.root.clone(),
             savepoints: None,
@@ -327,14 +369,14 @@ impl<'a> Classifier<'a> {
             read: Vec::new(),
             inventory: None,
             inventory_rows: None,
-        }
+        })
     }
 
-    /// A dropped job with nothing kept under it becomes one directory candidate.
-    pub(super) fn collapse_dropped_jobs(&mut self) {
-        for j in self.policy.drop_jobs.clone() {
-            let dir = self.root.join(&j);
-            let prefix = canonical_dir(&dir);
+    /// A dropped job with nothing kept under it becomes one directory
+    /// candidate; otherwise its candidates join the plan one by one.
+    pub(super) fn collapse_dropped_jobs(&mut self) -> Result<(), Error> {
+        for (prefix, (j, mut inside)) in std::mem::take(&mut self.dropped) {
+            inside.seal();
             // Kept files seen, or a kept snapshot directory whatever was
             // listed in it (an inventory lacks one written after it).
             let anything_kept = self.kept.keys().any(|(d, _)| d.starts_with(&prefix))
@@ -345,28 +387,28 @@ impl<'a> Classifier<'a> {
                     .next()
                     .is_some_and(|(d, _)| d.starts_with(&prefix));
             if anything_kept {
+                self.candidates.append(inside)?;
                 continue;
             }
-            let (inside, rest): (Vec<Candidate>, Vec<Candidate>) =
-                std::mem::take(&mut self.candidates)
-                    .into_iter()
-                    .partition(|c| c.path.canonical().starts_with(&prefix));
-            self.candidates = rest;
             if inside.is_empty() {
                 continue;
             }
-            let newest = inside.iter().filter_map(|c| c.newest).max();
+            let mut newest = None;
+            for c in inside.iter()? {
+                newest = newest.max(c?.newest);
+            }
             self.candidates.push(Candidate {
-                path: dir,
+                path: self.root.join(&j),
                 is_dir: true,
                 reason: Reason::DroppedJob,
                 job: Some(j.clone()),
-                files: inside.iter().map(|c| c.files).sum(),
-                bytes: inside.iter().map(|c| c.bytes).sum(),
+                files: inside.files(),
+                bytes: inside.bytes(),
                 newest,
                 metadata: None,
-            });
+            })?;
         }
+        Ok(())
     }
 }
 

@@ -20,6 +20,7 @@
 //! deletes what is left.
 
 pub mod apply;
+pub mod candidates;
 mod classify;
 mod keep;
 pub mod plan_file;
@@ -39,6 +40,7 @@ use super::layout::{self, Scan};
 use super::snapshot::Rebase;
 use crate::analysis::inventory::{self, Inventory};
 use crate::storage::{self, Entry, Location, Storage};
+pub use candidates::{Candidates, DirTotals};
 use classify::Classifier;
 pub(crate) use keep::check_recorded_locations;
 use keep::*;
@@ -176,7 +178,7 @@ pub struct JobTotals {
 }
 
 /// A cleanup plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct Plan {
     /// The checkpoints root the references were read from.
     pub root: Location,
@@ -184,8 +186,8 @@ pub struct Plan {
     pub scope: Location,
     /// Savepoints root, if scanned.
     pub savepoints: Option<Location>,
-    /// Candidates, sorted by path.
-    pub candidates: Vec<Candidate>,
+    /// Candidates, sorted by path (spilled to disk past a limit).
+    pub candidates: Candidates,
     /// Kept groups, sorted by path.
     pub kept: Vec<Kept>,
     /// Per job directory.
@@ -235,18 +237,12 @@ impl ReadSnapshot {
 impl Plan {
     /// Total candidate bytes.
     pub fn candidate_bytes(&self) -> u64 {
-        self.candidates
-            .iter()
-            .map(|c| c.bytes)
-            .fold(0, u64::saturating_add)
+        self.candidates.bytes()
     }
 
     /// Total candidate files.
     pub fn candidate_files(&self) -> u64 {
-        self.candidates
-            .iter()
-            .map(|c| c.files)
-            .fold(0, u64::saturating_add)
+        self.candidates.files()
     }
 }
 
@@ -256,6 +252,12 @@ pub enum Error {
     /// Listing or reading failed.
     #[error(transparent)]
     Storage(#[from] storage::Error),
+    /// Candidates could not be spilled to disk or read back.
+    #[error(
+        "spilling candidates to disk (set {} to a directory with room)",
+        crate::spill::SPILL_DIR_ENV
+    )]
+    Spill(#[from] crate::spill::Error),
     /// A kept snapshot's `_metadata` cannot be read: what it references is unknown.
     #[error(
         "{location}: cannot read this kept snapshot's metadata ({reason}); what it references is unknown, so nothing is planned. Repair or remove it first"
@@ -636,13 +638,13 @@ pub async fn plan_from(
     if !missing.is_empty() {
         check_missing(storage, root, rebase, &to_read, missing, concurrency).await?;
     }
-    let mut plan = c.finish();
+    let mut plan = c.finish()?;
     if from_inventory && d.refs.is_empty() && d.snapshots_read > 0 {
         let orphans = plan
             .candidates
-            .iter()
-            .filter(|c| c.reason == Reason::OrphanShared)
-            .map(|c| c.files)
+            .dirs()
+            .filter(|t| t.reason == Reason::OrphanShared)
+            .map(|t| t.files)
             .sum::<u64>();
         if orphans > 0 {
             return Err(Error::EmptyReferences(root.to_string(), orphans));

@@ -1,21 +1,33 @@
 //! The JSON plan (`--plan-out`, `--json`, `--apply`) and the rules for
 //! trusting one that was written earlier: its format, where its candidates
 //! may lie, and which of them a fresh plan confirms.
+//!
+//! A plan file (`--plan-out`) is JSON lines: a header line (everything but
+//! the candidates, plus per-directory totals), then one candidate per line
+//! in path order, so writing and reading it never holds every candidate in
+//! memory. `--json` prints the same fields as one document with a
+//! `candidates` array. Both forms, and the single documents of format 1
+//! written by earlier versions, are read back.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::io::{BufRead, Write};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::candidates::{Candidates, DirTotals};
 use super::{Candidate, JobTotals, Kept, Plan, Policy, ReadSnapshot, Reason};
 use crate::storage::Location;
 
-/// Identifies the JSON plan format (`--plan-out`, `--json`, `--apply`).
-pub const PLAN_FORMAT: &str = "flink-chk-cleanup-plan/1";
+/// Identifies the plan format (`--plan-out`, `--json`, `--apply`).
+pub const PLAN_FORMAT: &str = "flink-chk-cleanup-plan/2";
+
+/// The format earlier versions wrote (one JSON document), still read.
+pub const PLAN_FORMAT_1: &str = "flink-chk-cleanup-plan/1";
 
 /// A plan as written to JSON and read back to apply it: the plan, the policy
 /// it was made under and the totals.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct PlanFile {
     /// [`PLAN_FORMAT`].
     pub format: String,
@@ -34,8 +46,10 @@ pub struct PlanFile {
     pub totals: Totals,
     /// Per job directory.
     pub jobs: BTreeMap<String, JobTotals>,
-    /// What may be deleted.
-    pub candidates: Vec<Candidate>,
+    /// What may be deleted, in path order (absent from a plan file's
+    /// header line: one line each follows it).
+    #[serde(default)]
+    pub candidates: Candidates,
     /// What is kept, grouped.
     pub kept: Vec<Kept>,
     /// The kept snapshots read.
@@ -175,7 +189,7 @@ pub enum PlanFileError {
     #[error("no \"format\" field; not a plan written by `safe-to-delete --plan-out`")]
     NoFormat,
     /// Another format, or another version of this one.
-    #[error("plan format {found:?}; this build reads {PLAN_FORMAT:?}")]
+    #[error("plan format {found:?}; this build reads {PLAN_FORMAT:?} (and {PLAN_FORMAT_1:?})")]
     Format {
         /// The format the file names.
         found: String,
@@ -183,24 +197,158 @@ pub enum PlanFileError {
     /// The right format, but fields missing or of the wrong type.
     #[error("invalid plan")]
     Invalid(#[source] serde_json::Error),
+    /// A candidate line that is not one.
+    #[error("line {line}: not a candidate")]
+    Line {
+        /// The line (1-based; the header is line 1).
+        line: u64,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Reading the file failed.
+    #[error("reading the plan")]
+    Read(#[source] std::io::Error),
+    /// Its candidates could not be spilled to disk.
+    #[error("spilling the plan's candidates to disk")]
+    Spill(#[source] crate::spill::Error),
+}
+
+/// The header line of a plan file: the plan without its candidates, with
+/// per-directory totals (what the human summary shows).
+#[derive(Debug, Serialize)]
+pub struct Header<'a> {
+    /// [`PLAN_FORMAT`].
+    pub format: &'static str,
+    /// See [`PlanFile::deleted`].
+    pub deleted: bool,
+    /// See [`PlanFile::root`].
+    pub root: &'a Location,
+    /// See [`PlanFile::scope`].
+    pub scope: &'a Location,
+    /// See [`PlanFile::savepoints`].
+    pub savepoints: Option<&'a Location>,
+    /// See [`PlanFile::policy`].
+    pub policy: &'a PolicyRecord,
+    /// See [`PlanFile::totals`], with the number of candidates.
+    pub totals: TotalsOut<'a>,
+    /// See [`PlanFile::jobs`].
+    pub jobs: &'a BTreeMap<String, JobTotals>,
+    /// Candidates per directory and reason.
+    pub dirs: Vec<&'a DirTotals>,
+    /// See [`PlanFile::kept`].
+    pub kept: &'a [Kept],
+    /// See [`PlanFile::read`].
+    pub read: &'a [ReadSnapshot],
+}
+
+/// [`Totals`] as written, with the number of candidate lines that follow.
+#[derive(Debug, Serialize)]
+pub struct TotalsOut<'a> {
+    /// The totals.
+    #[serde(flatten)]
+    pub totals: &'a Totals,
+    /// Candidates (lines after the header).
+    pub candidates: u64,
 }
 
 impl PlanFile {
-    /// Reads a plan written by `--plan-out`, checking its format first.
-    /// Nothing in it is trusted beyond its shape: [`confirm`] and
-    /// [`in_bounds`] decide what of it may be deleted.
+    /// The header line's content.
+    pub fn header(&self) -> Header<'_> {
+        Header {
+            format: PLAN_FORMAT,
+            deleted: self.deleted,
+            root: &self.root,
+            scope: &self.scope,
+            savepoints: self.savepoints.as_ref(),
+            policy: &self.policy,
+            totals: TotalsOut {
+                totals: &self.totals,
+                candidates: self.candidates.len(),
+            },
+            jobs: &self.jobs,
+            dirs: self.candidates.dirs().collect(),
+            kept: &self.kept,
+            read: &self.read,
+        }
+    }
+
+    /// Writes the plan as JSON lines: the header, then one candidate per
+    /// line in path order (streamed from disk when they were spilled).
+    pub fn write_lines(&self, w: &mut impl Write) -> std::io::Result<()> {
+        serde_json::to_writer(&mut *w, &self.header())?;
+        w.write_all(b"\n")?;
+        for c in self.candidates.iter().map_err(std::io::Error::other)? {
+            serde_json::to_writer(&mut *w, &c.map_err(std::io::Error::other)?)?;
+            w.write_all(b"\n")?;
+        }
+        w.flush()
+    }
+
+    /// Reads a plan written by `--plan-out` (JSON lines) or `--json`, or by
+    /// an earlier version (format 1), checking its format first. Nothing in
+    /// it is trusted beyond its shape: [`confirm`] and [`in_bounds`] decide
+    /// what of it may be deleted. Candidates spill to disk past a limit.
+    pub fn read(mut r: impl BufRead) -> Result<PlanFile, PlanFileError> {
+        let mut first = Vec::new();
+        r.read_until(b'\n', &mut first)
+            .map_err(PlanFileError::Read)?;
+        let lines = match serde_json::from_slice::<serde_json::Value>(&first) {
+            Ok(serde_json::Value::Object(m)) => {
+                m.get("format").and_then(|f| f.as_str()) == Some(PLAN_FORMAT)
+                    && !m.contains_key("candidates")
+            }
+            _ => false,
+        };
+        if !lines {
+            r.read_to_end(&mut first).map_err(PlanFileError::Read)?;
+            return PlanFile::from_slice(&first);
+        }
+        let mut plan: PlanFile = serde_json::from_slice(&first).map_err(PlanFileError::Invalid)?;
+        let mut line = Vec::new();
+        let mut n = 1u64;
+        loop {
+            line.clear();
+            if r.read_until(b'\n', &mut line)
+                .map_err(PlanFileError::Read)?
+                == 0
+            {
+                break;
+            }
+            n += 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let c: Candidate = serde_json::from_slice(&line)
+                .map_err(|source| PlanFileError::Line { line: n, source })?;
+            plan.candidates.push(c).map_err(PlanFileError::Spill)?;
+        }
+        plan.candidates.seal();
+        Ok(plan)
+    }
+
+    /// Reads a plan that is one JSON document (`--json`, or format 1).
     pub fn from_slice(bytes: &[u8]) -> Result<PlanFile, PlanFileError> {
         #[derive(Deserialize)]
         struct Header {
             format: Option<serde_json::Value>,
+            candidates: Option<serde::de::IgnoredAny>,
         }
         let h: Header = serde_json::from_slice(bytes).map_err(PlanFileError::NotJson)?;
         match h.format {
-            Some(serde_json::Value::String(f)) if f == PLAN_FORMAT => {}
+            Some(serde_json::Value::String(f)) if f == PLAN_FORMAT || f == PLAN_FORMAT_1 => {}
             Some(serde_json::Value::String(found)) => return Err(PlanFileError::Format { found }),
             _ => return Err(PlanFileError::NoFormat),
         }
-        serde_json::from_slice(bytes).map_err(PlanFileError::Invalid)
+        // Required in a document: a plan without it is not one.
+        if h.candidates.is_none() {
+            return Err(PlanFileError::Invalid(serde::de::Error::missing_field(
+                "candidates",
+            )));
+        }
+        let mut plan: PlanFile = serde_json::from_slice(bytes).map_err(PlanFileError::Invalid)?;
+        plan.format = PLAN_FORMAT.to_owned();
+        Ok(plan)
     }
 }
 
@@ -211,31 +359,64 @@ impl PlanFile {
 /// candidate of `fresh` or lies inside one of its directory candidates.
 /// Only confirmed candidates may go: a stale or tampered plan cannot delete
 /// what planning now would keep.
-pub fn confirm(old: Vec<Candidate>, fresh: &[Candidate]) -> (Vec<Candidate>, Vec<Candidate>) {
+///
+/// Both lists are read in path order, file candidates merged side by side
+/// (only `fresh`'s directory candidates are held in memory), so confirming
+/// a plan of millions of files holds none of them.
+pub fn confirm(
+    old: &Candidates,
+    fresh: &Candidates,
+) -> Result<(Candidates, Candidates), crate::spill::Error> {
     let mut dirs: HashSet<String> = HashSet::new();
-    let mut files: HashSet<String> = HashSet::new();
-    for c in fresh {
+    for c in fresh.iter()? {
+        let c = c?;
         if c.is_dir {
             dirs.insert(dir_key(&c.path));
-        } else {
-            files.insert(c.path.canonical());
         }
     }
-    let inside_a_dir = |l: &Location| {
-        let mut key = dir_key(l);
-        loop {
-            if dirs.contains(&key) {
-                return true;
-            }
-            // Up one level: drop the last segment (the key ends with '/').
-            let Some(cut) = key[..key.len().saturating_sub(1)].rfind('/') else {
-                return false;
-            };
-            key.truncate(cut + 1);
+    let mut fresh_files = fresh
+        .iter()?
+        .filter(|c| !c.as_ref().is_ok_and(|c| c.is_dir));
+    let mut next_fresh = fresh_files.next().transpose()?;
+    let (mut ok, mut not) = (Candidates::default(), Candidates::default());
+    for c in old.iter()? {
+        let c = c?;
+        let confirmed = inside(&dirs, &c.path)
+            || (!c.is_dir && {
+                // Fresh files before this one cannot match it (nor any later
+                // one: both lists are in path order).
+                while next_fresh.as_ref().is_some_and(|f| f.path < c.path) {
+                    next_fresh = fresh_files.next().transpose()?;
+                }
+                next_fresh.as_ref().is_some_and(|f| f.path == c.path)
+            });
+        if confirmed {
+            ok.push(c)?;
+        } else {
+            not.push(c)?;
         }
-    };
-    old.into_iter()
-        .partition(|c| inside_a_dir(&c.path) || (!c.is_dir && files.contains(&c.path.canonical())))
+    }
+    ok.seal();
+    not.seal();
+    Ok((ok, not))
+}
+
+/// Whether `l` is, or lies inside, one of `dirs` (keys ending in `/`).
+fn inside(dirs: &HashSet<String>, l: &Location) -> bool {
+    if dirs.is_empty() {
+        return false;
+    }
+    let mut key = dir_key(l);
+    loop {
+        if dirs.contains(&key) {
+            return true;
+        }
+        // Up one level: drop the last segment (the key ends with '/').
+        let Some(cut) = key[..key.len().saturating_sub(1)].rfind('/') else {
+            return false;
+        };
+        key.truncate(cut + 1);
+    }
 }
 
 fn dir_key(l: &Location) -> String {
@@ -269,8 +450,19 @@ mod tests {
         }
     }
 
-    fn paths(c: &[Candidate]) -> Vec<String> {
-        c.iter().map(|c| c.path.to_string()).collect()
+    fn paths(c: &Candidates) -> Vec<String> {
+        c.iter()
+            .unwrap()
+            .map(|c| c.unwrap().path.to_string())
+            .collect()
+    }
+
+    fn confirm(old: Vec<Candidate>, fresh: &[Candidate]) -> (Candidates, Candidates) {
+        super::confirm(
+            &Candidates::from_vec(old),
+            &Candidates::from_vec(fresh.to_vec()),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -316,7 +508,7 @@ mod tests {
         let old = vec![cand("/r/a/b/x", false), cand("/r/a/b", true)];
         let fresh = vec![cand("/r/a", true), cand("/r/a/b-c", true)];
         let (ok, not) = confirm(old, &fresh);
-        assert_eq!(paths(&ok), ["/r/a/b/x", "/r/a/b"]);
+        assert_eq!(paths(&ok), ["/r/a/b", "/r/a/b/x"]);
         assert!(not.is_empty());
     }
 
@@ -341,10 +533,72 @@ mod tests {
         let e = PlanFile::from_slice(b"{\"format\": \"flink-chk-cleanup-plan/9\"}").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "plan format \"flink-chk-cleanup-plan/9\"; this build reads \"flink-chk-cleanup-plan/1\""
+            "plan format \"flink-chk-cleanup-plan/9\"; this build reads \"flink-chk-cleanup-plan/2\" (and \"flink-chk-cleanup-plan/1\")"
         );
         let e = PlanFile::from_slice(b"{\"format\": \"flink-chk-cleanup-plan/1\"}").unwrap_err();
         assert!(matches!(e, PlanFileError::Invalid(_)), "{e}");
+    }
+
+    fn sample() -> PlanFile {
+        serde_json::from_value(serde_json::json!({
+            "format": PLAN_FORMAT,
+            "root": "/r", "scope": "/r", "savepoints": null,
+            "policy": {"keep_last": 1, "min_age_seconds": 0, "keep": [],
+                       "include_savepoints": [], "drop_jobs": [], "stopped": false,
+                       "planned_at": "2026-01-01T00:00:00Z"},
+            "totals": {"candidate_files": 0, "candidate_bytes": 0, "files_listed": 0,
+                       "snapshots_read": 0, "referenced_files": 0},
+            "jobs": {}, "candidates": [], "kept": [], "read": []
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_plan_file_is_a_header_line_then_one_candidate_per_line() {
+        let mut plan = sample();
+        plan.candidates = Candidates::with_limit(2);
+        for p in ["/r/j/shared/b", "/r/j/shared/a", "/r/j/shared/c"] {
+            plan.candidates.push(cand(p, false)).unwrap();
+        }
+        plan.candidates.push(cand("/r/j/chk-4", true)).unwrap();
+        plan.candidates.seal();
+        let mut out = Vec::new();
+        plan.write_lines(&mut out).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{text}");
+        let header: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(header["format"], PLAN_FORMAT);
+        assert_eq!(header["totals"]["candidates"], 4);
+        assert!(header.get("candidates").is_none());
+        assert_eq!(header["dirs"].as_array().unwrap().len(), 2, "{header}");
+        let written: Vec<String> = lines[1..]
+            .iter()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["path"].to_string())
+            .collect();
+        assert_eq!(
+            written,
+            [
+                "\"/r/j/chk-4\"",
+                "\"/r/j/shared/a\"",
+                "\"/r/j/shared/b\"",
+                "\"/r/j/shared/c\""
+            ]
+        );
+        let back = PlanFile::read(&out[..]).unwrap();
+        assert_eq!(paths(&back.candidates), paths(&plan.candidates));
+
+        // A damaged candidate line is named by its number.
+        let bad = format!("{}\n{}\n{{\"path\": 3}}\n", lines[0], lines[1]);
+        let e = PlanFile::read(bad.as_bytes()).unwrap_err();
+        assert!(matches!(e, PlanFileError::Line { line: 3, .. }), "{e}");
+        // The one-document form (`--json`, and format 1) is read too.
+        let mut doc = serde_json::to_value(sample()).unwrap();
+        doc["format"] = serde_json::json!(PLAN_FORMAT_1);
+        doc["candidates"] = serde_json::json!([cand("/r/j/shared/z", false)]);
+        let back = PlanFile::read(doc.to_string().as_bytes()).unwrap();
+        assert_eq!(back.candidates.len(), 1);
+        assert_eq!(back.format, PLAN_FORMAT);
     }
 
     #[test]

@@ -175,16 +175,14 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
     let mut unconfirmed = Vec::new();
     if args.apply.is_some() {
         let fresh = replan(&plan, &rebase, &ctx, args.max_inventory_age)?;
-        let (ok, not) = plan_file::confirm(std::mem::take(&mut plan.candidates), &fresh.candidates);
+        let (ok, not) = plan_file::confirm(&plan.candidates, &fresh.candidates)?;
         plan.candidates = ok;
-        unconfirmed = not;
+        unconfirmed = not.to_vec()?;
     }
     if let Some(f) = &args.plan_out {
         let write = || -> std::io::Result<()> {
             let mut w = std::io::BufWriter::new(std::fs::File::create(f)?);
-            serde_json::to_writer_pretty(&mut w, &plan)?;
-            writeln!(w)?;
-            w.flush()
+            plan.write_lines(&mut w)
         };
         write().with_context(|| format!("writing {}", f.display()))?;
     }
@@ -197,7 +195,7 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
         output::note(&format!(
             "{file}: {} engine row(s) under the scope planned again with the references read now; {} file(s) confirmed as candidates, the rest kept (see below)",
             rows.in_scope,
-            plan.candidates.iter().map(|c| c.files).sum::<u64>()
+            plan.candidates.files()
         ));
     }
     if !args.json {
@@ -228,7 +226,7 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
     }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let selected = if args.yes {
-        plan.candidates.clone()
+        plan.candidates.to_vec()?
     } else if !interactive {
         print_json(args.json, &plan, None)?;
         output::warn(
@@ -238,7 +236,7 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
         return Ok(Exit::Declined);
     } else {
         match choose(&plan, &ctx)? {
-            Some(s) => s,
+            Some(s) => s.to_vec()?,
             None => {
                 print_json(args.json, &plan, None)?;
                 output::note("nothing deleted");
@@ -427,8 +425,9 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
 }
 
 fn read_plan(file: &std::path::Path) -> Result<PlanFile> {
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    PlanFile::from_slice(&bytes).with_context(|| file.display().to_string())
+    let f = std::fs::File::open(file).with_context(|| format!("reading {}", file.display()))?;
+    PlanFile::read(std::io::BufReader::with_capacity(1 << 16, f))
+        .with_context(|| file.display().to_string())
 }
 
 /// Plans again now, under the policy and roots a plan file records (from

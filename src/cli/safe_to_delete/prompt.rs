@@ -8,38 +8,41 @@ use anyhow::Result;
 use super::super::context::Ctx;
 use super::super::output;
 use super::{LARGE_BYTES, LARGE_FILES};
-use crate::analysis::cleanup::{Candidate, PlanFile, Reason};
+use crate::analysis::cleanup::{Candidates, PlanFile, Reason};
 
 /// One selectable group: a job's candidates of one kind.
 struct Group {
     job: Option<String>,
     reason: Reason,
-    candidates: Vec<usize>,
     files: u64,
     bytes: u64,
+    /// A whole job directory among them.
+    whole_job: bool,
 }
 
-fn groups(plan: &PlanFile) -> Vec<Group> {
+/// The groups, read in one pass over the candidates (which may be on disk).
+fn groups(plan: &PlanFile) -> Result<Vec<Group>> {
     let mut m: BTreeMap<(Option<String>, Reason), Group> = BTreeMap::new();
-    for (i, c) in plan.candidates.iter().enumerate() {
+    for c in plan.candidates.iter()? {
+        let c = c?;
         let g = m.entry((c.job.clone(), c.reason)).or_insert_with(|| Group {
             job: c.job.clone(),
             reason: c.reason,
-            candidates: Vec::new(),
             files: 0,
             bytes: 0,
+            whole_job: false,
         });
-        g.candidates.push(i);
         g.files += c.files;
         g.bytes = g.bytes.saturating_add(c.bytes);
+        g.whole_job |= c.is_dir && c.reason == Reason::DroppedJob;
     }
-    m.into_values().collect()
+    Ok(m.into_values().collect())
 }
 
 /// The guided part: choose groups, then confirm. `None` when the answer is no.
-pub(super) fn choose(plan: &PlanFile, ctx: &Ctx) -> Result<Option<Vec<Candidate>>> {
+pub(super) fn choose(plan: &PlanFile, ctx: &Ctx) -> Result<Option<Candidates>> {
     let theme = dialoguer::theme::ColorfulTheme::default();
-    let gs = groups(plan);
+    let gs = groups(plan)?;
     let name = |job: &Option<String>| match job {
         Some(j) => match ctx.places.alias_of(j) {
             Some(a) => format!("{a} ({j})"),
@@ -74,18 +77,13 @@ pub(super) fn choose(plan: &PlanFile, ctx: &Ctx) -> Result<Option<Vec<Candidate>
         c
     };
     if chosen.is_empty() {
-        return Ok(Some(Vec::new()));
+        return Ok(Some(Candidates::default()));
     }
     let files: u64 = chosen.iter().map(|&i| gs[i].files).sum();
     let bytes: u64 = chosen.iter().map(|&i| gs[i].bytes).sum();
     let jobs: std::collections::BTreeSet<&Option<String>> =
         chosen.iter().map(|&i| &gs[i].job).collect();
-    let whole_job = chosen.iter().any(|&i| {
-        gs[i].candidates.iter().any(|&c| {
-            let c = &plan.candidates[c];
-            c.is_dir && c.reason == Reason::DroppedJob
-        })
-    });
+    let whole_job = chosen.iter().any(|&i| gs[i].whole_job);
     let what = format!(
         "Delete {files} files ({}) from {} job(s)? They are checked again first.",
         output::bytes(bytes as i64),
@@ -124,14 +122,10 @@ pub(super) fn choose(plan: &PlanFile, ctx: &Ctx) -> Result<Option<Vec<Candidate>
             return Ok(None);
         }
     }
-    let mut idx: Vec<usize> = chosen
-        .iter()
-        .flat_map(|&i| gs[i].candidates.iter().copied())
-        .collect();
-    idx.sort_unstable();
+    let keys: std::collections::BTreeSet<(&Option<String>, Reason)> =
+        chosen.iter().map(|&i| (&gs[i].job, gs[i].reason)).collect();
     Ok(Some(
-        idx.into_iter()
-            .map(|i| plan.candidates[i].clone())
-            .collect(),
+        plan.candidates
+            .filter(|c| keys.contains(&(&c.job, c.reason)))?,
     ))
 }

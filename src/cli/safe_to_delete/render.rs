@@ -114,7 +114,8 @@ pub(super) fn print_json_with(
     #[derive(serde::Serialize)]
     struct Output<'a> {
         #[serde(flatten)]
-        plan: &'a PlanFile,
+        plan: cleanup::plan_file::Header<'a>,
+        candidates: &'a cleanup::Candidates,
         #[serde(skip_serializing_if = "Option::is_none")]
         applied: Option<AppliedReport<'a>>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -124,7 +125,8 @@ pub(super) fn print_json_with(
     serde_json::to_writer_pretty(
         &mut w,
         &Output {
-            plan,
+            plan: plan.header(),
+            candidates: &plan.candidates,
             applied,
             dropped,
         },
@@ -295,11 +297,11 @@ pub(super) fn human(
     }
     output::write_table(out, &t)?;
     let mut by_reason: BTreeMap<Reason, (u64, u64, u64)> = BTreeMap::new();
-    for c in &p.candidates {
-        let e = by_reason.entry(c.reason).or_default();
-        e.0 += 1;
-        e.1 += c.files;
-        e.2 += c.bytes;
+    for d in p.candidates.dirs() {
+        let e = by_reason.entry(d.reason).or_default();
+        e.0 += d.candidates;
+        e.1 += d.files;
+        e.2 = e.2.saturating_add(d.bytes);
     }
     writeln!(out)?;
     let mut t = output::table(["REASON", "CANDIDATES", "FILES", "BYTES"]);
@@ -312,10 +314,41 @@ pub(super) fn human(
         ]);
     }
     output::write_table(out, &t)?;
+    // Where they are: per directory, largest first.
+    let mut dirs: Vec<&cleanup::DirTotals> = p.candidates.dirs().collect();
+    if dirs.len() > 1 {
+        dirs.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
+        writeln!(out, "\n{BOLD}By directory{BOLD:#}")?;
+        let mut t = output::table(["DIRECTORY", "REASON", "CANDIDATES", "FILES", "BYTES"]);
+        let shown = if all { dirs.len() } else { 20 };
+        for d in dirs.iter().take(shown) {
+            t.add_row([
+                format!("{}/", output::printable(&d.path.to_string())),
+                d.reason.label().to_owned(),
+                d.candidates.to_string(),
+                d.files.to_string(),
+                output::bytes(d.bytes as i64),
+            ]);
+        }
+        output::write_table(out, &t)?;
+        if dirs.len() > shown {
+            writeln!(
+                out,
+                "{DIM}… and {} more directories (--all){DIM:#}",
+                dirs.len() - shown
+            )?;
+        }
+    }
     writeln!(out, "\n{BOLD}Candidates{BOLD:#}")?;
     let mut t = output::table(["PATH", "REASON", "FILES", "BYTES"]);
-    let shown = if all { p.candidates.len() } else { 30 };
-    for c in p.candidates.iter().take(shown) {
+    let total = p.candidates.len();
+    let shown = if all { total } else { 30 };
+    for c in p
+        .candidates
+        .iter()?
+        .take(usize::try_from(shown).unwrap_or(usize::MAX))
+    {
+        let c = c?;
         let path = if c.is_dir {
             format!("{}/", output::printable(&c.path.to_string()))
         } else {
@@ -329,11 +362,11 @@ pub(super) fn human(
         ]);
     }
     output::write_table(out, &t)?;
-    if p.candidates.len() > shown {
+    if total > shown {
         writeln!(
             out,
             "{DIM}… and {} more (--all, or --json){DIM:#}",
-            p.candidates.len() - shown
+            total - shown
         )?;
     }
     Ok(())

@@ -46,8 +46,8 @@ fn case(name: &str) -> Case {
 
 impl Case {
     fn plan(&self, p: &Policy) -> (Plan, PlanFile) {
-        let plan = run_on(&local(), &self.root, &self.generated, p).unwrap();
-        (plan.clone(), PlanFile::new(plan, p, &[]))
+        let plan = || run_on(&local(), &self.root, &self.generated, p).unwrap();
+        (plan(), PlanFile::new(plan(), p, &[]))
     }
 
     fn source(&self) -> PathBuf {
@@ -70,7 +70,7 @@ impl Case {
         rt().block_on(revalidate(
             storage,
             plan,
-            plan.candidates.clone(),
+            plan.candidates.to_vec().unwrap(),
             &rebase(&self.root, &self.generated),
             4,
             |_, _| {},
@@ -138,6 +138,8 @@ fn errors_mid_delete_lose_nothing_kept_and_a_rerun_finishes() {
     assert!(
         plan2
             .candidates
+            .to_vec()
+            .unwrap()
             .iter()
             .any(|x| x.reason == Reason::AbandonedCheckpoint)
     );
@@ -158,7 +160,7 @@ fn a_dropped_job_loses_every_metadata_before_anything_else() {
         .insert(c.job.file_name().unwrap().to_string_lossy().into_owned());
     let (plan, file) = c.plan(&p);
     assert_eq!(plan.candidates.len(), 1, "{:?}", plan.candidates);
-    assert!(plan.candidates[0].is_dir);
+    assert!(plan.candidates.to_vec().unwrap()[0].is_dir);
     let metas: Vec<String> = files(&c.job)
         .into_iter()
         .filter(|f| f.ends_with("/_metadata"))
@@ -216,8 +218,8 @@ fn an_empty_listing_or_unreadable_kept_metadata_at_apply_deletes_nothing() {
 fn changes_between_plan_and_apply_are_dropped() {
     let c = case("rocksdb-incremental");
     let (plan, file) = c.plan(&policy(1));
-    let shared: Vec<&Candidate> = plan
-        .candidates
+    let all = plan.candidates.to_vec().unwrap();
+    let shared: Vec<&Candidate> = all
         .iter()
         .filter(|x| !x.is_dir && x.path.canonical().contains("/shared/"))
         .collect();
@@ -288,10 +290,10 @@ fn a_candidate_that_became_the_newest_checkpoint_is_kept() {
 fn a_tampered_plan_outside_its_scope_is_refused() {
     let c = case("rocksdb-incremental");
     let (_, mut file) = c.plan(&policy(1));
-    let mut bad = file.candidates[0].clone();
+    let mut bad = file.candidates.to_vec().unwrap()[0].clone();
     bad.path = Location::parse(&c.root.join("scenario.json").to_string_lossy()).unwrap();
     bad.is_dir = false;
-    file.candidates.push(bad);
+    file.candidates.push(bad).unwrap();
     let before = files(&c.root);
     let e = c.revalidate(&local(), &file).unwrap_err();
     assert!(matches!(e, Error::OutsideRoot { .. }), "{e}");
@@ -392,7 +394,7 @@ fn symlinks_are_kept_never_followed_and_nothing_is_deleted_through_them() {
     let mut p = policy(1);
     p.stopped = true;
     let (plan, _, a) = plan_and_apply(&c, &p);
-    for cand in &plan.candidates {
+    for cand in &plan.candidates.to_vec().unwrap() {
         let path = cand.path.canonical();
         assert!(
             !links
@@ -458,10 +460,11 @@ fn directories_that_are_not_jobs_are_kept_whole() {
     p.stopped = true;
     let (plan, _, a) = plan_and_apply(&c, &p);
     assert!(
-        plan.candidates
-            .iter()
-            .all(|x| !x.path.canonical().contains("my-backups")
-                && !x.path.canonical().contains("not-a-job")),
+        plan.candidates.to_vec().unwrap().iter().all(|x| !x
+            .path
+            .canonical()
+            .contains("my-backups")
+            && !x.path.canonical().contains("not-a-job")),
         "{:?}",
         plan.candidates
     );
@@ -764,8 +767,14 @@ fn a_savepoints_root_containing_the_checkpoints_root_is_counted_once() {
         "counted twice"
     );
     assert!(files.iter().any(|f| f.contains(&sp_name)));
-    let keys: BTreeSet<String> = plan.candidates.iter().map(|x| x.path.canonical()).collect();
-    assert_eq!(keys.len(), plan.candidates.len());
+    let keys: BTreeSet<String> = plan
+        .candidates
+        .to_vec()
+        .unwrap()
+        .iter()
+        .map(|x| x.path.canonical())
+        .collect();
+    assert_eq!(keys.len() as u64, plan.candidates.len());
     // Applying it: nothing "changed since planning", and a second plan
     // finds nothing more in those places.
     let file = PlanFile::new(plan, &p, &[]);
@@ -773,7 +782,7 @@ fn a_savepoints_root_containing_the_checkpoints_root_is_counted_once() {
         .block_on(revalidate(
             &local(),
             &file,
-            file.candidates.clone(),
+            file.candidates.to_vec().unwrap(),
             &rb,
             4,
             |_, _| {},

@@ -153,7 +153,7 @@ pub(crate) fn run_on(
 /// Files the plan would delete (directories expanded from disk).
 pub(crate) fn planned(plan: &Plan) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for c in &plan.candidates {
+    for c in &plan.candidates.to_vec().unwrap() {
         let p = PathBuf::from(c.path.canonical());
         if c.is_dir {
             out.extend(files(&p));
@@ -208,7 +208,8 @@ fn retention_keeps_exactly_what_the_newest_checkpoint_and_savepoint_need() {
         "shared files only older checkpoints used"
     );
     // chk-4 and chk-5 go as whole directories, _metadata first.
-    let dirs: Vec<&Candidate> = p.candidates.iter().filter(|c| c.is_dir).collect();
+    let all = p.candidates.to_vec().unwrap();
+    let dirs: Vec<&Candidate> = all.iter().filter(|c| c.is_dir).collect();
     assert_eq!(dirs.len(), 2);
     assert!(
         dirs.iter()
@@ -216,6 +217,8 @@ fn retention_keeps_exactly_what_the_newest_checkpoint_and_savepoint_need() {
     );
     assert!(
         p.candidates
+            .to_vec()
+            .unwrap()
             .iter()
             .filter(|c| !c.is_dir)
             .all(|c| c.reason == Reason::OrphanShared)
@@ -258,6 +261,8 @@ fn crashed_run_orphans_are_the_candidates() {
     assert_eq!(planned(&p), want);
     assert!(
         p.candidates
+            .to_vec()
+            .unwrap()
             .iter()
             .all(|c| c.reason == Reason::OrphanShared)
     );
@@ -304,6 +309,8 @@ fn shared_files_newer_than_the_newest_checkpoint_wait() {
     let p = run(&root, &generated, &policy(1)).unwrap();
     let orphan = p
         .candidates
+        .to_vec()
+        .unwrap()
         .iter()
         .find(|c| c.reason == Reason::OrphanShared)
         .unwrap()
@@ -345,6 +352,8 @@ fn the_checkpoint_written_last_is_kept_even_with_a_lower_id() {
     assert!(has("chk-99") && has("chk-6"), "{kept:?}");
     let dirs: Vec<String> = p
         .candidates
+        .to_vec()
+        .unwrap()
         .iter()
         .filter(|c| c.is_dir)
         .map(|c| c.path.canonical())
@@ -467,6 +476,8 @@ fn restore_lineage_keeps_the_other_jobs_files() {
             // A's directory is not a whole-directory candidate then.
             assert!(
                 !p.candidates
+                    .to_vec()
+                    .unwrap()
                     .iter()
                     .any(|c| c.is_dir && c.path.canonical() == a_dir)
             );
@@ -497,6 +508,8 @@ fn in_progress_checkpoint_is_kept_and_old_one_without_metadata_is_abandoned() {
     let p = run(&root, &generated, &policy(3)).unwrap();
     let c: Vec<(String, Reason)> = p
         .candidates
+        .to_vec()
+        .unwrap()
         .iter()
         .map(|c| (c.path.file_name().to_owned(), c.reason))
         .collect();

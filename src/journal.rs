@@ -109,8 +109,18 @@ pub struct Read<T> {
 
 /// Reads every record of a journal. A whole line that is not a `T` is an
 /// error naming the line; only a torn last line (no newline) is tolerated.
-pub fn read<T: DeserializeOwned>(mut r: impl BufRead) -> Result<Read<T>, Error> {
+pub fn read<T: DeserializeOwned>(r: impl BufRead) -> Result<Read<T>, Error> {
     let mut records = Vec::new();
+    let torn = read_each(r, |rec| records.push(rec))?;
+    Ok(Read { records, torn })
+}
+
+/// [`read`] one record at a time, holding none: `f` gets each record in
+/// order; the torn last line, if any, is returned.
+pub fn read_each<T: DeserializeOwned>(
+    mut r: impl BufRead,
+    mut f: impl FnMut(T),
+) -> Result<Option<String>, Error> {
     let mut torn = None;
     let mut line = Vec::new();
     let mut n = 0u64;
@@ -129,12 +139,12 @@ pub fn read<T: DeserializeOwned>(mut r: impl BufRead) -> Result<Read<T>, Error> 
             continue;
         }
         match serde_json::from_slice(&line) {
-            Ok(rec) => records.push(rec),
+            Ok(rec) => f(rec),
             Err(_) if !whole => torn = Some(String::from_utf8_lossy(&line).into_owned()),
             Err(source) => return Err(Error::Record { line: n, source }),
         }
     }
-    Ok(Read { records, torn })
+    Ok(torn)
 }
 
 /// A journal file under the user's state directory

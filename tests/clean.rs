@@ -1014,3 +1014,97 @@ fn a_plan_spilled_to_disk_is_the_same_plan() {
     }
     assert_eq!(std::fs::read_dir(&spill_dir).unwrap().count(), 0);
 }
+
+/// The deleted files of one run of a plan, from a deletion log: one set per
+/// start record naming the plan.
+fn logged_runs(log: &Path) -> Vec<BTreeSet<String>> {
+    let mut runs: Vec<BTreeSet<String>> = Vec::new();
+    for l in std::fs::read_to_string(log).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        if v["event"] == "start" {
+            runs.push(BTreeSet::new());
+        } else if let Some(p) = v["deleted"].as_str() {
+            runs.last_mut().unwrap().insert(p.to_owned());
+        }
+    }
+    runs
+}
+
+/// A crash point: an apply killed (abort, as `kill -9`) after its fifth
+/// logged deletion. Applying the same plan again with the same log resumes:
+/// nothing logged is deleted or asked about again, nothing is reported as
+/// dropped, and together the two runs delete exactly what one uninterrupted
+/// run deletes from an identical tree.
+#[test]
+fn a_killed_apply_resumes_from_the_deletion_log() {
+    let (src, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut gone_when = Vec::new();
+    for name in ["control", "killed"] {
+        let root = tmp.path().join(name);
+        copy_tree(&src, &root);
+        let rebase = format!("file:{generated}={}", root.display());
+        let plan = tmp.path().join(format!("{name}.jsonl"));
+        let log = tmp.path().join(format!("{name}.log"));
+        let o = flink_chk()
+            .args(["safe-to-delete", "--keep-last", "1", "--min-age", "0s"])
+            .args(["--dry-run", "--rebase", &rebase, "--plan-out"])
+            .arg(&plan)
+            .arg(root.join("checkpoints"))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        let before = files(&root);
+        let apply = || {
+            let mut c = flink_chk();
+            c.args(["safe-to-delete", "--yes", "--json", "--apply"])
+                .arg(&plan)
+                .arg("--log")
+                .arg(&log);
+            c
+        };
+        if name == "killed" {
+            let o = apply()
+                .env("FLINK_CHK_CRASH_AFTER_DELETES", "5")
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), None, "killed by a signal");
+            let runs = logged_runs(&log);
+            assert_eq!(runs.len(), 1);
+            assert_eq!(runs[0].len(), 5);
+            assert!(!std::fs::read_to_string(&log).unwrap().contains("\"end\""));
+            for f in &runs[0] {
+                assert!(!Path::new(f).exists(), "{f} logged but there");
+            }
+        }
+        let o = apply().output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let runs = logged_runs(&log);
+        if name == "killed" {
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains("5 file(s) they deleted are skipped"), "{err}");
+            assert_eq!(runs.len(), 2);
+            assert!(
+                runs[0].is_disjoint(&runs[1]),
+                "deleted again: {:?}",
+                runs[0].intersection(&runs[1]).collect::<Vec<_>>()
+            );
+            let dropped = v["applied"]["dropped"].as_array().unwrap();
+            assert!(dropped.is_empty(), "{dropped:?}");
+        }
+        let after = files(&root);
+        let gone: BTreeSet<String> = before
+            .difference(&after)
+            .map(|f| f.replacen(&format!("/{name}/"), "/", 1))
+            .collect();
+        gone_when.push(gone);
+    }
+    assert!(gone_when[0].len() > 5);
+    assert_eq!(gone_when[0], gone_when[1]);
+}

@@ -167,6 +167,22 @@ impl Candidates {
         self.iter()?.collect()
     }
 
+    /// What `f` makes of each candidate (`None`: dropped), in a new
+    /// collection.
+    pub fn filter_map(
+        &self,
+        mut f: impl FnMut(Candidate) -> Option<Candidate>,
+    ) -> Result<Self, spill::Error> {
+        let mut out = Candidates::default();
+        for c in self.iter()? {
+            if let Some(c) = f(c?) {
+                out.push(c)?;
+            }
+        }
+        out.seal();
+        Ok(out)
+    }
+
     /// The candidates `keep` accepts, in a new collection.
     pub fn filter(&self, mut keep: impl FnMut(&Candidate) -> bool) -> Result<Self, spill::Error> {
         let mut out = Candidates::default();
@@ -216,6 +232,7 @@ mod tests {
             bytes,
             newest: None,
             metadata: None,
+            resumed: false,
         }
     }
 

@@ -253,6 +253,7 @@ impl<'a> Classifier<'a> {
             bytes: e.size,
             newest: e.modified,
             metadata: None,
+            resumed: false,
         });
     }
 
@@ -334,6 +335,7 @@ impl<'a> Classifier<'a> {
                     bytes: df.all.bytes,
                     newest: df.all.newest,
                     metadata: df.metadata,
+                    resumed: false,
                 });
             } else {
                 for e in &df.files {
@@ -406,6 +408,7 @@ impl<'a> Classifier<'a> {
                 bytes: inside.bytes(),
                 newest,
                 metadata: None,
+                resumed: false,
             })?;
         }
         Ok(())

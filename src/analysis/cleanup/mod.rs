@@ -25,6 +25,7 @@ mod classify;
 mod keep;
 pub mod plan_file;
 pub mod refset;
+pub mod resume;
 pub mod revalidate;
 #[cfg(test)]
 mod tests;
@@ -147,6 +148,11 @@ pub struct Candidate {
     /// For a checkpoint directory: its `_metadata`, deleted first so a
     /// half-deleted checkpoint never looks restorable.
     pub metadata: Option<Location>,
+    /// A directory an earlier, interrupted run of this plan deleted part
+    /// of: up to `files` files and `bytes` bytes are expected, not exactly
+    /// that many (a batch may have gone before it was logged).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resumed: bool,
 }
 
 /// Something kept, grouped by directory and reason.

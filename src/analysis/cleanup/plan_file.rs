@@ -447,6 +447,7 @@ mod tests {
             bytes: 1,
             newest: None,
             metadata: None,
+            resumed: false,
         }
     }
 

@@ -477,7 +477,12 @@ pub(super) async fn check_dir(
     if let Some(file) = referenced {
         return Ok(Err(Dropped::Referenced { file }));
     }
-    if files != c.files || bytes != c.bytes || newest > c.newest {
+    let counts_agree = if c.resumed {
+        files <= c.files && bytes <= c.bytes
+    } else {
+        files == c.files && bytes == c.bytes
+    };
+    if !counts_agree || newest > c.newest {
         return Ok(Err(Dropped::Changed {
             detail: format!(
                 "{files} files, {bytes} bytes, newest {} now; planned {} files, {} bytes, newest {}",
@@ -512,6 +517,7 @@ mod tests {
             bytes: 10,
             newest: t("2026-01-01T00:00:00Z"),
             metadata: None,
+            resumed: false,
         }
     }
 

@@ -170,6 +170,12 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
         None => (make_plan(&args, &ctx)?, args.policy.rebase.clone()),
     };
     let rebase = Rebase::parse(&rebase_specs)?;
+    // A plan file applied before (a run killed or stopped by failures): the
+    // files the deletion log records as deleted by it are not asked about
+    // again.
+    if args.apply.is_some() {
+        resume(&mut plan, args.log.as_deref())?;
+    }
     // A plan file is not trusted: it is planned again now under the policy
     // it records, and only candidates of both plans can go.
     let mut unconfirmed = Vec::new();
@@ -178,6 +184,14 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
         let (ok, not) = plan_file::confirm(&plan.candidates, &fresh.candidates)?;
         plan.candidates = ok;
         unconfirmed = not.to_vec()?;
+        // A directory a killed run emptied before logging all of it is done.
+        let mut left = Vec::with_capacity(unconfirmed.len());
+        for c in unconfirmed {
+            if !ctx.block_on(cleanup::resume::emptied(ctx.storages.as_ref(), &c))? {
+                left.push(c);
+            }
+        }
+        unconfirmed = left;
     }
     if let Some(f) = &args.plan_out {
         let write = || -> std::io::Result<()> {
@@ -293,6 +307,10 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
         time: jiff::Timestamp::now().to_string(),
     })?;
     let pb = output::progress_bar(validated.files(), "deleting");
+    let crash_after: Option<u64> = std::env::var(CRASH_AFTER_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let mut logged = 0u64;
     let mut log_err: Option<std::io::Error> = None;
     // A deletion that cannot be logged stops the run before the next batch.
     let stop = std::sync::atomic::AtomicBool::new(false);
@@ -311,6 +329,11 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
                     if let Err(e) = log.append(&LogRecord::deleted(path, *bytes, candidate)) {
                         stop.store(true, std::sync::atomic::Ordering::SeqCst);
                         log_err.get_or_insert(e);
+                    }
+                    logged += 1;
+                    if crash_after == Some(logged) {
+                        // A crash point for tests: dies as `kill -9` would.
+                        std::process::abort();
                     }
                 } else if let apply::Event::Failed { path, error } = &ev
                     && let Some(pb) = &pb
@@ -422,6 +445,57 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
         }
     }
     Ok(code)
+}
+
+/// A crash point for tests: the process aborts (no end record, nothing
+/// flushed) right after logging this many deletions.
+const CRASH_AFTER_ENV: &str = "FLINK_CHK_CRASH_AFTER_DELETES";
+
+/// Drops from `plan` the files that earlier runs of it logged as deleted.
+fn resume(plan: &mut PlanFile, log: Option<&std::path::Path>) -> Result<()> {
+    let path = match log {
+        Some(p) => p.to_owned(),
+        None => match default_log() {
+            Ok(p) => p,
+            Err(_) => return Ok(()),
+        },
+    };
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "reading the deletion log {} (to resume an earlier run of this plan)",
+                path.display()
+            )));
+        }
+    };
+    let mut r = cleanup::resume::Resume::new(plan);
+    journal::read_each(std::io::BufReader::with_capacity(1 << 16, file), |rec| {
+        r.record(rec)
+    })
+    .with_context(|| format!("reading the deletion log {}", path.display()))?;
+    if r.is_empty() {
+        return Ok(());
+    }
+    let before = plan.candidates.len();
+    plan.candidates = plan.candidates.filter_map(|c| r.remaining(c))?;
+    // On stderr, with --json too: the JSON reports this run only.
+    output::note(&format!(
+        "{}: {} run(s) of this plan {} ({}): {} file(s) they deleted are skipped, {} of the plan's {} candidates remain",
+        path.display(),
+        r.runs,
+        if r.finished {
+            "applied before"
+        } else {
+            "stopped before the end"
+        },
+        if r.finished { "ended" } else { "resuming" },
+        r.len(),
+        plan.candidates.len(),
+        before
+    ));
+    Ok(())
 }
 
 fn read_plan(file: &std::path::Path) -> Result<PlanFile> {

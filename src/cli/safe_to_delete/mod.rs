@@ -480,6 +480,8 @@ fn resume(plan: &mut PlanFile, log: Option<&std::path::Path>) -> Result<()> {
     }
     let before = plan.candidates.len();
     plan.candidates = plan.candidates.filter_map(|c| r.remaining(c))?;
+    plan.totals.candidate_files = plan.candidates.files();
+    plan.totals.candidate_bytes = plan.candidates.bytes();
     // On stderr, with --json too: the JSON reports this run only.
     output::note(&format!(
         "{}: {} run(s) of this plan {} ({}): {} file(s) they deleted are skipped, {} of the plan's {} candidates remain",

@@ -194,7 +194,14 @@ impl<'a> Classifier<'a> {
                     };
                     return self.keep(dir, r, e, job_ref);
                 }
-                df.files.push(e.clone());
+                if self.whole_dirs {
+                    df.files.push(e.clone());
+                } else {
+                    // From an inventory every file is a candidate of its
+                    // own: final now, streamed out now.
+                    let (reason, job) = (df.reason, df.job.clone());
+                    self.candidate_file(e, reason, job);
+                }
                 return;
             }
         }

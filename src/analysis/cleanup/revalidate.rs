@@ -522,6 +522,7 @@ mod tests {
             modified,
             is_dir: false,
             special,
+            version: None,
         }
     }
 

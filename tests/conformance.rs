@@ -1,6 +1,7 @@
 //! One contract, every backend: what `flink_chk::storage::Storage` documents
 //! (listing shapes, `stat`, whole and ranged reads, per-file deletes that
-//! are idempotent and never take a directory, `remove_dir_if_empty`,
+//! are idempotent and never take a directory, conditional deletes and the
+//! versions they compare, `remove_dir_if_empty`,
 //! `real_location`), checked on the same small tree. [`check`] runs here
 //! against the local file system and the in-memory store, and from
 //! `object_stores` against the S3, GCS and Azure test servers.
@@ -180,6 +181,36 @@ pub async fn check(storage: &dyn Storage, root: &Location, kind: Kind, seed: imp
     match storage.real_location(&nope).await.unwrap() {
         None => {}
         Some(l) => assert_eq!(l, nope, "{name}"),
+    }
+
+    // Deleting only if unchanged. Versions: on object stores the same in
+    // a listing and a stat; none on file systems. A missing file given a
+    // version is deleted already. Where there are no versions, a file
+    // given one cannot be confirmed unchanged: it stays (`Changed`). (A
+    // wrong version on object stores: `object_stores::*_conditional_delete`.)
+    let h = at("h");
+    let stat = storage.stat(&h).await.unwrap().unwrap().version;
+    let listed = storage
+        .list(root, false)
+        .filter_map(|e| std::future::ready(e.ok().filter(|e| e.location == h)))
+        .next()
+        .await
+        .unwrap()
+        .version;
+    assert_eq!(stat, listed, "{name}: version in a stat and a listing");
+    assert_eq!(stat.is_some(), !fs, "{name}: version {stat:?}");
+    let some = Some("\"v1\"".to_owned());
+    let r = storage
+        .delete_files_if(&[(at("missing"), some.clone())])
+        .await;
+    assert!(r[0].is_ok(), "{name}: {r:?}");
+    if fs {
+        let r = storage.delete_files_if(&[(h.clone(), some)]).await;
+        assert!(
+            r[0].as_ref().is_err_and(|e| e.is_changed()),
+            "{name}: {r:?}"
+        );
+        assert_eq!(storage.read(&h).await.unwrap(), b"h", "{name}");
     }
 
     // Deleting: one answer per file, in order; a missing file is deleted

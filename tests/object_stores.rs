@@ -518,6 +518,191 @@ fn azure_blob_azurite_batch_delete() {
     delete_files_on(Store::Azure, 300);
 }
 
+/// Writes `bytes` at `l` through the library (a new upload, replacing
+/// what is there).
+async fn overwrite(storage: &Storages, l: &Location, bytes: &[u8]) {
+    let mut up = storage.create(l).await.unwrap();
+    up.write(bytes.to_vec()).await.unwrap();
+    up.finish().await.unwrap();
+}
+
+/// Conditional deletes on the real server: `n` objects listed (each with
+/// its version: ETag, GCS generation, the same in the listing and a stat),
+/// two of them overwritten after the listing, then all deleted with
+/// `delete_files_if` and the listed versions (one batch request where the
+/// store has batches): the two overwritten objects must stay, with their
+/// new bytes, and answer `Changed`; the others go. Then one object alone
+/// (a single request), a missing object given a version (already
+/// deleted), and the cost: `n` unchanged objects deleted with and without
+/// their versions.
+///
+/// `honours` says whether the server checks the precondition at all;
+/// where it does not, what it does instead was measured and is written at
+/// the call, and the test stops after the listing part with a message.
+fn conditional_delete_on(store: Store, n: usize, honours: Result<(), &str>) {
+    if !store.available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    for i in 0..n {
+        for dir in ["batch", "plain", "cond"] {
+            let p = tmp.path().join(format!("{dir}/f{i:04}"));
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, format!("old {i}")).unwrap();
+        }
+    }
+    std::fs::write(tmp.path().join("single"), "old single").unwrap();
+    let prefix = format!("conditional-{}-{}", store.name(), std::process::id());
+    upload(store, tmp.path(), &prefix);
+    let base = Location::parse(&store.uri(&prefix)).unwrap();
+    let storage = Storages::new(store.settings());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let list = |dir: &str| {
+        let mut v: Vec<flink_chk::storage::Entry> = rt.block_on(
+            storage
+                .list(&base.join(dir), true)
+                .map(|e| e.unwrap())
+                .collect(),
+        );
+        v.sort_by(|a, b| a.location.cmp(&b.location));
+        assert_eq!(v.len(), n);
+        v
+    };
+    let listed = list("batch");
+    rt.block_on(async {
+        for e in &listed[..3] {
+            let stat = storage.stat(&e.location).await.unwrap().unwrap();
+            assert!(e.version.is_some(), "{}: no version listed", store.name());
+            assert_eq!(stat.version, e.version, "{}: list vs stat", store.name());
+        }
+    });
+    if let Err(why) = honours {
+        eprintln!(
+            "skipping the conditional deletes on {}: {why}",
+            store.name()
+        );
+        return;
+    }
+    rt.block_on(async {
+        let changed = [1, n - 1];
+        for &i in &changed {
+            overwrite(&storage, &listed[i].location, b"new bytes").await;
+        }
+        let targets: Vec<(Location, Option<String>)> = listed
+            .iter()
+            .map(|e| (e.location.clone(), e.version.clone()))
+            .collect();
+        let t = std::time::Instant::now();
+        let r = storage.delete_files_if(&targets).await;
+        eprintln!(
+            "{}: {n} objects, 2 changed, deleted with their versions in {:?} (a batch with a changed object is sent again file by file)",
+            store.name(),
+            t.elapsed()
+        );
+        assert_eq!(r.len(), n);
+        for (i, (l, _)) in targets.iter().enumerate() {
+            let now = storage.stat(l).await.unwrap();
+            if changed.contains(&i) {
+                let e = r[i].as_ref().unwrap_err();
+                assert!(e.is_changed(), "{}: {l}: {e:?}", store.name());
+                assert_eq!(storage.read(l).await.unwrap(), b"new bytes");
+            } else {
+                assert!(r[i].is_ok(), "{}: {l}: {:?}", store.name(), r[i]);
+                assert!(now.is_none(), "{}: {l} left", store.name());
+            }
+        }
+        // One object: a single request.
+        let single = base.join("single");
+        let before = storage.stat(&single).await.unwrap().unwrap();
+        overwrite(&storage, &single, b"new single").await;
+        let r = storage
+            .delete_files_if(&[(single.clone(), before.version.clone())])
+            .await;
+        assert!(r[0].as_ref().is_err_and(|e| e.is_changed()), "{r:?}");
+        assert_eq!(storage.read(&single).await.unwrap(), b"new single");
+        // Gone already: deleted, whatever the version.
+        let gone = base.join("never-existed");
+        let r = storage.delete_files_if(&[(gone, before.version)]).await;
+        assert!(r[0].is_ok(), "{r:?}");
+    });
+    // The cost of the condition while nothing changed.
+    let plain: Vec<Location> = list("plain").into_iter().map(|e| e.location).collect();
+    let cond: Vec<(Location, Option<String>)> = list("cond")
+        .into_iter()
+        .map(|e| (e.location, e.version))
+        .collect();
+    let t = std::time::Instant::now();
+    assert!(
+        rt.block_on(storage.delete_files(&plain))
+            .iter()
+            .all(Result::is_ok)
+    );
+    let t_plain = t.elapsed();
+    let t = std::time::Instant::now();
+    assert!(
+        rt.block_on(storage.delete_files_if(&cond))
+            .iter()
+            .all(Result::is_ok)
+    );
+    let t_cond = t.elapsed();
+    eprintln!(
+        "{}: {n} objects deleted in {t_plain:?} unconditionally, in {t_cond:?} with their versions",
+        store.name()
+    );
+    assert!(
+        rt.block_on(listing(&storage, &base.join("cond")))
+            .is_empty()
+    );
+    // Clean up.
+    let rest: Vec<Location> = [1, n - 1]
+        .iter()
+        .map(|&i| listed[i].location.clone())
+        .chain([base.join("single")])
+        .collect();
+    assert!(
+        rt.block_on(storage.delete_files(&rest))
+            .iter()
+            .all(Result::is_ok)
+    );
+}
+
+/// SeaweedFS 4.48 checks both (measured with raw requests): `DeleteObject`
+/// with a wrong `If-Match` answers 412 `PreconditionFailed` and keeps the
+/// object (quoted or bare ETags alike); `DeleteObjects` with a wrong
+/// `<ETag>` reports `PreconditionFailed` for that key alone and deletes the
+/// others. A missing object with `If-Match` answers 412 (AWS: 404
+/// `NoSuchKey`); both read as gone after a stat.
+#[test]
+fn s3_seaweedfs_conditional_delete() {
+    conditional_delete_on(Store::S3, 1100, Ok(()));
+}
+
+/// fake-gcs-server 1.54.0 ignores the generation precondition on deletes
+/// (measured with raw requests): `DELETE …/o/KEY?ifGenerationMatch=1` of
+/// an object whose generation is another answers 200 and deletes it, the
+/// same with the `x-goog-if-generation-match` header; real GCS answers 412.
+/// Generations are listed and stat-ed like GCS's, so that much is checked.
+#[test]
+fn gcs_fake_gcs_server_conditional_delete() {
+    conditional_delete_on(
+        Store::Gcs,
+        150,
+        Err(
+            "fake-gcs-server 1.54.0 ignores ifGenerationMatch on DELETE (deletes whatever the generation)",
+        ),
+    );
+}
+
+/// Azurite 3.35.0 checks `If-Match` on `Delete Blob` (412
+/// `ConditionNotMet`, the blob kept; 412 too for a missing blob, where
+/// Azure answers 404) and in each sub-request of a blob batch (measured
+/// with OpenDAL's deleter: the blob with a wrong `If-Match` stays, the
+/// other one of the batch is deleted).
+#[test]
+fn azure_blob_azurite_conditional_delete() {
+    conditional_delete_on(Store::Azure, 300, Ok(()));
+}
+
 /// `safe-to-delete --yes` on a real tree in the bucket: exactly the planned
 /// objects go (every object of a candidate `chk-N/` and each candidate
 /// file), the kept checkpoint and the savepoint still verify, and a second

@@ -488,6 +488,7 @@ mod tests {
             modified: None,
             is_dir: false,
             special: false,
+            version: None,
         };
         for e in [
             f(&format!("{J}/chk-1/_metadata"), 10),

@@ -148,6 +148,52 @@ impl<S: Storage> Faulty<S> {
     }
 }
 
+impl<S: Storage> Faulty<S> {
+    /// The files configured to fail get their error (`Some`); the others
+    /// (`None`) are returned, to be handed on in one call.
+    fn split_deletes<T: Clone>(
+        &self,
+        files: &[T],
+        location: fn(&T) -> &Location,
+    ) -> (Vec<Option<Result<(), Error>>>, Vec<T>) {
+        let first = self.deletes_seen.fetch_add(files.len(), Ordering::SeqCst);
+        let mut results = Vec::with_capacity(files.len());
+        let mut passed = Vec::new();
+        for (i, f) in files.iter().enumerate() {
+            if self.fails_delete(first + i, location(f)) {
+                results.push(Some(Err(injected(location(f)))));
+            } else {
+                results.push(None);
+                passed.push(f.clone());
+            }
+        }
+        (results, passed)
+    }
+}
+
+/// The results of [`Faulty::split_deletes`] with the wrapped backend's
+/// results for the files handed on, in input order.
+fn merge_deletes<T>(
+    results: Vec<Option<Result<(), Error>>>,
+    inner: Vec<Result<(), Error>>,
+    files: &[T],
+    location: fn(&T) -> &Location,
+) -> Vec<Result<(), Error>> {
+    let mut inner = inner.into_iter();
+    results
+        .into_iter()
+        .zip(files)
+        .map(|(r, f)| {
+            r.or_else(|| inner.next()).unwrap_or_else(|| {
+                Err(Error::Backend {
+                    location: location(f).to_string(),
+                    message: "the wrapped backend returned no result".to_owned(),
+                })
+            })
+        })
+        .collect()
+}
+
 fn injected(location: &Location) -> Error {
     Error::Io {
         location: location.to_string(),
@@ -196,30 +242,22 @@ impl<S: Storage> Storage for Faulty<S> {
 
     fn delete_files<'a>(&'a self, files: &'a [Location]) -> BoxFuture<'a, Vec<Result<(), Error>>> {
         Box::pin(async move {
-            let first = self.deletes_seen.fetch_add(files.len(), Ordering::SeqCst);
-            let mut results: Vec<Option<Result<(), Error>>> = Vec::with_capacity(files.len());
-            let mut passed = Vec::new();
-            for (i, f) in files.iter().enumerate() {
-                if self.fails_delete(first + i, f) {
-                    results.push(Some(Err(injected(f))));
-                } else {
-                    results.push(None);
-                    passed.push(f.clone());
-                }
-            }
-            let mut inner = self.inner.delete_files(&passed).await.into_iter();
-            results
-                .into_iter()
-                .zip(files)
-                .map(|(r, f)| {
-                    r.or_else(|| inner.next()).unwrap_or_else(|| {
-                        Err(Error::Backend {
-                            location: f.to_string(),
-                            message: "the wrapped backend returned no result".to_owned(),
-                        })
-                    })
-                })
-                .collect()
+            let (results, passed) = self.split_deletes(files, |f| f);
+            let inner = self.inner.delete_files(&passed).await;
+            merge_deletes(results, inner, files, |f| f)
+        })
+    }
+
+    /// Faults as for `delete_files`; the rest goes to the wrapped backend's
+    /// own conditional delete.
+    fn delete_files_if<'a>(
+        &'a self,
+        files: &'a [(Location, Option<String>)],
+    ) -> BoxFuture<'a, Vec<Result<(), Error>>> {
+        Box::pin(async move {
+            let (results, passed) = self.split_deletes(files, |(f, _)| f);
+            let inner = self.inner.delete_files_if(&passed).await;
+            merge_deletes(results, inner, files, |(f, _)| f)
         })
     }
 

@@ -64,6 +64,7 @@ fn entry(location: Location, md: &std::fs::Metadata) -> Entry {
             .and_then(|t| jiff::Timestamp::try_from(t).ok()),
         is_dir: md.is_dir(),
         special,
+        version: None,
     }
 }
 
@@ -599,6 +600,7 @@ fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &mut Tx) {
                         .and_then(|t| jiff::Timestamp::try_from(t).ok()),
                     is_dir: false,
                     special: true,
+                    version: None,
                 };
                 if tx.blocking_send(Ok(e)).is_err() {
                     return;

@@ -9,7 +9,11 @@
 //! until [`Storage::remove_dir_if_empty`] removes them (deleting a file
 //! leaves its directory, as on a local disk). There are no symbolic links,
 //! so [`Storage::real_location`] is the location itself and no entry is
-//! `special`.
+//! `special`. Entries carry no version, as on a local disk, unless
+//! [`MemoryFs::versions`] is set: then each file's version is a hash of its
+//! bytes and time (changed by every write, like a GCS generation) and
+//! [`Storage::delete_files_if`] compares it under the lock, atomically, as
+//! a store with conditional deletes does.
 //!
 //! The state is public ([`MemoryStorage::lock`]): a test builds trees in it,
 //! changes them behind the planner's back, and reads the log of every path
@@ -60,6 +64,9 @@ pub struct MemoryFs {
     pub deletes: Vec<String>,
     /// Every directory `remove_dir_if_empty` removed, in order.
     pub rmdirs: Vec<String>,
+    /// Files carry versions, deleted atomically only if unchanged by
+    /// `delete_files_if` (see the module docs). Off: no versions.
+    pub versions: bool,
 }
 
 impl MemoryFs {
@@ -100,6 +107,7 @@ impl MemoryFs {
                 modified: Some(f.modified),
                 is_dir: false,
                 special: false,
+                version: self.version(path),
             });
         }
         self.is_dir(path).then_some(Entry {
@@ -108,7 +116,18 @@ impl MemoryFs {
             modified: None,
             is_dir: true,
             special: false,
+            version: None,
         })
+    }
+
+    /// The version of the file at `path`, when [`MemoryFs::versions`] is on.
+    pub fn version(&self, path: &str) -> Option<String> {
+        let f = self.files.get(path).filter(|_| self.versions)?;
+        let time = f.modified.as_nanosecond().to_string();
+        Some(format!(
+            "{:016x}",
+            scramble(&format!("{time}:{}", super::md5_hex(&f.data)))
+        ))
     }
 
     /// What `LocalStorage::list` returns: direct children (files and
@@ -251,6 +270,42 @@ impl Storage for MemoryStorage {
         let out = files
             .iter()
             .map(|l| {
+                fs.deletes.push(l.path().to_owned());
+                if fs.is_dir(l.path()) {
+                    return Err(not_a_file(l, "is a directory, not a file (not deleted)"));
+                }
+                fs.files.remove(l.path());
+                Ok(())
+            })
+            .collect();
+        Box::pin(std::future::ready(out))
+    }
+
+    /// Atomic when [`MemoryFs::versions`] is on (compared and deleted under
+    /// the lock); otherwise the trait's stat, compare, delete.
+    fn delete_files_if<'a>(
+        &'a self,
+        files: &'a [(Location, Option<String>)],
+    ) -> BoxFuture<'a, Vec<Result<(), Error>>> {
+        if !self.lock().versions {
+            return Box::pin(super::conditional::stat_then_delete(
+                self,
+                files,
+                super::conditional::FALLBACK_STATS,
+            ));
+        }
+        let mut fs = self.lock();
+        let out = files
+            .iter()
+            .map(|(l, want)| {
+                let now = fs.version(l.path());
+                if let (Some(want), Some(now)) = (want, &now)
+                    && !super::conditional::same_version(want, now)
+                {
+                    return Err(Error::Changed {
+                        location: l.to_string(),
+                    });
+                }
                 fs.deletes.push(l.path().to_owned());
                 if fs.is_dir(l.path()) {
                     return Err(not_a_file(l, "is a directory, not a file (not deleted)"));

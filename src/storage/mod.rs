@@ -18,6 +18,7 @@
 //! `test-support` feature) holds a whole file system in memory.
 #![warn(missing_docs)]
 
+mod conditional;
 pub mod faults;
 mod hdfs;
 mod local;
@@ -97,12 +98,27 @@ pub enum Error {
         /// The store's message.
         message: String,
     },
+    /// A conditional delete ([`Storage::delete_files_if`]) found the file
+    /// changed since the version it was given: the store answered
+    /// `412 Precondition Failed`, or the stat before the delete showed
+    /// another version. The file is left in place.
+    #[error("{location}: changed since it was checked (not deleted)")]
+    Changed {
+        /// The location.
+        location: String,
+    },
 }
 
 impl Error {
     /// Whether this error means "does not exist".
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })
+    }
+
+    /// Whether a conditional delete left the file alone because it changed
+    /// ([`Error::Changed`]).
+    pub fn is_changed(&self) -> bool {
+        matches!(self, Error::Changed { .. })
     }
 
     /// The same error about `location` (one failure that hit many files:
@@ -134,6 +150,7 @@ impl Error {
                 location: l,
                 message: message.clone(),
             },
+            Error::Changed { .. } => Error::Changed { location: l },
         }
     }
 }
@@ -153,6 +170,11 @@ pub struct Entry {
     /// followed by a listing), a FIFO, a socket or a device. Never read,
     /// never deleted; callers keep it as an unknown entry.
     pub special: bool,
+    /// What a conditional delete ([`Storage::delete_files_if`]) compares,
+    /// as the store reported it in the listing or stat: the ETag on S3, OSS
+    /// and Azure, the generation on GCS. `None` on local disk, HDFS and in
+    /// memory, and when a store sent none.
+    pub version: Option<String>,
 }
 
 impl Entry {
@@ -198,6 +220,31 @@ pub trait Storage: Send + Sync + fmt::Debug {
     /// Object stores send batch requests (S3 `DeleteObjects`, …) and every
     /// backend keeps at most its configured number of requests in flight.
     fn delete_files<'a>(&'a self, files: &'a [Location]) -> BoxFuture<'a, Vec<Result<(), Error>>>;
+
+    /// Deletes files only if unchanged: each with the [`Entry::version`]
+    /// seen when it was checked (`None`: unconditionally, as
+    /// [`Storage::delete_files`]). One result per input, in input order. A
+    /// file whose version is another one now is left in place and answers
+    /// [`Error::Changed`]; a file that is gone is `Ok(())`, as for
+    /// [`Storage::delete_files`].
+    ///
+    /// Object stores that can send the condition with the delete do so (S3
+    /// and Azure `If-Match`, GCS `ifGenerationMatch`), so nothing can slip
+    /// in between the check and the delete. This default, used by backends
+    /// without conditional deletes (OSS; local disk, HDFS and memory, whose
+    /// entries carry no version), stats each file given a version, compares,
+    /// then deletes the unchanged ones: **not atomic**, a write between the
+    /// stat and the delete is lost.
+    fn delete_files_if<'a>(
+        &'a self,
+        files: &'a [(Location, Option<String>)],
+    ) -> BoxFuture<'a, Vec<Result<(), Error>>> {
+        Box::pin(conditional::stat_then_delete(
+            self,
+            files,
+            conditional::FALLBACK_STATS,
+        ))
+    }
 
     /// Removes `dir` if it is an empty directory: `Ok(true)` if it was
     /// removed, `Ok(false)` if it is not empty or does not exist; a file is
@@ -312,6 +359,13 @@ impl<T: Storage + ?Sized> Storage for Arc<T> {
         (**self).delete_files(files)
     }
 
+    fn delete_files_if<'a>(
+        &'a self,
+        files: &'a [(Location, Option<String>)],
+    ) -> BoxFuture<'a, Vec<Result<(), Error>>> {
+        (**self).delete_files_if(files)
+    }
+
     fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {
         (**self).remove_dir_if_empty(dir)
     }
@@ -409,6 +463,64 @@ impl Storages {
     pub fn concurrency(&self) -> usize {
         self.settings.concurrency()
     }
+
+    /// Runs `delete` on each backend's share of `files` (the shares at
+    /// once): one result per file, in input order. Files whose backend
+    /// cannot be set up get that error.
+    async fn delete_grouped<T, F, Fut>(
+        &self,
+        files: &[T],
+        location: fn(&T) -> &Location,
+        delete: F,
+    ) -> Vec<Result<(), Error>>
+    where
+        T: Clone,
+        F: Fn(Arc<dyn Storage>, Vec<T>) -> Fut,
+        Fut: std::future::Future<Output = Vec<Result<(), Error>>>,
+    {
+        let mut results: Vec<Option<Result<(), Error>>> = files.iter().map(|_| None).collect();
+        // Per backend key: the index of its group, or why there is none.
+        let mut keys: HashMap<(Scheme, String), Result<usize, Error>> = HashMap::new();
+        let mut groups: Vec<(Arc<dyn Storage>, Vec<usize>)> = Vec::new();
+        for (i, file) in files.iter().enumerate() {
+            let file = location(file);
+            let key =
+                keys.entry(Self::backend_key(file))
+                    .or_insert_with(|| match self.backend(file) {
+                        Ok(b) => {
+                            groups.push((b, Vec::new()));
+                            Ok(groups.len() - 1)
+                        }
+                        Err(e) => Err(e),
+                    });
+            match key {
+                Ok(g) => groups[*g].1.push(i),
+                Err(e) => results[i] = Some(Err(e.for_location(file))),
+            }
+        }
+        let runs = groups.into_iter().map(|(backend, indices)| {
+            let group: Vec<T> = indices.iter().map(|&i| files[i].clone()).collect();
+            let run = delete(backend, group);
+            async move { (indices, run.await) }
+        });
+        for (indices, out) in futures_util::future::join_all(runs).await {
+            for (i, r) in indices.into_iter().zip(out) {
+                results[i] = Some(r);
+            }
+        }
+        results
+            .into_iter()
+            .zip(files)
+            .map(|(r, file)| {
+                r.unwrap_or_else(|| {
+                    Err(Error::Backend {
+                        location: location(file).to_string(),
+                        message: "the backend returned no result for this file".to_owned(),
+                    })
+                })
+            })
+            .collect()
+    }
 }
 
 impl Storage for Storages {
@@ -456,49 +568,23 @@ impl Storage for Storages {
     /// backend's own batching and concurrency. Files whose backend cannot be
     /// set up get that error and are not deleted; the other groups go ahead.
     fn delete_files<'a>(&'a self, files: &'a [Location]) -> BoxFuture<'a, Vec<Result<(), Error>>> {
-        Box::pin(async move {
-            let mut results: Vec<Option<Result<(), Error>>> = files.iter().map(|_| None).collect();
-            // Per backend key: the index of its group, or why there is none.
-            let mut keys: HashMap<(Scheme, String), Result<usize, Error>> = HashMap::new();
-            let mut groups: Vec<(Arc<dyn Storage>, Vec<usize>)> = Vec::new();
-            for (i, file) in files.iter().enumerate() {
-                let key = keys.entry(Self::backend_key(file)).or_insert_with(|| {
-                    match self.backend(file) {
-                        Ok(b) => {
-                            groups.push((b, Vec::new()));
-                            Ok(groups.len() - 1)
-                        }
-                        Err(e) => Err(e),
-                    }
-                });
-                match key {
-                    Ok(g) => groups[*g].1.push(i),
-                    Err(e) => results[i] = Some(Err(e.for_location(file))),
-                }
-            }
-            let runs = groups.into_iter().map(|(backend, indices)| async move {
-                let group: Vec<Location> = indices.iter().map(|&i| files[i].clone()).collect();
-                let out = backend.delete_files(&group).await;
-                (indices, out)
-            });
-            for (indices, out) in futures_util::future::join_all(runs).await {
-                for (i, r) in indices.into_iter().zip(out) {
-                    results[i] = Some(r);
-                }
-            }
-            results
-                .into_iter()
-                .zip(files)
-                .map(|(r, file)| {
-                    r.unwrap_or_else(|| {
-                        Err(Error::Backend {
-                            location: file.to_string(),
-                            message: "the backend returned no result for this file".to_owned(),
-                        })
-                    })
-                })
-                .collect()
-        })
+        Box::pin(self.delete_grouped(
+            files,
+            |f| f,
+            |b, group| async move { b.delete_files(&group).await },
+        ))
+    }
+
+    /// Grouped by backend as [`Storage::delete_files`] is.
+    fn delete_files_if<'a>(
+        &'a self,
+        files: &'a [(Location, Option<String>)],
+    ) -> BoxFuture<'a, Vec<Result<(), Error>>> {
+        Box::pin(self.delete_grouped(
+            files,
+            |(f, _)| f,
+            |b, group| async move { b.delete_files_if(&group).await },
+        ))
     }
 
     fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {

@@ -108,6 +108,26 @@ impl<S: Storage> Storage for Timeout<S> {
         })
     }
 
+    fn delete_files_if<'a>(
+        &'a self,
+        files: &'a [(Location, Option<String>)],
+    ) -> BoxFuture<'a, Vec<Result<(), Error>>> {
+        Box::pin(async move {
+            // A stat and a delete per file, at least once.
+            let limit = self
+                .limit
+                .saturating_mul(2)
+                .saturating_mul(u32::try_from(files.len().max(1)).unwrap_or(u32::MAX));
+            match tokio::time::timeout(limit, self.inner.delete_files_if(files)).await {
+                Ok(r) => r,
+                Err(_) => files
+                    .iter()
+                    .map(|(f, _)| Err(timed_out(f, limit)))
+                    .collect(),
+            }
+        })
+    }
+
     fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(bounded(
             dir,

@@ -580,6 +580,7 @@ mod tests {
                 modified: None,
                 is_dir: false,
                 special: false,
+                version: None,
             }),
             identity: ours.then(|| Identity {
                 format: 1,

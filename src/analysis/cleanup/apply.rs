@@ -3,6 +3,12 @@
 //! once more as they are listed, in batches; then empty directories.
 //! Per-file failures are reported and the rest goes on: a re-run plans what
 //! is left.
+//!
+//! Every file is deleted only if unchanged ([`Storage::delete_files_if`]):
+//! with the version (ETag, GCS generation) of the listing its check was
+//! made on, the re-check's for `_metadata` files and file candidates, the
+//! listing just before the batch for the files of a directory. A file
+//! rewritten since is left alone and reported as skipped ([`CHANGED`]).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -174,6 +180,12 @@ pub struct Applied {
 pub(super) const LINKED: &str =
     "reached through a symbolic link, or outside the roots (not deleted)";
 pub(super) const COMPLETED: &str = "referenced by a checkpoint completed while deleting";
+/// Why a file the store would not delete conditionally is left alone.
+pub(super) const CHANGED: &str = "changed since it was checked (not deleted)";
+
+/// One file of a batch: where, its size, its candidate, and the version
+/// it must still have to be deleted (`None`: the store reports none).
+type Item<'c> = (Location, u64, &'c Candidate, Option<String>);
 
 /// The deleting step: the approved candidates, the references (growing as
 /// checkpoints complete), and the totals.
@@ -303,7 +315,7 @@ impl<'a, F: FnMut(Event<'_>)> Deleter<'a, F> {
 
     /// Deletes one batch, after reading checkpoints completed meanwhile;
     /// reports each result. `false` per file that was not deleted.
-    async fn batch(&mut self, batch: &mut Vec<(Location, u64, &Candidate)>) -> Vec<bool> {
+    async fn batch(&mut self, batch: &mut Vec<Item<'_>>) -> Vec<bool> {
         if batch.is_empty() {
             return Vec::new();
         }
@@ -320,7 +332,7 @@ impl<'a, F: FnMut(Event<'_>)> Deleter<'a, F> {
         let mut cache = HashMap::new();
         let mut go: Vec<usize> = Vec::with_capacity(batch.len());
         let mut ok = vec![false; batch.len()];
-        for (i, (path, _, _)) in batch.iter().enumerate() {
+        for (i, (path, _, _, _)) in batch.iter().enumerate() {
             let why = if self.refs.contains(&path.canonical()) {
                 Some(COMPLETED)
             } else if !self.in_place(path, &mut cache).await {
@@ -336,10 +348,13 @@ impl<'a, F: FnMut(Event<'_>)> Deleter<'a, F> {
                 None => go.push(i),
             }
         }
-        let locs: Vec<Location> = go.iter().map(|&i| batch[i].0.clone()).collect();
-        let results = self.storage.delete_files(&locs).await;
+        let targets: Vec<(Location, Option<String>)> = go
+            .iter()
+            .map(|&i| (batch[i].0.clone(), batch[i].3.clone()))
+            .collect();
+        let results = self.storage.delete_files_if(&targets).await;
         for (&i, r) in go.iter().zip(results) {
-            let (path, bytes, c) = &batch[i];
+            let (path, bytes, c, _) = &batch[i];
             match r {
                 Ok(()) => {
                     self.out.deleted_files += 1;
@@ -350,6 +365,12 @@ impl<'a, F: FnMut(Event<'_>)> Deleter<'a, F> {
                         candidate: c,
                     });
                     ok[i] = true;
+                }
+                Err(e) if e.is_changed() => {
+                    self.out
+                        .skipped
+                        .push((path.to_string(), CHANGED.to_owned()));
+                    (self.on)(Event::Skipped { path, why: CHANGED });
                 }
                 Err(e) => {
                     self.out.failed.push((path.to_string(), e.to_string()));
@@ -382,6 +403,14 @@ impl<'a, F: FnMut(Event<'_>)> Deleter<'a, F> {
             }
         }
     }
+}
+
+/// The version of a file candidate as the re-check listed it.
+fn listed_version(a: &super::revalidate::Approved) -> Option<String> {
+    a.metadata
+        .iter()
+        .find(|e| e.location.canonical() == a.candidate.path.canonical())
+        .and_then(|e| e.version.clone())
 }
 
 /// Deletes what `v` approved. Does not stop at an error: per-file failures are
@@ -420,28 +449,28 @@ pub async fn apply_until(
     };
     // 1. The `_metadata` of every directory candidate, and `_metadata`
     //    file candidates, before anything else.
-    let mut metas: Vec<(Location, u64, &Candidate, Option<usize>)> = Vec::new();
+    let mut metas: Vec<(Item<'_>, Option<usize>)> = Vec::new();
     for (i, a) in v.approved.iter().enumerate() {
         let c = &a.candidate;
         if c.is_dir {
             for m in &a.metadata {
-                metas.push((m.location.clone(), m.size, c, Some(i)));
+                metas.push(((m.location.clone(), m.size, c, m.version.clone()), Some(i)));
             }
         } else if c.path.file_name() == "_metadata" {
-            metas.push((c.path.clone(), c.bytes, c, None));
+            metas.push(((c.path.clone(), c.bytes, c, listed_version(a)), None));
         }
     }
     let mut failed_dirs: BTreeSet<usize> = BTreeSet::new();
-    let mut batch: Vec<(Location, u64, &Candidate)> = Vec::new();
+    let mut batch: Vec<Item<'_>> = Vec::new();
     for chunk in metas.chunks(CHUNK) {
         if d.stopped() {
             // Nothing else may go: a directory whose _metadata is still
             // there stays whole.
             return d.out;
         }
-        batch.extend(chunk.iter().map(|(l, b, c, _)| (l.clone(), *b, *c)));
+        batch.extend(chunk.iter().map(|(item, _)| item.clone()));
         let ok = d.batch(&mut batch).await;
-        for ((_, _, _, dir), ok) in chunk.iter().zip(ok) {
+        for ((_, dir), ok) in chunk.iter().zip(ok) {
             if let (Some(i), false) = (dir, ok) {
                 failed_dirs.insert(*i);
             }
@@ -505,7 +534,7 @@ pub async fn apply_until(
                 complete = false;
                 continue;
             }
-            batch.push((e.location, e.size, c));
+            batch.push((e.location, e.size, c, e.version));
             if batch.len() >= CHUNK {
                 if d.stopped() {
                     return d.out;
@@ -532,7 +561,7 @@ pub async fn apply_until(
         if c.is_dir || c.path.file_name() == "_metadata" {
             continue;
         }
-        batch.push((c.path.clone(), c.bytes, c));
+        batch.push((c.path.clone(), c.bytes, c, listed_version(a)));
         if batch.len() >= CHUNK {
             if d.stopped() {
                 return d.out;

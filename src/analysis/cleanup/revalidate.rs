@@ -528,6 +528,7 @@ mod tests {
             modified,
             is_dir: false,
             special,
+            version: None,
         }
     }
 

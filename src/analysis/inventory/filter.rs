@@ -308,6 +308,7 @@ impl Filter {
             modified: Some(modified),
             is_dir: false,
             special,
+            version: None,
         }))
     }
 

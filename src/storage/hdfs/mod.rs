@@ -720,6 +720,7 @@ fn status_entry(location: Location, status: &FileStatus) -> Entry {
         // The client reports a symbolic link as a (zero-length) file and
         // never descends into it; HDFS has no FIFOs or devices.
         special: false,
+        version: None,
     }
 }
 
@@ -731,6 +732,7 @@ fn dir_entry(location: Location) -> Entry {
         modified: None,
         is_dir: true,
         special: false,
+        version: None,
     }
 }
 

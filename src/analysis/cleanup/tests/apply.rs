@@ -22,14 +22,14 @@ use crate::storage::{self, Entry, Location};
 use crate::storage::{Settings, Storages};
 use std::collections::BTreeMap;
 
-struct Case {
+pub(super) struct Case {
     _tmp: tempfile::TempDir,
-    root: PathBuf,
-    generated: String,
-    job: PathBuf,
+    pub(super) root: PathBuf,
+    pub(super) generated: String,
+    pub(super) job: PathBuf,
 }
 
-fn case(name: &str) -> Case {
+pub(super) fn case(name: &str) -> Case {
     let (tmp, root, generated) = fixture("2.3", name);
     let job = std::fs::read_dir(root.join("checkpoints"))
         .unwrap()
@@ -45,7 +45,7 @@ fn case(name: &str) -> Case {
 }
 
 impl Case {
-    fn plan(&self, p: &Policy) -> (Plan, PlanFile) {
+    pub(super) fn plan(&self, p: &Policy) -> (Plan, PlanFile) {
         let plan = || run_on(&local(), &self.root, &self.generated, p).unwrap();
         (plan(), PlanFile::new(plan(), p, &[]))
     }
@@ -58,7 +58,7 @@ impl Case {
     }
 
     /// Files of Flink's list for `chk` that are missing now.
-    fn missing(&self, chk: &str) -> Vec<String> {
+    pub(super) fn missing(&self, chk: &str) -> Vec<String> {
         let dir = self.job.join(chk);
         oracle_files(&self.source(), &self.root, &dir, &self.generated)
             .into_iter()
@@ -66,7 +66,11 @@ impl Case {
             .collect()
     }
 
-    fn revalidate(&self, storage: &dyn Storage, plan: &PlanFile) -> Result<Validated, Error> {
+    pub(super) fn revalidate(
+        &self,
+        storage: &dyn Storage,
+        plan: &PlanFile,
+    ) -> Result<Validated, Error> {
         rt().block_on(revalidate(
             storage,
             plan,
@@ -86,7 +90,7 @@ fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().unwrap()
 }
 
-fn run_apply(storage: &dyn Storage, v: &Validated) -> (Applied, Vec<String>) {
+pub(super) fn run_apply(storage: &dyn Storage, v: &Validated) -> (Applied, Vec<String>) {
     let mut order = Vec::new();
     let a = rt().block_on(apply(storage, v, |e| {
         if let Event::Deleted { path, .. } = e {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use super::*;
 
 mod apply;
+mod changed;
 use crate::storage::{Settings, Storages};
 
 pub(crate) fn fixture(version: &str, name: &str) -> (tempfile::TempDir, PathBuf, String) {

@@ -427,6 +427,22 @@ fn dir_key(l: &Location) -> String {
     s
 }
 
+/// An empty plan of root `/r` (a unit-test fixture).
+#[cfg(test)]
+pub(crate) fn sample_plan(scope: &str, savepoints: Option<&str>) -> PlanFile {
+    serde_json::from_value(serde_json::json!({
+        "format": PLAN_FORMAT,
+        "root": "/r", "scope": scope, "savepoints": savepoints,
+        "policy": {"keep_last": 1, "min_age_seconds": 0, "keep": [],
+                   "include_savepoints": [], "drop_jobs": [], "stopped": false,
+                   "planned_at": "2026-01-01T00:00:00Z"},
+        "totals": {"candidate_files": 0, "candidate_bytes": 0, "files_listed": 0,
+                   "snapshots_read": 0, "referenced_files": 0},
+        "jobs": {}, "candidates": [], "kept": [], "read": []
+    }))
+    .expect("a valid plan")
+}
+
 #[cfg(test)]
 mod tests {
     //! The rules for trusting a plan file, on hand-built candidates.
@@ -541,17 +557,7 @@ mod tests {
     }
 
     fn sample() -> PlanFile {
-        serde_json::from_value(serde_json::json!({
-            "format": PLAN_FORMAT,
-            "root": "/r", "scope": "/r", "savepoints": null,
-            "policy": {"keep_last": 1, "min_age_seconds": 0, "keep": [],
-                       "include_savepoints": [], "drop_jobs": [], "stopped": false,
-                       "planned_at": "2026-01-01T00:00:00Z"},
-            "totals": {"candidate_files": 0, "candidate_bytes": 0, "files_listed": 0,
-                       "snapshots_read": 0, "referenced_files": 0},
-            "jobs": {}, "candidates": [], "kept": [], "read": []
-        }))
-        .unwrap()
+        sample_plan("/r", None)
     }
 
     #[test]
@@ -604,17 +610,7 @@ mod tests {
 
     #[test]
     fn candidates_outside_the_scope_are_out_of_bounds() {
-        let plan: PlanFile = serde_json::from_value(serde_json::json!({
-            "format": PLAN_FORMAT,
-            "root": "/r", "scope": "/r/j", "savepoints": "/sp",
-            "policy": {"keep_last": 1, "min_age_seconds": 0, "keep": [],
-                       "include_savepoints": [], "drop_jobs": [], "stopped": false,
-                       "planned_at": "2026-01-01T00:00:00Z"},
-            "totals": {"candidate_files": 0, "candidate_bytes": 0, "files_listed": 0,
-                       "snapshots_read": 0, "referenced_files": 0},
-            "jobs": {}, "candidates": [], "kept": [], "read": []
-        }))
-        .unwrap();
+        let plan = sample_plan("/r/j", Some("/sp"));
         assert!(in_bounds(&plan, &cand("/r/j/chk-4", true)));
         assert!(!in_bounds(&plan, &cand("/r/k/chk-4", true)));
         assert!(!in_bounds(&plan, &cand("/r/j", true)), "the scope itself");

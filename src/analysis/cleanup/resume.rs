@@ -186,17 +186,7 @@ mod tests {
 
     #[test]
     fn only_the_runs_of_this_plan_count() {
-        let plan: PlanFile = serde_json::from_value(serde_json::json!({
-            "format": super::super::PLAN_FORMAT,
-            "root": "/r", "scope": "/r", "savepoints": null,
-            "policy": {"keep_last": 1, "min_age_seconds": 0, "keep": [],
-                       "include_savepoints": [], "drop_jobs": [], "stopped": false,
-                       "planned_at": "2026-01-01T00:00:00Z"},
-            "totals": {"candidate_files": 0, "candidate_bytes": 0, "files_listed": 0,
-                       "snapshots_read": 0, "referenced_files": 0},
-            "jobs": {}, "candidates": [], "kept": [], "read": []
-        }))
-        .unwrap();
+        let plan = super::super::plan_file::sample_plan("/r", None);
         let mut r = Resume::new(&plan);
         for rec in [
             start("2025-12-31T00:00:00Z"), // another plan

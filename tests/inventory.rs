@@ -265,12 +265,80 @@ fn plan_json_names_the_inventory() {
     assert_eq!(inv["time_from"], "given");
     assert_eq!(inv["data_files"], 1);
     let rows = &p["totals"]["inventory_rows"];
-    for f in ["rows", "in_scope", "skipped", "outside"] {
+    for f in ["rows", "in_scope", "skipped", "outside", "unread"] {
         assert!(rows[f].is_u64(), "{f}");
     }
     assert_eq!(rows["rows"], rows["in_scope"]);
     // Ages count from the inventory's time.
     assert_eq!(p["policy"]["planned_at"], t.time.to_string());
+}
+
+/// Parquet row groups whose key statistics lie wholly outside the root
+/// are skipped unread, and the plan is still the live plan's: an S3
+/// Parquet report (test-side writer, 1000 rows a row group) of the tree
+/// between thousands of other keys of the bucket, in key order, one of them
+/// a sibling directory sharing the root's name as a string prefix.
+#[test]
+fn parquet_row_groups_outside_the_root_are_skipped_unread() {
+    let t = Tree::new("2.3", "rocksdb-incremental");
+    let (code, live, err) = t.plan(&[]);
+    assert_eq!(code, 0, "{err}");
+    let ck = t.ck.display().to_string();
+    let ck = ck.trim_start_matches('/');
+    let row = |path: String| Row {
+        path,
+        size: 10,
+        modified: t.time - jiff::SignedDuration::from_hours(1),
+        is_dir: false,
+    };
+    let mut keys: Vec<Row> = t
+        .rows()
+        .into_iter()
+        .map(|r| Row {
+            path: r.path.trim_start_matches('/').to_owned(),
+            ..r
+        })
+        .collect();
+    let tree_files = keys.iter().filter(|r| !r.is_dir).count() as u64;
+    keys.extend((0..3000).map(|i| row(format!("aaa-logs/app-{i:05}.log"))));
+    keys.extend((0..2500).map(|i| row(format!("{ck}-old/{i:05}/part"))));
+    keys.extend((0..3000).map(|i| row(format!("zzz/dt=2026-12-01/part-{i:05}"))));
+    keys.sort_by(|a, b| a.path.cmp(&b.path));
+    let dest = Destination {
+        bucket: "inventory-destination",
+        prefix: "inventory",
+    };
+    let report = write_s3_parquet(
+        &keys,
+        "fixture-bucket",
+        t.time,
+        &t._tmp.path().join("inventory"),
+        &dest,
+        1,
+    );
+    let (code, got, err) = t.plan(&[
+        "--inventory".to_owned(),
+        report.display().to_string(),
+        "--rebase".to_owned(),
+        format!("s3://fixture-bucket{}={}", t.ck.display(), t.ck.display()),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        decided(&got),
+        decided(&live),
+        "the plan differs from the live plan"
+    );
+    let rows = &got["totals"]["inventory_rows"];
+    assert_eq!(rows["in_scope"], tree_files);
+    // The writer adds a noncurrent version, a delete marker and a `…/`
+    // placeholder to the shard.
+    assert_eq!(rows["rows"], tree_files + 8500 + 3);
+    let unread = rows["unread"].as_u64().unwrap();
+    let outside = rows["outside"].as_u64().unwrap();
+    // Every row group but those holding a row of the tree (at most two
+    // straddle its edges) is skipped.
+    assert!(unread >= 8500 - 2000, "only {unread} rows unread");
+    assert!(unread <= outside, "{unread} unread, {outside} outside");
 }
 
 /// Files written after the inventory are never candidates; files deleted

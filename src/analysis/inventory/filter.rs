@@ -175,6 +175,63 @@ impl Filter {
         false
     }
 
+    /// Whether no key from `min` to `max` (bytes as the report holds them,
+    /// in byte order) of `bucket`'s rows can lie under the scope: then a
+    /// whole Parquet row group is skipped unread, by its statistics.
+    /// `bucket` as in [`Filter::surely_outside`] (`None`: the report's
+    /// bucket; Azure keys start with their container). Conservative: a
+    /// range that reaches a mapped or scope prefix is never outside.
+    pub(super) fn range_outside(&self, bucket: Option<&[u8]>, min: &[u8], max: &[u8]) -> bool {
+        let Some(o) = &self.objects else {
+            return false;
+        };
+        if min > max {
+            return false;
+        }
+        // Keys with the prefix `q` run from `q` to just before its successor.
+        let reaches = |q: &[u8]| max >= q && (min < q || min.starts_with(q));
+        let root = self.root_bucket.as_deref().map(str::as_bytes);
+        let scope = &self.scope_prefix.as_bytes()[1..];
+        fn container(k: &[u8]) -> Option<&[u8]> {
+            k.iter().position(|&b| b == b'/').map(|i| &k[..i])
+        }
+        let (bucket, outside) = if o.host.is_some() {
+            // Azure: `container/key…`; the wanted prefixes carry their
+            // container.
+            let wanted = root.map(|r| [r, b"/", scope].concat()).into_iter().chain(
+                self.mapped
+                    .iter()
+                    .map(|(b, m)| [b.as_bytes(), b"/", &m.as_bytes()[1..]].concat()),
+            );
+            let outside = !wanted.into_iter().any(|q| reaches(&q));
+            let other = [min, max]
+                .into_iter()
+                .filter_map(container)
+                .find(|c| Some(*c) != root);
+            (other, outside)
+        } else {
+            let Some(b) = bucket.or(o.bucket.as_deref().map(str::as_bytes)) else {
+                return false;
+            };
+            let wanted = (root == Some(b) && reaches(scope))
+                || self
+                    .mapped
+                    .iter()
+                    .any(|(m_b, m)| m_b.as_bytes() == b && reaches(&m.as_bytes()[1..]));
+            let outside = !wanted;
+            (Some(b).filter(|b| Some(*b) != root), outside)
+        };
+        // Reading these rows would have noted a row of another bucket.
+        if outside
+            && self.foreign.get().is_none()
+            && let Some(b) = bucket.and_then(|b| std::str::from_utf8(b).ok())
+            && let Ok(l) = Location::parse(&format!("{}/", o.base(b)))
+        {
+            let _ = self.foreign.set(l);
+        }
+        outside
+    }
+
     /// The entry for a row's path (already URL-decoded), or `None` when it
     /// lies outside the scope (`Err(())` when the path is not in normal
     /// form). `bucket`: the row's bucket (GCS).
@@ -355,6 +412,77 @@ mod tests {
         for p in ["/", "/a//b", "/a/./b", "/a/../b", "/a/"] {
             assert!(!is_normal(p), "{p}");
         }
+    }
+
+    /// A filter for the scope `flink/ck/` of bucket `b` (S3 layout), or of
+    /// container `c` (Azure layout, `host`), with `mapped` buckets.
+    fn filter(host: Option<&str>, root: &str, mapped: &[(&str, &str)]) -> Filter {
+        let root = Location::parse(root).unwrap();
+        Filter {
+            scope_prefix: "/flink/ck/".into(),
+            rebase: Rebase::default(),
+            objects: Some(ObjectStore {
+                scheme: if host.is_some() {
+                    Scheme::AzureBlob
+                } else {
+                    Scheme::S3
+                },
+                bucket: host.is_none().then(|| "b".to_owned()),
+                host: host.map(str::to_owned),
+            }),
+            root_bucket: Some(if host.is_some() { "c" } else { "b" }.to_owned()),
+            mapped: mapped
+                .iter()
+                .map(|(b, p)| ((*b).to_owned(), (*p).to_owned()))
+                .collect(),
+            time: jiff::Timestamp::UNIX_EPOCH,
+            time_from: TimeFrom::Given,
+            latest: jiff::Timestamp::UNIX_EPOCH,
+            foreign: OnceLock::new(),
+            root,
+        }
+    }
+
+    /// Unit cases (hand-built ranges) of the row-group skip: a range is
+    /// outside only when no key in it can start with a wanted prefix.
+    #[test]
+    fn key_ranges_outside_the_scope() {
+        let f = filter(None, "s3://b/flink/ck", &[]);
+        let out = |min: &str, max: &str| f.range_outside(None, min.as_bytes(), max.as_bytes());
+        assert!(out("a", "flink/ch"));
+        assert!(out("flink/ck0", "z")); // '0' follows '/': past every "flink/ck/…"
+        assert!(out("flink/ck", "flink/ck")); // the directory's own name is no file under it
+        assert!(!out("a", "flink/ck/"));
+        assert!(!out("flink/ck/x", "flink/ck/y"));
+        assert!(!out("flink/ck/x", "z"));
+        assert!(!out("a", "z"));
+        assert!(!out("z", "a")); // not a range: never skipped
+        // Another bucket: outside, and noted as a row of another store.
+        assert!(f.foreign.get().is_none());
+        assert!(f.range_outside(Some(b"other"), b"flink/ck/a", b"flink/ck/z"));
+        assert_eq!(f.foreign.get().unwrap().to_string(), "s3://other/");
+        // A bucket that --rebase maps: only its mapped prefix is wanted.
+        let f = filter(None, "s3://b/flink/ck", &[("m", "/old/")]);
+        assert!(!f.range_outside(Some(b"m"), b"old/a", b"old/b"));
+        assert!(f.range_outside(Some(b"m"), b"flink/ck/a", b"flink/ck/b"));
+        // Azure: keys carry their container.
+        let f = filter(
+            Some("acct.blob.core.windows.net"),
+            "wasbs://c@acct.blob.core.windows.net/flink/ck",
+            &[],
+        );
+        let out = |min: &str, max: &str| f.range_outside(None, min.as_bytes(), max.as_bytes());
+        assert!(out("c/a", "c/flink/cj"));
+        assert!(!out("c/a", "c/flink/ck/1"));
+        assert!(out("d/flink/ck/1", "d/flink/ck/2"));
+        assert_eq!(
+            f.foreign.get().unwrap().to_string(),
+            "wasbs://d@acct.blob.core.windows.net/"
+        );
+        // Not an object store: never skipped.
+        let mut f = filter(None, "s3://b/flink/ck", &[]);
+        f.objects = None;
+        assert!(!f.range_outside(None, b"a", b"b"));
     }
 
     #[test]

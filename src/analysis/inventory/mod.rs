@@ -553,6 +553,10 @@ pub struct Counts {
     pub skipped: u64,
     /// Rows of another store, or under the store but outside the scope.
     pub outside: u64,
+    /// Of `outside`: rows of Parquet row groups skipped unread, because
+    /// their statistics put every key outside the scope.
+    #[serde(default)]
+    pub unread: u64,
 }
 
 impl Counts {
@@ -561,6 +565,7 @@ impl Counts {
         self.in_scope += o.in_scope;
         self.skipped += o.skipped;
         self.outside += o.outside;
+        self.unread += o.unread;
     }
 }
 

@@ -10,11 +10,14 @@
 //! plain `INT64` (epoch milliseconds), `INT96` (Impala/Spark), or a string;
 //! flags `BOOLEAN` or the strings `true`/`false`.
 
-use parquet::basic::{ConvertedType, LogicalType, TimeUnit, Type as Physical};
+use parquet::basic::{
+    ColumnOrder, ConvertedType, LogicalType, SortOrder, TimeUnit, Type as Physical,
+};
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
 use parquet::data_type::{
     BoolType, ByteArray, ByteArrayType, Int32Type, Int64Type, Int96, Int96Type,
 };
+use parquet::file::metadata::{FileMetaData, RowGroupMetaData};
 use parquet::file::reader::{ChunkReader, FileReader, SerializedFileReader};
 use parquet::schema::types::ColumnDescriptor;
 
@@ -213,7 +216,45 @@ fn skips(v: Option<Value<'_>>, when: Skip) -> bool {
     }
 }
 
+/// The smallest and largest value of string column `col` in a row group,
+/// when its statistics can be trusted for a skip: written in the current
+/// fields (`min_value`/`max_value`) under the unsigned byte order, and no
+/// nulls (a null key is an error that reading would report).
+fn string_range<'a>(
+    file: &FileMetaData,
+    group: &'a RowGroupMetaData,
+    col: usize,
+) -> Option<(&'a [u8], &'a [u8])> {
+    if file.column_order(col) != ColumnOrder::TYPE_DEFINED_ORDER(SortOrder::UNSIGNED) {
+        return None;
+    }
+    let s = group.column(col).statistics()?;
+    if s.is_min_max_deprecated() || s.null_count_opt() != Some(0) {
+        return None;
+    }
+    Some((s.min_bytes_opt()?, s.max_bytes_opt()?))
+}
+
 impl Filter {
+    /// Whether every row of row group `group` lies outside the scope, by
+    /// the statistics of its key (and bucket) column.
+    fn group_outside(
+        &self,
+        file: &FileMetaData,
+        group: &RowGroupMetaData,
+        key: usize,
+        bucket: Option<usize>,
+    ) -> bool {
+        let bucket = match bucket {
+            None => None,
+            Some(b) => match string_range(file, group, b) {
+                Some((lo, hi)) if lo == hi => Some(lo),
+                _ => return false,
+            },
+        };
+        string_range(file, group, key).is_some_and(|(lo, hi)| self.range_outside(bucket, lo, hi))
+    }
+
     /// Decodes one Parquet data file, sending batches of entries under the
     /// scope. `send` answers false when no one listens any more.
     pub(super) fn decode_parquet<R: ChunkReader + 'static>(
@@ -267,6 +308,21 @@ impl Filter {
                 .get_row_group(g)
                 .map_err(|e| bad(format!("row group {g}: {e}")))?;
             let expected = u64::try_from(group.metadata().num_rows()).unwrap_or(0);
+            if self.group_outside(
+                reader.metadata().file_metadata(),
+                group.metadata(),
+                c.path,
+                c.bucket,
+            ) {
+                counts.rows += expected;
+                counts.outside += expected;
+                counts.unread += expected;
+                row_base += expected;
+                if !send(Item::Read(expected)) {
+                    return Ok(counts);
+                }
+                continue;
+            }
             let mut cols = Vec::with_capacity(wanted.len());
             for &i in &wanted {
                 let r = group

@@ -584,14 +584,24 @@ base=("$bin" safe-to-delete --dry-run --json "${policy[@]}" --rebase "$rb")
 # tests/inventory.rs compares plans. Other outputs are kept as they are.
 summarize() {
   python3 - "$work/out-$1" "$work/out-$1.sum.json" <<'PY' && rm -f "$work/out-$1"
-import hashlib, json, sys
+import hashlib, json, os, sys
 src, dst = sys.argv[1:]
 try:
     p = json.load(open(src))
 except Exception as e:
     json.dump({"error": str(e)}, open(dst, "w"))
     sys.exit(0)
-cands = sorted(json.dumps([c["path"], c["is_dir"], c["reason"], c["files"], c["bytes"]]) for c in p["candidates"])
+# File by file, as tests/inventory.rs compares plans: a live plan's
+# directory candidate stands for every file under it (the root is local);
+# an inventory plan lists files one by one.
+def files(c):
+    if not c["is_dir"]:
+        yield c["path"]
+        return
+    for d, _, names in os.walk(c["path"]):
+        for n in names:
+            yield os.path.join(d, n)
+cands = sorted(json.dumps([f, c["reason"]]) for c in p["candidates"] for f in files(c))
 kept = sorted(json.dumps([k["path"], k["reason"], k["files"], k["bytes"]]) for k in p.get("kept", []))
 json.dump({"totals": p["totals"], "jobs": len(p.get("jobs", [])), "candidates": len(cands),
            "decided": hashlib.sha256("\n".join(cands + ["--"] + kept).encode()).hexdigest()}, open(dst, "w"))

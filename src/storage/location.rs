@@ -251,6 +251,17 @@ impl Location {
         }
     }
 
+    /// Whether `dir` is [`Location::parent`] of `self` (without building it).
+    pub fn parent_is(&self, dir: &Location) -> bool {
+        let parent = match self.path.rfind('/').unwrap_or(0) {
+            0 => "/",
+            cut => &self.path[..cut],
+        };
+        parent == dir.path
+            && self.store.scheme == dir.store.scheme
+            && self.store.authority == dir.store.authority
+    }
+
     /// The parents of `self`, innermost first, ending with the root `/`
     /// (empty for the root): the one walk up a tree.
     pub fn ancestors(&self) -> impl Iterator<Item = Location> + '_ {
@@ -500,6 +511,10 @@ mod tests {
         assert_eq!(a.to_string(), "s3a://b/k/x");
         assert_eq!(b.to_string(), "s3://b/k/x");
         assert_eq!(a.parent().to_string(), "s3a://b/k");
+        assert!(b.parent_is(&a.parent()) && a.parent_is(&loc("s3://b/k")));
+        assert!(loc("/x").parent_is(&loc("/")) && !loc("/a/x").parent_is(&loc("/a/x")));
+        assert!(!loc("s3://b/k/x").parent_is(&loc("s3://c/k")));
+        assert!(!loc("/k/x").parent_is(&loc("/k/x/y")) && !loc("/kk/x").parent_is(&loc("/k")));
         assert_eq!(loc("file:///tmp/a"), loc("/tmp/a"));
         assert_eq!(loc("wasbs://c@a/x"), loc("wasb://c@a/x"));
         // Different stores, buckets or paths stay different.

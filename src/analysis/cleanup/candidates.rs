@@ -63,6 +63,10 @@ pub struct Candidates {
     files: u64,
     bytes: u64,
     dirs: BTreeMap<(Location, Reason), DirTotals>,
+    /// The totals being added to, never also in `dirs`: candidates come in
+    /// runs of one directory (a listing lists a directory at a time), so
+    /// most are counted without a map lookup.
+    open: Option<DirTotals>,
 }
 
 impl Default for Candidates {
@@ -79,6 +83,7 @@ impl Candidates {
             files: 0,
             bytes: 0,
             dirs: BTreeMap::new(),
+            open: None,
         }
     }
 
@@ -95,17 +100,22 @@ impl Candidates {
     fn count(&mut self, c: &Candidate) {
         self.files = self.files.saturating_add(c.files);
         self.bytes = self.bytes.saturating_add(c.bytes);
-        let dir = c.path.parent();
-        let t = self
-            .dirs
-            .entry((dir, c.reason))
-            .or_insert_with_key(|(dir, reason)| DirTotals {
-                path: dir.clone(),
-                reason: *reason,
-                candidates: 0,
-                files: 0,
-                bytes: 0,
-            });
+        let t = match &mut self.open {
+            Some(t) if t.reason == c.reason && c.path.parent_is(&t.path) => t,
+            open => {
+                if let Some(o) = open.take() {
+                    self.dirs.insert((o.path.clone(), o.reason), o);
+                }
+                let key = (c.path.parent(), c.reason);
+                open.insert(self.dirs.remove(&key).unwrap_or(DirTotals {
+                    path: key.0,
+                    reason: key.1,
+                    candidates: 0,
+                    files: 0,
+                    bytes: 0,
+                }))
+            }
+        };
         t.candidates += 1;
         t.files = t.files.saturating_add(c.files);
         t.bytes = t.bytes.saturating_add(c.bytes);
@@ -127,6 +137,9 @@ impl Candidates {
 
     /// Sorts what is in memory: call once every candidate is pushed.
     pub fn seal(&mut self) {
+        if let Some(o) = self.open.take() {
+            self.dirs.insert((o.path.clone(), o.reason), o);
+        }
         self.spill.seal();
     }
 
@@ -150,9 +163,9 @@ impl Candidates {
         self.bytes
     }
 
-    /// Totals per directory and reason, by directory.
+    /// Totals per directory and reason (by directory once sealed).
     pub fn dirs(&self) -> impl Iterator<Item = &DirTotals> {
-        self.dirs.values()
+        self.dirs.values().chain(self.open.iter())
     }
 
     /// Every candidate, in path order.

@@ -58,6 +58,9 @@ pub(super) struct Classifier<'a> {
     /// Kept groups by (canonical directory, reason): the directory and what
     /// is in it.
     pub(super) kept: BTreeMap<(String, KeepReason), (Location, Bucket)>,
+    /// The kept group being added to, never also in `kept`: files come a
+    /// directory at a time, so most are counted without a map lookup.
+    kept_open: Option<((String, KeepReason), (Location, Bucket))>,
     pub(super) jobs: BTreeMap<String, JobTotals>,
     /// A job directory holding what looks like a live working directory.
     pub(super) working_dir: Option<String>,
@@ -88,6 +91,7 @@ impl<'a> Classifier<'a> {
             failed: None,
             dirs: BTreeMap::new(),
             kept: BTreeMap::new(),
+            kept_open: None,
             jobs: BTreeMap::new(),
             working_dir: None,
             live_dropped: None,
@@ -121,15 +125,33 @@ impl<'a> Classifier<'a> {
         e: &Entry,
         job: Option<&str>,
     ) {
-        self.kept
-            .entry((canonical_dir(dir), reason))
-            .or_insert_with(|| (dir.clone(), Bucket::default()))
-            .1
-            .add(e);
+        match &mut self.kept_open {
+            Some(((_, r), (d, b))) if *r == reason && d == dir => b.add(e),
+            open => {
+                if let Some((k, v)) = open.take() {
+                    self.kept.insert(k, v);
+                }
+                let k = (canonical_dir(dir), reason);
+                let v = self
+                    .kept
+                    .remove(&k)
+                    .unwrap_or_else(|| (dir.clone(), Bucket::default()));
+                open.insert((k, v)).1.1.add(e);
+            }
+        }
         if let Some(j) = job.filter(|j| layout::is_job_id(j)) {
-            let t = self.jobs.entry(j.to_owned()).or_default();
-            t.kept_files += 1;
-            t.kept_bytes = t.kept_bytes.saturating_add(e.size);
+            self.job_totals(j, |t| {
+                t.kept_files += 1;
+                t.kept_bytes = t.kept_bytes.saturating_add(e.size);
+            });
+        }
+    }
+
+    /// Updates the totals of job `j` (no key string made once it has some).
+    fn job_totals(&mut self, j: &str, f: impl FnOnce(&mut JobTotals)) {
+        match self.jobs.get_mut(j) {
+            Some(t) => f(t),
+            None => f(self.jobs.entry(j.to_owned()).or_default()),
         }
     }
 
@@ -247,9 +269,10 @@ impl<'a> Classifier<'a> {
 
     pub(super) fn candidate_file(&mut self, e: &Entry, reason: Reason, job: Option<String>) {
         if let Some(j) = &job {
-            let t = self.jobs.entry(j.clone()).or_default();
-            t.candidate_files += 1;
-            t.candidate_bytes = t.candidate_bytes.saturating_add(e.size);
+            self.job_totals(j, |t| {
+                t.candidate_files += 1;
+                t.candidate_bytes = t.candidate_bytes.saturating_add(e.size);
+            });
         }
         self.emit(Candidate {
             path: e.location.clone(),
@@ -326,6 +349,9 @@ impl<'a> Classifier<'a> {
     }
 
     pub(super) fn finish(mut self) -> Result<Plan, Error> {
+        if let Some((k, v)) = self.kept_open.take() {
+            self.kept.insert(k, v);
+        }
         for (_, df) in std::mem::take(&mut self.dirs) {
             if df.kept == 0 && self.whole_dirs {
                 if let Some(j) = &df.job {

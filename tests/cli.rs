@@ -21,4 +21,5 @@ mod regressions;
 mod replicate;
 mod secrets;
 mod simulation;
+mod throttling;
 mod truncation;

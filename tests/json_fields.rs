@@ -232,6 +232,48 @@ fn safe_to_delete_dry_run() {
     );
 }
 
+/// A run that deletes: the plan's fields as for `--dry-run`, and `applied`.
+#[test]
+fn safe_to_delete_yes() {
+    let (src, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("ri");
+    copy_tree(&src, &root);
+    let rebase = format!("file:{generated}={}", root.display());
+    let log = tmp.path().join("deletions.log");
+    let checkpoints = root.join("checkpoints");
+    let args = [
+        "safe-to-delete",
+        checkpoints.to_str().unwrap(),
+        "--yes",
+        "--json",
+        "--log",
+        log.to_str().unwrap(),
+        "--keep-last",
+        "1",
+        "--min-age",
+        "0s",
+        "--rebase",
+        &rebase,
+    ];
+    let out = flink_chk().args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got = key_paths(&v);
+    let (applied, plan): (Vec<&str>, Vec<&str>) =
+        got.lines().partition(|l| l.starts_with("/applied"));
+    assert_eq!(plan.join("\n"), SAFE_TO_DELETE.trim(), "the plan's fields");
+    let applied = applied.join("\n");
+    assert!(
+        applied == APPLIED.trim(),
+        "the JSON field names changed; the key paths now are:\n{applied}"
+    );
+    // Nothing on an object store: never throttled, no window.
+    assert_eq!(v["applied"]["throttled"]["responses"], 0);
+    assert!(v["applied"]["throttled"]["lowest_window"].is_null());
+}
+
 #[test]
 fn refs_export() {
     let (src, generated) = scenario("2.3", "rocksdb-incremental");
@@ -794,6 +836,24 @@ const SAFE_TO_DELETE: &str = r"
 /totals/files_listed
 /totals/referenced_files
 /totals/snapshots_read
+";
+
+const APPLIED: &str = r"
+/applied
+/applied/deleted_bytes
+/applied/deleted_files
+/applied/dirs_left
+/applied/dirs_removed
+/applied/dropped
+/applied/failed
+/applied/log
+/applied/skipped
+/applied/snapshots_rechecked
+/applied/throttled
+/applied/throttled/final_window
+/applied/throttled/lowest_window
+/applied/throttled/max_window
+/applied/throttled/responses
 ";
 
 const PROFILE_LIST: &str = r"

@@ -25,7 +25,7 @@ fn env(k: &str) -> Option<String> {
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Store {
+pub(crate) enum Store {
     S3,
     Gcs,
     Azure,
@@ -40,7 +40,7 @@ impl Store {
         }
     }
 
-    fn available(self) -> bool {
+    pub(crate) fn available(self) -> bool {
         let var = match self {
             Store::S3 => "FLINK_CHK_TEST_S3_ENDPOINT",
             Store::Gcs => "FLINK_CHK_TEST_GCS_ENDPOINT",
@@ -57,7 +57,7 @@ impl Store {
     }
 
     /// The URI of `prefix` in the test bucket.
-    fn uri(self, prefix: &str) -> String {
+    pub(crate) fn uri(self, prefix: &str) -> String {
         match self {
             Store::S3 => format!("s3://{}/{prefix}", env("FLINK_CHK_TEST_S3_BUCKET").unwrap()),
             Store::Gcs => format!(
@@ -73,7 +73,7 @@ impl Store {
     }
 
     /// The library's storage settings for the test server.
-    fn settings(self) -> Settings {
+    pub(crate) fn settings(self) -> Settings {
         let mut s = Settings {
             concurrency: Some(4),
             ..Default::default()
@@ -132,7 +132,7 @@ impl Store {
     }
 }
 
-fn upload(store: Store, dir: &Path, prefix: &str) {
+pub(crate) fn upload(store: Store, dir: &Path, prefix: &str) {
     let st = Command::new("bash")
         .arg(repo().join("tests/servers/upload.sh"))
         .args([store.name(), dir.to_str().unwrap(), prefix])
@@ -142,16 +142,16 @@ fn upload(store: Store, dir: &Path, prefix: &str) {
     assert!(st.success(), "upload to {} failed", store.name());
 }
 
-struct Setup {
+pub(crate) struct Setup {
     _cfg: tempfile::TempDir,
-    config: PathBuf,
-    base: String,
+    pub(crate) config: PathBuf,
+    pub(crate) base: String,
     generated: String,
     job: String,
     local: PathBuf,
 }
 
-fn setup(store: Store, tag: &str) -> Setup {
+pub(crate) fn setup(store: Store, tag: &str) -> Setup {
     let (dir, generated) = scenario("2.3", "rocksdb-incremental");
     let prefix = format!("{tag}-{}-{}", store.name(), std::process::id());
     upload(store, &dir, &prefix);
@@ -186,9 +186,14 @@ fn setup(store: Store, tag: &str) -> Setup {
     }
 }
 
-fn run(s: &Setup, args: &[&str]) -> (Value, i32, String) {
+pub(crate) fn run(s: &Setup, args: &[&str]) -> (Value, i32, String) {
+    run_with(&s.config, args)
+}
+
+/// [`run`] with another profile file.
+fn run_with(config: &Path, args: &[&str]) -> (Value, i32, String) {
     let out = flink_chk()
-        .env("FLINK_CHK_CONFIG", &s.config)
+        .env("FLINK_CHK_CONFIG", config)
         .args(args)
         .output()
         .unwrap();
@@ -411,7 +416,7 @@ fn azure_blob_azurite_conformance() {
 }
 
 /// Every object below `base`, relative to it, sorted.
-async fn listing(storage: &Storages, base: &Location) -> Vec<String> {
+pub(crate) async fn listing(storage: &Storages, base: &Location) -> Vec<String> {
     let mut v: Vec<String> = storage
         .list(base, true)
         .map(|e| e.unwrap().location.relative_to(base).unwrap().to_owned())
@@ -709,7 +714,7 @@ fn azure_blob_azurite_conditional_delete() {
 /// run finds nothing left to delete.
 /// The objects (relative to `base`) a cleanup plan would delete: a file
 /// candidate itself, a directory candidate every object of `listed` under it.
-fn objects_of(
+pub(crate) fn objects_of(
     plan: &Value,
     base: &Location,
     listed: &std::collections::BTreeSet<String>,
@@ -736,33 +741,53 @@ fn cleanup_on(store: Store) {
         return;
     }
     let s = setup(store, "cleanup");
+    apply_cleanup(store, &s, &s.config);
+    let rb = format!("{}={}", s.generated, s.base);
+    let policy = cleanup_policy(&rb);
+    let (v, code, err) = run(
+        &s,
+        &[
+            "deps",
+            "orders@latest",
+            "--verify",
+            "--json",
+            "--rebase",
+            &rb,
+        ],
+    );
+    assert_eq!(code, 0, "{err}\n{}", v["verify"]);
+    let (v, code, _) = run(
+        &s,
+        &[&["safe-to-delete", "--dry-run", "--json"][..], &policy[..]].concat(),
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        v["candidates"].as_array().unwrap().len(),
+        0,
+        "nothing left: {v}"
+    );
+}
+
+/// Plans a cleanup of `s` and applies it (`safe-to-delete --yes --json`)
+/// with the profile file `apply_config`: exactly the planned objects go
+/// and each is logged. The applying run's JSON.
+pub(crate) fn apply_cleanup(store: Store, s: &Setup, apply_config: &Path) -> Value {
     let rb = format!("{}={}", s.generated, s.base);
     let base = Location::parse(&s.base).unwrap();
     let storage = Storages::new(store.settings());
     let rt = tokio::runtime::Runtime::new().unwrap();
     let before = rt.block_on(listing(&storage, &base));
-    // --stopped: uploaded objects carry upload times, not Flink's write
-    // order, so shared/ objects uploaded after chk-6/_metadata would count
-    // as written after the newest checkpoint and wait.
-    let policy = [
-        "--keep-last",
-        "1",
-        "--min-age",
-        "0s",
-        "--stopped",
-        "--rebase",
-        &rb,
-    ];
+    let policy = cleanup_policy(&rb);
     let (plan, code, err) = run(
-        &s,
+        s,
         &[&["safe-to-delete", "--dry-run", "--json"][..], &policy[..]].concat(),
     );
     assert_eq!(code, 0, "{err}");
     let expected = objects_of(&plan, &base, &before.iter().cloned().collect());
     assert!(expected.len() > 50, "{}", expected.len());
     let log = tempfile::NamedTempFile::new().unwrap();
-    let (v, code, err) = run(
-        &s,
+    let (v, code, err) = run_with(
+        apply_config,
         &[
             &[
                 "safe-to-delete",
@@ -797,28 +822,23 @@ fn cleanup_on(store: Store) {
         logged.lines().filter(|l| l.contains("\"deleted\"")).count(),
         expected.len()
     );
-    let (v, code, err) = run(
-        &s,
-        &[
-            "deps",
-            "orders@latest",
-            "--verify",
-            "--json",
-            "--rebase",
-            &rb,
-        ],
-    );
-    assert_eq!(code, 0, "{err}\n{}", v["verify"]);
-    let (v, code, _) = run(
-        &s,
-        &[&["safe-to-delete", "--dry-run", "--json"][..], &policy[..]].concat(),
-    );
-    assert_eq!(code, 0);
-    assert_eq!(
-        v["candidates"].as_array().unwrap().len(),
-        0,
-        "nothing left: {v}"
-    );
+    v
+}
+
+/// The cleanup policy of these tests. `--stopped`: uploaded objects carry
+/// upload times, not Flink's write order, so shared/ objects uploaded after
+/// chk-6/_metadata would count as written after the newest checkpoint and
+/// wait.
+fn cleanup_policy(rb: &str) -> [&str; 7] {
+    [
+        "--keep-last",
+        "1",
+        "--min-age",
+        "0s",
+        "--stopped",
+        "--rebase",
+        rb,
+    ]
 }
 
 #[test]
@@ -1209,15 +1229,7 @@ fn s3_seaweedfs_inventory_cleanup() {
             .to_str()
             .unwrap()
     ));
-    let policy = [
-        "--keep-last",
-        "1",
-        "--min-age",
-        "0s",
-        "--stopped",
-        "--rebase",
-        &rb,
-    ];
+    let policy = cleanup_policy(&rb);
     let (live, code, err) = run(
         &s,
         &[&["safe-to-delete", "--dry-run", "--json"][..], &policy[..]].concat(),

@@ -36,6 +36,8 @@ pub struct Faulty<S> {
     corrupt_writes_containing: Vec<String>,
     /// Files handed to `delete_files` so far, over all calls.
     deletes_seen: AtomicUsize,
+    /// The most files handed to one `delete_files` (or `delete_files_if`) call.
+    largest_delete: AtomicUsize,
     /// Files written (`create`, `put_if_absent`) so far.
     writes_seen: AtomicUsize,
 }
@@ -53,6 +55,7 @@ impl<S: Storage> Faulty<S> {
             fail_writes_containing: Vec::new(),
             corrupt_writes_containing: Vec::new(),
             deletes_seen: AtomicUsize::new(0),
+            largest_delete: AtomicUsize::new(0),
             writes_seen: AtomicUsize::new(0),
         }
     }
@@ -126,6 +129,12 @@ impl<S: Storage> Faulty<S> {
         self.deletes_seen.load(Ordering::SeqCst)
     }
 
+    /// The most files handed to one `delete_files` or `delete_files_if`
+    /// call so far.
+    pub fn largest_delete(&self) -> usize {
+        self.largest_delete.load(Ordering::SeqCst)
+    }
+
     /// The wrapped backend.
     pub fn inner(&self) -> &S {
         &self.inner
@@ -157,6 +166,7 @@ impl<S: Storage> Faulty<S> {
         location: fn(&T) -> &Location,
     ) -> (Vec<Option<Result<(), Error>>>, Vec<T>) {
         let first = self.deletes_seen.fetch_add(files.len(), Ordering::SeqCst);
+        self.largest_delete.fetch_max(files.len(), Ordering::SeqCst);
         let mut results = Vec::with_capacity(files.len());
         let mut passed = Vec::new();
         for (i, f) in files.iter().enumerate() {
@@ -259,6 +269,10 @@ impl<S: Storage> Storage for Faulty<S> {
             let inner = self.inner.delete_files_if(&passed).await;
             merge_deletes(results, inner, files, |(f, _)| f)
         })
+    }
+
+    fn delete_throttling(&self) -> Option<super::Throttling> {
+        self.inner.delete_throttling()
     }
 
     fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {

@@ -28,6 +28,7 @@ pub mod memory;
 mod object;
 pub mod redact;
 mod settings;
+mod throttle;
 mod timeout;
 mod write;
 
@@ -43,6 +44,7 @@ pub use location::{Location, Scheme, expand_home};
 #[cfg(any(test, feature = "test-support"))]
 pub use memory::MemoryStorage;
 pub use settings::{AzureSettings, GcsSettings, HdfsSettings, OssSettings, S3Settings, Settings};
+pub use throttle::Throttling;
 pub use write::{Upload, hex as write_hex, md5_hex};
 
 /// Storage errors; each names the location.
@@ -246,6 +248,13 @@ pub trait Storage: Send + Sync + fmt::Debug {
         ))
     }
 
+    /// How the store throttled deletes so far (object stores, see
+    /// `throttle.rs`): answers asking to slow down and the window of
+    /// requests in flight. `None` for backends that are never throttled.
+    fn delete_throttling(&self) -> Option<Throttling> {
+        None
+    }
+
     /// Removes `dir` if it is an empty directory: `Ok(true)` if it was
     /// removed, `Ok(false)` if it is not empty or does not exist; a file is
     /// an error. Object stores have no directories (a prefix disappears with
@@ -364,6 +373,10 @@ impl<T: Storage + ?Sized> Storage for Arc<T> {
         files: &'a [(Location, Option<String>)],
     ) -> BoxFuture<'a, Vec<Result<(), Error>>> {
         (**self).delete_files_if(files)
+    }
+
+    fn delete_throttling(&self) -> Option<Throttling> {
+        (**self).delete_throttling()
     }
 
     fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {
@@ -585,6 +598,14 @@ impl Storage for Storages {
             |(f, _)| f,
             |b, group| async move { b.delete_files_if(&group).await },
         ))
+    }
+
+    /// Over every backend created so far: see [`Throttling::merge`].
+    fn delete_throttling(&self) -> Option<Throttling> {
+        let map = self.backends.lock().unwrap_or_else(|e| e.into_inner());
+        map.values()
+            .filter_map(|b| b.delete_throttling())
+            .reduce(Throttling::merge)
     }
 
     fn remove_dir_if_empty<'a>(&'a self, dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {

@@ -17,6 +17,28 @@
 //! one request per file. A batch that times out is not retried: its files
 //! all get the timeout error.
 //!
+//! # Deleting when the store throttles
+//!
+//! Every delete request of one bucket goes through one AIMD limiter
+//! (`throttle.rs`): at most a window of requests in flight, starting at
+//! `storage.concurrency`, halved (not below 1) when the store throttles a
+//! request and grown by 1 after a window's worth of successes, up to
+//! `storage.concurrency`. Throttling is what OpenDAL reports as
+//! `RateLimited` (429 everywhere, S3 and OSS `SlowDown`), any 503 (S3 and
+//! OSS `SlowDown`/`ServiceUnavailable`, GCS, Azure `ServerBusy`) and
+//! Azure's `500 OperationTimedOut`. Deletes are sent through the operator
+//! without OpenDAL's `RetryLayer` (which would retry a 503 three times
+//! unseen, with its own backoff): the limiter retries a throttled request
+//! after an exponential backoff with jitter (100 ms doubling to 5 s, the
+//! lower half at random), 6 tries in all, and other temporary errors as
+//! often without shrinking the window. A batch still throttled after the
+//! last try is not sent again file by file (that would only multiply the
+//! requests): each of its files gets the store's error, saying so, and
+//! stays. [`Storage::delete_throttling`] reports the throttling answers
+//! and the lowest and current window; `safe-to-delete` prints them
+//! (`applied.throttled`). Reads, listings and writes keep the
+//! `RetryLayer` (3 retries with jitter) and are not limited.
+//!
 //! # Deleting only if unchanged
 //!
 //! [`Storage::delete_files_if`] sends each file's [`Entry::version`] with
@@ -47,10 +69,10 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use opendal::options::DeleteOptions;
 use opendal::{EntryMode, ErrorKind, Operator};
-use tokio::sync::Semaphore;
 
 use super::conditional;
 use super::redact::redact;
+use super::throttle::{self, Limiter, Throttling};
 use super::{BoxFuture, BoxStream, Entry, Error, Location, Scheme, Settings, Storage};
 
 /// How a store takes "only if unchanged" with a delete.
@@ -70,13 +92,21 @@ type Target = (Location, Option<String>);
 /// One bucket or container.
 #[derive(Debug)]
 pub struct ObjectStorage {
+    /// Every request but deletes: OpenDAL's `RetryLayer` tries temporary
+    /// errors again.
     op: Operator,
+    /// Deletes: the same store without the `RetryLayer`, so that
+    /// [`Limiter::send`] sees every throttling answer.
+    delete_op: Operator,
     scheme: Scheme,
     /// The bucket or container (`container@account…`) as in locations.
     authority: String,
     timeout: Duration,
-    /// Requests in flight at once when deleting.
+    /// Batches (or files) being deleted at once, at most; the requests
+    /// really in flight are the limiter's window.
     concurrency: usize,
+    /// The adaptive window of delete requests (see [`super::throttle`]).
+    limiter: Limiter,
     /// How deletes are made conditional here.
     precondition: Precondition,
 }
@@ -204,13 +234,13 @@ impl ObjectStorage {
             message,
         };
         let (service, cfg) = config(location, settings).map_err(cfg_err)?;
-        let op = Operator::via_iter(service, cfg)
-            .map_err(|e| cfg_err(redact(&e.to_string()).into_owned()))?
-            .layer(
-                opendal::layers::RetryLayer::new()
-                    .with_max_times(3)
-                    .with_jitter(),
-            );
+        let delete_op = Operator::via_iter(service, cfg)
+            .map_err(|e| cfg_err(redact(&e.to_string()).into_owned()))?;
+        let op = delete_op.clone().layer(
+            opendal::layers::RetryLayer::new()
+                .with_max_times(3)
+                .with_jitter(),
+        );
         let cap = op.info().capability();
         let precondition = match location.scheme() {
             Scheme::Gcs if cap.delete_with_if_version_match => Precondition::Generation,
@@ -220,10 +250,12 @@ impl ObjectStorage {
         };
         Ok(Self {
             op,
+            delete_op,
             scheme: location.scheme(),
             authority: location.authority().to_owned(),
             timeout: settings.timeout(),
             concurrency: settings.concurrency(),
+            limiter: Limiter::new(settings.concurrency()),
             precondition,
         })
     }
@@ -272,13 +304,7 @@ impl ObjectStorage {
 
     /// Deletes one file with its own request (a stat first on ADLS Gen2),
     /// on the condition that it still has `version`, if given.
-    async fn delete_one(
-        &self,
-        location: &Location,
-        version: Option<&str>,
-        permits: &Semaphore,
-    ) -> Result<(), Error> {
-        let _permit = permits.acquire().await;
+    async fn delete_one(&self, location: &Location, version: Option<&str>) -> Result<(), Error> {
         if self.scheme == Scheme::AzureDfs
             && let Some(e) = self.stat(location).await?
             && e.is_dir
@@ -288,10 +314,19 @@ impl ObjectStorage {
                 message: "is a directory, not a file (not deleted)".to_owned(),
             });
         }
+        let options = self.delete_options(version);
         let delete = self
-            .op
-            .delete_options(location.key(), self.delete_options(version));
-        match self.timed(location, delete).await {
+            .limiter
+            .send(self.timeout, || {
+                self.delete_op
+                    .delete_options(location.key(), options.clone())
+            })
+            .await;
+        let outcome = match delete {
+            Ok(r) => r.map_err(|e| delete_error(location, e)),
+            Err(()) => Err(self.timeout_error(location)),
+        };
+        match outcome {
             Err(Error::NotFound { .. }) => Ok(()),
             // Also the answer for a missing object when a condition was
             // sent: gone is not changed.
@@ -307,7 +342,7 @@ impl ObjectStorage {
 
     /// Deletes one batch: one batch request, else (it failed) one request
     /// per file.
-    async fn delete_batch(&self, files: &[Target], permits: &Semaphore) -> Vec<Result<(), Error>> {
+    async fn delete_batch(&self, files: &[Target]) -> Vec<Result<(), Error>> {
         let mut results: Vec<Option<Result<(), Error>>> = files
             .iter()
             .map(|(l, _)| self.refuse_delete(l).map(Err))
@@ -322,24 +357,32 @@ impl ObjectStorage {
                     (l.key().to_owned(), self.delete_options(v.as_deref()))
                 })
                 .collect();
-            let batch = async {
-                let mut d = self.op.deleter().await?;
-                d.delete_iter(items).await?;
-                d.close().await
+            let batch = || {
+                let items = items.clone();
+                async move {
+                    let mut d = self.delete_op.deleter().await?;
+                    d.delete_iter(items).await?;
+                    d.close().await
+                }
             };
-            let outcome = {
-                let _permit = permits.acquire().await;
-                tokio::time::timeout(self.timeout, batch).await
-            };
-            match outcome {
+            match self.limiter.send(self.timeout, batch).await {
                 Ok(Ok(())) => {
                     for &i in &todo {
                         results[i] = Some(Ok(()));
                     }
                     batch_done = true;
                 }
+                // Still throttled after the last try: sent again file by
+                // file, the store would only throttle more requests.
+                Ok(Err(e)) if throttle::is_throttling(&e) => {
+                    let e = delete_error(&files[todo[0]].0, e);
+                    for &i in &todo {
+                        results[i] = Some(Err(e.for_location(&files[i].0)));
+                    }
+                    batch_done = true;
+                }
                 Ok(Err(_)) => {} // retried file by file below
-                Err(_) => {
+                Err(()) => {
                     for &i in &todo {
                         results[i] = Some(Err(self.timeout_error(&files[i].0)));
                     }
@@ -350,7 +393,7 @@ impl ObjectStorage {
         if !batch_done {
             let singles: Vec<_> = todo
                 .iter()
-                .map(|&i| self.delete_one(&files[i].0, files[i].1.as_deref(), permits))
+                .map(|&i| self.delete_one(&files[i].0, files[i].1.as_deref()))
                 .collect();
             let singles: Vec<Result<(), Error>> = futures_util::stream::iter(singles)
                 .buffered(self.concurrency)
@@ -376,7 +419,6 @@ impl ObjectStorage {
 
     /// Deletes `files` in batches (see the module docs).
     async fn delete_all(&self, files: &[Target]) -> Vec<Result<(), Error>> {
-        let permits = Semaphore::new(self.concurrency);
         let batch = match self.scheme {
             // A directory must be told apart first (see the module docs).
             Scheme::AzureDfs => 1,
@@ -392,7 +434,7 @@ impl ObjectStorage {
         // general enough over lifetimes for a `Send` future.
         let batches: Vec<_> = files
             .chunks(batch)
-            .map(|chunk| self.delete_batch(chunk, &permits))
+            .map(|chunk| self.delete_batch(chunk))
             .collect();
         let done: Vec<Vec<Result<(), Error>>> = futures_util::stream::iter(batches)
             .buffered(self.concurrency)
@@ -429,6 +471,22 @@ fn map_err(location: &Location, e: opendal::Error) -> Error {
             location: location.to_string(),
             message: redact(&e.to_string()).into_owned(),
         }
+    }
+}
+
+/// The error of a delete: as [`map_err`], and a store still throttling
+/// after the last try says so.
+fn delete_error(location: &Location, e: opendal::Error) -> Error {
+    let throttled = throttle::is_throttling(&e);
+    match map_err(location, e) {
+        Error::Backend { location, message } if throttled => Error::Backend {
+            location,
+            message: format!(
+                "the store still throttles after {} tries, not deleted: {message}",
+                throttle::TRIES
+            ),
+        },
+        e => e,
     }
 }
 
@@ -776,6 +834,10 @@ impl Storage for ObjectStorage {
             }
             self.delete_all(files).await
         })
+    }
+
+    fn delete_throttling(&self) -> Option<Throttling> {
+        Some(self.limiter.report())
     }
 
     fn remove_dir_if_empty<'a>(&'a self, _dir: &'a Location) -> BoxFuture<'a, Result<bool, Error>> {

@@ -174,6 +174,10 @@ pub struct Applied {
     pub snapshots_completed: usize,
     /// Stopped early (see [`apply_until`]).
     pub stopped: bool,
+    /// How object stores throttled the deletes of this run (answers asking
+    /// to slow down, the window of deletes in flight); all `None` and 0
+    /// when nothing was deleted on an object store.
+    pub throttled: storage::Throttling,
 }
 
 /// Why a file is left alone when its batch comes.
@@ -427,6 +431,21 @@ pub async fn apply(storage: &dyn Storage, v: &Validated, on: impl FnMut(Event<'_
 /// left alone; every file is deleted only where it was listed, under the
 /// plan's roots and not through a symbolic link.
 pub async fn apply_until(
+    storage: &dyn Storage,
+    v: &Validated,
+    stop: &AtomicBool,
+    on: impl FnMut(Event<'_>),
+) -> Applied {
+    let before = storage.delete_throttling().unwrap_or_default();
+    let mut out = delete_approved(storage, v, stop, on).await;
+    if let Some(after) = storage.delete_throttling() {
+        out.throttled = after.since(before);
+    }
+    out
+}
+
+/// [`apply_until`] without the throttling report.
+async fn delete_approved(
     storage: &dyn Storage,
     v: &Validated,
     stop: &AtomicBool,

@@ -27,7 +27,7 @@ mod render;
 use prompt::choose;
 use render::{
     AppliedReport, DroppedReport, FailedReport, SkippedReport, human, not_deleted, print_json,
-    print_json_with,
+    print_json_with, throttled_line,
 };
 
 /// Clean up checkpoint storage: plan what no kept snapshot needs, show it,
@@ -397,6 +397,7 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
                     .map(|(path, why)| SkippedReport { path, why })
                     .collect(),
                 snapshots_rechecked: validated.snapshots_read,
+                throttled: applied.throttled,
             }),
         )?;
     } else {
@@ -412,6 +413,9 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
             },
             log_path.display()
         )?;
+        if let Some(line) = throttled_line(&applied.throttled) {
+            writeln!(out, "  {line}")?;
+        }
         if !applied.skipped.is_empty() {
             writeln!(
                 out,

@@ -23,6 +23,7 @@ pub(super) struct AppliedReport<'a> {
     pub(super) log: &'a std::path::Path,
     pub(super) skipped: Vec<SkippedReport<'a>>,
     pub(super) snapshots_rechecked: usize,
+    pub(super) throttled: crate::storage::Throttling,
 }
 
 /// One entry of `dropped`: a candidate not deleted after all.
@@ -88,6 +89,21 @@ pub(super) fn not_deleted<'a>(
         writeln!(out, "  {DIM}… and {} more{DIM:#}", n - 30)?;
     }
     Ok(())
+}
+
+/// The line saying how object stores throttled the deletes, if they did.
+pub(super) fn throttled_line(t: &crate::storage::Throttling) -> Option<String> {
+    if t.responses == 0 {
+        return None;
+    }
+    let window = |w: Option<usize>| w.map_or_else(|| "?".to_owned(), |w| w.to_string());
+    Some(format!(
+        "throttled: the store asked to slow down {} time(s); deletes in flight went down to {} (of {}), {} at the end",
+        t.responses,
+        window(t.lowest_window),
+        window(t.max_window),
+        window(t.final_window)
+    ))
 }
 
 /// Prints the plan (and what was applied) as JSON, serialised straight to a
@@ -370,4 +386,23 @@ pub(super) fn human(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_throttled_line_only_when_throttled() {
+        let mut t = crate::storage::Throttling::default();
+        assert_eq!(throttled_line(&t), None);
+        t.responses = 3;
+        t.lowest_window = Some(2);
+        t.max_window = Some(8);
+        t.final_window = Some(5);
+        assert_eq!(
+            throttled_line(&t).unwrap(),
+            "throttled: the store asked to slow down 3 time(s); deletes in flight went down to 2 (of 8), 5 at the end"
+        );
+    }
 }

@@ -70,6 +70,14 @@
 //! (the NameNode answers `false`) counts as deleted. ViewFS directories above
 //! mount points are never removed.
 //!
+//! A large dead directory is therefore never one recursive delete (which
+//! would hold the NameNode's lock for the whole tree and cannot be stopped
+//! half-way): `safe-to-delete` lists it and hands its files over in chunks
+//! of at most 8,192 (`cleanup::apply::CHUNK`, bounded well under 100,000),
+//! re-reading checkpoints completed meanwhile before each chunk, then removes
+//! the emptied directories one by one, deepest first, each only if empty
+//! (`a_large_dead_directory_goes_in_bounded_chunks` pins the bound).
+//!
 //! # Limits of hdfs-native 0.14
 //!
 //! No encrypted zones (its `kms` feature is not enabled), no ViewFS

@@ -798,3 +798,31 @@ fn a_savepoints_root_containing_the_checkpoints_root_is_counted_once() {
     assert_eq!(a.deleted_files as usize, files.len());
     assert!(c.missing("chk-6").is_empty());
 }
+
+/// A dead directory of more files than a chunk goes in chunks of at most
+/// [`CHUNK`] files (≤ 100,000), each handed to the storage after the
+/// checks of a batch, one file at a time: never a recursive delete.
+#[test]
+fn a_large_dead_directory_goes_in_bounded_chunks() {
+    const _: () = assert!(CHUNK <= 100_000);
+    let c = case("rocksdb-incremental");
+    let bulk = c.job.join("chk-4/bulk");
+    std::fs::create_dir_all(&bulk).unwrap();
+    let n = 2 * CHUNK + 100;
+    for i in 0..n {
+        std::fs::write(bulk.join(format!("f{i}")), b"x").unwrap();
+    }
+    let (plan, file) = c.plan(&policy(1));
+    let expected = planned(&plan);
+    assert!(expected.len() > n, "{}", expected.len());
+    let faulty = Faulty::new(local());
+    let v = c.revalidate(&faulty, &file).unwrap();
+    let (a, _) = run_apply(&faulty, &v);
+    assert!(a.failed.is_empty(), "{:?}", a.failed);
+    assert_eq!(a.deleted_files as usize, expected.len());
+    assert_eq!(faulty.deletes_seen(), expected.len());
+    // At least three calls for the bulk directory alone.
+    assert_eq!(faulty.largest_delete(), CHUNK);
+    assert!(!c.job.join("chk-4").exists());
+    assert!(c.missing("chk-6").is_empty());
+}

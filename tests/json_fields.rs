@@ -751,6 +751,7 @@ const SAFE_TO_DELETE_MANIFEST: &str = r"
 /manifest/conditional
 /manifest/dropped
 /manifest/dropped/[]/detail
+/manifest/dropped/[]/detail/detail
 /manifest/dropped/[]/detail/kind
 /manifest/dropped/[]/path
 /manifest/dropped/[]/why

@@ -55,9 +55,14 @@ impl Emit {
             .then(|| (TAG_KEY.to_owned(), plan.policy.planned_at.to_string()))
     }
 
-    /// `FILE.SUFFIX`, beside the manifest.
+    /// The manifest's absolute path.
+    fn path(&self) -> PathBuf {
+        std::path::absolute(&self.file).unwrap_or_else(|_| self.file.clone())
+    }
+
+    /// `FILE.SUFFIX`, beside the manifest (absolute).
     fn sibling(&self, suffix: &str) -> PathBuf {
-        let mut s = self.file.as_os_str().to_owned();
+        let mut s = self.path().into_os_string();
         s.push(suffix);
         PathBuf::from(s)
     }
@@ -152,7 +157,7 @@ pub(super) fn emit(
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    let path = std::path::absolute(&e.file).unwrap_or_else(|_| e.file.clone());
+    let path = e.path();
     let tag_text = tag.as_ref().map(|(k, v)| format!("{k}={v}"));
     log.append(&LogRecord::Manifest {
         bytes: expanded.bytes,

@@ -1621,7 +1621,7 @@ _flink__chk() {
             return 0
             ;;
         flink__subcmd__chk__subcmd__safe__subcmd__to__subcmd__delete)
-            opts="-y -p -h -V --keep-last --keep --min-age --include-savepoint --drop-job --stopped --rebase --inventory --apply-candidates --inventory-time --max-inventory-age --plan-out --dry-run --yes --apply --log --all --json --color --profile --config --concurrency --help --version"
+            opts="-y -p -h -V --keep-last --keep --min-age --include-savepoint --drop-job --stopped --rebase --inventory --apply-candidates --inventory-time --max-inventory-age --plan-out --dry-run --yes --apply --log --all --json --emit-manifest --color --profile --config --concurrency --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1710,6 +1710,10 @@ _flink__chk() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --emit-manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -142,6 +142,7 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand --plan-out 'Write the plan as JSON to FILE as well'
             cand --apply 'Apply a plan written earlier by --plan-out instead of planning now (re-checked against storage first: sizes, times, new snapshots)'
             cand --log 'Append the deletion log (one JSON line per deleted file) to FILE [default: $XDG_STATE_HOME/flink-chk/deletions.log]'
+            cand --emit-manifest 'Delete nothing: re-check as a deletion would, then write the files that pass (whole checkpoint directories listed file by file) to FILE for the store''s batch service. s3-batch-tags: an S3 Batch Operations CSV manifest (bucket,key; keys URL-encoded) for a job that tags them, with FILE.operation.json (the tagging) and FILE.lifecycle.json (a rule expiring the tag) beside it; for s3:// and oss:// roots. gcs-batch: a Cloud Storage batch operations manifest (bucket,name,generation) for a delete job; for gs:// roots. Needs a reviewed plan: --apply PLAN, --apply-candidates FILE or --yes. The batch service acts later, on a re-check that has aged (see the README)'
             cand --color 'When to use colour: auto (a terminal and NO_COLOR unset), always, never'
             cand -p 'Profile to use (default: the `default:` of the profiles file)'
             cand --profile 'Profile to use (default: the `default:` of the profiles file)'

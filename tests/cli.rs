@@ -14,6 +14,7 @@ mod hostile;
 mod inspect;
 mod inventory;
 mod json_fields;
+mod manifest;
 mod object_stores;
 mod oracle;
 mod refs;

@@ -19,7 +19,7 @@ use crate::common::{
 };
 
 /// Every key path of `v`, sorted.
-fn key_paths(v: &Value) -> String {
+pub(crate) fn key_paths(v: &Value) -> String {
     fn walk(v: &Value, path: &str, out: &mut BTreeSet<String>) {
         match v {
             Value::Object(m) => {
@@ -782,6 +782,46 @@ const DIFF_FILES: &str = r"
 /verdict
 /warnings
 ";
+
+/// `safe-to-delete --emit-manifest --json`: the `manifest` object (the
+/// plan around it is [`SAFE_TO_DELETE`]'s), with one candidate dropped by
+/// the re-check. Checked on real stores by `object_stores::manifest_on`
+/// through [`manifest_fields`].
+const SAFE_TO_DELETE_MANIFEST: &str = r"
+/manifest
+/manifest/bytes
+/manifest/conditional
+/manifest/dropped
+/manifest/dropped/[]/detail
+/manifest/dropped/[]/detail/detail
+/manifest/dropped/[]/detail/kind
+/manifest/dropped/[]/path
+/manifest/dropped/[]/why
+/manifest/files
+/manifest/format
+/manifest/lifecycle
+/manifest/log
+/manifest/operation
+/manifest/path
+/manifest/skipped
+/manifest/snapshots_rechecked
+/manifest/tag
+";
+
+/// Checks the `manifest` key paths of `safe-to-delete --emit-manifest
+/// --json` output against [`SAFE_TO_DELETE_MANIFEST`].
+pub(crate) fn manifest_fields(v: &Value) {
+    let paths = key_paths(v);
+    let got: Vec<&str> = paths
+        .lines()
+        .filter(|l| l.starts_with("/manifest"))
+        .collect();
+    let got = got.join("\n");
+    assert!(
+        got == SAFE_TO_DELETE_MANIFEST.trim(),
+        "the JSON field names of --emit-manifest changed; the key paths now are:\n{got}"
+    );
+}
 
 const SAFE_TO_DELETE: &str = r"
 /candidates

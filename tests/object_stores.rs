@@ -1312,3 +1312,260 @@ fn s3_seaweedfs_inventory_cleanup() {
         "{v}"
     );
 }
+
+/// Decodes `%XX` (S3 Batch Operations manifests hold keys URL-encoded).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// The rows of a manifest: (bucket, key, generation).
+fn manifest_rows(store: Store, text: &str) -> Vec<(String, String, Option<String>)> {
+    match store {
+        Store::S3 => text
+            .lines()
+            .map(|l| {
+                let (bucket, key) = l.split_once(',').unwrap();
+                assert!(!key.contains([' ', '=', ',']), "not URL-encoded: {l}");
+                (bucket.to_owned(), percent_decode(key), None)
+            })
+            .collect(),
+        _ => {
+            let mut r = csv::Reader::from_reader(text.as_bytes());
+            assert_eq!(
+                r.headers().unwrap().iter().collect::<Vec<_>>(),
+                ["bucket", "name", "generation"]
+            );
+            r.records()
+                .map(|rec| {
+                    let rec = rec.unwrap();
+                    (
+                        rec[0].to_owned(),
+                        rec[1].to_owned(),
+                        Some(rec[2].to_owned()),
+                    )
+                })
+                .collect()
+        }
+    }
+}
+
+/// `safe-to-delete --apply PLAN --emit-manifest` on a real tree in the
+/// bucket, under a prefix with a space and `=` (keys an S3 manifest must
+/// URL-encode): the manifest lists exactly the objects the `--dry-run`
+/// plan lists (checkpoint directories object by object), except one file
+/// candidate rewritten after planning, which the re-check drops; GCS rows
+/// carry each object's generation; nothing is deleted; the deletion log
+/// records the manifest. Then a kept `_metadata` that does not parse
+/// aborts the next run: the manifest written before is left as it was, no
+/// partial file beside it.
+fn manifest_on(store: Store, format: &str) {
+    if !store.available() {
+        return;
+    }
+    let s = setup(store, &format!("manifest a=b {format}"));
+    let rb = format!("{}={}", s.generated, s.base);
+    let base = Location::parse(&s.base).unwrap();
+    let storage = Storages::new(store.settings());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let before = rt.block_on(listing(&storage, &base));
+    let policy = [
+        "--keep-last",
+        "1",
+        "--min-age",
+        "0s",
+        "--stopped",
+        "--rebase",
+        &rb,
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let plan_file = tmp.path().join("plan.json");
+    let (plan, code, err) = run(
+        &s,
+        &[
+            &[
+                "safe-to-delete",
+                "--dry-run",
+                "--json",
+                "--plan-out",
+                plan_file.to_str().unwrap(),
+            ][..],
+            &policy[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut expected = objects_of(&plan, &base, &before.iter().cloned().collect());
+    assert!(expected.len() > 50, "{}", expected.len());
+    // One file candidate rewritten after planning: not in the manifest.
+    let changed = plan["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["is_dir"] == false && c["reason"] == "orphan_shared")
+        .unwrap()["path"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let changed = Location::parse(&changed).unwrap();
+    rt.block_on(overwrite(&storage, &changed, b"rewritten after planning"));
+    assert!(expected.remove(changed.relative_to(&base).unwrap()));
+    let listed_now = rt.block_on(async {
+        let mut m = std::collections::BTreeMap::new();
+        let mut l = storage.list(&base, true);
+        while let Some(e) = l.next().await {
+            let e = e.unwrap();
+            m.insert(e.location.key().to_owned(), e.version);
+        }
+        m
+    });
+
+    let manifest = tmp.path().join("m.csv");
+    let log = tmp.path().join("deletions.log");
+    let (v, code, err) = run(
+        &s,
+        &[
+            "safe-to-delete",
+            "--apply",
+            plan_file.to_str().unwrap(),
+            "--emit-manifest",
+            format,
+            manifest.to_str().unwrap(),
+            "--json",
+            "--log",
+            log.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        rt.block_on(listing(&storage, &base)),
+        before,
+        "nothing deleted"
+    );
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let rows = manifest_rows(store, &text);
+    let bucket = base.authority();
+    let prefix = format!("{}/", base.key());
+    let mut got = std::collections::BTreeSet::new();
+    for (b, key, generation) in &rows {
+        assert_eq!(b, bucket);
+        if matches!(store, Store::Gcs) {
+            let g = generation.as_deref().unwrap();
+            assert!(
+                !g.is_empty() && g.bytes().all(|c| c.is_ascii_digit()),
+                "{g}"
+            );
+            assert_eq!(Some(g), listed_now[key].as_deref(), "{key}");
+        }
+        assert!(
+            got.insert(key.strip_prefix(&prefix).unwrap().to_owned()),
+            "{key} twice"
+        );
+    }
+    assert_eq!(
+        got,
+        expected,
+        "{}: manifest rows differ from the plan",
+        store.name()
+    );
+    if matches!(store, Store::S3) {
+        assert!(text.contains("manifest%20a%3Db%20"), "{text}");
+    }
+    let m = &v["manifest"];
+    assert_eq!(m["files"].as_u64().unwrap(), rows.len() as u64, "{m}");
+    assert_eq!(m["format"], format);
+    assert_eq!(v["deleted"], false);
+    assert!(
+        m["dropped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["path"] == changed.to_string()),
+        "{m}"
+    );
+    crate::json_fields::manifest_fields(&v);
+    let planned_at = plan["policy"]["planned_at"].as_str().unwrap();
+    if matches!(store, Store::S3) {
+        assert_eq!(m["tag"], format!("flink-chk-delete={planned_at}"));
+        let op: Value = serde_json::from_str(
+            &std::fs::read_to_string(m["operation"].as_str().unwrap()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            op["S3PutObjectTagging"]["TagSet"][0]["Value"], planned_at,
+            "{op}"
+        );
+        let lc: Value = serde_json::from_str(
+            &std::fs::read_to_string(m["lifecycle"].as_str().unwrap()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(lc["Rules"][0]["Filter"]["Tag"]["Value"], planned_at, "{lc}");
+        assert!(lc["Rules"][0]["NoncurrentVersionExpiration"].is_object());
+    } else {
+        assert!(m["tag"].is_null() && m["operation"].is_null());
+        assert_eq!(m["conditional"], true);
+    }
+    // The log: one manifest record, no deletion.
+    let logged: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(logged[0]["event"], "manifest");
+    assert_eq!(logged[0]["files"], m["files"]);
+    assert_eq!(logged[0]["planned_at"], planned_at);
+    assert_eq!(logged[0]["manifest"], m["path"]);
+
+    // A kept _metadata that does not parse: exit 3, the manifest as it was.
+    let newest = before
+        .iter()
+        .filter(|k| k.ends_with("/_metadata") && k.starts_with("checkpoints/"))
+        .max_by_key(|k| {
+            k.split('/')
+                .find_map(|p| p.strip_prefix("chk-")?.parse::<u64>().ok())
+        })
+        .unwrap();
+    rt.block_on(overwrite(&storage, &base.join(newest), b"garbage"));
+    let (code, err) = {
+        let out = flink_chk()
+            .env("FLINK_CHK_CONFIG", &s.config)
+            .args(["safe-to-delete", "--yes", "--emit-manifest", format])
+            .arg(&manifest)
+            .args(policy)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("_metadata"), "{err}");
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), text);
+    let mut partial = manifest.as_os_str().to_owned();
+    partial.push(".partial");
+    assert!(!Path::new(&partial).exists());
+    assert_eq!(rt.block_on(listing(&storage, &base)), before);
+}
+
+#[test]
+fn s3_seaweedfs_emit_manifest() {
+    manifest_on(Store::S3, "s3-batch-tags");
+}
+
+#[test]
+fn gcs_fake_gcs_server_emit_manifest() {
+    manifest_on(Store::Gcs, "gcs-batch");
+}

@@ -128,8 +128,8 @@ codes! {
 codes! {
     /// `safe-to-delete`.
     SafeToDelete {
-        /// Plan made (--dry-run), nothing to delete, or every selected deletion done.
-        Ok = 0, "plan shown (--dry-run), nothing to delete, or every selected deletion done";
+        /// Plan made (--dry-run), nothing to delete, every selected deletion done, or the manifest written.
+        Ok = 0, "plan shown (--dry-run), nothing to delete, every selected deletion done, or the manifest written (--emit-manifest)";
         /// Nothing deleted: the answer was no, or no terminal to ask and no --yes.
         Declined = 1, "nothing deleted (answered no, or no terminal and no --yes)";
         /// Some deletions failed (logged; a re-run plans what is left).

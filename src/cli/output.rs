@@ -16,6 +16,34 @@ pub const ERR: Style = AnsiColor::Red.on_default().bold();
 /// Yellow style for warnings.
 pub const WARN: Style = AnsiColor::Yellow.on_default();
 
+/// Writes `path` whole or not at all: `write` fills `PATH.partial`, which
+/// is flushed, synced and renamed to `path` when `write` succeeds, and
+/// removed when it fails (a killed run leaves only the `.partial`).
+pub fn write_whole<T>(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    use anyhow::Context as _;
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    let file = std::fs::File::create(&partial)
+        .with_context(|| format!("creating {}", partial.display()))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+    let done = write(&mut w).and_then(|t| {
+        w.flush()?;
+        w.get_ref().sync_all()?;
+        std::fs::rename(&partial, path)
+            .with_context(|| format!("renaming {} to {}", partial.display(), path.display()))?;
+        Ok(t)
+    });
+    if done.is_err() {
+        drop(w);
+        let _ = std::fs::remove_file(&partial);
+    }
+    done
+}
+
 /// Formats a byte count as `12.3 KiB` (exact bytes below 1 KiB; `?` for negative/unknown).
 pub fn bytes(n: i64) -> String {
     crate::analysis::size::human(n)

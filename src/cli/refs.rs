@@ -176,11 +176,8 @@ fn export_cmd(args: ExportArgs, global: &Global) -> Result<Exit> {
     .with_context(|| format!("nothing written to {}", args.out.display()))?;
 
     // Written beside, renamed when whole: a failed export leaves nothing at --out.
-    let partial = partial_path(&args.out);
-    let file = std::fs::File::create(&partial)
-        .with_context(|| format!("creating {}", partial.display()))?;
-    let written = (|| -> Result<export::Totals> {
-        let mut w = RowWriter::new(format, std::io::BufWriter::new(file))?;
+    let totals = output::write_whole(&args.out, |out| {
+        let mut w = RowWriter::new(format, out)?;
         let totals = output::with_phases("reading kept snapshots", |progress| {
             ctx.block_on(export::export(
                 storage.as_ref(),
@@ -191,23 +188,15 @@ fn export_cmd(args: ExportArgs, global: &Global) -> Result<Exit> {
                 |n| progress("reading kept snapshots", n),
             ))
         })?;
-        let mut out = w.finish()?;
-        out.flush()?;
-        out.get_ref().sync_all()?;
+        w.finish()?;
         Ok(totals)
-    })();
-    let totals = match written {
-        Ok(t) => t,
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(e.context(format!(
-                "nothing written to {} (the export is incomplete)",
-                args.out.display()
-            )));
-        }
-    };
-    std::fs::rename(&partial, &args.out)
-        .with_context(|| format!("renaming {} to {}", partial.display(), args.out.display()))?;
+    })
+    .with_context(|| {
+        format!(
+            "nothing written to {} (the export is incomplete)",
+            args.out.display()
+        )
+    })?;
 
     let min_age = resolved.policy.min_age;
     let cutoff = resolved.inventory.as_ref().map(|i| {
@@ -372,10 +361,4 @@ fn export_cmd(args: ExportArgs, global: &Global) -> Result<Exit> {
         output::hint("--inventory only serves --emit-sql; no SQL was asked for");
     }
     Ok(Exit::Ok)
-}
-
-fn partial_path(out: &Path) -> PathBuf {
-    let mut s = out.as_os_str().to_owned();
-    s.push(".partial");
-    PathBuf::from(s)
 }

@@ -83,10 +83,37 @@ pub enum Event<'a> {
 
 /// One line of the deletion log (`safe-to-delete`'s journal, see
 /// [`crate::journal`]): a start record, one record per deleted file, an end
-/// record. Field order is the file's (alphabetical).
+/// record; or one manifest record for a manifest emitted instead of
+/// deleting. Field order is the file's (alphabetical).
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum LogRecord {
+    /// A manifest of files for the store's batch service was written
+    /// (`--emit-manifest`); nothing was deleted. Before [`LogRecord::Start`]:
+    /// it has every field of one.
+    Manifest {
+        /// Bytes in the files it lists.
+        bytes: u64,
+        /// Always [`LogEvent::Manifest`].
+        event: LogEvent,
+        /// Files it lists.
+        files: u64,
+        /// Its format (`s3-batch-tags`, `gcs-batch`).
+        format: String,
+        /// The manifest file.
+        manifest: String,
+        /// When the plan was made.
+        planned_at: String,
+        /// The checkpoints root.
+        root: Location,
+        /// Where candidates were.
+        scope: Location,
+        /// The tag the S3 batch job sets (`key=value`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tag: Option<String>,
+        /// When (RFC 3339).
+        time: String,
+    },
     /// A run starts deleting.
     Start {
         /// Bytes it is about to delete.
@@ -140,6 +167,8 @@ pub enum LogEvent {
     Start,
     /// [`LogRecord::End`].
     End,
+    /// [`LogRecord::Manifest`].
+    Manifest,
 }
 
 impl LogRecord {
@@ -409,8 +438,28 @@ impl<'a, F: FnMut(Event<'_>)> Deleter<'a, F> {
     }
 }
 
+/// Why a file listed under the directory candidate `c` (`key`: its
+/// canonical path) is left alone, `None` if it may go: special, referenced
+/// by a kept snapshot, or written after planning.
+pub(super) fn leave_alone(
+    e: &storage::Entry,
+    key: &str,
+    c: &Candidate,
+    refs: &RefSet,
+) -> Option<&'static str> {
+    if e.special {
+        Some("a symbolic link or special file (never deleted)")
+    } else if refs.contains(key) {
+        Some("referenced by a kept snapshot")
+    } else if e.modified > c.newest {
+        Some("written after planning")
+    } else {
+        None
+    }
+}
+
 /// The version of a file candidate as the re-check listed it.
-fn listed_version(a: &super::revalidate::Approved) -> Option<String> {
+pub(super) fn listed_version(a: &super::revalidate::Approved) -> Option<String> {
     a.metadata
         .iter()
         .find(|e| e.location.canonical() == a.candidate.path.canonical())
@@ -535,16 +584,7 @@ async fn delete_approved(
             if meta.contains(&key) {
                 continue;
             }
-            let why = if e.special {
-                Some("a symbolic link or special file (never deleted)")
-            } else if d.refs.contains(&key) {
-                Some("referenced by a kept snapshot")
-            } else if e.modified > c.newest {
-                Some("written after planning")
-            } else {
-                None
-            };
-            if let Some(why) = why {
+            if let Some(why) = leave_alone(&e, &key, c, &d.refs) {
                 d.out.skipped.push((e.location.to_string(), why.to_owned()));
                 (d.on)(Event::Skipped {
                     path: &e.location,

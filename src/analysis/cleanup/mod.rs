@@ -17,12 +17,14 @@
 //! kept snapshots, [`classify`] folds the file listing into candidates,
 //! [`plan_file`] is the JSON plan and the rules for trusting one again,
 //! [`revalidate`] checks a plan against storage as it is now and [`apply`]
-//! deletes what is left.
+//! deletes what is left, or [`manifest`] lists it for the store's own batch
+//! service.
 
 pub mod apply;
 pub mod candidates;
 mod classify;
 mod keep;
+pub mod manifest;
 pub mod plan_file;
 pub mod refset;
 pub mod resume;

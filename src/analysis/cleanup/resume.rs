@@ -78,6 +78,8 @@ impl Resume {
                 }
             }
             LogRecord::Deleted { .. } => {}
+            // A manifest deletes nothing, and no deletions follow it.
+            LogRecord::Manifest { .. } => self.in_run = false,
             LogRecord::End { .. } => {
                 if self.in_run {
                     self.finished = true;
@@ -205,5 +207,47 @@ mod tests {
         assert!(r.deleted(&Location::parse("/r/j/shared/b").unwrap()));
         assert!(!r.deleted(&Location::parse("/r/j/shared/other").unwrap()));
         assert!(!r.deleted(&Location::parse("/r/j/shared/c").unwrap()));
+    }
+
+    #[test]
+    fn a_manifest_record_reads_back_as_one_and_ends_a_run() {
+        let m = LogRecord::Manifest {
+            bytes: 2,
+            event: LogEvent::Manifest,
+            files: 1,
+            format: "gcs-batch".into(),
+            manifest: "/tmp/m.csv".into(),
+            planned_at: "2026-01-01T00:00:00Z".into(),
+            root: Location::parse("/r").unwrap(),
+            scope: Location::parse("/r").unwrap(),
+            tag: None,
+            time: String::new(),
+        };
+        for rec in [m, start("2026-01-01T00:00:00Z")] {
+            let line = serde_json::to_string(&rec).unwrap();
+            assert_eq!(serde_json::from_str::<LogRecord>(&line).unwrap(), rec);
+        }
+        let plan = super::super::plan_file::sample_plan("/r", None);
+        let mut r = Resume::new(&plan);
+        for rec in [
+            start("2026-01-01T00:00:00Z"),
+            deleted("/r/j/shared/a"),
+            LogRecord::Manifest {
+                bytes: 0,
+                event: LogEvent::Manifest,
+                files: 0,
+                format: "s3-batch-tags".into(),
+                manifest: "m.csv".into(),
+                planned_at: "2026-01-01T00:00:00Z".into(),
+                root: Location::parse("/r").unwrap(),
+                scope: Location::parse("/r").unwrap(),
+                tag: Some("flink-chk-delete=x".into()),
+                time: String::new(),
+            },
+            deleted("/r/j/shared/b"),
+        ] {
+            r.record(rec);
+        }
+        assert_eq!((r.runs, r.len()), (1, 1));
     }
 }

@@ -305,6 +305,22 @@ fn trim_fraction(s: &str) -> std::borrow::Cow<'_, str> {
     format!("{}{}", &s[..dot + 10], &s[dot + 1 + digits..]).into()
 }
 
+/// Encodes a key as S3 Batch Operations and S3 Inventory CSV files hold
+/// them ("object keys must be URL-encoded"): every byte but the unreserved
+/// characters of RFC 3986 (`A-Z a-z 0-9 - . _ ~`) and `/` as `%XX`, so a
+/// space is `%20` and `+` is `%2B`; [`url_decode`] reads it back.
+pub(crate) fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Decodes `%XX` and `+` (space), as S3 Inventory CSV writes keys.
 fn url_decode(s: &str) -> Result<String, String> {
     let b = s.as_bytes();
@@ -406,6 +422,15 @@ mod tests {
         assert_eq!(url_decode("a%20b+c%2Bd").unwrap(), "a b c+d");
         assert!(url_decode("a%2").is_err());
         assert!(url_decode("%ff").is_err());
+    }
+
+    #[test]
+    fn url_encoding_round_trips() {
+        let key = "ck/job=1/a b+c,d%e\u{e9}/_metadata";
+        let enc = url_encode(key);
+        assert_eq!(enc, "ck/job%3D1/a%20b%2Bc%2Cd%25e%C3%A9/_metadata");
+        assert_eq!(url_decode(&enc).unwrap(), key);
+        assert_eq!(url_encode("shared/0b1c-x_y.~z"), "shared/0b1c-x_y.~z");
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::journal;
 use crate::resolve::Target;
 use crate::storage::Storage as _;
 
+mod manifest;
 mod prompt;
 mod render;
 
@@ -48,9 +49,13 @@ use render::{
 /// the newest `_metadata` of every job (and any new snapshot) re-read;
 /// candidates that changed or became referenced are dropped. A checkpoint's
 /// `_metadata` is deleted first. Every deleted file is appended to the log.
+///
+/// With --emit-manifest, the files that pass the re-check are written to a
+/// manifest for the store's own batch service instead, and nothing is deleted.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("reviewed").args(["apply", "apply_candidates", "yes"]).multiple(true)))]
 #[command(
-    after_help = "Exit codes: 0 plan shown (--dry-run), nothing to delete, or every selected deletion done; \
+    after_help = "Exit codes: 0 plan shown (--dry-run), nothing to delete, every selected deletion done, or the manifest written (--emit-manifest); \
 1 nothing deleted (answered no, or no terminal and no --yes); 2 some deletions failed (see the log; a re-run \
 plans what is left); 3 plan aborted (unreadable kept metadata, failed or empty listing, live working directory, \
 bad plan file), nothing deleted; 64 usage error.\n\
@@ -114,6 +119,18 @@ pub struct SafeToDeleteArgs {
     /// Print the plan as JSON.
     #[arg(long)]
     json: bool,
+    /// Delete nothing: re-check as a deletion would, then write the files
+    /// that pass (whole checkpoint directories listed file by file) to FILE
+    /// for the store's batch service. s3-batch-tags: an S3 Batch Operations
+    /// CSV manifest (bucket,key; keys URL-encoded) for a job that tags them,
+    /// with FILE.operation.json (the tagging) and FILE.lifecycle.json (a
+    /// rule expiring the tag) beside it; for s3:// and oss:// roots.
+    /// gcs-batch: a Cloud Storage batch operations manifest
+    /// (bucket,name,generation) for a delete job; for gs:// roots. Needs a
+    /// reviewed plan: --apply PLAN, --apply-candidates FILE or --yes. The
+    /// batch service acts later, on a re-check that has aged (see the README).
+    #[arg(long, num_args = 2, value_names = ["FORMAT", "FILE"], conflicts_with = "dry_run", requires = "reviewed")]
+    emit_manifest: Option<Vec<String>>,
 }
 
 /// The options a cleanup policy is built from: `safe-to-delete` and
@@ -156,10 +173,18 @@ const LARGE_FILES: u64 = 10_000;
 
 /// Runs the command.
 pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
+    let emit = args
+        .emit_manifest
+        .as_deref()
+        .map(manifest::Emit::parse)
+        .transpose()?;
     let ctx = Ctx::new(global)?;
     let (mut plan, rebase_specs) = match &args.apply {
         Some(file) => {
             let plan = read_plan(file)?;
+            if let Some(e) = &emit {
+                e.format.check_root(&plan.root)?;
+            }
             let specs = if args.policy.rebase.is_empty() {
                 plan.policy.rebase.clone()
             } else {
@@ -167,7 +192,10 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
             };
             (plan, specs)
         }
-        None => (make_plan(&args, &ctx)?, args.policy.rebase.clone()),
+        None => (
+            make_plan(&args, &ctx, emit.as_ref())?,
+            args.policy.rebase.clone(),
+        ),
     };
     let rebase = Rebase::parse(&rebase_specs)?;
     // A plan file applied before (a run killed or stopped by failures): the
@@ -216,7 +244,9 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
         human(&mut out, &plan, &ctx, args.all, args.apply.as_deref())?;
         out.flush()?;
     }
-    if args.dry_run || plan.candidates.is_empty() {
+    // A manifest is written even for an empty plan: an older one at FILE
+    // must not be taken for this plan's.
+    if args.dry_run || (plan.candidates.is_empty() && emit.is_none()) {
         // A plan file's entries that planning again does not confirm are
         // reported here too, as the real apply reports them.
         if !unconfirmed.is_empty() && !args.json {
@@ -239,7 +269,8 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
         return Ok(Exit::Ok);
     }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let selected = if args.yes {
+    // --emit-manifest deletes nothing, and needs a reviewed plan (clap).
+    let selected = if args.yes || emit.is_some() {
         plan.candidates.to_vec()?
     } else if !interactive {
         print_json(args.json, &plan, None)?;
@@ -258,7 +289,7 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
             }
         }
     };
-    if selected.is_empty() {
+    if selected.is_empty() && emit.is_none() {
         print_json(args.json, &plan, None)?;
         output::note("nothing selected; nothing deleted");
         return Ok(Exit::Declined);
@@ -291,11 +322,16 @@ pub fn run(args: SafeToDeleteArgs, global: &Global) -> Result<Exit> {
         )?;
     }
 
-    // Delete, logging every file.
     let log_path = match &args.log {
         Some(p) => p.clone(),
         None => default_log()?,
     };
+    if let Some(e) = &emit {
+        manifest::emit(e, &ctx, &plan, &validated, &log_path, args.json)?;
+        return Ok(Exit::Ok);
+    }
+
+    // Delete, logging every file.
     let mut log = journal::Writer::open(&log_path, "the deletion log")?;
     log.append(&LogRecord::Start {
         bytes: validated.bytes(),
@@ -596,8 +632,24 @@ fn run_plan(
     Ok(PlanFile::new(plan, policy, rebase_specs))
 }
 
-fn make_plan(args: &SafeToDeleteArgs, ctx: &Ctx) -> Result<PlanFile> {
+fn make_plan(
+    args: &SafeToDeleteArgs,
+    ctx: &Ctx,
+    emit: Option<&manifest::Emit>,
+) -> Result<PlanFile> {
     let rebase = Rebase::parse(&args.policy.rebase)?;
+    // A root in a store the manifest is not for is refused before anything
+    // is read (a URI given, or the profile's root), and again once resolved.
+    if let Some(e) = emit {
+        let given = match &args.target {
+            Some(t) if t.contains("://") => crate::storage::Location::parse(t).ok(),
+            Some(_) => None,
+            None => ctx.places.checkpoints.clone(),
+        };
+        if let Some(root) = given {
+            e.format.check_root(&root)?;
+        }
+    }
     let Resolved {
         root,
         scope,
@@ -614,6 +666,9 @@ fn make_plan(args: &SafeToDeleteArgs, ctx: &Ctx) -> Result<PlanFile> {
             max_inventory_age: args.max_inventory_age,
         },
     )?;
+    if let Some(e) = emit {
+        e.format.check_root(&root)?;
+    }
     let savepoints = ctx.places.savepoints.clone();
     let roots = cleanup::Roots {
         checkpoints: &root,

@@ -8,6 +8,7 @@ use anyhow::Result;
 
 use super::super::context::Ctx;
 use super::super::output::{self, BOLD, DIM};
+use super::manifest::ManifestReport;
 use crate::analysis::cleanup::{self, Candidate, KeepReason, PlanFile, Reason, revalidate};
 
 /// `applied` in the JSON output: what a run deleted. Fields in
@@ -127,6 +128,20 @@ pub(super) fn print_json_with(
     if !json {
         return Ok(());
     }
+    write_json(plan, applied, None, dropped)
+}
+
+/// The plan and the manifest emitted instead of deleting, as JSON.
+pub(super) fn print_json_manifest(plan: &PlanFile, manifest: ManifestReport<'_>) -> Result<()> {
+    write_json(plan, None, Some(manifest), Vec::new())
+}
+
+fn write_json(
+    plan: &PlanFile,
+    applied: Option<AppliedReport<'_>>,
+    manifest: Option<ManifestReport<'_>>,
+    dropped: Vec<DroppedReport<'_>>,
+) -> Result<()> {
     #[derive(serde::Serialize)]
     struct Output<'a> {
         #[serde(flatten)]
@@ -134,6 +149,8 @@ pub(super) fn print_json_with(
         candidates: &'a cleanup::Candidates,
         #[serde(skip_serializing_if = "Option::is_none")]
         applied: Option<AppliedReport<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        manifest: Option<ManifestReport<'a>>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         dropped: Vec<DroppedReport<'a>>,
     }
@@ -144,6 +161,7 @@ pub(super) fn print_json_with(
             plan: plan.header(),
             candidates: &plan.candidates,
             applied,
+            manifest,
             dropped,
         },
     )?;

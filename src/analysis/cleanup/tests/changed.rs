@@ -12,7 +12,7 @@ use crate::storage::memory::MemoryStorage;
 use crate::storage::{self, BoxFuture, BoxStream, Entry, Location, Storage};
 
 /// The fixture copy of `c` in memory: same paths, bytes and times.
-fn in_memory(c: &Case, versions: bool) -> MemoryStorage {
+pub(super) fn in_memory(c: &Case, versions: bool) -> MemoryStorage {
     let m = MemoryStorage::new();
     let mut fs = m.lock();
     fs.versions = versions;

@@ -10,6 +10,7 @@ use super::*;
 
 mod apply;
 mod changed;
+mod manifest;
 use crate::storage::{Settings, Storages};
 
 pub(crate) fn fixture(version: &str, name: &str) -> (tempfile::TempDir, PathBuf, String) {

@@ -9,24 +9,20 @@
 //! tree), so at most `FAN_IN` runs per tier are open while reading and each
 //! record is rewritten O(log n) times. The directory and its runs are
 //! removed when the collection is dropped.
-//!
-//! A full buffer is sorted and written by a thread of its own while the
-//! next one fills (one run in flight at a time), so the producer (the
-//! classifier of a cleanup plan) does not wait for the sort or the disk.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
-use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// Records kept in memory before a run is written.
-pub const DEFAULT_LIMIT: usize = 1 << 16;
+pub const DEFAULT_LIMIT: usize = 1 << 15;
 
 /// Runs merged into one at a time (and the most runs read at once per tier).
 pub const FAN_IN: usize = 32;
@@ -60,9 +56,6 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
-    /// The thread writing a run stopped without a result.
-    #[error("the thread writing a spill run failed")]
-    Writer,
 }
 
 fn io<'a>(path: &'a Path, what: &'static str) -> impl FnOnce(std::io::Error) -> Error + 'a {
@@ -140,13 +133,6 @@ pub struct Spill<T> {
     tiers: Vec<Vec<Run>>,
     dir: Option<Arc<Dir>>,
     len: u64,
-    /// The run being sorted and written by another thread.
-    pending: Mutex<Option<std::thread::JoinHandle<Result<Run, Error>>>>,
-    /// That run once written, when a read (`&self`) waited for it; filed
-    /// into `tiers` by the next change.
-    landed: OnceLock<Run>,
-    /// Why a run in flight failed: reported by every later use.
-    failed: OnceLock<Error>,
 }
 
 /// The environment variable that overrides [`DEFAULT_LIMIT`] (records held
@@ -165,15 +151,6 @@ pub fn default_limit() -> usize {
     })
 }
 
-impl<T> Drop for Spill<T> {
-    /// Waits for the run in flight, so that its file goes with the rest.
-    fn drop(&mut self) {
-        if let Some(h) = lock(&self.pending).take() {
-            let _ = h.join();
-        }
-    }
-}
-
 impl<T> Default for Spill<T> {
     fn default() -> Self {
         Spill::with_limit(default_limit())
@@ -190,9 +167,6 @@ impl<T> Spill<T> {
             tiers: Vec::new(),
             dir: None,
             len: 0,
-            pending: Mutex::new(None),
-            landed: OnceLock::new(),
-            failed: OnceLock::new(),
         }
     }
 
@@ -206,18 +180,13 @@ impl<T> Spill<T> {
         self.len == 0
     }
 
-    /// Whether a run is being written or was waited for by a read.
-    fn in_flight(&self) -> bool {
-        lock(&self.pending).is_some() || self.landed.get().is_some()
-    }
-
     /// Whether any run was written to disk.
     pub fn spilled(&self) -> bool {
-        self.in_flight() || self.tiers.iter().any(|t| !t.is_empty())
+        self.tiers.iter().any(|t| !t.is_empty())
     }
 }
 
-impl<T: Ord + Serialize + DeserializeOwned + Clone + Send + 'static> Spill<T> {
+impl<T: Ord + Serialize + DeserializeOwned + Clone> Spill<T> {
     /// The records of `v`, kept in memory.
     pub fn from_vec(mut v: Vec<T>) -> Self {
         v.sort();
@@ -229,17 +198,11 @@ impl<T: Ord + Serialize + DeserializeOwned + Clone + Send + 'static> Spill<T> {
             tiers: Vec::new(),
             dir: None,
             len,
-            pending: Mutex::new(None),
-            landed: OnceLock::new(),
-            failed: OnceLock::new(),
         }
     }
 
     /// Adds a record; writes a run when the buffer is full.
     pub fn push(&mut self, item: T) -> Result<(), Error> {
-        if let Some(e) = self.broken() {
-            return Err(e);
-        }
         self.mem.push(item);
         self.sorted = false;
         self.len += 1;
@@ -249,11 +212,8 @@ impl<T: Ord + Serialize + DeserializeOwned + Clone + Send + 'static> Spill<T> {
         Ok(())
     }
 
-    /// Sorts what is in memory and waits for the run in flight (reading
-    /// needs no `&mut` afterwards).
+    /// Sorts what is in memory (reading needs no `&mut` afterwards).
     pub fn seal(&mut self) {
-        // A failure is kept in `failed` and reported by every read.
-        let _ = self.finish_pending();
         if !self.sorted {
             self.mem.sort();
             self.sorted = true;
@@ -269,66 +229,16 @@ impl<T: Ord + Serialize + DeserializeOwned + Clone + Send + 'static> Spill<T> {
         Ok(d)
     }
 
-    /// Hands the buffer to a thread that sorts it and writes it as a run,
-    /// once the run before it is written.
+    /// Writes the buffer as a run, merging full tiers.
     fn flush(&mut self) -> Result<(), Error> {
-        self.finish_pending()?;
+        self.seal();
         if self.mem.is_empty() {
             return Ok(());
         }
         let dir = self.dir()?;
-        let mut mem = std::mem::replace(&mut self.mem, Vec::with_capacity(self.limit));
-        let sorted = std::mem::replace(&mut self.sorted, true);
-        let writer = std::thread::Builder::new()
-            .name("flink-chk-spill".into())
-            .spawn(move || {
-                if !sorted {
-                    mem.sort();
-                }
-                write_run::<T>(&dir, mem.iter().map(Ok::<&T, Error>))
-            })
-            .map_err(|e| Error::Io {
-                path: self
-                    .dir
-                    .as_ref()
-                    .map_or_else(PathBuf::new, |d| d.path.clone()),
-                what: "starting a thread to write a spill run",
-                source: e,
-            })?;
-        *lock(&self.pending) = Some(writer);
-        Ok(())
-    }
-
-    /// The error for every use after a run was lost: records are missing
-    /// for good.
-    fn broken(&self) -> Option<Error> {
-        self.failed.get().map(|e| Error::Io {
-            path: self
-                .dir
-                .as_ref()
-                .map_or_else(PathBuf::new, |d| d.path.clone()),
-            what: "writing a spill run",
-            source: std::io::Error::other(e.to_string()),
-        })
-    }
-
-    /// Waits for the run in flight, then files it (merging full tiers).
-    fn finish_pending(&mut self) -> Result<(), Error> {
-        let run = match lock(&self.pending).take() {
-            Some(h) => match h.join().map_err(|_| Error::Writer).and_then(|r| r) {
-                Ok(run) => Some(run),
-                Err(e) => {
-                    // Sticky: the records of that run are gone.
-                    let _ = self.failed.set(e);
-                    return Err(self.broken().unwrap_or(Error::Writer));
-                }
-            },
-            None => self.landed.take(),
-        };
-        match run {
-            Some(run) => self.push_run(0, run),
-            None => Ok(()),
-        }
+        let mem = std::mem::take(&mut self.mem);
+        let run = write_run::<T>(&dir, mem.iter().map(Ok::<&T, Error>))?;
+        self.push_run(0, run)
     }
 
     fn push_run(&mut self, tier: usize, run: Run) -> Result<(), Error> {
@@ -353,26 +263,7 @@ impl<T: Ord + Serialize + DeserializeOwned + Clone + Send + 'static> Spill<T> {
     /// Every record, in order. The buffer must be sealed ([`Spill::seal`]);
     /// if it is not, it is sorted in a copy.
     pub fn iter(&self) -> Result<Merge<'_, T>, Error> {
-        // A run still in flight: waited for here, kept in `landed`.
-        if let Some(h) = lock(&self.pending).take() {
-            match h.join().map_err(|_| Error::Writer).and_then(|r| r) {
-                Ok(run) => {
-                    let _ = self.landed.set(run);
-                }
-                Err(e) => {
-                    let _ = self.failed.set(e);
-                }
-            }
-        }
-        if let Some(e) = self.broken() {
-            return Err(e);
-        }
-        let runs: Vec<&Run> = self
-            .tiers
-            .iter()
-            .flatten()
-            .chain(self.landed.get())
-            .collect();
+        let runs: Vec<&Run> = self.tiers.iter().flatten().collect();
         if self.sorted {
             Merge::new(&runs, &self.mem)
         } else {
@@ -387,12 +278,6 @@ impl<T: Ord + Serialize + DeserializeOwned + Clone + Send + 'static> Spill<T> {
     pub fn to_vec(&self) -> Result<Vec<T>, Error> {
         self.iter()?.collect()
     }
-}
-
-/// The lock's content, also after a panic elsewhere (a join handle is
-/// valid whatever happened).
-fn lock<X>(m: &Mutex<X>) -> std::sync::MutexGuard<'_, X> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn write_run<T: Serialize>(
@@ -608,28 +493,6 @@ mod tests {
         assert!(dir.is_dir());
         drop(s);
         assert!(!dir.exists(), "{} left behind", dir.display());
-    }
-
-    /// A run written by the background thread into a directory removed
-    /// under it: the failure comes back with the next read, naming it.
-    #[test]
-    fn a_run_that_cannot_be_written_fails_the_read() {
-        let mut s = Spill::with_limit(2);
-        for x in 0..4u64 {
-            s.push(x).unwrap();
-        }
-        s.seal();
-        let dir = s.dir.as_ref().unwrap().path.clone();
-        std::fs::remove_dir_all(&dir).unwrap();
-        for x in 4..6u64 {
-            s.push(x).unwrap();
-        }
-        s.seal();
-        let err = s.iter().map(|_| ()).expect_err("the lost run is an error");
-        let msg = err.to_string();
-        assert!(msg.contains("spill run"), "{msg}");
-        assert!(msg.contains(&dir.display().to_string()), "{msg}");
-        assert!(s.push(9).is_err(), "records are missing for good");
     }
 
     #[test]

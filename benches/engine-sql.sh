@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The cleanup's anti-join on a real Flink: `flink-chk refs export --emit-sql flink`
-# run by Flink's own batch SQL engine, its candidates compared with
-# `flink-chk safe-to-delete --dry-run --json --inventory` on the same tree and report.
+# The cleanup's anti-join on a real engine: `flink-chk refs export --emit-sql flink`
+# run by Flink's own batch SQL engine (or `--emit-sql spark` by Spark SQL), its
+# candidates compared with `flink-chk safe-to-delete --dry-run --json --inventory`
+# on the same tree and report.
 #
 #   benches/engine-sql.sh [VERSION/SCENARIO]     (default 2.3/rocksdb-incremental)
+#   ENGINE=spark benches/engine-sql.sh [...]     (default ENGINE=flink)
 #
 # 1. The committed fixture tree is copied to a temporary directory; every file
 #    gets a time 72 h ago (a whole minute) and each chk-N/_metadata N+1 minutes
@@ -17,6 +19,9 @@
 #    --keep-last 1 --min-age 1h:
 #      flink-chk refs export ROOT --out refs.csv --emit-sql flink --sql-out q.sql ...
 #      generate.sh engine-sql q.sql           (Flink 2.3 from PyPI, local batch TableEnvironment)
+#      or, ENGINE=spark: --emit-sql spark, then
+#      spark-sql --master 'local[2]' -f q.sql (pyspark from PyPI: $SPARK_HOME/bin/spark-sql,
+#      else the spark-sql on PATH)
 #      flink-chk safe-to-delete ROOT --dry-run --json --inventory ...
 #    and the engine's rows (path) must equal the plan's candidates exactly;
 #    every row's size and time must be the report's.
@@ -24,11 +29,18 @@
 # Maven Central jar that apache-flink-libraries does not ship.
 #
 # Env: FLINK_CHK_BIN (default $CARGO_TARGET_DIR/debug/flink-chk, else target/debug/flink-chk),
-#      FLINK_VERSION (default 2.3.0), KEEP=1 keeps the work directory.
+#      FLINK_VERSION (default 2.3.0), KEEP=1 keeps the work directory,
+#      ENGINE (flink or spark), SPARK_SQL (default $SPARK_HOME/bin/spark-sql, else spark-sql).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 case_="${1:-2.3/rocksdb-incremental}"
 flink_version="${FLINK_VERSION:-2.3.0}"
+engine="${ENGINE:-flink}"
+case $engine in
+  flink) ;;
+  spark) spark_sql="${SPARK_SQL:-${SPARK_HOME:+$SPARK_HOME/bin/}spark-sql}" ;;
+  *) echo "ENGINE=$engine: flink or spark" >&2; exit 64 ;;
+esac
 bin="${FLINK_CHK_BIN:-${CARGO_TARGET_DIR:-$repo/target}/debug/flink-chk}"
 [ -x "$bin" ] || (cd "$repo" && cargo build --quiet)
 src="$repo/tests/fixtures/flink/$case_"
@@ -109,7 +121,7 @@ echo "tree $ck ($(find "$ck" -type f | wc -l) files), reports taken $time_"
 
 policy=(--keep-last 1 --min-age 1h --rebase "file:$generated=$tree")
 fail=0
-printf '%-5s %-8s %6s %6s %6s %9s %9s %9s  %s\n' report policy refs engine plan export_ms flink_ms plan_ms match
+printf '%-5s %-8s %6s %6s %6s %9s %9s %9s  %s\n' report policy refs engine plan export_ms "${engine}_ms" plan_ms match
 for fmt in csv oiv s3; do
   case $fmt in
     csv) inv=(--inventory "$work/inventory.csv" --inventory-time "$time_") ;;
@@ -122,16 +134,23 @@ for fmt in csv oiv s3; do
     mkdir -p "$c"
     t=$(ms)
     "$bin" refs export "$ck" "${policy[@]}" "${inv[@]}" "${extra[@]}" --out "$c/refs.csv" \
-      --emit-sql flink --sql-out "$c/candidates.sql" --sql-candidates "file://$c/candidates" --json > "$c/export.json"
+      --emit-sql "$engine" --sql-out "$c/candidates.sql" --sql-candidates "file://$c/candidates" --json > "$c/export.json"
     t_export=$(( $(ms) - t ))
     t=$(ms)
-    bash "$repo/tests/fixtures/generator/generate.sh" engine-sql "$c/candidates.sql" "$flink_version" > "$c/flink.log" 2>&1 \
-      || { tail -30 "$c/flink.log"; exit 1; }
-    t_flink=$(( $(ms) - t ))
+    if [ "$engine" = flink ]; then
+      bash "$repo/tests/fixtures/generator/generate.sh" engine-sql "$c/candidates.sql" "$flink_version" > "$c/$engine.log" 2>&1 \
+        || { tail -30 "$c/$engine.log"; exit 1; }
+    else
+      # Local mode, 2 cores, no UI; the metastore and warehouse stay in the case directory.
+      (cd "$c" && "$spark_sql" --master 'local[2]' --driver-memory 1g --conf spark.ui.enabled=false \
+        --conf "spark.sql.warehouse.dir=$c/warehouse" --conf spark.sql.shuffle.partitions=2 \
+        -f "$c/candidates.sql") > "$c/$engine.log" 2>&1 || { tail -30 "$c/$engine.log"; exit 1; }
+    fi
+    t_engine=$(( $(ms) - t ))
     t=$(ms)
     "$bin" safe-to-delete "$ck" "${policy[@]}" "${inv[@]}" "${extra[@]}" --dry-run --json > "$c/plan.json"
     t_plan=$(( $(ms) - t ))
-    out="$(ls "$c"/candidates/part-*)"
+    out="$(ls "$c"/candidates/part-* | grep -v '[.]crc$')"
     python3 - "$c" "$out" "$work" > "$c/compare.txt" <<'PY' && ok=yes || { ok=NO; fail=1; }
 import csv, json, os, sys
 c, out, work = sys.argv[1:4]
@@ -156,8 +175,9 @@ sys.exit(0 if got == want and not bad_size else 1)
 PY
     read -r nrefs neng nplan _ < "$c/compare.txt" || true
     printf '%-5s %-8s %6s %6s %6s %9s %9s %9s  %s\n' "$fmt" "$([ $stopped = yes ] && echo stopped || echo running)" \
-      "$nrefs" "$neng" "$nplan" "$t_export" "$t_flink" "$t_plan" "$ok"
+      "$nrefs" "$neng" "$nplan" "$t_export" "$t_engine" "$t_plan" "$ok"
   done
 done
-grep -h "engine-sql\] total" "$work"/*/flink.log | head -1 | sed "s/^/one Flink run, inside the JVM: /" || true
+[ "$engine" = spark ] && echo "$("$spark_sql" --version 2>&1 | grep -m1 -o 'version [0-9.]*' | sed 's/^/Spark /')"
+grep -h "engine-sql\] total" "$work"/*/flink.log 2>/dev/null | head -1 | sed "s/^/one Flink run, inside the JVM: /" || true
 exit $fail

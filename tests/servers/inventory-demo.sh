@@ -79,5 +79,7 @@ run safe-to-delete --inventory "$INV" "${POLICY[@]}" --dry-run --max-inventory-a
 run safe-to-delete --apply "$T/plan.jsonl" --yes
 run deps orders@latest --verify --rebase "$G/checkpoints=$ROOT"
 run ls orders
-echo; echo "--- left under $ROOT"; "$REPO/tests/servers/aws.sh" s3 ls --recursive "$ROOT/" | awk '{print $4}' | sed "s|^$P/checkpoints/||"
+"$REPO/tests/servers/aws.sh" s3 ls --recursive "$ROOT/" | awk '{print $4}' | sed "s|^$P/checkpoints/||" > "$T/left"
+echo; echo "--- left under $ROOT: $(wc -l < "$T/left") objects, chk-6 and the file written after the report:"
+grep -v '/shared/[0-9a-f-]\{36\}$' "$T/left"
 rm -rf "$T"

@@ -354,8 +354,10 @@ impl Inventory {
             )));
         }
         let human = |d: jiff::SignedDuration| {
-            let m = d.as_secs().max(0) / 60;
+            let s = d.as_secs().max(0);
+            let m = s / 60;
             match (m / 1440, m / 60 % 24, m % 60) {
+                (0, 0, 0) => format!("{s}s"),
                 (0, 0, m) => format!("{m}m"),
                 (0, h, m) => format!("{h}h {m}m"),
                 (d, h, _) => format!("{d}d {h}h"),

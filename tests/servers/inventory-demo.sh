@@ -27,8 +27,14 @@ profiles:
 YAML
 chmod 600 "$XDG_CONFIG_HOME/flink-chk/profiles.yaml"
 run() { echo; echo "\$ flink-chk $*"; "$F" "$@"; echo "[exit $?]"; }
-# "Flink" writes chk-4, chk-5, chk-6 into the bucket (a copy of the real-Flink fixture).
-run copy "$FIX/checkpoints/$J/chk-4" "$FIX/checkpoints/$J/chk-5" "$FIX/checkpoints/$J/chk-6" --to prod: --rebase "$G=$FIX"
+# "Flink" writes chk-4, chk-5, chk-6 into the bucket (a copy of the real-Flink
+# fixture), one after the other: one `copy` of all three may publish them in
+# any order, and a `_metadata` written after chk-6's keeps its checkpoint
+# ("written after the newest checkpoint"). S3 times are whole seconds.
+for c in 4 5 6; do
+    run copy "$FIX/checkpoints/$J/chk-$c" --to prod: --rebase "$G=$FIX"
+    sleep 1
+done
 # SeaweedFS has no inventory service: this stands in for the report S3
 # Inventory delivers (S3 User Guide, "Amazon S3 Inventory"), written like
 # tests/common/inventory.rs write_s3 from a listing of the bucket:

@@ -95,6 +95,17 @@ fn p(rel: &str) -> String {
     fixture(rel).to_str().unwrap().to_owned()
 }
 
+/// A private copy of the committed 2.3 RocksDB incremental tree: (its
+/// temporary directory, the tree, the `--rebase` of its recorded paths).
+fn ri_tree() -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let (src, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("ri");
+    copy_tree(&src, &root);
+    let rebase = format!("file:{generated}={}", root.display());
+    (tmp, root, rebase)
+}
+
 #[test]
 fn inspect() {
     check(
@@ -209,11 +220,7 @@ fn diff_files() {
 
 #[test]
 fn safe_to_delete_dry_run() {
-    let (src, generated) = scenario("2.3", "rocksdb-incremental");
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("ri");
-    copy_tree(&src, &root);
-    let rebase = format!("file:{generated}={}", root.display());
+    let (_tmp, root, rebase) = ri_tree();
     check(
         &[
             "safe-to-delete",
@@ -235,11 +242,7 @@ fn safe_to_delete_dry_run() {
 /// A run that deletes: the plan's fields as for `--dry-run`, and `applied`.
 #[test]
 fn safe_to_delete_yes() {
-    let (src, generated) = scenario("2.3", "rocksdb-incremental");
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("ri");
-    copy_tree(&src, &root);
-    let rebase = format!("file:{generated}={}", root.display());
+    let (tmp, root, rebase) = ri_tree();
     let log = tmp.path().join("deletions.log");
     let checkpoints = root.join("checkpoints");
     let args = [
@@ -276,11 +279,7 @@ fn safe_to_delete_yes() {
 
 #[test]
 fn refs_export() {
-    let (src, generated) = scenario("2.3", "rocksdb-incremental");
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("ri");
-    copy_tree(&src, &root);
-    let rebase = format!("file:{generated}={}", root.display());
+    let (tmp, root, rebase) = ri_tree();
     let out = tmp.path().join("refs.csv");
     check(
         &[

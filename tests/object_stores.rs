@@ -186,6 +186,24 @@ pub(crate) fn setup(store: Store, tag: &str) -> Setup {
     }
 }
 
+/// `deps orders@latest --verify --json --rebase REBASE`, which must pass:
+/// its JSON.
+fn verify_latest(s: &Setup, rebase: &str) -> Value {
+    let (v, code, err) = run(
+        s,
+        &[
+            "deps",
+            "orders@latest",
+            "--verify",
+            "--json",
+            "--rebase",
+            rebase,
+        ],
+    );
+    assert_eq!(code, 0, "{err}\n{}", v["verify"]);
+    v
+}
+
 pub(crate) fn run(s: &Setup, args: &[&str]) -> (Value, i32, String) {
     run_with(&s.config, args)
 }
@@ -269,18 +287,7 @@ fn exercise(store: Store) {
 
     // deps --verify, with the recorded local paths mapped into the bucket.
     let rb = format!("{}={}", s.generated, s.base);
-    let (v, code, err) = run(
-        &s,
-        &[
-            "deps",
-            "orders@latest",
-            "--verify",
-            "--json",
-            "--rebase",
-            &rb,
-        ],
-    );
-    assert_eq!(code, 0, "{err}\n{}", v["verify"]);
+    let v = verify_latest(&s, &rb);
     let flink_files: std::collections::BTreeSet<&str> = local["files"]
         .as_array()
         .unwrap()
@@ -744,18 +751,7 @@ fn cleanup_on(store: Store) {
     apply_cleanup(store, &s, &s.config);
     let rb = format!("{}={}", s.generated, s.base);
     let policy = cleanup_policy(&rb);
-    let (v, code, err) = run(
-        &s,
-        &[
-            "deps",
-            "orders@latest",
-            "--verify",
-            "--json",
-            "--rebase",
-            &rb,
-        ],
-    );
-    assert_eq!(code, 0, "{err}\n{}", v["verify"]);
+    verify_latest(&s, &rb);
     let (v, code, _) = run(
         &s,
         &[&["safe-to-delete", "--dry-run", "--json"][..], &policy[..]].concat(),
@@ -1290,18 +1286,7 @@ fn s3_seaweedfs_inventory_cleanup() {
         v["applied"]["deleted_files"].as_u64().unwrap(),
         expected.len() as u64
     );
-    let (v, code, err) = run(
-        &s,
-        &[
-            "deps",
-            "orders@latest",
-            "--verify",
-            "--json",
-            "--rebase",
-            &rb,
-        ],
-    );
-    assert_eq!(code, 0, "{err}\n{}", v["verify"]);
+    verify_latest(&s, &rb);
     // Planned from the same (now stale) report again: what it lists is
     // gone, so nothing is deleted the second time.
     let (v, code, err) = apply();

@@ -20,3 +20,12 @@ pub fn corpus() -> Option<PathBuf> {
         None
     }
 }
+
+/// A current-thread runtime with I/O and timers, for unit tests of async
+/// code.
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}

@@ -99,12 +99,7 @@ mod tests {
     use super::*;
     use crate::storage::MemoryStorage;
 
-    fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-    }
+    use crate::testutil::rt;
 
     #[test]
     fn versions_compare_without_quotes() {

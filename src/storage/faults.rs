@@ -395,12 +395,7 @@ mod tests {
     use super::*;
     use crate::storage::LocalStorage;
 
-    fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-    }
+    use crate::testutil::rt;
 
     /// A temp dir with files `f0` … `f{n-1}` (contents = name) and `keep/x`.
     fn files(n: usize) -> (tempfile::TempDir, Location, Vec<Location>) {

@@ -635,12 +635,7 @@ fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &mut Tx) {
 mod tests {
     use super::*;
 
-    fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-    }
+    use crate::testutil::rt;
 
     #[test]
     fn lists_stats_and_reads_ranges() {

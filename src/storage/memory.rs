@@ -85,6 +85,16 @@ impl MemoryFs {
             .insert(path.to_owned(), MemoryFile { data, modified });
     }
 
+    /// Deletes file `l`, recording the call; a directory is refused.
+    fn delete(&mut self, l: &Location) -> Result<(), Error> {
+        self.deletes.push(l.path().to_owned());
+        if self.is_dir(l.path()) {
+            return Err(not_a_file(l, "is a directory, not a file (not deleted)"));
+        }
+        self.files.remove(l.path());
+        Ok(())
+    }
+
     /// Whether `path` is a directory: made, or holding anything.
     pub fn is_dir(&self, path: &str) -> bool {
         self.dirs.contains(path) || self.anything_under(path)
@@ -267,17 +277,7 @@ impl Storage for MemoryStorage {
 
     fn delete_files<'a>(&'a self, files: &'a [Location]) -> BoxFuture<'a, Vec<Result<(), Error>>> {
         let mut fs = self.lock();
-        let out = files
-            .iter()
-            .map(|l| {
-                fs.deletes.push(l.path().to_owned());
-                if fs.is_dir(l.path()) {
-                    return Err(not_a_file(l, "is a directory, not a file (not deleted)"));
-                }
-                fs.files.remove(l.path());
-                Ok(())
-            })
-            .collect();
+        let out = files.iter().map(|l| fs.delete(l)).collect();
         Box::pin(std::future::ready(out))
     }
 
@@ -306,12 +306,7 @@ impl Storage for MemoryStorage {
                         location: l.to_string(),
                     });
                 }
-                fs.deletes.push(l.path().to_owned());
-                if fs.is_dir(l.path()) {
-                    return Err(not_a_file(l, "is a directory, not a file (not deleted)"));
-                }
-                fs.files.remove(l.path());
-                Ok(())
+                fs.delete(l)
             })
             .collect();
         Box::pin(std::future::ready(out))

@@ -94,6 +94,17 @@ pub const MAX_METADATA_BYTES: u64 = 1 << 30;
 /// Only a regular file is read, its magic number is checked with a small
 /// ranged read first, and files over [`MAX_METADATA_BYTES`] are refused.
 pub async fn load(storage: &dyn Storage, location: &Location) -> Result<Snapshot, Error> {
+    let (entry, bytes) = read(storage, location).await?;
+    parse(entry, bytes)
+}
+
+/// The `_metadata` of the snapshot at `location` and its bytes, checked as
+/// [`load`] checks them but not parsed: [`parse`] is the CPU half, which
+/// callers reading many snapshots run on other threads.
+pub async fn read(
+    storage: &dyn Storage,
+    location: &Location,
+) -> Result<(storage::Entry, Vec<u8>), Error> {
     let entry = find_metadata(storage, location).await?;
     if entry.special {
         return Err(Error::NotRegular(entry.location.to_string()));
@@ -121,6 +132,11 @@ pub async fn load(storage: &dyn Storage, location: &Location) -> Result<Snapshot
             size: bytes.len() as u64,
         });
     }
+    Ok((entry, bytes))
+}
+
+/// Parses the bytes [`read`] returned for `entry`: no I/O.
+pub fn parse(entry: storage::Entry, bytes: Vec<u8>) -> Result<Snapshot, Error> {
     let metadata = metadata::parse(&bytes).map_err(|source| Error::Parse {
         location: entry.location.to_string(),
         source,

@@ -560,75 +560,196 @@ impl Tx {
     }
 }
 
-/// Depth-first walk with an explicit stack (no recursion on deep trees).
-/// Never follows a symbolic link below `root` (a link is listed as a
-/// special entry, so loops and links out of the tree are harmless); `root`
-/// itself is read wherever it leads. Stops when the receiver is dropped.
-fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &mut Tx) {
-    let mut stack = vec![(root.to_path_buf(), root_loc.clone())];
-    while let Some((path, loc)) = stack.pop() {
-        let rd = match std::fs::read_dir(&path) {
-            Ok(rd) => rd,
-            Err(e) if is_not_found(&e) && loc == *root_loc => return,
-            // A subdirectory deleted during the walk (Flink subsuming a
-            // checkpoint): it is gone, skip it.
-            Err(e) if is_not_found(&e) => continue,
+/// What a walk sends: an entry, or an error after which nothing follows.
+type Item = Result<Entry, Error>;
+
+/// The receiver is gone: stop walking.
+struct Stop;
+
+/// How a directory's listing went.
+enum Listed {
+    /// Its subdirectories, in name order (its other entries were sent).
+    Subdirs(Vec<(PathBuf, Location)>),
+    /// It is gone (deleted during the walk): nothing to do.
+    Gone,
+}
+
+/// Lists one directory in byte order of its names, sending every entry
+/// but its subdirectories (returned, to walk next, when `recursive`).
+/// Never follows a symbolic link: a link is a special entry. An error is
+/// sent, then the walk stops.
+fn list_sorted(
+    path: &Path,
+    loc: &Location,
+    recursive: bool,
+    send: &mut impl FnMut(Item) -> Result<(), Stop>,
+) -> Result<Listed, Stop> {
+    let rd = match std::fs::read_dir(path) {
+        Ok(rd) => rd,
+        // A directory deleted during the walk (Flink subsuming a
+        // checkpoint): it is gone, skip it.
+        Err(e) if is_not_found(&e) => return Ok(Listed::Gone),
+        Err(e) => {
+            send(Err(io(loc, e)))?;
+            return Err(Stop);
+        }
+    };
+    let mut names = Vec::new();
+    for de in rd {
+        match de {
+            Ok(de) => names.push((de.file_name(), de)),
             Err(e) => {
-                let _ = tx.blocking_send(Err(io(&loc, e)));
-                return;
-            }
-        };
-        for de in rd {
-            let de = match de {
-                Ok(de) => de,
-                Err(e) => {
-                    let _ = tx.blocking_send(Err(io(&loc, e)));
-                    return;
-                }
-            };
-            let name = de.file_name();
-            let Some(name) = name.to_str() else {
-                // A name no location can spell: an unknown entry (kept,
-                // never read, descended into or deleted), shown lossily.
-                let lossy = name.to_string_lossy();
-                let md = de.metadata().ok();
-                let e = Entry {
-                    location: loc.join(&lossy),
-                    size: 0,
-                    modified: md
-                        .and_then(|m| m.modified().ok())
-                        .and_then(|t| jiff::Timestamp::try_from(t).ok()),
-                    is_dir: false,
-                    special: true,
-                    version: None,
-                };
-                if tx.blocking_send(Ok(e)).is_err() {
-                    return;
-                }
-                continue;
-            };
-            let child = loc.join(name);
-            let child_path = de.path();
-            // The entry itself, never what a symbolic link points to: a
-            // link is reported as a special entry and not descended into.
-            let md = match de.metadata() {
-                Ok(md) => md,
-                // Deleted between listing and stat: it is gone, skip it.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => {
-                    let _ = tx.blocking_send(Err(io(&child, e)));
-                    return;
-                }
-            };
-            if md.is_dir() && recursive {
-                stack.push((child_path, child));
-                continue;
-            }
-            if tx.blocking_send(Ok(entry(child, &md))).is_err() {
-                return;
+                send(Err(io(loc, e)))?;
+                return Err(Stop);
             }
         }
     }
+    names.sort_unstable_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
+    let mut subdirs = Vec::new();
+    for (name, de) in names {
+        let Some(name) = name.to_str() else {
+            // A name no location can spell: an unknown entry (kept, never
+            // read, descended into or deleted), shown lossily.
+            let lossy = name.to_string_lossy();
+            let md = de.metadata().ok();
+            send(Ok(Entry {
+                location: loc.join(&lossy),
+                size: 0,
+                modified: md
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| jiff::Timestamp::try_from(t).ok()),
+                is_dir: false,
+                special: true,
+                version: None,
+            }))?;
+            continue;
+        };
+        let child = loc.join(name);
+        // The entry itself, never what a symbolic link points to: a link is
+        // reported as a special entry and not descended into.
+        let md = match de.metadata() {
+            Ok(md) => md,
+            // Deleted between listing and stat: it is gone, skip it.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                send(Err(io(&child, e)))?;
+                return Err(Stop);
+            }
+        };
+        if md.is_dir() && recursive {
+            subdirs.push((de.path(), child));
+            continue;
+        }
+        send(Ok(entry(child, &md)))?;
+    }
+    Ok(Listed::Subdirs(subdirs))
+}
+
+/// Depth-first walk below the directories `from` (explicit stack, no
+/// recursion on deep trees), each directory's entries in name order and its
+/// files before its subdirectories.
+fn walk_below(
+    from: Vec<(PathBuf, Location)>,
+    send: &mut impl FnMut(Item) -> Result<(), Stop>,
+) -> Result<(), Stop> {
+    let mut stack = from;
+    stack.reverse();
+    while let Some((path, loc)) = stack.pop() {
+        if let Listed::Subdirs(subdirs) = list_sorted(&path, &loc, true, send)? {
+            // Popped smallest first.
+            stack.extend(subdirs.into_iter().rev());
+        }
+    }
+    Ok(())
+}
+
+/// Threads that walk the root's subdirectories at once: statting every file
+/// is most of a listing's time, and it parallelises.
+fn walkers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+/// Walks `root`, each directory's entries in byte order of their names (a
+/// directory's files before its subdirectories), so a listing comes out
+/// nearly in path order, as object stores list: the planner's sorts then
+/// find it sorted. Never follows a symbolic link below `root` (a link is
+/// listed as a special entry, so loops and links out of the tree are
+/// harmless); `root` itself is read wherever it leads. Stops when the
+/// receiver is dropped.
+///
+/// The root's subdirectories are walked by [`walkers`] threads, each taking
+/// every n-th one, and their entries are passed on in order: the output is
+/// the same as one thread's walk.
+fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &mut Tx) {
+    let mut send = |item: Item| tx.blocking_send(item).map_err(|()| Stop);
+    let subdirs = match list_sorted(root, root_loc, recursive, &mut send) {
+        Ok(Listed::Subdirs(s)) => s,
+        // A root that is not there lists nothing.
+        Ok(Listed::Gone) | Err(Stop) => return,
+    };
+    let n = walkers().min(subdirs.len());
+    if n < 2 {
+        let _ = walk_below(subdirs, &mut send);
+        return;
+    }
+    /// A walker's message: entries, or the end of one subdirectory's.
+    enum Msg {
+        Batch(Vec<Item>),
+        Done,
+    }
+    let count = subdirs.len();
+    let mut shares: Vec<Vec<(PathBuf, Location)>> = (0..n).map(|_| Vec::new()).collect();
+    for (i, d) in subdirs.into_iter().enumerate() {
+        shares[i % n].push(d);
+    }
+    std::thread::scope(|scope| {
+        let mut rxs = Vec::with_capacity(n);
+        for share in shares {
+            let (wtx, wrx) = std::sync::mpsc::sync_channel::<Msg>(4);
+            rxs.push(wrx);
+            scope.spawn(move || {
+                for d in share {
+                    let mut batch = Vec::with_capacity(super::LIST_BATCH);
+                    let mut send = |item: Item| {
+                        batch.push(item);
+                        if batch.len() >= super::LIST_BATCH {
+                            let full = std::mem::replace(
+                                &mut batch,
+                                Vec::with_capacity(super::LIST_BATCH),
+                            );
+                            wtx.send(Msg::Batch(full)).map_err(|_| Stop)?;
+                        }
+                        Ok(())
+                    };
+                    let walked = walk_below(vec![d], &mut send);
+                    if wtx.send(Msg::Batch(batch)).is_err() || walked.is_err() {
+                        return;
+                    }
+                    if wtx.send(Msg::Done).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        // Passed on in the subdirectories' order. Returning drops the
+        // receivers, so every walker stops at its next send.
+        for i in 0..count {
+            loop {
+                match rxs[i % n].recv() {
+                    Ok(Msg::Batch(items)) => {
+                        for item in items {
+                            if send(item).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Ok(Msg::Done) => break,
+                    // The walker stopped after an error (passed on above).
+                    Err(_) => return,
+                }
+            }
+        }
+    });
 }
 
 #[cfg(test)]
@@ -668,6 +789,51 @@ mod tests {
             assert!(s.stat(&root.join("nope")).await.unwrap().is_none());
             assert!(s.read(&root.join("nope")).await.unwrap_err().is_not_found());
             assert_eq!(s.list(&root.join("nope"), true).count().await, 0);
+        });
+    }
+
+    #[test]
+    fn a_deep_listing_is_in_name_order_whatever_the_walkers() {
+        // More subdirectories than walkers, names around `/` in byte order
+        // (`-` and `.` sort before it), files and subdirectories mixed, a
+        // link to a directory in one walker's share.
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        for dir in ["b", "a-1", "a", "a.x", "c/d", "c/e", "f", "g/h/i"] {
+            std::fs::create_dir_all(p.join(dir)).unwrap();
+        }
+        for f in [
+            "z", "a/2", "a/10", "a/1", "a-1/x", "c/y", "c/d/q", "c/e/r", "f/s", "g/h/i/t", "m",
+        ] {
+            std::fs::write(p.join(f), b"x").unwrap();
+        }
+        std::os::unix::fs::symlink(p.join("c"), p.join("f/link")).unwrap();
+        let root = Location::parse(p.to_str().unwrap()).unwrap();
+        let got: Vec<String> = rt().block_on(async {
+            LocalStorage
+                .list(&root, true)
+                .map(|e| {
+                    let e = e.unwrap();
+                    let rel = e.location.relative_to(&root).unwrap().to_owned();
+                    if e.special { format!("{rel}@") } else { rel }
+                })
+                .collect()
+                .await
+        });
+        // A directory's files (and links) first, then its subdirectories,
+        // each level in byte order of the names.
+        assert_eq!(
+            got,
+            [
+                "m", "z", "a/1", "a/10", "a/2", "a-1/x", "c/y", "c/d/q", "c/e/r", "f/link@", "f/s",
+                "g/h/i/t"
+            ]
+        );
+        // A reader that stops early stops the walkers (the runtime then
+        // shuts down instead of waiting for them).
+        rt().block_on(async {
+            let first: Vec<_> = LocalStorage.list(&root, true).take(3).collect().await;
+            assert_eq!(first.len(), 3);
         });
     }
 

@@ -412,6 +412,16 @@ fn split_scheme(s: &str) -> Option<(&str, &str)> {
 
 /// Collapses `//`, `.` and `..` and drops a trailing `/`.
 fn normalize(path: &str) -> String {
+    // Most paths are normal already (a plan read back, a listing's keys):
+    // one scan, one copy.
+    if is_normal(path) {
+        return path.to_owned();
+    }
+    normalize_segments(path)
+}
+
+/// [`normalize`] segment by segment.
+fn normalize_segments(path: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
     for seg in path.split('/') {
         match seg {
@@ -431,6 +441,19 @@ fn normalize(path: &str) -> String {
         out.push('/');
     }
     out
+}
+
+/// Whether `normalize(path)` is `path`: `/`, or `/`-separated segments
+/// after a leading `/`, none empty, `.` or `..`.
+fn is_normal(path: &str) -> bool {
+    if path == "/" {
+        return true;
+    }
+    let Some(rest) = path.strip_prefix('/') else {
+        return false;
+    };
+    rest.split('/')
+        .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
 }
 
 /// Whether the normalized path `path` is `dir` or lies below it: the path
@@ -479,6 +502,27 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_normal_path_is_taken_as_is_and_no_other() {
+        let segs = ["", "a", ".", "..", "b.c", "...", ".a", "a."];
+        let mut paths = vec![String::new(), "/".to_owned(), "//".to_owned()];
+        for a in segs {
+            for b in segs {
+                for c in segs {
+                    paths.push(format!("{a}/{b}/{c}"));
+                    paths.push(format!("/{a}/{b}/{c}"));
+                    paths.push(format!("/{a}/{b}"));
+                }
+            }
+        }
+        for p in &paths {
+            let slow = normalize_segments(p);
+            assert_eq!(is_normal(p), slow == *p, "{p:?}");
+            assert!(is_normal(&slow), "{p:?} -> {slow:?}");
+            assert_eq!(normalize(p), slow, "{p:?}");
         }
     }
 

@@ -175,6 +175,68 @@ impl Candidates {
         Ok(self.spill.iter()?.map(|r| r.map(|b| b.0)))
     }
 
+    /// Calls `f` with every candidate, in path order, while another thread
+    /// reads the next ones back from disk (decoding a spilled run costs as
+    /// much as writing a candidate out, so the two overlap). Stops at the
+    /// first error, `f`'s or the reading's (as `read_err` makes it).
+    pub fn try_for_each<E>(
+        &self,
+        read_err: impl Fn(spill::Error) -> E,
+        mut f: impl FnMut(Candidate) -> Result<(), E>,
+    ) -> Result<(), E> {
+        /// Candidates handed over at a time, and batches in flight.
+        const BATCH: usize = 1024;
+        const AHEAD: usize = 4;
+        if !self.spill.spilled() {
+            for c in self.iter().map_err(&read_err)? {
+                match c {
+                    Ok(c) => f(c)?,
+                    Err(e) => return Err(read_err(e)),
+                }
+            }
+            return Ok(());
+        }
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(AHEAD);
+            scope.spawn(move || {
+                let it = match self.iter() {
+                    Ok(it) => it,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                };
+                let mut batch = Vec::with_capacity(BATCH);
+                for c in it {
+                    match c {
+                        Ok(c) => batch.push(c),
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    }
+                    if batch.len() == BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        if tx.send(Ok(full)).is_err() {
+                            // The consumer stopped.
+                            return;
+                        }
+                    }
+                }
+                let _ = tx.send(Ok(batch));
+            });
+            // On an early return `rx` is dropped, so the reader stops at
+            // its next send and the scope ends.
+            for batch in rx {
+                match batch {
+                    Ok(batch) => batch.into_iter().try_for_each(&mut f)?,
+                    Err(e) => return Err(read_err(e)),
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Every candidate in memory, in path order.
     pub fn to_vec(&self) -> Result<Vec<Candidate>, spill::Error> {
         self.iter()?.collect()
@@ -214,11 +276,8 @@ impl Serialize for Candidates {
     /// A JSON array, streamed from disk.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error, SerializeSeq};
-        let it = self.iter().map_err(S::Error::custom)?;
         let mut seq = s.serialize_seq(usize::try_from(self.len()).ok())?;
-        for c in it {
-            seq.serialize_element(&c.map_err(S::Error::custom)?)?;
-        }
+        self.try_for_each(S::Error::custom, |c| seq.serialize_element(&c))?;
         seq.end()
     }
 }

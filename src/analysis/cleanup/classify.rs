@@ -28,6 +28,10 @@ impl Bucket {
     }
 }
 
+/// Where a file is: its job, the directory below the job (when not in a
+/// snapshot directory) and the snapshot directory it is in.
+pub(super) type Placed = (Option<String>, Option<String>, Option<Location>);
+
 /// A file-level candidate inside a candidate directory (kept until we know
 /// whether the whole directory goes).
 pub(super) struct DirFiles {
@@ -61,6 +65,10 @@ pub(super) struct Classifier<'a> {
     /// The kept group being added to, never also in `kept`: files come a
     /// directory at a time, so most are counted without a map lookup.
     kept_open: Option<((String, KeepReason), (Location, Bucket))>,
+    /// Where the last file's directory is (its canonical key, ending in
+    /// `/`): a listing comes a directory at a time, and a file's place
+    /// below the job level depends on its directory only.
+    place_cache: Option<(String, Placed)>,
     pub(super) jobs: BTreeMap<String, JobTotals>,
     /// A job directory holding what looks like a live working directory.
     pub(super) working_dir: Option<String>,
@@ -92,6 +100,7 @@ impl<'a> Classifier<'a> {
             dirs: BTreeMap::new(),
             kept: BTreeMap::new(),
             kept_open: None,
+            place_cache: None,
             jobs: BTreeMap::new(),
             working_dir: None,
             live_dropped: None,
@@ -319,11 +328,29 @@ impl<'a> Classifier<'a> {
     }
 
     /// (job dir name, sub-directory name, snapshot directory) of a file.
-    pub(super) fn place(
-        &self,
-        l: &Location,
-        key: &str,
-    ) -> (Option<String>, Option<String>, Option<Location>) {
+    /// The job, the directory below it and the snapshot directory of the
+    /// file at `l` (canonical `key`), from the last file's when it is in
+    /// the same directory.
+    pub(super) fn place(&mut self, l: &Location, key: &str) -> Placed {
+        let dir = key.rfind('/').map(|i| &key[..=i]);
+        if let (Some(dir), Some((k, placed))) = (dir, &self.place_cache)
+            && k == dir
+        {
+            return placed.clone();
+        }
+        let (placed, by_dir) = self.place_uncached(l, key);
+        if let (Some(dir), true) = (dir, by_dir) {
+            self.place_cache = Some((dir.to_owned(), placed.clone()));
+        }
+        placed
+    }
+
+    /// [`Classifier::place`], and whether every file in the same directory
+    /// has the same place (not so one or two levels below the root, where
+    /// the file's own name is the job or says `_metadata`).
+    fn place_uncached(&self, l: &Location, key: &str) -> (Placed, bool) {
+        // The innermost snapshot directory holding a file holds its
+        // directory: keys end in `/` and a name has none.
         let dir_key = dir_of(&self.d.kept_dirs, key)
             .map(|(d, _)| d.clone())
             .or_else(|| dir_of(&self.d.candidate_dirs, key).map(|(d, _)| d.clone()));
@@ -331,21 +358,22 @@ impl<'a> Classifier<'a> {
             let dir = snapshot_dir_location(l, &d);
             let job = dir.parent().file_name().to_owned();
             let job = layout::is_job_id(&job).then_some(job);
-            return (job, None, Some(dir));
+            return ((job, None, Some(dir)), true);
         }
         let Some(rel) = l.relative_to(self.root) else {
             // Savepoints root files without a decision: unknown.
-            return (None, None, None);
+            return ((None, None, None), true);
         };
         let mut parts = rel.split('/');
         let job = parts.next().map(str::to_owned);
         let sub = parts.next().map(str::to_owned);
         let has_more = parts.next().is_some();
-        match (job, sub) {
+        let placed = match (job, sub) {
             (Some(j), Some(s)) if has_more || s != "_metadata" => (Some(j), Some(s), None),
             (Some(j), _) => (Some(j), None, None),
             _ => (None, None, None),
-        }
+        };
+        (placed, has_more)
     }
 
     pub(super) fn finish(mut self) -> Result<Plan, Error> {

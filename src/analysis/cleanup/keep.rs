@@ -119,20 +119,34 @@ pub(super) async fn read_refs(
     dir: &Location,
     rebase: &Rebase,
 ) -> Result<Vec<String>, Error> {
-    let s = snapshot::load(storage, dir)
-        .await
-        .map_err(|e| Error::UnreadableMetadata {
+    let unreadable = |e: snapshot::Error| Error::UnreadableMetadata {
+        location: dir.join("_metadata").to_string(),
+        reason: e.to_string(),
+    };
+    let (entry, bytes) = snapshot::read(storage, dir).await.map_err(unreadable)?;
+    // Parsing is the CPU-bound half: on a blocking thread, so the snapshots
+    // read concurrently are also parsed in parallel (the planner itself runs
+    // on one thread).
+    let rebase = rebase.clone();
+    let parsed = tokio::task::spawn_blocking(move || {
+        let s = snapshot::parse(entry, bytes)?;
+        let d = deps::collect(&s, &rebase);
+        if let Some((path, e)) = d.unresolved.first() {
+            return Ok(Err(Error::UnreadableMetadata {
+                location: s.metadata_location.to_string(),
+                reason: format!("cannot locate {path:?}: {e}"),
+            }));
+        }
+        Ok(Ok(d.files.iter().map(|f| f.location.canonical()).collect()))
+    })
+    .await;
+    match parsed {
+        Ok(r) => r.map_err(unreadable)?,
+        Err(e) => Err(Error::UnreadableMetadata {
             location: dir.join("_metadata").to_string(),
-            reason: e.to_string(),
-        })?;
-    let d = deps::collect(&s, rebase);
-    if let Some((path, e)) = d.unresolved.first() {
-        return Err(Error::UnreadableMetadata {
-            location: s.metadata_location.to_string(),
-            reason: format!("cannot locate {path:?}: {e}"),
-        });
+            reason: format!("parsing stopped: {e}"),
+        }),
     }
-    Ok(d.files.iter().map(|f| f.location.canonical()).collect())
 }
 
 /// A job's newest completed checkpoint by id, and the one whose `_metadata`

@@ -278,10 +278,10 @@ impl PlanFile {
     pub fn write_lines(&self, w: &mut impl Write) -> std::io::Result<()> {
         serde_json::to_writer(&mut *w, &self.header())?;
         w.write_all(b"\n")?;
-        for c in self.candidates.iter().map_err(std::io::Error::other)? {
-            serde_json::to_writer(&mut *w, &c.map_err(std::io::Error::other)?)?;
-            w.write_all(b"\n")?;
-        }
+        self.candidates.try_for_each(std::io::Error::other, |c| {
+            serde_json::to_writer(&mut *w, &c)?;
+            w.write_all(b"\n")
+        })?;
         w.flush()
     }
 

@@ -14,8 +14,29 @@
 //! references its listing found).
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use twox_hash::XxHash3_128;
+
+/// Hashes a fingerprint by its low 64 bits: it is a hash already, so
+/// hashing it again (SipHash) only costs time.
+#[derive(Debug, Default)]
+struct Low64(u64);
+
+impl Hasher for Low64 {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u128` is used; any other input still hashes.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u128(&mut self, fp: u128) {
+        self.0 = fp as u64;
+    }
+}
 
 /// A set of canonical paths, by fingerprint.
 #[derive(Debug, Clone, Default)]
@@ -24,8 +45,10 @@ pub struct RefSet {
     root: String,
     /// Sorted, distinct.
     sorted: Vec<u128>,
-    /// Inserted since the last merge into `sorted`.
-    pending: HashSet<u128>,
+    /// Inserted since the last merge into `sorted` (some may be in it
+    /// already: an insertion does not search the sorted array, whose
+    /// binary search misses the cache at every step).
+    pending: HashSet<u128, BuildHasherDefault<Low64>>,
 }
 
 /// Pending insertions merged at once (or a sixteenth of the set, if
@@ -50,11 +73,9 @@ impl RefSet {
     /// Adds a canonical path.
     pub fn insert(&mut self, path: &str) {
         let fp = self.fingerprint(path);
-        if self.sorted.binary_search(&fp).is_err() {
-            self.pending.insert(fp);
-            if self.pending.len() >= MERGE_AT.max(self.sorted.len() / 16) {
-                self.merge();
-            }
+        self.pending.insert(fp);
+        if self.pending.len() >= MERGE_AT.max(self.sorted.len() / 16) {
+            self.merge();
         }
     }
 
@@ -66,8 +87,9 @@ impl RefSet {
     }
 
     /// Moves the pending insertions into the sorted array, merging from the
-    /// back in place (no second copy of the array; none of them is in it
-    /// already).
+    /// back in place (no second copy of the array). A pending fingerprint
+    /// already in it is dropped: the write position never falls behind the
+    /// read position, and the merged run is moved to the front at the end.
     pub fn merge(&mut self) {
         if self.pending.is_empty() {
             return;
@@ -78,18 +100,28 @@ impl RefSet {
         let (n, m) = (self.sorted.len(), add.len());
         self.sorted.reserve_exact(m);
         self.sorted.resize(n + m, 0);
-        let (mut i, mut j) = (n, m);
-        for k in (0..n + m).rev() {
-            if j == 0 {
-                break;
-            }
-            if i > 0 && self.sorted[i - 1] > add[j - 1] {
+        // Invariant: k >= i + j (writes never overtake the unread part).
+        let (mut i, mut j, mut k) = (n, m, n + m);
+        while j > 0 {
+            let next = add[j - 1];
+            if i > 0 && self.sorted[i - 1] >= next {
+                if self.sorted[i - 1] == next {
+                    // Already held: this pending one goes.
+                    j -= 1;
+                }
+                k -= 1;
                 self.sorted[k] = self.sorted[i - 1];
                 i -= 1;
             } else {
-                self.sorted[k] = add[j - 1];
+                k -= 1;
+                self.sorted[k] = next;
                 j -= 1;
             }
+        }
+        // The first `i` are in place; the merged rest is at `k..`.
+        if k > i {
+            self.sorted.copy_within(k.., i);
+            self.sorted.truncate(n + m - (k - i));
         }
         debug_assert!(self.sorted.windows(2).all(|w| w[0] < w[1]));
     }
@@ -108,12 +140,17 @@ impl RefSet {
 
     /// Distinct paths.
     pub fn len(&self) -> usize {
-        self.sorted.len() + self.pending.len()
+        let new = self
+            .pending
+            .iter()
+            .filter(|fp| self.sorted.binary_search(fp).is_err())
+            .count();
+        self.sorted.len() + new
     }
 
     /// No paths.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.sorted.is_empty() && self.pending.is_empty()
     }
 
     /// Merged paths under the root, by position: `(index, ..)` for each.
@@ -204,5 +241,17 @@ mod tests {
             "{}",
             s.heap_bytes()
         );
+        // Inserted again after merges (as a path many kept checkpoints
+        // share is): still one reference, and the array stays sorted.
+        for round in 0..3 {
+            for i in (0..200_000).step_by(3 + round) {
+                s.insert(&format!("s3://b/root/job/shared/{i}"));
+            }
+            assert_eq!(s.len(), 200_001, "round {round}");
+            s.merge();
+        }
+        assert_eq!(s.sorted.len(), 200_001);
+        assert!(s.sorted.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(s.under_root().count(), 200_000);
     }
 }

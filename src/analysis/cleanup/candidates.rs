@@ -13,10 +13,59 @@ use crate::spill::{self, Spill};
 use crate::storage::Location;
 
 /// A candidate ordered by path (then files before directories), as plans
-/// list them.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(transparent)]
+/// list them. Spilled as a JSON array, not an object: the runs are private
+/// to one plan, and reading them back is then half the work.
+#[derive(Debug, Clone)]
 struct ByPath(Candidate);
+
+/// [`Candidate`]'s fields in a spilled run, in this order.
+type Spilled = (
+    Location,
+    bool,
+    Reason,
+    Option<String>,
+    u64,
+    u64,
+    Option<jiff::Timestamp>,
+    Option<Location>,
+    bool,
+);
+
+impl Serialize for ByPath {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = &self.0;
+        (
+            &c.path,
+            c.is_dir,
+            c.reason,
+            &c.job,
+            c.files,
+            c.bytes,
+            &c.newest,
+            &c.metadata,
+            c.resumed,
+        )
+            .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ByPath {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (path, is_dir, reason, job, files, bytes, newest, metadata, resumed) =
+            Spilled::deserialize(d)?;
+        Ok(ByPath(Candidate {
+            path,
+            is_dir,
+            reason,
+            job,
+            files,
+            bytes,
+            newest,
+            metadata,
+            resumed,
+        }))
+    }
+}
 
 impl PartialEq for ByPath {
     fn eq(&self, o: &Self) -> bool {
@@ -306,6 +355,37 @@ mod tests {
             metadata: None,
             resumed: false,
         }
+    }
+
+    #[test]
+    fn a_spilled_candidate_comes_back_whole() {
+        let mut full = file("/r/j/chk-4", 9);
+        full.is_dir = true;
+        full.reason = Reason::SubsumedCheckpoint;
+        full.files = 3;
+        full.newest = Some("2026-12-07T10:00:00.123456789Z".parse().unwrap());
+        full.metadata = Some(Location::parse("/r/j/chk-4/_metadata").unwrap());
+        full.resumed = true;
+        let mut c = Candidates::with_limit(1);
+        c.push(file("/r/j/shared/a", 1)).unwrap();
+        c.push(full.clone()).unwrap();
+        c.seal();
+        let back = c.to_vec().unwrap();
+        assert_eq!(back.len(), 2);
+        assert_eq!(
+            serde_json::to_value(&back[0]).unwrap(),
+            serde_json::to_value(&full).unwrap()
+        );
+        let mut seen = Vec::new();
+        c.try_for_each(
+            |e| e.to_string(),
+            |x| {
+                seen.push(x.path.to_string());
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(seen, ["/r/j/chk-4", "/r/j/shared/a"]);
     }
 
     #[test]

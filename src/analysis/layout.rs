@@ -132,8 +132,9 @@ pub struct JobDir {
     pub name: String,
     /// The directory.
     pub location: Option<Location>,
-    /// `chk-<n>` directories by id.
-    pub checkpoints: BTreeMap<u64, CheckpointDir>,
+    /// `chk-<n>` directories by id (boxed: a B-tree node holds room for
+    /// eleven values, and most jobs keep one or two checkpoints).
+    pub checkpoints: BTreeMap<u64, Box<CheckpointDir>>,
     /// `shared/`.
     pub shared: Usage,
     /// `taskowned/`.
@@ -149,7 +150,10 @@ pub struct JobDir {
 impl JobDir {
     /// Completed checkpoints (with `_metadata`), newest last.
     pub fn completed(&self) -> impl DoubleEndedIterator<Item = &CheckpointDir> {
-        self.checkpoints.values().filter(|c| c.metadata.is_some())
+        self.checkpoints
+            .values()
+            .map(|c| &**c)
+            .filter(|c| c.metadata.is_some())
     }
 
     /// `chk-<n>` without `_metadata` newer than the newest completed one:
@@ -158,6 +162,7 @@ impl JobDir {
         let newest = self.completed().next_back().and_then(|c| c.id).unwrap_or(0);
         self.checkpoints
             .values()
+            .map(|c| &**c)
             .filter(move |c| c.metadata.is_none() && c.id.unwrap_or(0) > newest)
     }
 
@@ -167,6 +172,7 @@ impl JobDir {
         let newest = self.completed().next_back().and_then(|c| c.id).unwrap_or(0);
         self.checkpoints
             .values()
+            .map(|c| &**c)
             .filter(move |c| c.metadata.is_none() && c.id.unwrap_or(0) < newest)
     }
 }
@@ -308,11 +314,13 @@ fn chk<'j>(j: &'j mut JobDir, root: &Location, id: u64) -> &'j mut CheckpointDir
         .clone()
         .unwrap_or_else(|| root.join(&j.name))
         .join(&name);
-    j.checkpoints.entry(id).or_insert_with(|| CheckpointDir {
-        id: Some(id),
-        name,
-        location: Some(loc),
-        ..CheckpointDir::default()
+    j.checkpoints.entry(id).or_insert_with(|| {
+        Box::new(CheckpointDir {
+            id: Some(id),
+            name,
+            location: Some(loc),
+            ..CheckpointDir::default()
+        })
     })
 }
 

@@ -514,7 +514,10 @@ fn job_details(
                 .collect(),
         )
     };
-    let rows = read_all(job.checkpoints.values().cloned().collect(), false);
+    let rows = read_all(
+        job.checkpoints.values().map(|c| (**c).clone()).collect(),
+        false,
+    );
     let sps = read_all(savepoint_dirs, true);
     Ok((job, rows, sps))
 }

@@ -13,9 +13,10 @@ use flink_chk::analysis::deps;
 use flink_chk::analysis::snapshot::{self, Rebase};
 use flink_chk::storage::faults::Faulty;
 use flink_chk::storage::{Location, MemoryStorage, Storage};
+use flink_chk::transfer::Plan;
 use flink_chk::transfer::plan::{self, Layout, Request};
 use flink_chk::transfer::record::Journal;
-use flink_chk::transfer::run::{self, FileOutcome, Options, Published, Quiet, Verify};
+use flink_chk::transfer::run::{self, FileOutcome, Observer, Options, Published, Quiet, Verify};
 use serde_json::Value;
 
 use crate::common::{self, flink_chk, repo, scenario, truth, walk};
@@ -845,4 +846,278 @@ fn no_crash_point_publishes_an_incomplete_snapshot() {
             Ok(())
         })
         .unwrap();
+}
+
+/// The checkpoint id of snapshot `k`'s destination directory (`None`: not
+/// a `chk-N`).
+fn chk_id(p: &Plan, k: usize) -> Option<u64> {
+    flink_chk::names::checkpoint_id(p.snapshots[k].destination.parent().file_name())
+}
+
+/// The plan's checkpoints as `(id, index)`, by id.
+fn checkpoints_by_id(p: &Plan) -> Vec<(u64, usize)> {
+    let mut v: Vec<(u64, usize)> = (0..p.snapshots.len())
+        .filter_map(|k| chk_id(p, k).map(|id| (id, k)))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// One file at a time, the highest checkpoint id at the highest priority
+/// (as `replicate` gives a job's snapshots theirs): the newest checkpoint's
+/// files complete first.
+fn newest_first(p: &Plan) -> Options {
+    let mut o = options();
+    o.concurrency = 1;
+    o.priorities = (0..p.snapshots.len())
+        .map(|k| chk_id(p, k).map_or(0, |id| u8::try_from(id + 1).unwrap()))
+        .collect();
+    o
+}
+
+/// The `_metadata` paths `put_if_absent` wrote into `dst` under `chk-N/`
+/// directories, in order.
+fn checkpoint_puts(dst: &MemoryStorage) -> Vec<String> {
+    dst.lock()
+        .puts
+        .iter()
+        .filter(|x| x.contains("/chk-"))
+        .cloned()
+        .collect()
+}
+
+/// What an observer saw of a run into a memory destination.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Files done so far.
+    done: usize,
+    /// Per snapshot: the files done when all of its files were first in
+    /// place at the destination.
+    complete_at: Vec<Option<usize>>,
+    /// Snapshots as settled: (index, outcome, files done by then).
+    settled: Vec<(usize, Published, usize)>,
+}
+
+struct Watch<'a> {
+    plan: &'a Plan,
+    dst: &'a MemoryStorage,
+    seen: std::sync::Mutex<Seen>,
+}
+
+impl<'a> Watch<'a> {
+    fn new(plan: &'a Plan, dst: &'a MemoryStorage) -> Self {
+        let seen = Seen {
+            complete_at: vec![None; plan.snapshots.len()],
+            ..Seen::default()
+        };
+        Self {
+            plan,
+            dst,
+            seen: std::sync::Mutex::new(seen),
+        }
+    }
+}
+
+impl Observer for Watch<'_> {
+    fn bytes(&self, _: u64) {}
+
+    fn file_done(&self) {
+        let mut seen = self.seen.lock().unwrap();
+        seen.done += 1;
+        let done = seen.done;
+        let fs = self.dst.lock();
+        for (k, s) in self.plan.snapshots.iter().enumerate() {
+            if seen.complete_at[k].is_none()
+                && s.files
+                    .iter()
+                    .all(|&i| fs.files.contains_key(self.plan.files[i].target.path()))
+            {
+                seen.complete_at[k] = Some(done);
+            }
+        }
+    }
+
+    fn published(&self, k: usize, outcome: &Published) {
+        let mut seen = self.seen.lock().unwrap();
+        let done = seen.done;
+        seen.settled.push((k, outcome.clone(), done));
+    }
+}
+
+/// chk-4, chk-5 and chk-6 of one job in one run, chk-6 made to finish
+/// first and chk-4 last: the `_metadata` are still written by ascending id
+/// (`put_if_absent` order and observer order), chk-6 only after chk-4's
+/// last file, when the lower ones were published.
+#[test]
+fn checkpoints_of_one_job_are_published_by_id_when_the_newest_finishes_first() {
+    let rt = tokio_rt();
+    let (src, generated, snaps) = memory_scenario("2.3", "rocksdb-incremental");
+    let dest = "/copy/dst";
+    let req = request(&snaps, &generated, dest);
+    let p = rt.block_on(plan::plan(&src, &req, true, 4)).unwrap();
+    let chks = checkpoints_by_id(&p);
+    let [(4, k4), (5, k5), (6, k6)] = chks[..] else {
+        panic!("{chks:?}")
+    };
+    let dst = MemoryStorage::new();
+    let watch = Watch::new(&p, &dst);
+    let r = rt.block_on(run::copy(&p, &src, &dst, None, &newest_first(&p), &watch));
+    assert!(
+        r.snapshots.iter().all(|s| *s == Published::New),
+        "{:?}",
+        r.snapshots
+    );
+    let seen = watch.seen.into_inner().unwrap();
+    // The case under test: chk-6's files were in place first, chk-4's last.
+    let complete = |k: usize| seen.complete_at[k].unwrap();
+    assert!(
+        complete(k6) < complete(k5) && complete(k5) < complete(k4),
+        "{:?}",
+        seen.complete_at
+    );
+    let settled: Vec<(u64, usize)> = seen
+        .settled
+        .iter()
+        .filter_map(|(k, _, done)| chk_id(&p, *k).map(|id| (id, *done)))
+        .collect();
+    let at = complete(k4);
+    assert_eq!(settled, [(4, at), (5, at), (6, at)], "{:?}", seen.settled);
+    let by_id: Vec<String> = chks
+        .iter()
+        .map(|&(_, k)| p.snapshots[k].destination.path().to_owned())
+        .collect();
+    assert_eq!(checkpoint_puts(&dst), by_id);
+    assert_eq!(published_are_complete(&dst, dest), snaps.len());
+}
+
+/// The hostile case: chk-5 fails (a file only it needs vanished from the
+/// source after planning) while chk-6 had finished first and chk-4 is still
+/// copying. chk-6 waits for chk-4, is not held back by the failed chk-5,
+/// and is published; chk-5 is reported not published, with the reason.
+#[test]
+fn a_failed_lower_checkpoint_does_not_hold_back_the_higher_one() {
+    let rt = tokio_rt();
+    let (src, generated, snaps) = memory_scenario("2.3", "rocksdb-incremental");
+    let dest = "/copy/dst";
+    let req = request(&snaps, &generated, dest);
+    let p = rt.block_on(plan::plan(&src, &req, true, 4)).unwrap();
+    let chks = checkpoints_by_id(&p);
+    let [(4, k4), (5, k5), (6, k6)] = chks[..] else {
+        panic!("{chks:?}")
+    };
+    let only_chk5 = p.snapshots[k5]
+        .files
+        .iter()
+        .copied()
+        .find(|&i| {
+            p.snapshots
+                .iter()
+                .enumerate()
+                .all(|(k, s)| k == k5 || !s.files.contains(&i))
+        })
+        .unwrap();
+    let gone = p.files[only_chk5].source.clone();
+    rt.block_on(src.delete_files(std::slice::from_ref(&gone)));
+    let dst = MemoryStorage::new();
+    let watch = Watch::new(&p, &dst);
+    let r = rt.block_on(run::copy(&p, &src, &dst, None, &newest_first(&p), &watch));
+    match &r.files[only_chk5] {
+        FileOutcome::Failed(e) => assert!(e.contains(run::SOURCE_GONE), "{e}"),
+        o => panic!("{o:?}"),
+    }
+    match &r.snapshots[k5] {
+        Published::Not(e) => {
+            assert!(e.contains(run::SOURCE_GONE), "{e}");
+            assert!(e.contains("its _metadata was not written"), "{e}");
+        }
+        o => panic!("chk-5: {o:?}"),
+    }
+    for (k, o) in r.snapshots.iter().enumerate() {
+        if k != k5 {
+            assert_eq!(*o, Published::New, "{}", p.snapshots[k].destination);
+        }
+    }
+    let seen = watch.seen.into_inner().unwrap();
+    let complete = |k: usize| seen.complete_at[k].unwrap();
+    assert!(complete(k6) < complete(k4), "{:?}", seen.complete_at);
+    let settled: Vec<(u64, bool, usize)> = seen
+        .settled
+        .iter()
+        .filter_map(|(k, o, done)| chk_id(&p, *k).map(|id| (id, *o == Published::New, *done)))
+        .collect();
+    let at = complete(k4);
+    assert_eq!(
+        settled,
+        [(4, true, at), (5, false, at), (6, true, at)],
+        "{:?}",
+        seen.settled
+    );
+    assert_eq!(
+        checkpoint_puts(&dst),
+        [k4, k6].map(|k| p.snapshots[k].destination.path().to_owned())
+    );
+    assert!(
+        !dst.lock()
+            .files
+            .contains_key(p.snapshots[k5].destination.path())
+    );
+    assert_eq!(published_are_complete(&dst, dest), snaps.len() - 1);
+}
+
+/// A crash at each write of that run (every write from the n-th on fails,
+/// as if the process had died there): the checkpoints published are always
+/// the lowest ones — never chk-6 without chk-5 and chk-4 — each complete;
+/// the run resumed from its journal publishes the rest, by id too.
+#[test]
+fn no_crash_point_leaves_a_higher_checkpoint_published_without_a_lower_one() {
+    let rt = tokio_rt();
+    let (src, generated, snaps) = memory_scenario("2.3", "rocksdb-incremental");
+    let dest = "/copy/dst";
+    let req = request(&snaps, &generated, dest);
+    let p = rt.block_on(plan::plan(&src, &req, true, 4)).unwrap();
+    let chks = checkpoints_by_id(&p);
+    let metas: Vec<String> = chks
+        .iter()
+        .map(|&(_, k)| p.snapshots[k].destination.path().to_owned())
+        .collect();
+    let opts = newest_first(&p);
+    // One `create` per data file, one `put_if_absent` per snapshot.
+    let writes = p.files.len() + p.snapshots.len();
+    let mut prefixes = BTreeSet::new();
+    for n in 0..=writes {
+        let tmp = tempfile::tempdir().unwrap();
+        let jpath = tmp.path().join("j");
+        let dst = std::sync::Arc::new(MemoryStorage::new());
+        {
+            let faulty = Faulty::new(dst.clone()).fail_writes_from(n);
+            let j = Journal::open(&jpath).unwrap();
+            let _ = rt.block_on(run::copy(&p, &src, &faulty, Some(&j), &opts, &Quiet));
+        }
+        let there: Vec<bool> = {
+            let fs = dst.lock();
+            metas.iter().map(|m| fs.files.contains_key(m)).collect()
+        };
+        let published = there.iter().take_while(|&&b| b).count();
+        assert!(
+            there[published..].iter().all(|&b| !b),
+            "crash at write {n}: published {there:?} (chk-4, chk-5, chk-6)"
+        );
+        prefixes.insert(published);
+        published_are_complete(&dst, dest);
+        // Resumed: the rest published, by id.
+        let j = Journal::open(&jpath).unwrap();
+        let r = rt.block_on(run::copy(&p, &src, dst.as_ref(), Some(&j), &opts, &Quiet));
+        assert!(
+            r.snapshots.iter().all(|s| !matches!(s, Published::Not(_))),
+            "crash at write {n}, resumed: {:?}",
+            r.snapshots
+        );
+        assert_eq!(checkpoint_puts(&dst), metas, "crash at write {n}");
+        assert_eq!(published_are_complete(&dst, dest), snaps.len());
+    }
+    assert_eq!(
+        prefixes,
+        BTreeSet::from([0, 1, 2, 3]),
+        "every prefix reached"
+    );
 }

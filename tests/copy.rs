@@ -151,11 +151,15 @@ fn every_fixture_copies_and_matches_flinks_truth_with_the_source_gone() {
             );
             // Nothing written at the source.
             assert!(snapshot_of(&src) == before, "{label}: the source changed");
-            // Exactly the closure and the _metadata files, nothing else.
+            // Exactly the closure and the _metadata files, nothing else,
+            // and the totals count them all.
             let landed = walk(&dst);
+            let metadata = v["totals"]["metadata_files"].as_u64().unwrap();
+            assert_eq!(metadata, snaps.len() as u64, "{label}");
+            assert_eq!(v["totals"]["metadata_written"].as_u64(), Some(metadata));
             assert_eq!(
                 landed.len() as u64,
-                files + snaps.len() as u64,
+                files + metadata,
                 "{label}: {landed:#?}"
             );
             // Idempotent.
@@ -163,6 +167,11 @@ fn every_fixture_copies_and_matches_flinks_truth_with_the_source_gone() {
             assert_eq!(code, 0, "{label}");
             assert_eq!(again["totals"]["copied_files"], 0, "{label}");
             assert_eq!(again["totals"]["copied_bytes"], 0, "{label}");
+            assert_eq!(again["totals"]["metadata_written"], 0, "{label}");
+            assert_eq!(
+                again["totals"]["metadata_files"],
+                v["totals"]["metadata_files"]
+            );
             assert_eq!(
                 again["totals"]["skipped_files"].as_u64(),
                 Some(files),
@@ -1120,4 +1129,122 @@ fn no_crash_point_leaves_a_higher_checkpoint_published_without_a_lower_one() {
         BTreeSet::from([0, 1, 2, 3]),
         "every prefix reached"
     );
+}
+
+/// The human summary of a run copying chk-4, chk-5, chk-6 and a savepoint
+/// counts every file that lands: the data files and the four `_metadata`
+/// apart, adding up to what is at the destination (the `_metadata` used
+/// to be left out: "65 files" where 69 landed).
+#[test]
+fn the_summary_counts_the_metadata_files_it_writes() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("dst");
+    let mut args: Vec<String> = vec!["copy".into()];
+    args.extend(
+        metadata_dirs(&dir)
+            .iter()
+            .map(|d| s(&dir.join(d)).to_owned()),
+    );
+    args.extend([
+        "--to".into(),
+        s(&dst).into(),
+        "--rebase".into(),
+        format!("{generated}={}", dir.display()),
+        "--journal".into(),
+        s(&tmp.path().join("j")).into(),
+    ]);
+    let run = |extra: &[&str]| {
+        let out = flink_chk().args(&args).args(extra).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (plan, _, _) = run_json(
+        &[
+            args.iter().map(String::as_str).collect::<Vec<_>>(),
+            vec!["--json", "--dry-run"],
+        ]
+        .concat(),
+    );
+    let data = plan["totals"]["files"].as_u64().unwrap();
+    assert_eq!(plan["totals"]["metadata_files"], 4);
+    assert_eq!(plan["totals"]["metadata_written"], 0);
+    let dry = run(&["--dry-run"]);
+    assert!(
+        dry.starts_with(&format!(
+            "Plan: 4 snapshot(s), {data} data files + 4 _metadata, "
+        )),
+        "{dry}"
+    );
+    let first = run(&[]);
+    let landed = walk(&dst).len() as u64;
+    assert_eq!(landed, data + 4);
+    let head = format!(
+        "Published 4 snapshot(s) at {}: {data} data files + 4 _metadata, ",
+        dst.display()
+    );
+    assert!(first.starts_with(&head), "{first}");
+    assert!(first.contains(&format!("({data} copied, ")), "{first}");
+    let again = run(&[]);
+    let head = format!(
+        "4 snapshot(s) already published at {}: {data} data files + 4 _metadata, ",
+        dst.display()
+    );
+    assert!(again.starts_with(&head), "{again}");
+    assert!(
+        again.contains(&format!("(0 copied, 0 B; {data} already there)")),
+        "{again}"
+    );
+}
+
+/// Through the CLI: a different `_metadata` already at chk-5's place at
+/// the destination. chk-5 is reported not published (and why), chk-4 and
+/// chk-6 are published, the summary says 3 of 4 `_metadata` were written,
+/// and the run exits 1.
+#[test]
+fn a_lower_checkpoint_refused_at_the_destination_is_reported_and_the_higher_one_published() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("dst");
+    let snaps = metadata_dirs(&dir);
+    let chk5 = snaps
+        .iter()
+        .find(|d| d.ends_with("chk-5"))
+        .unwrap()
+        .strip_prefix("checkpoints")
+        .unwrap()
+        .to_owned();
+    let taken = dst.join(&chk5).join("_metadata");
+    std::fs::create_dir_all(taken.parent().unwrap()).unwrap();
+    std::fs::write(&taken, b"not this one").unwrap();
+    let mut args: Vec<String> = vec!["copy".into()];
+    args.extend(snaps.iter().map(|d| s(&dir.join(d)).to_owned()));
+    args.extend([
+        "--to".into(),
+        s(&dst).into(),
+        "--rebase".into(),
+        format!("{generated}={}", dir.display()),
+        "--journal".into(),
+        s(&tmp.path().join("j")).into(),
+    ]);
+    let out = flink_chk().args(&args).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with("1 of 4 snapshot(s) NOT published"),
+        "{text}"
+    );
+    assert!(text.contains("; 3 of 4 _metadata written"), "{text}");
+    let refused = text
+        .lines()
+        .find(|l| l.starts_with("not published: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(refused.contains("chk-5/_metadata"), "{refused}");
+    assert!(refused.contains("different content"), "{refused}");
+    assert_eq!(std::fs::read(&taken).unwrap(), b"not this one");
+    let job = chk5.parent().unwrap();
+    for n in [4, 6] {
+        let meta = dst.join(job).join(format!("chk-{n}/_metadata"));
+        assert!(meta.is_file(), "chk-{n} not published: {text}");
+    }
 }

@@ -13,9 +13,10 @@ use flink_chk::analysis::deps;
 use flink_chk::analysis::snapshot::{self, Rebase};
 use flink_chk::storage::faults::Faulty;
 use flink_chk::storage::{Location, MemoryStorage, Storage};
+use flink_chk::transfer::Plan;
 use flink_chk::transfer::plan::{self, Layout, Request};
 use flink_chk::transfer::record::Journal;
-use flink_chk::transfer::run::{self, FileOutcome, Options, Published, Quiet, Verify};
+use flink_chk::transfer::run::{self, FileOutcome, Observer, Options, Published, Quiet, Verify};
 use serde_json::Value;
 
 use crate::common::{self, flink_chk, repo, scenario, truth, walk};
@@ -150,11 +151,15 @@ fn every_fixture_copies_and_matches_flinks_truth_with_the_source_gone() {
             );
             // Nothing written at the source.
             assert!(snapshot_of(&src) == before, "{label}: the source changed");
-            // Exactly the closure and the _metadata files, nothing else.
+            // Exactly the closure and the _metadata files, nothing else,
+            // and the totals count them all.
             let landed = walk(&dst);
+            let metadata = v["totals"]["metadata_files"].as_u64().unwrap();
+            assert_eq!(metadata, snaps.len() as u64, "{label}");
+            assert_eq!(v["totals"]["metadata_written"].as_u64(), Some(metadata));
             assert_eq!(
                 landed.len() as u64,
-                files + snaps.len() as u64,
+                files + metadata,
                 "{label}: {landed:#?}"
             );
             // Idempotent.
@@ -162,6 +167,11 @@ fn every_fixture_copies_and_matches_flinks_truth_with_the_source_gone() {
             assert_eq!(code, 0, "{label}");
             assert_eq!(again["totals"]["copied_files"], 0, "{label}");
             assert_eq!(again["totals"]["copied_bytes"], 0, "{label}");
+            assert_eq!(again["totals"]["metadata_written"], 0, "{label}");
+            assert_eq!(
+                again["totals"]["metadata_files"],
+                v["totals"]["metadata_files"]
+            );
             assert_eq!(
                 again["totals"]["skipped_files"].as_u64(),
                 Some(files),
@@ -845,4 +855,396 @@ fn no_crash_point_publishes_an_incomplete_snapshot() {
             Ok(())
         })
         .unwrap();
+}
+
+/// The checkpoint id of snapshot `k`'s destination directory (`None`: not
+/// a `chk-N`).
+fn chk_id(p: &Plan, k: usize) -> Option<u64> {
+    flink_chk::names::checkpoint_id(p.snapshots[k].destination.parent().file_name())
+}
+
+/// The plan's checkpoints as `(id, index)`, by id.
+fn checkpoints_by_id(p: &Plan) -> Vec<(u64, usize)> {
+    let mut v: Vec<(u64, usize)> = (0..p.snapshots.len())
+        .filter_map(|k| chk_id(p, k).map(|id| (id, k)))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// One file at a time, the highest checkpoint id at the highest priority
+/// (as `replicate` gives a job's snapshots theirs): the newest checkpoint's
+/// files complete first.
+fn newest_first(p: &Plan) -> Options {
+    let mut o = options();
+    o.concurrency = 1;
+    o.priorities = (0..p.snapshots.len())
+        .map(|k| chk_id(p, k).map_or(0, |id| u8::try_from(id + 1).unwrap()))
+        .collect();
+    o
+}
+
+/// The `_metadata` paths `put_if_absent` wrote into `dst` under `chk-N/`
+/// directories, in order.
+fn checkpoint_puts(dst: &MemoryStorage) -> Vec<String> {
+    dst.lock()
+        .puts
+        .iter()
+        .filter(|x| x.contains("/chk-"))
+        .cloned()
+        .collect()
+}
+
+/// What an observer saw of a run into a memory destination.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Files done so far.
+    done: usize,
+    /// Per snapshot: the files done when all of its files were first in
+    /// place at the destination.
+    complete_at: Vec<Option<usize>>,
+    /// Snapshots as settled: (index, outcome, files done by then).
+    settled: Vec<(usize, Published, usize)>,
+}
+
+struct Watch<'a> {
+    plan: &'a Plan,
+    dst: &'a MemoryStorage,
+    seen: std::sync::Mutex<Seen>,
+}
+
+impl<'a> Watch<'a> {
+    fn new(plan: &'a Plan, dst: &'a MemoryStorage) -> Self {
+        let seen = Seen {
+            complete_at: vec![None; plan.snapshots.len()],
+            ..Seen::default()
+        };
+        Self {
+            plan,
+            dst,
+            seen: std::sync::Mutex::new(seen),
+        }
+    }
+}
+
+impl Observer for Watch<'_> {
+    fn bytes(&self, _: u64) {}
+
+    fn file_done(&self) {
+        let mut seen = self.seen.lock().unwrap();
+        seen.done += 1;
+        let done = seen.done;
+        let fs = self.dst.lock();
+        for (k, s) in self.plan.snapshots.iter().enumerate() {
+            if seen.complete_at[k].is_none()
+                && s.files
+                    .iter()
+                    .all(|&i| fs.files.contains_key(self.plan.files[i].target.path()))
+            {
+                seen.complete_at[k] = Some(done);
+            }
+        }
+    }
+
+    fn published(&self, k: usize, outcome: &Published) {
+        let mut seen = self.seen.lock().unwrap();
+        let done = seen.done;
+        seen.settled.push((k, outcome.clone(), done));
+    }
+}
+
+/// chk-4, chk-5 and chk-6 of one job in one run, chk-6 made to finish
+/// first and chk-4 last: the `_metadata` are still written by ascending id
+/// (`put_if_absent` order and observer order), chk-6 only after chk-4's
+/// last file, when the lower ones were published.
+#[test]
+fn checkpoints_of_one_job_are_published_by_id_when_the_newest_finishes_first() {
+    let rt = tokio_rt();
+    let (src, generated, snaps) = memory_scenario("2.3", "rocksdb-incremental");
+    let dest = "/copy/dst";
+    let req = request(&snaps, &generated, dest);
+    let p = rt.block_on(plan::plan(&src, &req, true, 4)).unwrap();
+    let chks = checkpoints_by_id(&p);
+    let [(4, k4), (5, k5), (6, k6)] = chks[..] else {
+        panic!("{chks:?}")
+    };
+    let dst = MemoryStorage::new();
+    let watch = Watch::new(&p, &dst);
+    let r = rt.block_on(run::copy(&p, &src, &dst, None, &newest_first(&p), &watch));
+    assert!(
+        r.snapshots.iter().all(|s| *s == Published::New),
+        "{:?}",
+        r.snapshots
+    );
+    let seen = watch.seen.into_inner().unwrap();
+    // The case under test: chk-6's files were in place first, chk-4's last.
+    let complete = |k: usize| seen.complete_at[k].unwrap();
+    assert!(
+        complete(k6) < complete(k5) && complete(k5) < complete(k4),
+        "{:?}",
+        seen.complete_at
+    );
+    let settled: Vec<(u64, usize)> = seen
+        .settled
+        .iter()
+        .filter_map(|(k, _, done)| chk_id(&p, *k).map(|id| (id, *done)))
+        .collect();
+    let at = complete(k4);
+    assert_eq!(settled, [(4, at), (5, at), (6, at)], "{:?}", seen.settled);
+    let by_id: Vec<String> = chks
+        .iter()
+        .map(|&(_, k)| p.snapshots[k].destination.path().to_owned())
+        .collect();
+    assert_eq!(checkpoint_puts(&dst), by_id);
+    assert_eq!(published_are_complete(&dst, dest), snaps.len());
+}
+
+/// The hostile case: chk-5 fails (a file only it needs vanished from the
+/// source after planning) while chk-6 had finished first and chk-4 is still
+/// copying. chk-6 waits for chk-4, is not held back by the failed chk-5,
+/// and is published; chk-5 is reported not published, with the reason.
+#[test]
+fn a_failed_lower_checkpoint_does_not_hold_back_the_higher_one() {
+    let rt = tokio_rt();
+    let (src, generated, snaps) = memory_scenario("2.3", "rocksdb-incremental");
+    let dest = "/copy/dst";
+    let req = request(&snaps, &generated, dest);
+    let p = rt.block_on(plan::plan(&src, &req, true, 4)).unwrap();
+    let chks = checkpoints_by_id(&p);
+    let [(4, k4), (5, k5), (6, k6)] = chks[..] else {
+        panic!("{chks:?}")
+    };
+    let only_chk5 = p.snapshots[k5]
+        .files
+        .iter()
+        .copied()
+        .find(|&i| {
+            p.snapshots
+                .iter()
+                .enumerate()
+                .all(|(k, s)| k == k5 || !s.files.contains(&i))
+        })
+        .unwrap();
+    let gone = p.files[only_chk5].source.clone();
+    rt.block_on(src.delete_files(std::slice::from_ref(&gone)));
+    let dst = MemoryStorage::new();
+    let watch = Watch::new(&p, &dst);
+    let r = rt.block_on(run::copy(&p, &src, &dst, None, &newest_first(&p), &watch));
+    match &r.files[only_chk5] {
+        FileOutcome::Failed(e) => assert!(e.contains(run::SOURCE_GONE), "{e}"),
+        o => panic!("{o:?}"),
+    }
+    match &r.snapshots[k5] {
+        Published::Not(e) => {
+            assert!(e.contains(run::SOURCE_GONE), "{e}");
+            assert!(e.contains("its _metadata was not written"), "{e}");
+        }
+        o => panic!("chk-5: {o:?}"),
+    }
+    for (k, o) in r.snapshots.iter().enumerate() {
+        if k != k5 {
+            assert_eq!(*o, Published::New, "{}", p.snapshots[k].destination);
+        }
+    }
+    let seen = watch.seen.into_inner().unwrap();
+    let complete = |k: usize| seen.complete_at[k].unwrap();
+    assert!(complete(k6) < complete(k4), "{:?}", seen.complete_at);
+    let settled: Vec<(u64, bool, usize)> = seen
+        .settled
+        .iter()
+        .filter_map(|(k, o, done)| chk_id(&p, *k).map(|id| (id, *o == Published::New, *done)))
+        .collect();
+    let at = complete(k4);
+    assert_eq!(
+        settled,
+        [(4, true, at), (5, false, at), (6, true, at)],
+        "{:?}",
+        seen.settled
+    );
+    assert_eq!(
+        checkpoint_puts(&dst),
+        [k4, k6].map(|k| p.snapshots[k].destination.path().to_owned())
+    );
+    assert!(
+        !dst.lock()
+            .files
+            .contains_key(p.snapshots[k5].destination.path())
+    );
+    assert_eq!(published_are_complete(&dst, dest), snaps.len() - 1);
+}
+
+/// A crash at each write of that run (every write from the n-th on fails,
+/// as if the process had died there): the checkpoints published are always
+/// the lowest ones — never chk-6 without chk-5 and chk-4 — each complete;
+/// the run resumed from its journal publishes the rest, by id too.
+#[test]
+fn no_crash_point_leaves_a_higher_checkpoint_published_without_a_lower_one() {
+    let rt = tokio_rt();
+    let (src, generated, snaps) = memory_scenario("2.3", "rocksdb-incremental");
+    let dest = "/copy/dst";
+    let req = request(&snaps, &generated, dest);
+    let p = rt.block_on(plan::plan(&src, &req, true, 4)).unwrap();
+    let chks = checkpoints_by_id(&p);
+    let metas: Vec<String> = chks
+        .iter()
+        .map(|&(_, k)| p.snapshots[k].destination.path().to_owned())
+        .collect();
+    let opts = newest_first(&p);
+    // One `create` per data file, one `put_if_absent` per snapshot.
+    let writes = p.files.len() + p.snapshots.len();
+    let mut prefixes = BTreeSet::new();
+    for n in 0..=writes {
+        let tmp = tempfile::tempdir().unwrap();
+        let jpath = tmp.path().join("j");
+        let dst = std::sync::Arc::new(MemoryStorage::new());
+        {
+            let faulty = Faulty::new(dst.clone()).fail_writes_from(n);
+            let j = Journal::open(&jpath).unwrap();
+            let _ = rt.block_on(run::copy(&p, &src, &faulty, Some(&j), &opts, &Quiet));
+        }
+        let there: Vec<bool> = {
+            let fs = dst.lock();
+            metas.iter().map(|m| fs.files.contains_key(m)).collect()
+        };
+        let published = there.iter().take_while(|&&b| b).count();
+        assert!(
+            there[published..].iter().all(|&b| !b),
+            "crash at write {n}: published {there:?} (chk-4, chk-5, chk-6)"
+        );
+        prefixes.insert(published);
+        published_are_complete(&dst, dest);
+        // Resumed: the rest published, by id.
+        let j = Journal::open(&jpath).unwrap();
+        let r = rt.block_on(run::copy(&p, &src, dst.as_ref(), Some(&j), &opts, &Quiet));
+        assert!(
+            r.snapshots.iter().all(|s| !matches!(s, Published::Not(_))),
+            "crash at write {n}, resumed: {:?}",
+            r.snapshots
+        );
+        assert_eq!(checkpoint_puts(&dst), metas, "crash at write {n}");
+        assert_eq!(published_are_complete(&dst, dest), snaps.len());
+    }
+    assert_eq!(
+        prefixes,
+        BTreeSet::from([0, 1, 2, 3]),
+        "every prefix reached"
+    );
+}
+
+/// The human summary of a run copying chk-4, chk-5, chk-6 and a savepoint
+/// counts every file that lands: the data files and the four `_metadata`
+/// apart, adding up to what is at the destination (the `_metadata` used
+/// to be left out: "65 files" where 69 landed).
+#[test]
+fn the_summary_counts_the_metadata_files_it_writes() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("dst");
+    let mut args: Vec<String> = vec!["copy".into()];
+    args.extend(
+        metadata_dirs(&dir)
+            .iter()
+            .map(|d| s(&dir.join(d)).to_owned()),
+    );
+    args.extend([
+        "--to".into(),
+        s(&dst).into(),
+        "--rebase".into(),
+        format!("{generated}={}", dir.display()),
+        "--journal".into(),
+        s(&tmp.path().join("j")).into(),
+    ]);
+    let run = |extra: &[&str]| {
+        let out = flink_chk().args(&args).args(extra).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (plan, _, _) = run_json(
+        &[
+            args.iter().map(String::as_str).collect::<Vec<_>>(),
+            vec!["--json", "--dry-run"],
+        ]
+        .concat(),
+    );
+    let data = plan["totals"]["files"].as_u64().unwrap();
+    assert_eq!(plan["totals"]["metadata_files"], 4);
+    assert_eq!(plan["totals"]["metadata_written"], 0);
+    let dry = run(&["--dry-run"]);
+    assert!(
+        dry.starts_with(&format!(
+            "Plan: 4 snapshot(s), {data} data files + 4 _metadata, "
+        )),
+        "{dry}"
+    );
+    let first = run(&[]);
+    let landed = walk(&dst).len() as u64;
+    assert_eq!(landed, data + 4);
+    let head = format!(
+        "Published 4 snapshot(s) at {}: {data} data files + 4 _metadata, ",
+        dst.display()
+    );
+    assert!(first.starts_with(&head), "{first}");
+    assert!(first.contains(&format!("({data} copied, ")), "{first}");
+    let again = run(&[]);
+    let head = format!(
+        "4 snapshot(s) already published at {}: {data} data files + 4 _metadata, ",
+        dst.display()
+    );
+    assert!(again.starts_with(&head), "{again}");
+    assert!(
+        again.contains(&format!("(0 copied, 0 B; {data} already there)")),
+        "{again}"
+    );
+}
+
+/// Through the CLI: a different `_metadata` already at chk-5's place at
+/// the destination. chk-5 is reported not published (and why), chk-4 and
+/// chk-6 are published, the summary says 3 of 4 `_metadata` were written,
+/// and the run exits 1.
+#[test]
+fn a_lower_checkpoint_refused_at_the_destination_is_reported_and_the_higher_one_published() {
+    let (dir, generated) = scenario("2.3", "rocksdb-incremental");
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("dst");
+    let snaps = metadata_dirs(&dir);
+    let chk5 = snaps
+        .iter()
+        .find(|d| d.ends_with("chk-5"))
+        .unwrap()
+        .strip_prefix("checkpoints")
+        .unwrap()
+        .to_owned();
+    let taken = dst.join(&chk5).join("_metadata");
+    std::fs::create_dir_all(taken.parent().unwrap()).unwrap();
+    std::fs::write(&taken, b"not this one").unwrap();
+    let mut args: Vec<String> = vec!["copy".into()];
+    args.extend(snaps.iter().map(|d| s(&dir.join(d)).to_owned()));
+    args.extend([
+        "--to".into(),
+        s(&dst).into(),
+        "--rebase".into(),
+        format!("{generated}={}", dir.display()),
+        "--journal".into(),
+        s(&tmp.path().join("j")).into(),
+    ]);
+    let out = flink_chk().args(&args).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with("1 of 4 snapshot(s) NOT published"),
+        "{text}"
+    );
+    assert!(text.contains("; 3 of 4 _metadata written"), "{text}");
+    let refused = text
+        .lines()
+        .find(|l| l.starts_with("not published: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(refused.contains("chk-5/_metadata"), "{refused}");
+    assert!(refused.contains("different content"), "{refused}");
+    assert_eq!(std::fs::read(&taken).unwrap(), b"not this one");
+    let job = chk5.parent().unwrap();
+    for n in [4, 6] {
+        let meta = dst.join(job).join(format!("chk-{n}/_metadata"));
+        assert!(meta.is_file(), "chk-{n} not published: {text}");
+    }
 }

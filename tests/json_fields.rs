@@ -951,6 +951,8 @@ const COPY: &str = r"
 /totals/copied_files
 /totals/failed_files
 /totals/files
+/totals/metadata_files
+/totals/metadata_written
 /totals/skipped_files
 ";
 

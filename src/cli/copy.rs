@@ -457,7 +457,9 @@ struct SnapshotReport {
     portability: Portability,
 }
 
-/// Totals (stable names).
+/// Totals (stable names). `files` and the counts after it are data files;
+/// each snapshot's `_metadata` is counted apart (`metadata_files`), so what
+/// lands at the destination is `files + metadata_files`.
 #[derive(Debug, Default, Serialize)]
 struct Totals {
     files: usize,
@@ -466,6 +468,10 @@ struct Totals {
     copied_bytes: u64,
     skipped_files: usize,
     failed_files: usize,
+    /// `_metadata` files, one per snapshot.
+    metadata_files: usize,
+    /// `_metadata` files this run wrote (snapshots published now).
+    metadata_written: usize,
 }
 
 /// The JSON report of `copy` and `relocate`.
@@ -498,6 +504,7 @@ impl PlanReport {
         let mut totals = Totals {
             files: plan.files.len(),
             bytes: plan.bytes(),
+            metadata_files: plan.snapshots.len(),
             ..Totals::default()
         };
         let mut failures = Vec::new();
@@ -517,6 +524,7 @@ impl PlanReport {
                     }
                 }
             }
+            totals.metadata_written = r.snapshots.iter().filter(|p| **p == Published::New).count();
         }
         let snapshots = plan
             .snapshots
@@ -600,9 +608,9 @@ fn human_plan(out: &mut impl Write, r: &PlanReport, plan: &Plan) -> Result<()> {
     let t = &r.totals;
     write!(
         out,
-        "{BOLD}Plan:{BOLD:#} {} snapshot(s), {} files, {} to {}",
+        "{BOLD}Plan:{BOLD:#} {} snapshot(s), {}, {} to {}",
         r.snapshots.len(),
-        t.files,
+        file_counts(t),
         bytes(t.bytes),
         output::printable(&r.destination)
     )?;
@@ -666,6 +674,12 @@ pub(super) fn duration(secs: f64) -> String {
     }
 }
 
+/// "136 data files + 3 _metadata": everything that lands, the `_metadata`
+/// apart.
+fn file_counts(t: &Totals) -> String {
+    format!("{} data files + {} _metadata", t.files, t.metadata_files)
+}
+
 fn human_report(out: &mut impl Write, r: &PlanReport, elapsed: f64) -> Result<()> {
     let t = &r.totals;
     let published = r
@@ -692,9 +706,9 @@ fn human_report(out: &mut impl Write, r: &PlanReport, elapsed: f64) -> Result<()
     if failed == 0 {
         writeln!(
             out,
-            "{BOLD}{what}{BOLD:#} at {}: {} files, {} ({} copied, {}; {} already there) in {}{rate}",
+            "{BOLD}{what}{BOLD:#} at {}: {}, {} ({} copied, {}; {} already there) in {}{rate}",
             output::printable(&r.destination),
-            t.files,
+            file_counts(t),
             bytes(t.bytes),
             t.copied_files,
             bytes(t.copied_bytes),
@@ -704,12 +718,14 @@ fn human_report(out: &mut impl Write, r: &PlanReport, elapsed: f64) -> Result<()
     } else {
         writeln!(
             out,
-            "{ERR}{failed} of {} snapshot(s) NOT published{ERR:#} (their _metadata was not written): {} of {} files failed; {} copied, {} already there",
+            "{ERR}{failed} of {} snapshot(s) NOT published{ERR:#} (their _metadata was not written): {} of {} data files failed; {} copied, {} already there; {} of {} _metadata written",
             r.snapshots.len(),
             t.failed_files,
             t.files,
             t.copied_files,
             t.skipped_files,
+            t.metadata_written,
+            t.metadata_files,
         )?;
     }
     output::write_table(out, &snapshot_table(r))?;

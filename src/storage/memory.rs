@@ -17,7 +17,8 @@
 //!
 //! The state is public ([`MemoryStorage::lock`]): a test builds trees in it,
 //! changes them behind the planner's back, and reads the log of every path
-//! handed to [`Storage::delete_files`] and every directory removed.
+//! handed to [`Storage::delete_files`], every directory removed and every
+//! file [`Storage::put_if_absent`] wrote.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -64,6 +65,9 @@ pub struct MemoryFs {
     pub deletes: Vec<String>,
     /// Every directory `remove_dir_if_empty` removed, in order.
     pub rmdirs: Vec<String>,
+    /// Every path `put_if_absent` wrote, in order (not those it found
+    /// taken): the order snapshots were published in.
+    pub puts: Vec<String>,
     /// Files carry versions, deleted atomically only if unchanged by
     /// `delete_files_if` (see the module docs). Off: no versions.
     pub versions: bool,
@@ -353,6 +357,7 @@ impl Storage for MemoryStorage {
             Ok(false)
         } else {
             fs.put(location.path(), bytes, Timestamp::now());
+            fs.puts.push(location.path().to_owned());
             Ok(true)
         };
         Box::pin(std::future::ready(r))

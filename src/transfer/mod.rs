@@ -6,12 +6,14 @@
 //! * [`run`] copies the files (bounded concurrency, one byte budget from
 //!   [`rate`], checksums while streaming, the source pinned to its planned
 //!   size and time), verifies them, and only then publishes each `_metadata`
-//!   if nothing is at its place. [`record`] is the journal that makes a
-//!   killed run resume without copying a verified file again.
+//!   if nothing is at its place — the checkpoints of one destination job
+//!   directory by ascending id (`order`). [`record`] is the journal that
+//!   makes a killed run resume without copying a verified file again.
 //!
 //! Nothing at a source is ever written, overwritten or deleted.
 
 pub mod map;
+mod order;
 pub mod plan;
 pub mod rate;
 pub mod record;

@@ -3,7 +3,10 @@
 //! CRC32C and MD5 computed on the way), each pinned to the size and time its
 //! source had when planned and verified at the destination; then, per
 //! snapshot whose every file is in place, the rewritten `_metadata` — last,
-//! only if nothing is there (or the very same bytes are), read back.
+//! only if nothing is there (or the very same bytes are), read back. The
+//! checkpoints of one destination job directory are published by ascending
+//! id (a higher one whose files complete first waits for the lower ones to
+//! be published or to fail: see [`super::order`]).
 //!
 //! Nothing is ever written, deleted or overwritten at a source. At the
 //! destination, an existing file is only replaced when this journal says an
@@ -16,6 +19,7 @@ use futures_util::StreamExt;
 
 use crate::storage::{Location, Storage};
 
+use super::order::Order;
 use super::plan::{FilePlan, Plan, SnapshotPlan};
 use super::rate::Limiter;
 use super::record::{Journal, Record};
@@ -191,7 +195,9 @@ pub trait Observer: Sync {
     fn bytes(&self, n: u64);
     /// A file is done (copied, skipped or failed).
     fn file_done(&self);
-    /// Snapshot `k` of the plan is settled (as soon as its last file is).
+    /// Snapshot `k` of the plan is settled: as soon as its last file is,
+    /// unless it is a checkpoint waiting for a lower one of its destination
+    /// job directory (checkpoints of one job are settled by ascending id).
     fn published(&self, _k: usize, _outcome: &Published) {}
 }
 
@@ -276,7 +282,8 @@ impl Report {
 }
 
 /// Copies the plan's files, then publishes every snapshot whose files are
-/// all in place.
+/// all in place; the checkpoints of one destination job directory by
+/// ascending id (a failed lower one does not hold a higher one back).
 pub async fn copy(
     plan: &Plan,
     src: &dyn Storage,
@@ -386,13 +393,19 @@ pub async fn copy(
         }
     };
     let mut files: Vec<Option<FileOutcome>> = vec![None; plan.files.len()];
-    let mut snapshots: Vec<Option<Published>> = vec![None; plan.snapshots.len()];
-    // A snapshot needing no file is settled at once.
-    for k in 0..plan.snapshots.len() {
-        if remaining[k] == 0 {
-            let p = settle(&plan.snapshots[k], &files, dst, guard, journal).await;
-            obs.published(k, &p);
-            snapshots[k] = Some(p);
+    let mut settler = Settler {
+        plan,
+        dst,
+        guard,
+        journal,
+        obs,
+        order: Order::new(plan.snapshots.iter().map(|s| &s.destination)),
+        settled: Vec::with_capacity(plan.snapshots.len()),
+    };
+    // A snapshot needing no file is ready at once.
+    for (k, &left) in remaining.iter().enumerate() {
+        if left == 0 {
+            settler.ready(k, &files).await;
         }
     }
     let configured = opts.concurrency.max(1);
@@ -429,30 +442,65 @@ pub async fn copy(
         for &k in &needed_by[i] {
             remaining[k] -= 1;
             if remaining[k] == 0 {
-                let p = settle(&plan.snapshots[k], &files, dst, guard, journal).await;
-                obs.published(k, &p);
-                snapshots[k] = Some(p);
+                settler.ready(k, &files).await;
             }
         }
     }
-    let files: Vec<FileOutcome> = files
-        .into_iter()
-        .map(|o| o.unwrap_or_else(|| FileOutcome::Failed(STOPPED.to_owned())))
-        .collect();
-    let mut settled = Vec::with_capacity(snapshots.len());
-    for (k, p) in snapshots.into_iter().enumerate() {
-        let p = match p {
-            Some(p) => p,
-            None => {
-                let p = publish_if_complete(&plan.snapshots[k], &files, dst, journal).await;
-                obs.published(k, &p);
-                p
-            }
-        };
-        settled.push(p);
+    // Stopped: the files never started failed, and so did the snapshots
+    // needing them; a checkpoint whose own files are in place but that
+    // waited for one of those is published now.
+    for f in &mut files {
+        if f.is_none() {
+            *f = Some(FileOutcome::Failed(STOPPED.to_owned()));
+        }
     }
-    let snapshots = settled;
+    for k in settler.order.all() {
+        settler.settle(k, &files).await;
+    }
+    let snapshots = in_plan_order(settler.settled, plan.snapshots.len());
+    let files = files.into_iter().flatten().collect();
     Report { files, snapshots }
+}
+
+/// Outcomes settled in publishing order, back in plan order.
+fn in_plan_order(mut settled: Vec<(usize, Published)>, n: usize) -> Vec<Published> {
+    settled.sort_by_key(|&(k, _)| k);
+    debug_assert!(
+        settled.iter().map(|&(k, _)| k).eq(0..n),
+        "each snapshot settled once"
+    );
+    settled.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Settles snapshots in publishing order ([`Order`]) as their files
+/// complete, and tells the observer.
+struct Settler<'a> {
+    plan: &'a Plan,
+    dst: &'a dyn Storage,
+    guard: &'a Guard,
+    journal: Option<&'a Journal>,
+    obs: &'a dyn Observer,
+    order: Order,
+    /// `(snapshot, outcome)` in the order settled.
+    settled: Vec<(usize, Published)>,
+}
+
+impl Settler<'_> {
+    /// Snapshot `k`'s files are all settled: settles it, unless a lower
+    /// checkpoint of its destination job directory is not, and the higher
+    /// ones that waited for it, one after the other.
+    async fn ready(&mut self, k: usize, files: &[Option<FileOutcome>]) {
+        for j in self.order.ready(k) {
+            self.settle(j, files).await;
+        }
+    }
+
+    async fn settle(&mut self, k: usize, files: &[Option<FileOutcome>]) {
+        let s = &self.plan.snapshots[k];
+        let p = settle(s, files, self.dst, self.guard, self.journal).await;
+        self.obs.published(k, &p);
+        self.settled.push((k, p));
+    }
 }
 
 /// Writes a small file at the destination (replaced if there), never
@@ -526,10 +574,14 @@ pub async fn relocate(
     for (i, r) in done {
         files[i] = r;
     }
-    let mut snapshots = Vec::new();
-    for s in &plan.snapshots {
-        snapshots.push(publish_if_complete(s, &files, dst, journal).await);
+    // The checkpoints of one job by ascending id, as `copy` publishes them.
+    let mut order = Order::new(plan.snapshots.iter().map(|s| &s.destination));
+    let mut settled = Vec::with_capacity(plan.snapshots.len());
+    for k in order.all() {
+        let p = publish_if_complete(&plan.snapshots[k], &files, dst, journal).await;
+        settled.push((k, p));
     }
+    let snapshots = in_plan_order(settled, plan.snapshots.len());
     Report { files, snapshots }
 }
 

@@ -38,6 +38,9 @@ pub(crate) use text::url_encode;
 const BATCH: usize = 4096;
 /// Data files decoded at once.
 const PARALLEL_FILES: usize = 2;
+/// Bytes of a data file read ahead of its decoder (besides the chunk the
+/// decoder holds and those the store's stream has in hand).
+const READ_AHEAD: usize = 2 << 20;
 /// How far in the future of the inventory time a row may be (clock skew,
 /// an `oiv` time rounded up to its minute) before the time is called wrong.
 const FUTURE_TOLERANCE: jiff::SignedDuration = jiff::SignedDuration::from_secs(120);
@@ -585,7 +588,8 @@ async fn read_file(
     if f.parquet {
         return read_parquet(storage, f, filter, columns, tx).await;
     }
-    let (bytes_tx, bytes_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
+    let chunk = chunk_size(&f.location);
+    let (bytes_tx, bytes_rx) = tokio::sync::mpsc::channel::<Vec<u8>>((READ_AHEAD / chunk).max(1));
     let name = f.location.to_string();
     let gzip = f.gzip;
     let decoder = {
@@ -600,7 +604,7 @@ async fn read_file(
     // Only what the manifest gives an MD5 for is hashed.
     let mut md5 = f.md5.is_some().then(<md5::Md5 as md5::Digest>::new);
     let mut size = 0u64;
-    let mut stream = storage.read_stream(&f.location, 4 << 20);
+    let mut stream = storage.read_stream(&f.location, chunk);
     let mut read_error = None;
     while let Some(chunk) = stream.next().await {
         match chunk {
@@ -647,7 +651,7 @@ async fn read_parquet(
     if !local || f.md5.is_some() {
         let mut md5 = f.md5.is_some().then(<md5::Md5 as md5::Digest>::new);
         let mut size = 0u64;
-        let mut stream = storage.read_stream(&f.location, 4 << 20);
+        let mut stream = storage.read_stream(&f.location, chunk_size(&f.location));
         while let Some(chunk) = stream.next().await {
             let c = chunk?;
             size += c.len() as u64;
@@ -688,6 +692,21 @@ async fn read_parquet(
         file: name,
         why: format!("decoder failed: {e}"),
     })?
+}
+
+/// The chunks a data file is read in. On an object store a chunk is one
+/// ranged GET, so it is large; elsewhere a small one is as fast. Every
+/// chunk is a fresh allocation, and glibc serves those from the arena of
+/// the thread reading (a different one from file to file), where memory
+/// freed after a burst of large chunks tends to stay: small chunks keep
+/// what any arena holds small (peak RSS grew with the number of data
+/// files with 4 MiB chunks).
+fn chunk_size(location: &Location) -> usize {
+    if location.scheme().is_object_store() {
+        4 << 20
+    } else {
+        1 << 20
+    }
 }
 
 /// Checks a data file's size and MD5 against the manifest's.

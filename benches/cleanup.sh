@@ -202,6 +202,8 @@ hyperfine -w 1 -r "$runs" --export-markdown "$work/cleanup-local.md" \
   -n "safe-to-delete --dry-run --json (local)" "$plan" \
   -n "safe-to-delete --dry-run, human output (local)" "${plan/ --json/}" \
   -n "flink-chk ls (local)" "$bin ls $root" \
+  -n "find -type f -printf '%s %T@ %p' | wc -l (local; stats every file, as the plan must)" \
+  "find $root -type f -printf '%s %T@ %p\\n' | wc -l" \
   -n "find -type f | wc -l (local)" "find $root -type f | wc -l" >&2
 {
   cat "$work/cleanup-local.md"

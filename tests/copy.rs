@@ -702,6 +702,21 @@ fn options() -> Options {
 /// A source file deleted after planning (a checkpoint Flink subsumed) and a
 /// destination that corrupts what it stores: those snapshots are not
 /// published, the corrupted file is removed, the others are.
+/// A file of the plan that snapshot `k` needs and no other does.
+fn only_needed_by(p: &Plan, k: usize) -> usize {
+    p.snapshots[k]
+        .files
+        .iter()
+        .copied()
+        .find(|&i| {
+            p.snapshots
+                .iter()
+                .enumerate()
+                .all(|(j, s)| j == k || !s.files.contains(&i))
+        })
+        .unwrap()
+}
+
 #[test]
 fn source_deleted_mid_copy_and_corrupted_writes_are_never_published() {
     let rt = tokio_rt();
@@ -715,17 +730,7 @@ fn source_deleted_mid_copy_and_corrupted_writes_are_never_published() {
         .iter()
         .position(|s| s.source.path().contains("chk-6"))
         .unwrap();
-    let only_newest = p.snapshots[newest]
-        .files
-        .iter()
-        .copied()
-        .find(|&i| {
-            p.snapshots
-                .iter()
-                .enumerate()
-                .all(|(k, s)| k == newest || !s.files.contains(&i))
-        })
-        .unwrap();
+    let only_newest = only_needed_by(&p, newest);
     let gone = p.files[only_newest].source.clone();
     rt.block_on(src.delete_files(std::slice::from_ref(&gone)));
     let dst = MemoryStorage::new();
@@ -1014,17 +1019,7 @@ fn a_failed_lower_checkpoint_does_not_hold_back_the_higher_one() {
     let [(4, k4), (5, k5), (6, k6)] = chks[..] else {
         panic!("{chks:?}")
     };
-    let only_chk5 = p.snapshots[k5]
-        .files
-        .iter()
-        .copied()
-        .find(|&i| {
-            p.snapshots
-                .iter()
-                .enumerate()
-                .all(|(k, s)| k == k5 || !s.files.contains(&i))
-        })
-        .unwrap();
+    let only_chk5 = only_needed_by(&p, k5);
     let gone = p.files[only_chk5].source.clone();
     rt.block_on(src.delete_files(std::slice::from_ref(&gone)));
     let dst = MemoryStorage::new();

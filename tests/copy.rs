@@ -1126,6 +1126,28 @@ fn no_crash_point_leaves_a_higher_checkpoint_published_without_a_lower_one() {
     );
 }
 
+/// `copy` of the snapshots `snaps` (relative to the fixture copy `dir`)
+/// to `dst`, the generator's root rebased onto `dir`, with a journal.
+fn copy_args(
+    dir: &Path,
+    snaps: &[PathBuf],
+    generated: &str,
+    dst: &Path,
+    journal: &Path,
+) -> Vec<String> {
+    let mut args: Vec<String> = vec!["copy".into()];
+    args.extend(snaps.iter().map(|d| s(&dir.join(d)).to_owned()));
+    args.extend([
+        "--to".into(),
+        s(dst).into(),
+        "--rebase".into(),
+        format!("{generated}={}", dir.display()),
+        "--journal".into(),
+        s(journal).into(),
+    ]);
+    args
+}
+
 /// The human summary of a run copying chk-4, chk-5, chk-6 and a savepoint
 /// counts every file that lands: the data files and the four `_metadata`
 /// apart, adding up to what is at the destination (the `_metadata` used
@@ -1135,20 +1157,13 @@ fn the_summary_counts_the_metadata_files_it_writes() {
     let (dir, generated) = scenario("2.3", "rocksdb-incremental");
     let tmp = tempfile::tempdir().unwrap();
     let dst = tmp.path().join("dst");
-    let mut args: Vec<String> = vec!["copy".into()];
-    args.extend(
-        metadata_dirs(&dir)
-            .iter()
-            .map(|d| s(&dir.join(d)).to_owned()),
+    let args = copy_args(
+        &dir,
+        &metadata_dirs(&dir),
+        &generated,
+        &dst,
+        &tmp.path().join("j"),
     );
-    args.extend([
-        "--to".into(),
-        s(&dst).into(),
-        "--rebase".into(),
-        format!("{generated}={}", dir.display()),
-        "--journal".into(),
-        s(&tmp.path().join("j")).into(),
-    ]);
     let run = |extra: &[&str]| {
         let out = flink_chk().args(&args).args(extra).output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{out:?}");
@@ -1212,16 +1227,7 @@ fn a_lower_checkpoint_refused_at_the_destination_is_reported_and_the_higher_one_
     let taken = dst.join(&chk5).join("_metadata");
     std::fs::create_dir_all(taken.parent().unwrap()).unwrap();
     std::fs::write(&taken, b"not this one").unwrap();
-    let mut args: Vec<String> = vec!["copy".into()];
-    args.extend(snaps.iter().map(|d| s(&dir.join(d)).to_owned()));
-    args.extend([
-        "--to".into(),
-        s(&dst).into(),
-        "--rebase".into(),
-        format!("{generated}={}", dir.display()),
-        "--journal".into(),
-        s(&tmp.path().join("j")).into(),
-    ]);
+    let args = copy_args(&dir, &snaps, &generated, &dst, &tmp.path().join("j"));
     let out = flink_chk().args(&args).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1), "{text}");

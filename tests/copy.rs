@@ -702,6 +702,18 @@ fn options() -> Options {
 /// A source file deleted after planning (a checkpoint Flink subsumed) and a
 /// destination that corrupts what it stores: those snapshots are not
 /// published, the corrupted file is removed, the others are.
+/// The 2.3 RocksDB incremental fixture in memory, planned to `dest`: the
+/// source, the plan and the snapshots.
+fn planned_in_memory(
+    rt: &tokio::runtime::Runtime,
+    dest: &str,
+) -> (MemoryStorage, Plan, Vec<Location>) {
+    let (src, generated, snaps) = memory_scenario("2.3", "rocksdb-incremental");
+    let req = request(&snaps, &generated, dest);
+    let p = rt.block_on(plan::plan(&src, &req, true, 4)).unwrap();
+    (src, p, snaps)
+}
+
 /// A file of the plan that snapshot `k` needs and no other does.
 fn only_needed_by(p: &Plan, k: usize) -> usize {
     p.snapshots[k]
@@ -720,10 +732,8 @@ fn only_needed_by(p: &Plan, k: usize) -> usize {
 #[test]
 fn source_deleted_mid_copy_and_corrupted_writes_are_never_published() {
     let rt = tokio_rt();
-    let (src, generated, snaps) = memory_scenario("2.3", "rocksdb-incremental");
     let dest = "/copy/dst";
-    let req = request(&snaps, &generated, dest);
-    let p = rt.block_on(plan::plan(&src, &req, true, 4)).unwrap();
+    let (src, p, snaps) = planned_in_memory(&rt, dest);
     // A file only the newest checkpoint needs disappears after planning.
     let newest = p
         .snapshots
@@ -965,10 +975,8 @@ impl Observer for Watch<'_> {
 #[test]
 fn checkpoints_of_one_job_are_published_by_id_when_the_newest_finishes_first() {
     let rt = tokio_rt();
-    let (src, generated, snaps) = memory_scenario("2.3", "rocksdb-incremental");
     let dest = "/copy/dst";
-    let req = request(&snaps, &generated, dest);
-    let p = rt.block_on(plan::plan(&src, &req, true, 4)).unwrap();
+    let (src, p, snaps) = planned_in_memory(&rt, dest);
     let chks = checkpoints_by_id(&p);
     let [(4, k4), (5, k5), (6, k6)] = chks[..] else {
         panic!("{chks:?}")
@@ -1011,10 +1019,8 @@ fn checkpoints_of_one_job_are_published_by_id_when_the_newest_finishes_first() {
 #[test]
 fn a_failed_lower_checkpoint_does_not_hold_back_the_higher_one() {
     let rt = tokio_rt();
-    let (src, generated, snaps) = memory_scenario("2.3", "rocksdb-incremental");
     let dest = "/copy/dst";
-    let req = request(&snaps, &generated, dest);
-    let p = rt.block_on(plan::plan(&src, &req, true, 4)).unwrap();
+    let (src, p, snaps) = planned_in_memory(&rt, dest);
     let chks = checkpoints_by_id(&p);
     let [(4, k4), (5, k5), (6, k6)] = chks[..] else {
         panic!("{chks:?}")
@@ -1075,10 +1081,8 @@ fn a_failed_lower_checkpoint_does_not_hold_back_the_higher_one() {
 #[test]
 fn no_crash_point_leaves_a_higher_checkpoint_published_without_a_lower_one() {
     let rt = tokio_rt();
-    let (src, generated, snaps) = memory_scenario("2.3", "rocksdb-incremental");
     let dest = "/copy/dst";
-    let req = request(&snaps, &generated, dest);
-    let p = rt.block_on(plan::plan(&src, &req, true, 4)).unwrap();
+    let (src, p, snaps) = planned_in_memory(&rt, dest);
     let chks = checkpoints_by_id(&p);
     let metas: Vec<String> = chks
         .iter()

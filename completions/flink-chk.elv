@@ -246,7 +246,7 @@ set edit:completion:arg-completer[flink-chk] = {|@words|
             cand --include-savepoint 'A savepoint (directory name) that may be deleted. Repeatable'
             cand --drop-job 'A job (alias or id) that is gone for good: its snapshots are no longer kept, only what other jobs'' kept snapshots reference survives. Repeatable'
             cand --rebase 'Read files recorded under FROM at TO instead (snapshots moved since Flink wrote them). Repeatable'
-            cand --inventory 'The storage inventory report the SQL reads (an S3 Inventory manifest.json, an `hdfs oiv -p Delimited` dump, or a CSV path,size,last_modified); its time is "now" for ages'
+            cand --inventory 'The storage inventory report the SQL reads (an S3 Inventory manifest.json, a GCS inventory report manifest, an Azure <rule>-manifest.json, an `hdfs oiv -p Delimited` dump, or a CSV or Parquet path,size,last_modified; Parquet reports for spark only); its time is "now" for ages'
             cand --inventory-time 'When the --inventory listing was taken (RFC 3339), for oiv and CSV files [default: the file''s modification time]'
             cand --max-inventory-age 'Refuse an --inventory older than this: a whole number with s, m, h or d'
             cand --emit-sql 'Print the anti-join for this engine: flink (batch SQL), spark, trino. Needs --inventory'

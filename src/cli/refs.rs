@@ -63,7 +63,7 @@ struct ExportArgs {
     format: Option<FileFormat>,
     #[command(flatten)]
     policy: PolicyOptions,
-    /// The storage inventory report the SQL reads (an S3 Inventory manifest.json, an `hdfs oiv -p Delimited` dump, or a CSV path,size,last_modified); its time is "now" for ages.
+    /// The storage inventory report the SQL reads (an S3 Inventory manifest.json, a GCS inventory report manifest, an Azure <rule>-manifest.json, an `hdfs oiv -p Delimited` dump, or a CSV or Parquet path,size,last_modified; Parquet reports for spark only); its time is "now" for ages.
     #[arg(long, value_name = "SOURCE", value_hint = clap::ValueHint::AnyPath)]
     inventory: Option<String>,
     /// When the --inventory listing was taken (RFC 3339), for oiv and CSV files [default: the file's modification time].

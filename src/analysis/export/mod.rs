@@ -19,6 +19,7 @@
 //! [`sql`] turns an export and an inventory report into the anti-join for
 //! an engine.
 
+mod describe;
 mod rows;
 pub mod sql;
 

@@ -18,10 +18,11 @@
 
 use std::fmt::Write as _;
 
-use crate::analysis::inventory::{self, Inventory};
+use crate::analysis::inventory;
 use crate::analysis::snapshot::Rebase;
-use crate::storage::{Location, Scheme, Storage};
+use crate::storage::{Location, Scheme};
 
+pub use super::describe::{ColType, Report};
 use super::{Error, Format};
 
 /// Which engine's dialect.
@@ -110,6 +111,19 @@ impl Engine {
         }
     }
 
+    /// A timestamp (session time zone UTC) as `yyyy-MM-ddTHH:mm:ss.SSSSSS`.
+    fn micros_text(self, e: &str) -> String {
+        match self {
+            Engine::Flink => {
+                format!("DATE_FORMAT({e}, 'yyyy-MM-dd''T''HH:mm:ss.SSSSSS')")
+            }
+            Engine::Spark => format!("date_format({e}, \"yyyy-MM-dd'T'HH:mm:ss.SSSSSS\")"),
+            Engine::Trino => format!(
+                "format_datetime(CAST({e} AS timestamp(6) with time zone) AT TIME ZONE 'UTC', 'yyyy-MM-dd''T''HH:mm:ss.SSSSSS')"
+            ),
+        }
+    }
+
     /// A location as the engine's file systems name it.
     pub fn uri(self, l: &Location) -> String {
         match (self, l.scheme()) {
@@ -119,125 +133,6 @@ impl Engine {
             (_, s) => format!("{}://{}{}", s.canonical(), l.authority(), l.path()),
         }
     }
-}
-
-/// What the script needs to know of the inventory report.
-#[derive(Debug, Clone)]
-pub struct Report {
-    /// Which kind.
-    pub kind: inventory::Kind,
-    /// Its data files.
-    pub files: Vec<Location>,
-    /// Column names, in file order (S3 `fileSchema`, or the header line).
-    pub columns: Vec<String>,
-    /// Field delimiter.
-    pub delimiter: char,
-    /// The bucket an S3 Inventory lists.
-    pub bucket: Option<String>,
-    /// The report's time.
-    pub time: jiff::Timestamp,
-    /// The manifest or file given.
-    pub source: Location,
-}
-
-impl Report {
-    /// Reads the column names the report's rows have: the manifest's
-    /// `fileSchema` (S3) or the first line (oiv, CSV; gzip or not).
-    pub async fn describe(storage: &dyn Storage, inv: &Inventory) -> Result<Report, Error> {
-        // The SQL reads text reports so far.
-        if !matches!(
-            inv.kind,
-            inventory::Kind::S3 | inventory::Kind::HdfsOiv | inventory::Kind::Csv
-        ) || inv.files.iter().any(|f| f.parquet)
-        {
-            return Err(Error::Report(format!(
-                "{}: --emit-sql reads CSV S3 Inventory reports, oiv dumps and CSV files so far, not a {}{}; plan with safe-to-delete --inventory instead",
-                inv.source,
-                inv.kind.label(),
-                if inv.files.iter().any(|f| f.parquet) {
-                    " in Parquet"
-                } else {
-                    ""
-                }
-            )));
-        }
-        let (columns, delimiter) = match inv.kind {
-            inventory::Kind::S3 => {
-                let bytes = storage.read(&inv.source).await?;
-                let v: serde_json::Value = serde_json::from_slice(&bytes)
-                    .map_err(|e| Error::Report(format!("{}: {e}", inv.source)))?;
-                let schema = v["fileSchema"]
-                    .as_str()
-                    .ok_or_else(|| Error::Report(format!("{}: no fileSchema", inv.source)))?;
-                let cols = schema.split(',').map(|s| s.trim().to_owned()).collect();
-                (cols, ',')
-            }
-            kind => {
-                let head = storage.read_range(&inv.source, 0, 64 << 10).await?;
-                let line = first_line(&head, inv.source.file_name().ends_with(".gz"))
-                    .map_err(|why| Error::Report(format!("{}: {why}", inv.source)))?;
-                if kind == inventory::Kind::HdfsOiv {
-                    // "Path<d>Replication…": the delimiter follows "Path".
-                    let d = line[4..].chars().next().unwrap_or('\t');
-                    (line.split(d).map(str::to_owned).collect(), d)
-                } else {
-                    let cols = line
-                        .split(',')
-                        .map(|s| s.trim().trim_matches('"').to_owned())
-                        .collect();
-                    (cols, ',')
-                }
-            }
-        };
-        Ok(Report {
-            kind: inv.kind,
-            files: inv.files.iter().map(|f| f.location.clone()).collect(),
-            columns,
-            delimiter,
-            bucket: inv.bucket.clone(),
-            time: inv.time,
-            source: inv.source.clone(),
-        })
-    }
-
-    fn column(&self, want: &str) -> Result<usize, Error> {
-        self.columns
-            .iter()
-            .position(|c| c.eq_ignore_ascii_case(want))
-            .ok_or_else(|| {
-                Error::Report(format!(
-                    "{}: no {want} column among {:?}",
-                    self.source, self.columns
-                ))
-            })
-    }
-}
-
-fn first_line(head: &[u8], gzip: bool) -> Result<String, String> {
-    use std::io::Read as _;
-    let mut buf = Vec::new();
-    if gzip {
-        let mut d = flate2::read::MultiGzDecoder::new(head);
-        let mut chunk = [0u8; 8192];
-        loop {
-            match d.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => {
-                    buf.extend_from_slice(&chunk[..n]);
-                    if buf.contains(&b'\n') {
-                        break;
-                    }
-                }
-                Err(_) if !buf.is_empty() => break,
-                Err(e) => return Err(format!("not valid gzip: {e}")),
-            }
-        }
-    } else {
-        buf.extend_from_slice(head);
-    }
-    let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-    let line = buf[..end].strip_suffix(b"\r").unwrap_or(&buf[..end]);
-    Ok(String::from_utf8_lossy(line).into_owned())
 }
 
 /// Everything the script is made of.
@@ -309,9 +204,27 @@ impl Script<'_> {
     /// The whole script.
     pub fn render(&self) -> Result<String, Error> {
         let e = self.engine;
+        let r = self.report;
+        if r.is_parquet() && e != Engine::Spark {
+            return Err(Error::Report(format!(
+                "{}: a {} in Parquet: --emit-sql writes Parquet reports for spark only so far ({}); use --emit-sql spark, or plan with safe-to-delete --inventory",
+                r.source,
+                r.kind.label(),
+                if e == Engine::Flink {
+                    "Flink reads Parquet only with the flink-sql-parquet jar, and that script is untested"
+                } else {
+                    "the Trino script is untested on Parquet"
+                }
+            )));
+        }
         let mut s = String::new();
         self.header(&mut s);
         match e {
+            Engine::Spark if r.is_parquet() => s.push_str(
+                "SET spark.sql.session.timeZone = UTC;\n\
+                 -- Keys written as plain BYTE_ARRAY (no UTF8 annotation) are strings too.\n\
+                 SET spark.sql.parquet.binaryAsString = true;\n\n",
+            ),
             Engine::Flink => {
                 s.push_str("SET 'execution.runtime-mode' = 'batch';\n");
                 s.push_str("SET 'table.local-time-zone' = 'UTC';\n\n");
@@ -395,6 +308,64 @@ impl Script<'_> {
         let dir_uri = format!("{}/", e.uri(&dir).trim_end_matches('/'));
         let header = r.kind != inventory::Kind::S3;
         let oiv = r.kind == inventory::Kind::HdfsOiv;
+        // Neither Hadoop's nor Flink's `Path` can name a listed file whose
+        // name has a `:` (GCS shards carry their snapshot time,
+        // `…_2026-11-02T00:00_0.csv`): Flink and Spark then read each file
+        // by its own path, one table or view each, unioned.
+        let per_file = e != Engine::Trino
+            && files.len() > 1
+            && r.files.iter().any(|f| f.file_name().contains(':'));
+        let paths_read: Vec<String> = if per_file {
+            files.clone()
+        } else if files.len() == 1 {
+            vec![files[0].clone()]
+        } else {
+            let names: Vec<&str> = files
+                .iter()
+                .map(|f| f.strip_prefix(&dir_uri).unwrap_or(f))
+                .collect();
+            vec![format!("{dir_uri}{{{}}}", names.join(","))]
+        };
+        let table_name = |i: usize| {
+            if paths_read.len() == 1 {
+                "inventory_rows".to_owned()
+            } else {
+                format!("inventory_rows_{i}")
+            }
+        };
+        let union_view = |s: &mut String| {
+            if paths_read.len() > 1 {
+                let parts: Vec<String> = (0..paths_read.len())
+                    .map(|i| format!("SELECT * FROM {}", table_name(i)))
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "CREATE TEMPORARY VIEW inventory_rows AS\n{};",
+                    parts.join("\nUNION ALL\n")
+                );
+            }
+        };
+        if r.is_parquet() {
+            // Spark only (render refuses the others): the files' own schema.
+            let _ = writeln!(
+                s,
+                "-- The inventory's rows, as the Parquet files name and type them ({}).",
+                r.kind.label()
+            );
+            for (i, path) in paths_read.iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    "CREATE TEMPORARY VIEW {} USING parquet OPTIONS (",
+                    table_name(i)
+                );
+                write_spark_options(s, &[("path", e.lit(path))]);
+            }
+            union_view(s);
+            s.push('\n');
+            return Ok(());
+        }
+        // GCS reports may name another delimiter.
+        let other_delimiter = !oiv && r.delimiter != ',';
         let _ = writeln!(
             s,
             "-- The inventory's rows, every field as text ({}).",
@@ -402,59 +373,67 @@ impl Script<'_> {
         );
         match e {
             Engine::Flink => {
-                let _ = writeln!(
-                    s,
-                    "CREATE TEMPORARY TABLE inventory_rows (\n{}\n) WITH (",
-                    cols.join(",\n")
-                );
-                let mut opts = vec![("connector", e.lit("filesystem"))];
-                if files.len() == 1 {
-                    opts.push(("path", e.lit(&files[0])));
+                let tables: Vec<Vec<(&str, String)>> = if per_file {
+                    files.iter().map(|f| vec![("path", e.lit(f))]).collect()
+                } else if files.len() == 1 {
+                    vec![vec![("path", e.lit(&files[0]))]]
                 } else {
                     // Only this report's data files (data/ holds every run's),
                     // by path: Flink matches `file:/p` for `file:///p`.
-                    opts.push(("path", e.lit(&dir_uri)));
                     let alternatives: Vec<String> =
                         r.files.iter().map(|f| regex_escape(f.path())).collect();
-                    opts.push((
-                        "source.path.regex-pattern",
-                        e.lit(&format!(".*({})", alternatives.join("|"))),
-                    ));
+                    vec![vec![
+                        ("path", e.lit(&dir_uri)),
+                        (
+                            "source.path.regex-pattern",
+                            e.lit(&format!(".*({})", alternatives.join("|"))),
+                        ),
+                    ]]
+                };
+                for (i, paths) in tables.iter().enumerate() {
+                    let _ = writeln!(
+                        s,
+                        "CREATE TEMPORARY TABLE {} (\n{}\n) WITH (",
+                        table_name(i),
+                        cols.join(",\n")
+                    );
+                    let mut opts = vec![("connector", e.lit("filesystem"))];
+                    opts.extend(paths.iter().cloned());
+                    opts.push(("format", e.lit("csv")));
+                    if oiv || other_delimiter {
+                        opts.push(("csv.field-delimiter", delimiter_literal(e, r.delimiter)));
+                    }
+                    if oiv {
+                        opts.push(("csv.disable-quote-character", e.lit("true")));
+                    }
+                    // Header lines are rows here; no path under the root is named "path".
+                    let _ = header;
+                    write_options(s, &opts);
                 }
-                opts.push(("format", e.lit("csv")));
-                if oiv {
-                    opts.push(("csv.field-delimiter", delimiter_literal(e, r.delimiter)));
-                    opts.push(("csv.disable-quote-character", e.lit("true")));
-                }
-                // Header lines are rows here; no path under the root is named "path".
-                let _ = header;
-                write_options(s, &opts);
+                union_view(s);
             }
             Engine::Spark => {
-                let path = if files.len() == 1 {
-                    files[0].clone()
-                } else {
-                    let names: Vec<&str> = files
-                        .iter()
-                        .map(|f| f.strip_prefix(&dir_uri).unwrap_or(f))
-                        .collect();
-                    format!("{dir_uri}{{{}}}", names.join(","))
-                };
-                let _ = writeln!(
-                    s,
-                    "CREATE TEMPORARY VIEW inventory_rows (\n{}\n) USING csv OPTIONS (",
-                    cols.join(",\n")
-                );
-                let mut opts = vec![
-                    ("path", e.lit(&path)),
-                    ("header", e.lit(if header { "true" } else { "false" })),
-                    ("mode", e.lit("FAILFAST")),
-                ];
-                if oiv {
-                    opts.push(("sep", delimiter_literal(e, r.delimiter)));
-                    opts.push(("quote", e.lit("\u{0}")));
+                for (i, path) in paths_read.iter().enumerate() {
+                    let _ = writeln!(
+                        s,
+                        "CREATE TEMPORARY VIEW {} (\n{}\n) USING csv OPTIONS (",
+                        table_name(i),
+                        cols.join(",\n")
+                    );
+                    let mut opts = vec![
+                        ("path", e.lit(path)),
+                        ("header", e.lit(if header { "true" } else { "false" })),
+                        ("mode", e.lit("FAILFAST")),
+                    ];
+                    if oiv || other_delimiter {
+                        opts.push(("sep", delimiter_literal(e, r.delimiter)));
+                    }
+                    if oiv {
+                        opts.push(("quote", e.lit("\u{0}")));
+                    }
+                    write_spark_options(s, &opts);
                 }
-                write_spark_options(s, &opts);
+                union_view(s);
             }
             Engine::Trino => {
                 let _ = writeln!(
@@ -472,6 +451,9 @@ impl Script<'_> {
                     ));
                 } else {
                     opts.push(("format", e.lit("CSV")));
+                    if other_delimiter {
+                        opts.push(("csv_separator", delimiter_literal(e, r.delimiter)));
+                    }
                 }
                 if header {
                     opts.push(("skip_header_line_count", "1".to_owned()));
@@ -576,113 +558,22 @@ impl Script<'_> {
     fn files_view(&self, s: &mut String) -> Result<(), Error> {
         let e = self.engine;
         let r = self.report;
-        let col = |name: &str| -> Result<String, Error> {
-            let i = r.column(name)?;
-            Ok(format!("TRIM({})", e.ident(&column_name(i, &r.columns[i]))))
+        let f = match r.kind {
+            inventory::Kind::S3 => self.s3_files()?,
+            inventory::Kind::Gcs => self.gcs_files()?,
+            inventory::Kind::Azure => self.azure_files()?,
+            inventory::Kind::HdfsOiv => self.oiv_files()?,
+            inventory::Kind::Csv | inventory::Kind::Parquet => self.generic_files()?,
         };
-        let root_store = store_prefix(self.root);
-        let (path, size, modified, out_time, key, filters) = match r.kind {
-            kind @ (inventory::Kind::Parquet | inventory::Kind::Gcs | inventory::Kind::Azure) => {
-                return Err(Error::Report(format!(
-                    "{}: no SQL for a {} yet",
-                    r.source,
-                    kind.label()
-                )));
+        let mut filters = f.filters;
+        if e == Engine::Trino {
+            if r.files.len() > 1 {
+                let list: Vec<String> = r.files.iter().map(|f| e.lit(&e.uri(f))).collect();
+                filters.push(format!("\"$path\" IN ({})", list.join(", ")));
+            } else {
+                filters.push(format!("\"$path\" = {}", e.lit(&e.uri(&r.files[0]))));
             }
-            inventory::Kind::S3 => {
-                let key = e.ident(&column_name(r.column("Key")?, "Key"));
-                let bucket = r.bucket.clone().unwrap_or_default();
-                let listed = format!(
-                    "'s3://{}/' || {}",
-                    bucket.replace('\'', "''"),
-                    e.url_decode(&key)
-                );
-                let same = self.root.scheme() == Scheme::S3 && self.root.authority() == bucket;
-                let path = if same {
-                    listed
-                } else {
-                    self.rebased(&listed, |from| {
-                        from.scheme() == Scheme::S3 && from.authority() == bucket
-                    })
-                };
-                let lm = col("LastModifiedDate")?;
-                let mut filters = vec![format!("SUBSTR({key}, {}) <> '/'", e.len(&key))];
-                if let Ok(i) = r.column("IsLatest") {
-                    let c = e.ident(&column_name(i, &r.columns[i]));
-                    filters.push(format!("LOWER(TRIM({c})) <> 'false'"));
-                }
-                if let Ok(i) = r.column("IsDeleteMarker") {
-                    let c = e.ident(&column_name(i, &r.columns[i]));
-                    filters.push(format!("LOWER(TRIM({c})) <> 'true'"));
-                }
-                let key_expr = format!(
-                    "CASE WHEN {} THEN SUBSTR({lm}, 1, 23) || '000000Z' END",
-                    e.matches(&lm, RFC3339_MS_Z)
-                );
-                (path, col("Size")?, lm.clone(), lm, key_expr, filters)
-            }
-            inventory::Kind::HdfsOiv => {
-                let p = col("Path")?;
-                let path = format!("{} || {p}", e.lit(&root_store));
-                let mt = col("ModificationTime")?;
-                let mut filters = vec![format!("SUBSTR({p}, 1, 1) = '/'")];
-                if let Ok(i) = r.column("Permission") {
-                    let c = e.ident(&column_name(i, &r.columns[i]));
-                    // Directories and symbolic links are no candidates.
-                    filters.push(format!("SUBSTR({c}, 1, 1) NOT IN ('d', 'l')"));
-                }
-                if let Ok(i) = r.column("PreferredBlockSize") {
-                    let c = e.ident(&column_name(i, &r.columns[i]));
-                    filters.push(format!("TRIM({c}) <> '0'"));
-                }
-                let out = format!("REPLACE({mt}, ' ', 'T') || ':59.999Z'");
-                let key_expr = format!(
-                    "CASE WHEN {} THEN REPLACE({mt}, ' ', 'T') || ':59.999000000Z' END",
-                    e.matches(&mt, OIV_MINUTE)
-                );
-                (path, col("FileSize")?, mt, out, key_expr, filters)
-            }
-            inventory::Kind::Csv => {
-                let p = col("path")?;
-                let root_scheme = self.root.scheme();
-                let normalised = format!(
-                    "REGEXP_REPLACE(REGEXP_REPLACE(REGEXP_REPLACE(REGEXP_REPLACE({p}, '^[sS]3[aAnNpP]?://', 's3://'), '^wasbs?://', 'wasbs://'), '^abfss?://', 'abfss://'), '^file:(//localhost|//)?/', '/')"
-                );
-                let same_store = format!(
-                    "SUBSTR({normalised}, 1, {}) = {}",
-                    root_store.chars().count() + 1,
-                    e.lit(&format!("{root_store}/"))
-                );
-                let foreign = self.rebased(&normalised, |from| {
-                    store_prefix(from) != root_store
-                        || (from.scheme() != root_scheme && root_scheme == Scheme::Local)
-                });
-                let path = format!(
-                    "CASE WHEN SUBSTR({p}, 1, 1) = '/' THEN {} || {p} WHEN {same_store} THEN {normalised} ELSE {foreign} END",
-                    e.lit(&root_store)
-                );
-                let lm = col("last_modified")?;
-                let key_expr = format!(
-                    "CASE WHEN {} THEN {} || '000000Z' WHEN {} THEN SUBSTR({lm}, 1, 19) || '.' || RPAD(COALESCE({}, ''), 9, '0') || 'Z' END",
-                    e.matches(&lm, "^[0-9]{1,15}$"),
-                    e.millis_to_text(&lm),
-                    e.matches(&lm, RFC3339_UTC),
-                    e.extract(&lm, "[.]([0-9]+)", 1),
-                );
-                (path, col("size")?, lm.clone(), lm, key_expr, vec![])
-            }
-        };
-        let _ = modified;
-        let paths = if r.files.len() > 1 && e == Engine::Trino {
-            let list: Vec<String> = r.files.iter().map(|f| e.lit(&e.uri(f))).collect();
-            vec![format!("\"$path\" IN ({})", list.join(", "))]
-        } else if e == Engine::Trino {
-            vec![format!("\"$path\" = {}", e.lit(&e.uri(&r.files[0])))]
-        } else {
-            vec![]
-        };
-        let mut filters = filters;
-        filters.extend(paths);
+        }
         let _ = writeln!(
             s,
             "-- Files as flink-chk names them (canonical), with their size and time; the time also as\n\
@@ -691,7 +582,11 @@ impl Script<'_> {
         let _ = writeln!(s, "{}", self.view("inventory_files"));
         let _ = writeln!(
             s,
-            "SELECT\n  {path} AS path,\n  {size} AS size,\n  {out_time} AS last_modified,\n  {key} AS ts\nFROM {}{};\n",
+            "SELECT\n  {} AS path,\n  {} AS size,\n  {} AS last_modified,\n  {} AS ts\nFROM {}{};\n",
+            f.path,
+            f.size,
+            f.out_time,
+            f.key,
             self.table("inventory_rows"),
             if filters.is_empty() {
                 String::new()
@@ -700,6 +595,308 @@ impl Script<'_> {
             }
         );
         Ok(())
+    }
+
+    /// Column `i` as the inventory table names it (Parquet: the file's
+    /// name; text: the declared one).
+    fn cref(&self, i: usize) -> String {
+        let r = self.report;
+        if r.is_parquet() {
+            self.engine.ident(&r.columns[i])
+        } else {
+            self.engine.ident(&column_name(i, &r.columns[i]))
+        }
+    }
+
+    /// The first of `want` the report has, and its type.
+    fn find(&self, want: &[&str]) -> Result<(String, ColType), Error> {
+        let i = self.report.column_any(want)?;
+        Ok((self.cref(i), self.report.type_of(i)))
+    }
+
+    fn size(&self, (c, t): &(String, ColType)) -> Result<String, Error> {
+        let text = if self.engine == Engine::Trino {
+            "varchar"
+        } else {
+            "STRING"
+        };
+        match t {
+            ColType::Text => Ok(format!("TRIM({c})")),
+            ColType::Integer => Ok(format!("CAST({c} AS {text})")),
+            t => Err(Error::Report(format!(
+                "{}: the size column {c} is {t:?}, not a number",
+                self.report.source
+            ))),
+        }
+    }
+
+    /// A time column: its output form and its comparison key.
+    fn time(&self, (c, t): &(String, ColType), rule: TextTime) -> Result<(String, String), Error> {
+        let e = self.engine;
+        Ok(match t {
+            ColType::Text => {
+                let lm = format!("TRIM({c})");
+                let key = match rule {
+                    TextTime::S3 => format!(
+                        "CASE WHEN {} THEN SUBSTR({lm}, 1, 23) || '000000Z' END",
+                        e.matches(&lm, RFC3339_MS_Z)
+                    ),
+                    TextTime::Oiv => format!(
+                        "CASE WHEN {} THEN REPLACE({lm}, ' ', 'T') || ':59.999000000Z' END",
+                        e.matches(&lm, OIV_MINUTE)
+                    ),
+                    TextTime::Rfc3339 | TextTime::MillisOrRfc3339 => {
+                        let rfc = format!(
+                            "WHEN {} THEN SUBSTR({lm}, 1, 19) || '.' || RPAD(COALESCE({}, ''), 9, '0') || 'Z'",
+                            e.matches(&lm, RFC3339_UTC),
+                            e.extract(&lm, "[.]([0-9]+)", 1),
+                        );
+                        if rule == TextTime::MillisOrRfc3339 {
+                            format!(
+                                "CASE WHEN {} THEN {} || '000000Z' {rfc} END",
+                                e.matches(&lm, "^[0-9]{1,15}$"),
+                                e.millis_to_text(&lm),
+                            )
+                        } else {
+                            format!("CASE {rfc} END")
+                        }
+                    }
+                };
+                let out = if rule == TextTime::Oiv {
+                    format!("REPLACE({lm}, ' ', 'T') || ':59.999Z'")
+                } else {
+                    lm
+                };
+                (out, key)
+            }
+            // A plain INT64 time is epoch milliseconds (as flink-chk reads it).
+            ColType::Integer => {
+                let t = e.millis_to_text(c);
+                (format!("{t} || 'Z'"), format!("{t} || '000000Z'"))
+            }
+            ColType::Timestamp => {
+                let t = e.micros_text(c);
+                (format!("{t} || 'Z'"), format!("{t} || '000Z'"))
+            }
+            t => {
+                return Err(Error::Report(format!(
+                    "{}: the time column {c} is {t:?}, which {} SQL does not read as a time; plan with safe-to-delete --inventory instead",
+                    self.report.source,
+                    e.name()
+                )));
+            }
+        })
+    }
+
+    /// The condition that keeps a row by flag column `want` (absent: none).
+    fn keep_unless(&self, want: &str, flag: Flag) -> Option<String> {
+        let (c, t) = self.find(&[want]).ok()?;
+        Some(match (t, flag) {
+            (ColType::Text, Flag::False) => format!("COALESCE(LOWER(TRIM({c})), '') <> 'false'"),
+            (ColType::Text, Flag::True) => format!("COALESCE(LOWER(TRIM({c})), '') <> 'true'"),
+            (ColType::Text, Flag::NonEmpty) => format!("COALESCE(TRIM({c}), '') = ''"),
+            (ColType::Boolean, Flag::False) => format!("COALESCE({c}, TRUE)"),
+            (ColType::Boolean, _) => format!("NOT COALESCE({c}, FALSE)"),
+            // A time or number is set (GCS timeDeleted); other flags ignore it.
+            (_, Flag::NonEmpty) => format!("{c} IS NULL"),
+            (_, _) => return None,
+        })
+    }
+
+    /// A key not ending with `/` (object stores: a "directory" marker).
+    fn not_marker(&self, key: &str) -> String {
+        format!("SUBSTR({key}, {}) <> '/'", self.engine.len(key))
+    }
+
+    fn s3_files(&self) -> Result<Files, Error> {
+        let e = self.engine;
+        let r = self.report;
+        let pq = r.is_parquet();
+        let (k, _) = self.find(&["Key"])?;
+        let bucket = r.bucket.clone().unwrap_or_default();
+        // Parquet keys are not URL-encoded.
+        let key = if pq { k.clone() } else { e.url_decode(&k) };
+        // Rows of the root's bucket are the root's store (any object store
+        // with the bucket's name: OSS, OBS and others copy the layout).
+        let same = self.root.scheme().is_object_store() && self.root.authority() == bucket;
+        let path = if same {
+            format!(
+                "{} || {key}",
+                e.lit(&format!("{}/", store_prefix(self.root)))
+            )
+        } else {
+            self.rebased(
+                &format!("{} || {key}", e.lit(&format!("s3://{bucket}/"))),
+                |from| from.scheme().is_object_store() && from.authority() == bucket,
+            )
+        };
+        let name = |csv: &'static str, parquet: &'static str| if pq { parquet } else { csv };
+        let mut filters = vec![self.not_marker(&k)];
+        filters.extend(self.keep_unless(name("IsLatest", "is_latest"), Flag::False));
+        filters.extend(self.keep_unless(name("IsDeleteMarker", "is_delete_marker"), Flag::True));
+        let rule = if pq { TextTime::Rfc3339 } else { TextTime::S3 };
+        let (out_time, key) = self.time(
+            &self.find(&[name("LastModifiedDate", "last_modified_date")])?,
+            rule,
+        )?;
+        Ok(Files {
+            path,
+            size: self.size(&self.find(&[name("Size", "size")])?)?,
+            out_time,
+            key,
+            filters,
+        })
+    }
+
+    fn gcs_files(&self) -> Result<Files, Error> {
+        let e = self.engine;
+        let (b, _) = self.find(&["bucket"])?;
+        let (n, _) = self.find(&["name"])?;
+        let root_bucket = (self.root.scheme() == Scheme::Gcs).then(|| self.root.authority());
+        let foreign = self.rebased(&format!("'gs://' || {b} || '/' || {n}"), |from| {
+            from.scheme() == Scheme::Gcs && Some(from.authority()) != root_bucket
+        });
+        let path = match root_bucket {
+            Some(rb) => format!(
+                "CASE WHEN {b} = {} THEN {} || {n} ELSE {foreign} END",
+                e.lit(rb),
+                e.lit(&format!("{}/", store_prefix(self.root)))
+            ),
+            None => foreign,
+        };
+        let mut filters = vec![self.not_marker(&n)];
+        filters.extend(self.keep_unless("timeDeleted", Flag::NonEmpty));
+        let (out_time, key) =
+            self.time(&self.find(&["updated", "timeCreated"])?, TextTime::Rfc3339)?;
+        Ok(Files {
+            path,
+            size: self.size(&self.find(&["size"])?)?,
+            out_time,
+            key,
+            filters,
+        })
+    }
+
+    fn azure_files(&self) -> Result<Files, Error> {
+        let e = self.engine;
+        let r = self.report;
+        let host = r
+            .host
+            .clone()
+            .ok_or_else(|| Error::Report(format!("{}: no endpoint", r.source)))?;
+        let account = |h: &str| h.split('.').next().unwrap_or(h).to_owned();
+        // `container@host` of an Azure location of this account.
+        let container_of = |l: &Location| -> Option<String> {
+            if !matches!(l.scheme(), Scheme::AzureBlob | Scheme::AzureDfs) {
+                return None;
+            }
+            let (c, h) = l.authority().split_once('@')?;
+            (account(h) == account(&host)).then(|| c.to_owned())
+        };
+        let (n, _) = self.find(&["Name"])?;
+        let root_container = container_of(self.root);
+        // `Name` is `container/blob`.
+        // (No `$1` in a replacement: Flink's REGEXP_REPLACE takes it literally.)
+        let listed = format!(
+            "'wasbs://' || {} || {} || SUBSTR({n}, POSITION('/' IN {n}))",
+            e.extract(&n, "^([^/]*)/", 1),
+            e.lit(&format!("@{host}"))
+        );
+        let foreign = self.rebased(&listed, |from| {
+            container_of(from).is_some_and(|c| Some(&c) != root_container.as_ref())
+        });
+        let path = match &root_container {
+            Some(c) => {
+                let n_c = c.chars().count();
+                format!(
+                    "CASE WHEN SUBSTR({n}, 1, {}) = {} THEN {} || SUBSTR({n}, {}) ELSE {foreign} END",
+                    n_c + 1,
+                    e.lit(&format!("{c}/")),
+                    e.lit(&store_prefix(self.root)),
+                    n_c + 1
+                )
+            }
+            None => foreign,
+        };
+        let mut filters = vec![self.not_marker(&n)];
+        filters.extend(self.keep_unless("IsCurrentVersion", Flag::False));
+        filters.extend(self.keep_unless("Deleted", Flag::True));
+        filters.extend(self.keep_unless("hdi_isfolder", Flag::True));
+        filters.extend(self.keep_unless("Snapshot", Flag::NonEmpty));
+        let (out_time, key) = self.time(
+            &self.find(&["Last-Modified", "Creation-Time"])?,
+            TextTime::Rfc3339,
+        )?;
+        Ok(Files {
+            path,
+            size: self.size(&self.find(&["Content-Length"])?)?,
+            out_time,
+            key,
+            filters,
+        })
+    }
+
+    fn oiv_files(&self) -> Result<Files, Error> {
+        let e = self.engine;
+        let (p, _) = self.find(&["Path"])?;
+        let p = format!("TRIM({p})");
+        let path = format!("{} || {p}", e.lit(&store_prefix(self.root)));
+        let mut filters = vec![format!("SUBSTR({p}, 1, 1) = '/'")];
+        if let Ok((c, _)) = self.find(&["Permission"]) {
+            // Directories and symbolic links are no candidates.
+            filters.push(format!("SUBSTR({c}, 1, 1) NOT IN ('d', 'l')"));
+        }
+        if let Ok((c, _)) = self.find(&["PreferredBlockSize"]) {
+            filters.push(format!("TRIM({c}) <> '0'"));
+        }
+        let (out_time, key) = self.time(&self.find(&["ModificationTime"])?, TextTime::Oiv)?;
+        Ok(Files {
+            path,
+            size: self.size(&self.find(&["FileSize"])?)?,
+            out_time,
+            key,
+            filters,
+        })
+    }
+
+    /// The generic CSV and Parquet: paths absolute (the root's store) or
+    /// URIs (the root's store, or another one through --rebase).
+    fn generic_files(&self) -> Result<Files, Error> {
+        let e = self.engine;
+        let (p, _) = self.find(&["path"])?;
+        let p = format!("TRIM({p})");
+        let root_store = store_prefix(self.root);
+        let root_scheme = self.root.scheme();
+        let normalised = format!(
+            "REGEXP_REPLACE(REGEXP_REPLACE(REGEXP_REPLACE(REGEXP_REPLACE({p}, '^[sS]3[aAnNpP]?://', 's3://'), '^wasbs?://', 'wasbs://'), '^abfss?://', 'abfss://'), '^file:(//localhost|//)?/', '/')"
+        );
+        let same_store = format!(
+            "SUBSTR({normalised}, 1, {}) = {}",
+            root_store.chars().count() + 1,
+            e.lit(&format!("{root_store}/"))
+        );
+        let foreign = self.rebased(&normalised, |from| {
+            store_prefix(from) != root_store
+                || (from.scheme() != root_scheme && root_scheme == Scheme::Local)
+        });
+        let path = format!(
+            "CASE WHEN SUBSTR({p}, 1, 1) = '/' THEN {} || {p} WHEN {same_store} THEN {normalised} ELSE {foreign} END",
+            e.lit(&root_store)
+        );
+        // Only the CSV reads a string of digits as epoch milliseconds.
+        let rule = if self.report.kind == inventory::Kind::Csv {
+            TextTime::MillisOrRfc3339
+        } else {
+            TextTime::Rfc3339
+        };
+        let (out_time, key) = self.time(&self.find(&["last_modified"])?, rule)?;
+        Ok(Files {
+            path,
+            size: self.size(&self.find(&["size"])?)?,
+            out_time,
+            key,
+            filters: vec![],
+        })
     }
 
     /// `expr` mapped by the first `--rebase` rule (among those `applies`
@@ -843,6 +1040,40 @@ impl Script<'_> {
             }
         }
     }
+}
+
+/// A row's file: the view's expressions.
+struct Files {
+    path: String,
+    size: String,
+    out_time: String,
+    key: String,
+    filters: Vec<String>,
+}
+
+/// How a time written as text is read (as flink-chk's reader does, for
+/// the forms this script can compare).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextTime {
+    /// S3 Inventory CSV: `yyyy-MM-ddTHH:mm:ss.SSSZ`.
+    S3,
+    /// `hdfs oiv`: `yyyy-MM-dd HH:mm`, the end of that minute.
+    Oiv,
+    /// RFC 3339 in UTC (`Z` or `+00:00`), 0 to 9 fraction digits.
+    Rfc3339,
+    /// The generic CSV: epoch milliseconds, or RFC 3339.
+    MillisOrRfc3339,
+}
+
+/// When a flag column marks a row that is no current file.
+#[derive(Debug, Clone, Copy)]
+enum Flag {
+    /// `false` (S3 `IsLatest`, Azure `IsCurrentVersion`).
+    False,
+    /// `true` (delete markers, deleted blobs, folders).
+    True,
+    /// Any value (GCS `timeDeleted`, Azure `Snapshot`).
+    NonEmpty,
 }
 
 /// A column name usable as an identifier (the header's, else `c<i>`).

@@ -1,0 +1,147 @@
+-- flink-chk $VERSION: files under $TMP/rocksdb-incremental/checkpoints/ that no kept snapshot needs, as flink SQL.
+-- Policy: keep-last 1, min-age 7200s.
+-- Export: $TMP/refs-gcs-flink.csv (65 references of 1 kept snapshots, 1 kept directories).
+-- Inventory: $TMP/gcs/gcs/6b8c0e2d-1f3a-4c5b-9d7e-0a1b2c3d4e5f_2026-11-02T00:00_manifest.json (GCS Storage Insights inventory report), taken 2026-11-02T00:00:00Z; 3 data file(s).
+-- Cutoff: files modified after 2026-11-01T22:00:00Z (inventory time − min-age) are kept.
+--
+-- THIS IS A PRE-FILTER. It deletes nothing. Its output (CSV: path,size,last_modified)
+-- lists files that look unreferenced in the inventory; flink-chk checks every row
+-- again live before deleting any (safe-to-delete --apply-candidates FILE): kept
+-- snapshots re-read, files re-listed, anything new or changed dropped.
+-- Paths are compared in flink-chk's canonical form (s3a:// and s3n:// are s3://,
+-- file:///p is /p); the reference export holds them so.
+
+SET 'execution.runtime-mode' = 'batch';
+SET 'table.local-time-zone' = 'UTC';
+
+-- The inventory's rows, every field as text (GCS Storage Insights inventory report).
+CREATE TEMPORARY TABLE inventory_rows_0 (
+  `project` STRING,
+  `bucket` STRING,
+  `name` STRING,
+  `location` STRING,
+  `size` STRING,
+  `timecreated` STRING,
+  `timedeleted` STRING,
+  `updated` STRING,
+  `storageclass` STRING,
+  `etag` STRING,
+  `generation` STRING
+) WITH (
+  'connector' = 'filesystem',
+  'path' = 'file://$TMP/gcs/gcs/6b8c0e2d-1f3a-4c5b-9d7e-0a1b2c3d4e5f_2026-11-02T00:00_0.csv',
+  'format' = 'csv'
+);
+CREATE TEMPORARY TABLE inventory_rows_1 (
+  `project` STRING,
+  `bucket` STRING,
+  `name` STRING,
+  `location` STRING,
+  `size` STRING,
+  `timecreated` STRING,
+  `timedeleted` STRING,
+  `updated` STRING,
+  `storageclass` STRING,
+  `etag` STRING,
+  `generation` STRING
+) WITH (
+  'connector' = 'filesystem',
+  'path' = 'file://$TMP/gcs/gcs/6b8c0e2d-1f3a-4c5b-9d7e-0a1b2c3d4e5f_2026-11-02T00:00_1.csv',
+  'format' = 'csv'
+);
+CREATE TEMPORARY TABLE inventory_rows_2 (
+  `project` STRING,
+  `bucket` STRING,
+  `name` STRING,
+  `location` STRING,
+  `size` STRING,
+  `timecreated` STRING,
+  `timedeleted` STRING,
+  `updated` STRING,
+  `storageclass` STRING,
+  `etag` STRING,
+  `generation` STRING
+) WITH (
+  'connector' = 'filesystem',
+  'path' = 'file://$TMP/gcs/gcs/6b8c0e2d-1f3a-4c5b-9d7e-0a1b2c3d4e5f_2026-11-02T00:00_2.csv',
+  'format' = 'csv'
+);
+CREATE TEMPORARY VIEW inventory_rows AS
+SELECT * FROM inventory_rows_0
+UNION ALL
+SELECT * FROM inventory_rows_1
+UNION ALL
+SELECT * FROM inventory_rows_2;
+
+-- The reference export (flink-chk refs export): kind 'ref' = a file a kept snapshot
+-- references, kind 'kept_dir' = a kept snapshot directory (everything under it stays).
+CREATE TEMPORARY TABLE refs (
+  kind STRING,
+  path STRING,
+  snapshot STRING
+) WITH (
+  'connector' = 'filesystem',
+  'path' = 'file://$TMP/refs-gcs-flink.csv',
+  'format' = 'csv'
+);
+
+-- Per job: the time of its newest completed checkpoint's _metadata. Unless the jobs are
+-- stated stopped, shared/ files written after it may belong to a checkpoint in progress.
+CREATE TEMPORARY VIEW jobs AS
+SELECT job, newest FROM (VALUES
+  ('8cf2f5c78be81ea408e71c6d59570d77', '2026-11-01T00:07:00.000000000Z')
+) AS t(job, newest);
+
+-- Files as flink-chk names them (canonical), with their size and time; the time also as
+-- a fixed-width UTC key (NULL when not in a form this script reads: never a candidate).
+CREATE TEMPORARY VIEW inventory_files AS
+SELECT
+  CASE WHEN SUBSTR('gs://' || `bucket` || '/' || `name`, 1, 67) = 'gs://fixture-bucket$TMP/rocksdb-incremental/checkpoints/' THEN '$TMP/rocksdb-incremental/checkpoints/' || SUBSTR('gs://' || `bucket` || '/' || `name`, 68) ELSE 'gs://' || `bucket` || '/' || `name` END AS path,
+  TRIM(`size`) AS size,
+  TRIM(`updated`) AS last_modified,
+  CASE WHEN REGEXP(TRIM(`updated`), '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?(Z|[+]00:00)$') THEN SUBSTR(TRIM(`updated`), 1, 19) || '.' || RPAD(COALESCE(NULLIF(REGEXP_EXTRACT(TRIM(`updated`), '[.]([0-9]+)', 1), ''), ''), 9, '0') || 'Z' END AS ts
+FROM inventory_rows
+WHERE SUBSTR(`name`, CHAR_LENGTH(`name`)) <> '/'
+  AND COALESCE(TRIM(`timedeleted`), '') = '';
+
+-- Files in Flink's layout under the scope $TMP/rocksdb-incremental/checkpoints/: <job>/shared/…, <job>/taskowned/…,
+-- <job>/chk-N/… (job = 32 hex digits); paths not in normal form (//, ., ..) are left out.
+CREATE TEMPORARY VIEW layout_files AS
+SELECT path, size, last_modified, ts, SUBSTR(rel, 1, 32) AS job,
+  CASE WHEN REGEXP(rel, '^[0-9a-fA-F]{32}/shared/.') THEN 'shared' WHEN REGEXP(rel, '^[0-9a-fA-F]{32}/taskowned/.') THEN 'taskowned' WHEN REGEXP(rel, '^[0-9a-fA-F]{32}/chk-[0-9]+/.') THEN 'chk' END AS area,
+  CASE WHEN REGEXP(rel, '^[0-9a-fA-F]{32}/chk-[0-9]+/.') THEN '$TMP/rocksdb-incremental/checkpoints/' || NULLIF(REGEXP_EXTRACT(rel, '^([0-9a-fA-F]{32}/chk-[0-9]+/)', 1), '') END AS chk_dir
+FROM (SELECT path, size, last_modified, ts, SUBSTR(path, 49) AS rel FROM inventory_files
+      WHERE SUBSTR(path, 1, 48) = '$TMP/rocksdb-incremental/checkpoints/') AS f
+WHERE NOT REGEXP(rel, '^/|//|(^|/)[.]{1,2}(/|$)|/$');
+
+-- Candidates: old enough (not after the cutoff), in a chk-N/ that is not kept, or an
+-- unreferenced shared/ file (taskowned/ only when stopped or the job is dropped), and
+-- referenced by no kept snapshot. One CSV with the header path,size,last_modified.
+CREATE TEMPORARY TABLE candidates (
+  path STRING,
+  size STRING,
+  last_modified STRING
+) WITH (
+  'connector' = 'filesystem',
+  'path' = 'file://$TMP/refs-gcs-flink.csv.candidates',
+  'format' = 'csv',
+  'sink.parallelism' = '1'
+);
+
+-- The header is a row sorted first; with one writer the output is one file in file://$TMP/refs-gcs-flink.csv.candidates.
+INSERT INTO candidates
+SELECT path, size, last_modified FROM (
+SELECT 0 AS o, 'path' AS path, 'size' AS size, 'last_modified' AS last_modified
+UNION ALL
+SELECT 1 AS o, c.* FROM (
+SELECT l.path, l.size, l.last_modified
+FROM layout_files AS l LEFT JOIN jobs AS j ON l.job = j.job
+WHERE l.ts IS NOT NULL AND l.ts <= '2026-11-01T22:00:00.000000000Z'
+  AND (l.area = 'chk'
+       OR (l.area = 'shared' AND (FALSE OR (j.newest IS NOT NULL AND l.ts <= j.newest)))
+       OR (l.area = 'taskowned' AND FALSE))
+  AND NOT EXISTS (SELECT 1 FROM refs AS r WHERE r.kind = 'ref' AND r.path = l.path)
+  AND NOT EXISTS (SELECT 1 FROM refs AS k WHERE k.kind = 'kept_dir' AND k.path = l.chk_dir)
+) AS c
+) AS t
+ORDER BY o, path;

@@ -124,8 +124,9 @@ impl Report {
             let mut first: Option<(String, Vec<String>)> = None;
             for f in &inv.files {
                 let head = storage.read_range(&f.location, 0, 64 << 10).await?;
-                let line = first_line(&head, f.gzip || f.location.file_name().ends_with(".gz"))
-                    .map_err(|why| Error::Report(format!("{}: {why}", f.location)))?;
+                let line =
+                    inventory::first_line(&head, f.gzip || f.location.file_name().ends_with(".gz"))
+                        .map_err(|why| Error::Report(format!("{}: {why}", f.location)))?;
                 if inv.kind == inventory::Kind::HdfsOiv {
                     // "Path<d>Replication…": the delimiter follows "Path".
                     delimiter = line.get(4..).and_then(|s| s.chars().next()).unwrap_or('\t');
@@ -252,31 +253,4 @@ async fn parquet_schema(
         types.push(t);
     }
     Ok((names, types))
-}
-
-pub(super) fn first_line(head: &[u8], gzip: bool) -> Result<String, String> {
-    use std::io::Read as _;
-    let mut buf = Vec::new();
-    if gzip {
-        let mut d = flate2::read::MultiGzDecoder::new(head);
-        let mut chunk = [0u8; 8192];
-        loop {
-            match d.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => {
-                    buf.extend_from_slice(&chunk[..n]);
-                    if buf.contains(&b'\n') {
-                        break;
-                    }
-                }
-                Err(_) if !buf.is_empty() => break,
-                Err(e) => return Err(format!("not valid gzip: {e}")),
-            }
-        }
-    } else {
-        buf.extend_from_slice(head);
-    }
-    let end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-    let line = buf[..end].strip_suffix(b"\r").unwrap_or(&buf[..end]);
-    Ok(String::from_utf8_lossy(line).into_owned())
 }

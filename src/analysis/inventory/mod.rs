@@ -32,7 +32,7 @@ use crate::analysis::snapshot::Rebase;
 use crate::storage::{self, Entry, Location, Storage};
 
 pub use columns::Columns;
-pub(crate) use text::url_encode;
+pub(crate) use text::{first_line, url_encode};
 
 /// Rows sent to the planner at a time.
 const BATCH: usize = 4096;

@@ -12,7 +12,7 @@ use super::{Counts, Error, Item, Kind};
 pub(super) const PROGRESS_ROWS: u64 = 1 << 20;
 
 /// The first line of a report (decompressed when `gzip`).
-pub(super) fn first_line(head: &[u8], gzip: bool) -> Result<String, String> {
+pub(crate) fn first_line(head: &[u8], gzip: bool) -> Result<String, String> {
     let mut buf = Vec::new();
     if gzip {
         let mut d = flate2::read::MultiGzDecoder::new(head);

@@ -1,7 +1,10 @@
 //! Every `_metadata` in the shared corpus of real Flink snapshots (Flink 1.1 – 2.x).
 
+use flink_chk::analysis::deps;
+use flink_chk::analysis::snapshot::{Rebase, Snapshot};
 use flink_chk::analysis::summary::SnapshotKind;
 use flink_chk::metadata::{self, ErrorKind};
+use flink_chk::storage::Location;
 
 use crate::common;
 
@@ -49,6 +52,7 @@ fn every_corpus_file_parses_completely_and_round_trips() {
                 } else if m.version >= 4 {
                     kinds_checked += 1;
                 }
+                same_files_both_ways(&dir, &bytes, m.clone(), &mut failures, &row["dir"]);
                 match metadata::write(&m) {
                     Ok(written) if written == bytes => {}
                     Ok(_) => failures.push(format!(
@@ -93,4 +97,35 @@ fn every_corpus_file_parses_completely_and_round_trips() {
         .count();
     assert_eq!(kinds_checked, v4_plus);
     assert!(uids_checked >= 900, "only {uids_checked} uids checked");
+}
+
+/// The planner's [`deps::canonical_files`] and `deps`' [`deps::collect`] name
+/// the same files of a snapshot, or both fail on the same handles.
+fn same_files_both_ways(
+    dir: &std::path::Path,
+    bytes: &[u8],
+    m: metadata::CheckpointMetadata,
+    failures: &mut Vec<String>,
+    name: &str,
+) {
+    let dir = Location::parse(dir.to_str().unwrap()).unwrap();
+    let s = Snapshot {
+        metadata_location: dir.join("_metadata"),
+        dir,
+        metadata_size: bytes.len() as u64,
+        modified: None,
+        metadata_crc32c: 0,
+        metadata: m,
+    };
+    let d = deps::collect(&s, &Rebase::default());
+    let mut want: Vec<String> = d.files.iter().map(|f| f.location.canonical()).collect();
+    want.sort();
+    match deps::canonical_files(&s, &Rebase::default()) {
+        Ok(got) if d.unresolved.is_empty() && got == want => {}
+        Err(bad) if bad == d.unresolved => {}
+        got => failures.push(format!(
+            "{name}: canonical_files {got:?} != collect {want:?} (unresolved {:?})",
+            d.unresolved
+        )),
+    }
 }

@@ -449,6 +449,11 @@ pub(crate) fn compare_mapped(
             d.unresolved
         ));
     }
+    // The planner's lighter list: the same files.
+    match deps::canonical_files(&snapshot, &no_rebase) {
+        Ok(files) if files.iter().cloned().collect::<BTreeSet<_>>() == theirs => {}
+        other => diffs.push(format!("deps::canonical_files: {other:?}")),
+    }
     let _ = summary::finished;
     diffs
 }

@@ -256,6 +256,36 @@ pub fn collect(s: &Snapshot, rebase: &Rebase) -> Deps {
     out
 }
 
+/// The canonical paths of the distinct files `s` needs, sorted: the
+/// locations of [`collect`]'s files without their labels, groups and sizes
+/// (the cleanup planner reads thousands of snapshots and needs only these).
+/// `Err` carries the handles whose path could not be turned into a location.
+pub fn canonical_files(
+    s: &Snapshot,
+    rebase: &Rebase,
+) -> Result<Vec<String>, Vec<(String, String)>> {
+    let resolver = Resolver {
+        dir: &s.dir,
+        rebase,
+    };
+    let mut files = Vec::new();
+    let mut unresolved = Vec::new();
+    refs::visit(&s.metadata, |r| {
+        if let Ref::File { kind, path, .. } = r {
+            match resolver.resolve(kind, path) {
+                Ok(l) => files.push(l.canonical()),
+                Err(e) => unresolved.push((path.to_owned(), e.to_string())),
+            }
+        }
+    });
+    if !unresolved.is_empty() {
+        return Err(unresolved);
+    }
+    files.sort_unstable();
+    files.dedup();
+    Ok(files)
+}
+
 /// A snapshot whose absolute references were recorded under another root
 /// than the one it is read from: the tree was copied or moved after Flink
 /// wrote it, or is reached through another path (a symlink, another URI).

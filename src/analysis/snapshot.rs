@@ -106,6 +106,19 @@ pub async fn read(
     location: &Location,
 ) -> Result<(storage::Entry, Vec<u8>), Error> {
     let entry = find_metadata(storage, location).await?;
+    read_entry(storage, entry).await
+}
+
+/// `_metadata` files up to this size are read whole straight away; the
+/// magic number of a larger one is checked first with a small ranged read.
+const READ_WHOLE_UP_TO: u64 = 1 << 20;
+
+/// As [`read`], for a `_metadata` whose entry a listing already gave (no
+/// stat): the planner reads thousands of them.
+pub async fn read_entry(
+    storage: &dyn Storage,
+    entry: storage::Entry,
+) -> Result<(storage::Entry, Vec<u8>), Error> {
     if entry.special {
         return Err(Error::NotRegular(entry.location.to_string()));
     }
@@ -115,14 +128,16 @@ pub async fn read(
             size: entry.size,
         });
     }
-    let head = storage.read_range(&entry.location, 0, 8).await?;
-    if let Err(source) = metadata::parse_header(&head) {
-        // A short file fails in the full parse with the right offset.
-        if head.len() >= 8 {
-            return Err(Error::Parse {
-                location: entry.location.to_string(),
-                source,
-            });
+    if entry.size > READ_WHOLE_UP_TO {
+        let head = storage.read_range(&entry.location, 0, 8).await?;
+        if let Err(source) = metadata::parse_header(&head) {
+            // A short file fails in the full parse with the right offset.
+            if head.len() >= 8 {
+                return Err(Error::Parse {
+                    location: entry.location.to_string(),
+                    source,
+                });
+            }
         }
     }
     let bytes = storage.read(&entry.location).await?;

@@ -119,27 +119,70 @@ pub(super) async fn read_refs(
     dir: &Location,
     rebase: &Rebase,
 ) -> Result<Vec<String>, Error> {
+    refs_of(storage, dir, None, rebase).await
+}
+
+/// [`read_refs`] of a snapshot the planner listed a moment ago: its
+/// `_metadata` is read without another stat (a `_metadata` written since is
+/// read as it is now; a gone one fails the read).
+pub(super) async fn read_listed_refs(
+    storage: &dyn Storage,
+    r: &ReadSnapshot,
+    rebase: &Rebase,
+) -> Result<Vec<String>, Error> {
+    // Size 0: not listed as a regular file (or empty): stat it.
+    let listed = (r.metadata_bytes > 0).then(|| Entry {
+        location: r.path.join("_metadata"),
+        size: r.metadata_bytes,
+        modified: r.metadata_modified,
+        is_dir: false,
+        special: false,
+        version: None,
+    });
+    refs_of(storage, &r.path, listed, rebase).await
+}
+
+/// `_metadata` files up to this size are parsed on the runtime's threads.
+const PARSE_ON_RUNTIME_UP_TO: usize = 256 << 10;
+
+async fn refs_of(
+    storage: &dyn Storage,
+    dir: &Location,
+    listed: Option<Entry>,
+    rebase: &Rebase,
+) -> Result<Vec<String>, Error> {
     let unreadable = |e: snapshot::Error| Error::UnreadableMetadata {
         location: dir.join("_metadata").to_string(),
         reason: e.to_string(),
     };
-    let (entry, bytes) = snapshot::read(storage, dir).await.map_err(unreadable)?;
-    // Parsing is the CPU-bound half: on a blocking thread, so the snapshots
+    let read = match listed {
+        Some(entry) => snapshot::read_entry(storage, entry).await,
+        None => snapshot::read(storage, dir).await,
+    };
+    let (entry, bytes) = read.map_err(unreadable)?;
+    let bytes_len = bytes.len();
+    // Parsing is the CPU-bound half: on another thread, so the snapshots
     // read concurrently are also parsed in parallel (the planner itself runs
-    // on one thread).
+    // on one thread). A small file (a few hundred microseconds) is a task
+    // of the runtime's own threads, which are idle meanwhile; a thread of
+    // the blocking pool costs thread switches and lock waits worth more
+    // than that (thousands of snapshots). A large one gets such a thread.
     let rebase = rebase.clone();
-    let parsed = tokio::task::spawn_blocking(move || {
+    let work = move || {
         let s = snapshot::parse(entry, bytes)?;
-        let d = deps::collect(&s, &rebase);
-        if let Some((path, e)) = d.unresolved.first() {
-            return Ok(Err(Error::UnreadableMetadata {
+        Ok(deps::canonical_files(&s, &rebase).map_err(|unresolved| {
+            let (path, e) = &unresolved[0];
+            Error::UnreadableMetadata {
                 location: s.metadata_location.to_string(),
                 reason: format!("cannot locate {path:?}: {e}"),
-            }));
-        }
-        Ok(Ok(d.files.iter().map(|f| f.location.canonical()).collect()))
-    })
-    .await;
+            }
+        }))
+    };
+    let parsed = if bytes_len <= PARSE_ON_RUNTIME_UP_TO {
+        tokio::spawn(async move { work() }).await
+    } else {
+        tokio::task::spawn_blocking(work).await
+    };
     match parsed {
         Ok(r) => r.map_err(unreadable)?,
         Err(e) => Err(Error::UnreadableMetadata {
@@ -331,7 +374,7 @@ pub(super) async fn missing_references(
     let (root_key, scope_key) = (canonical_dir(root), canonical_dir(scope));
     let mut not_found: HashSet<String> = HashSet::new();
     let mut reads = futures_util::stream::iter(read)
-        .map(|r| read_refs(storage, &r.path, rebase))
+        .map(|r| read_listed_refs(storage, r, rebase))
         .buffer_unordered(concurrency.max(1));
     while let Some(paths) = reads.next().await {
         for p in paths? {

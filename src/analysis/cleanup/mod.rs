@@ -484,7 +484,7 @@ pub async fn plan_from(
     };
     // Kept snapshots' references, read concurrently; any failure aborts.
     let mut reads = futures_util::stream::iter(to_read.iter())
-        .map(|loc| read_refs(storage, &loc.path, rebase))
+        .map(|r| read_listed_refs(storage, r, rebase))
         .buffer_unordered(concurrency.max(1));
     while let Some(r) = reads.next().await {
         let refs = r?;

@@ -344,7 +344,10 @@ pub async fn scan(
 /// (where `_metadata` is); never `shared/`, `taskowned/` or anything deeper.
 /// On a store of 10⁹ objects that is one request per job and per snapshot
 /// instead of a listing of everything (planning from an inventory report).
-/// Usage figures count only the files at those levels.
+/// Usage figures count only the files at those levels, and in snapshot
+/// directories only the sizes and times of `_metadata` and a replica's
+/// identity file are sure to be known (a local disk is not asked for the
+/// others': the second pass lists them again).
 pub async fn scan_shallow(
     storage: &dyn Storage,
     root: &Location,
@@ -370,10 +373,9 @@ pub async fn scan_shallow(
             scan.add(root, &e);
         }
     }
-    let mut listed = futures_util::stream::iter(jobs.into_iter().map(|j| children(storage, j)))
-        .buffer_unordered(concurrency.max(1));
-    while let Some(entries) = listed.next().await {
-        for e in entries? {
+    let mut listed = storage.list_each(jobs, concurrency, None);
+    while let Some(listing) = listed.next().await {
+        for e in listing?.1 {
             if e.is_dir {
                 scan.add_dir(root, &e.location);
                 if checkpoint_id(e.location.file_name()).is_some() {
@@ -385,16 +387,20 @@ pub async fn scan_shallow(
         }
     }
     drop(listed);
-    let mut listed =
-        futures_util::stream::iter(snapshots.into_iter().map(|d| children(storage, d)))
-            .buffer_unordered(concurrency.max(1));
-    while let Some(entries) = listed.next().await {
-        for e in entries?.iter().filter(|e| !e.is_dir) {
+    // Only `_metadata` and a replica's identity file decide anything here:
+    // the other files are sized by the second pass (or the inventory).
+    let mut listed = storage.list_each(snapshots, concurrency, Some(SIZED));
+    while let Some(listing) = listed.next().await {
+        for e in listing?.1.iter().filter(|e| !e.is_dir) {
             scan.add(root, e);
         }
     }
     Ok(scan)
 }
+
+/// The files of a snapshot directory whose size and time
+/// [`scan_shallow`] reads.
+const SIZED: &[&str] = &["_metadata", crate::names::REPLICA_IDENTITY];
 
 /// One job directory, listed the same way.
 pub async fn scan_job(storage: &dyn Storage, job: &Location) -> Result<JobDir, storage::Error> {

@@ -200,6 +200,38 @@ impl Storage for LocalStorage {
         super::batch_stream(rx)
     }
 
+    /// A blocking task lists a batch of directories: a thread handoff per
+    /// small directory costs more than listing it.
+    fn list_each<'a>(
+        &'a self,
+        dirs: Vec<Location>,
+        concurrency: usize,
+        sized: Option<&'static [&'static str]>,
+    ) -> BoxStream<'a, Result<(Location, Vec<Entry>), Error>> {
+        const DIRS_PER_TASK: usize = 128;
+        let mut batches = Vec::new();
+        let mut dirs = dirs.into_iter().peekable();
+        while dirs.peek().is_some() {
+            batches.push(dirs.by_ref().take(DIRS_PER_TASK).collect::<Vec<_>>());
+        }
+        Box::pin(
+            futures_util::stream::iter(batches)
+                .map(move |batch| async move {
+                    let first = batch[0].to_string();
+                    tokio::task::spawn_blocking(move || list_batch(batch, sized))
+                        .await
+                        .unwrap_or_else(|e| {
+                            vec![Err(Error::Io {
+                                location: first,
+                                source: std::io::Error::other(e.to_string()),
+                            })]
+                        })
+                })
+                .buffer_unordered(concurrency.clamp(1, walkers()))
+                .flat_map(futures_util::stream::iter),
+        )
+    }
+
     fn delete_files<'a>(&'a self, files: &'a [Location]) -> BoxFuture<'a, Vec<Result<(), Error>>> {
         Box::pin(async move {
             // Futures made up front: a closure in the stream would not be
@@ -582,6 +614,7 @@ fn list_sorted(
     path: &Path,
     loc: &Location,
     recursive: bool,
+    sized: Option<&[&str]>,
     send: &mut impl FnMut(Item) -> Result<(), Stop>,
 ) -> Result<Listed, Stop> {
     let rd = match std::fs::read_dir(path) {
@@ -625,6 +658,27 @@ fn list_sorted(
             continue;
         };
         let child = loc.join(name);
+        if sized.is_some_and(|names| !names.contains(&name)) && !recursive {
+            // Its kind without a stat (the directory entry says it on
+            // most file systems; std stats the entry itself otherwise).
+            let t = match de.file_type() {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    send(Err(io(&child, e)))?;
+                    return Err(Stop);
+                }
+            };
+            send(Ok(Entry {
+                location: child,
+                size: 0,
+                modified: None,
+                is_dir: t.is_dir(),
+                special: !t.is_dir() && !t.is_file(),
+                version: None,
+            }))?;
+            continue;
+        }
         // The entry itself, never what a symbolic link points to: a link is
         // reported as a special entry and not descended into.
         let md = match de.metadata() {
@@ -645,6 +699,43 @@ fn list_sorted(
     Ok(Listed::Subdirs(subdirs))
 }
 
+/// Lists each directory of `dirs`, not recursively, as [`walk`] lists one
+/// (a missing directory lists as empty); stops at the first error.
+fn list_batch(
+    dirs: Vec<Location>,
+    sized: Option<&[&str]>,
+) -> Vec<Result<(Location, Vec<Entry>), Error>> {
+    let mut out = Vec::with_capacity(dirs.len());
+    for dir in dirs {
+        let path = match LocalStorage::path(&dir) {
+            Ok(p) => p,
+            Err(e) => {
+                out.push(Err(e));
+                break;
+            }
+        };
+        let mut entries = Vec::new();
+        let mut failed = None;
+        let mut send = |item: Item| match item {
+            Ok(e) => {
+                entries.push(e);
+                Ok(())
+            }
+            Err(e) => {
+                failed = Some(e);
+                Err(Stop)
+            }
+        };
+        let _ = list_sorted(&path, &dir, false, sized, &mut send);
+        if let Some(e) = failed {
+            out.push(Err(e));
+            break;
+        }
+        out.push(Ok((dir, entries)));
+    }
+    out
+}
+
 /// Depth-first walk below the directories `from` (explicit stack, no
 /// recursion on deep trees), each directory's entries in name order and its
 /// files before its subdirectories.
@@ -655,7 +746,7 @@ fn walk_below(
     let mut stack = from;
     stack.reverse();
     while let Some((path, loc)) = stack.pop() {
-        if let Listed::Subdirs(subdirs) = list_sorted(&path, &loc, true, send)? {
+        if let Listed::Subdirs(subdirs) = list_sorted(&path, &loc, true, None, send)? {
             // Popped smallest first.
             stack.extend(subdirs.into_iter().rev());
         }
@@ -682,7 +773,7 @@ fn walkers() -> usize {
 /// the same as one thread's walk.
 fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &mut Tx) {
     let mut send = |item: Item| tx.blocking_send(item).map_err(|()| Stop);
-    let subdirs = match list_sorted(root, root_loc, recursive, &mut send) {
+    let subdirs = match list_sorted(root, root_loc, recursive, None, &mut send) {
         Ok(Listed::Subdirs(s)) => s,
         // A root that is not there lists nothing.
         Ok(Listed::Gone) | Err(Stop) => return,
@@ -692,10 +783,11 @@ fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &mut Tx) {
         let _ = walk_below(subdirs, &mut send);
         return;
     }
-    /// A walker's message: entries, or the end of one subdirectory's.
+    /// A walker's message: entries of one subdirectory, and whether they
+    /// are its last (most subdirectories take one message).
     enum Msg {
         Batch(Vec<Item>),
-        Done,
+        Last(Vec<Item>),
     }
     let count = subdirs.len();
     let mut shares: Vec<Vec<(PathBuf, Location)>> = (0..n).map(|_| Vec::new()).collect();
@@ -705,7 +797,9 @@ fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &mut Tx) {
     std::thread::scope(|scope| {
         let mut rxs = Vec::with_capacity(n);
         for share in shares {
-            let (wtx, wrx) = std::sync::mpsc::sync_channel::<Msg>(4);
+            // Room to run ahead of the others: a walker blocked on a full
+            // channel, or the relay on an empty one, is a thread switch.
+            let (wtx, wrx) = std::sync::mpsc::sync_channel::<Msg>(16);
             rxs.push(wrx);
             scope.spawn(move || {
                 for d in share {
@@ -722,10 +816,14 @@ fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &mut Tx) {
                         Ok(())
                     };
                     let walked = walk_below(vec![d], &mut send);
-                    if wtx.send(Msg::Batch(batch)).is_err() || walked.is_err() {
-                        return;
-                    }
-                    if wtx.send(Msg::Done).is_err() {
+                    // After an error nothing follows: not `Last`, so the
+                    // relay finds this walker gone and stops there.
+                    let msg = if walked.is_err() {
+                        Msg::Batch(batch)
+                    } else {
+                        Msg::Last(batch)
+                    };
+                    if wtx.send(msg).is_err() || walked.is_err() {
                         return;
                     }
                 }
@@ -735,17 +833,19 @@ fn walk(root: &Path, root_loc: &Location, recursive: bool, tx: &mut Tx) {
         // receivers, so every walker stops at its next send.
         for i in 0..count {
             loop {
-                match rxs[i % n].recv() {
-                    Ok(Msg::Batch(items)) => {
-                        for item in items {
-                            if send(item).is_err() {
-                                return;
-                            }
-                        }
-                    }
-                    Ok(Msg::Done) => break,
+                let (items, last) = match rxs[i % n].recv() {
+                    Ok(Msg::Batch(items)) => (items, false),
+                    Ok(Msg::Last(items)) => (items, true),
                     // The walker stopped after an error (passed on above).
                     Err(_) => return,
+                };
+                for item in items {
+                    if send(item).is_err() {
+                        return;
+                    }
+                }
+                if last {
+                    break;
                 }
             }
         }
@@ -790,6 +890,83 @@ mod tests {
             assert!(s.read(&root.join("nope")).await.unwrap_err().is_not_found());
             assert_eq!(s.list(&root.join("nope"), true).count().await, 0);
         });
+    }
+
+    #[test]
+    fn lists_each_directory_whole_and_sizes_only_the_named_files() {
+        let d = tempfile::tempdir().unwrap();
+        let mut dirs = Vec::new();
+        // More directories than one blocking task lists, and one missing.
+        for i in 0..300 {
+            let dir = d.path().join(format!("chk-{i}"));
+            std::fs::create_dir_all(dir.join("sub")).unwrap();
+            std::fs::write(dir.join("_metadata"), vec![7u8; i + 1]).unwrap();
+            std::fs::write(dir.join("state"), b"0123456789").unwrap();
+            std::os::unix::fs::symlink(dir.join("state"), dir.join("link")).unwrap();
+            dirs.push(Location::parse(dir.to_str().unwrap()).unwrap());
+        }
+        let gone = Location::parse(d.path().join("gone").to_str().unwrap()).unwrap();
+        dirs.push(gone.clone());
+        let s = LocalStorage;
+        type Row = (String, bool, bool, u64, bool);
+        let listed = |sized| {
+            let dirs = dirs.clone();
+            rt().block_on(async {
+                let mut out: Vec<(Location, Vec<Row>)> = s
+                    .list_each(dirs, 4, sized)
+                    .map(|r| {
+                        let (dir, entries) = r.unwrap();
+                        let mut rows: Vec<Row> = entries
+                            .iter()
+                            .map(|e| {
+                                let name = e.location.file_name().to_owned();
+                                (name, e.is_dir, e.special, e.size, e.modified.is_some())
+                            })
+                            .collect();
+                        rows.sort();
+                        (dir, rows)
+                    })
+                    .collect()
+                    .await;
+                out.sort_by(|a, b| a.0.cmp(&b.0));
+                out
+            })
+        };
+        let all = listed(None);
+        let some = listed(Some(&["_metadata"]));
+        assert_eq!(all.len(), 301);
+        assert_eq!(some.len(), 301);
+        for ((dir, all), (_, some)) in all.iter().zip(&some) {
+            if *dir == gone {
+                assert!(all.is_empty() && some.is_empty());
+                continue;
+            }
+            let i: u64 = dir.file_name()["chk-".len()..].parse().unwrap();
+            let row = |n: &str, is_dir, special, size, timed| {
+                (n.to_owned(), is_dir, special, size, timed)
+            };
+            assert_eq!(
+                *all,
+                [
+                    row("_metadata", false, false, i + 1, true),
+                    row("link", false, true, 0, true),
+                    row("state", false, false, 10, true),
+                    row("sub", true, false, 0, true),
+                ],
+                "{dir}"
+            );
+            // Only `_metadata` is statted: the others keep their kind.
+            assert_eq!(
+                *some,
+                [
+                    row("_metadata", false, false, i + 1, true),
+                    row("link", false, true, 0, false),
+                    row("state", false, false, 0, false),
+                    row("sub", true, false, 0, false),
+                ],
+                "{dir}"
+            );
+        }
     }
 
     #[test]

@@ -216,6 +216,24 @@ pub trait Storage: Send + Sync + fmt::Debug {
         recursive: bool,
     ) -> BoxStream<'a, Result<Entry, Error>>;
 
+    /// Lists each of `dirs` as [`Storage::list`] does, not recursively, up
+    /// to `concurrency` at once: each directory comes with all its entries,
+    /// the directories in any order. The layout of a checkpoint root is
+    /// thousands of such small listings, which a backend may batch.
+    ///
+    /// With `sized` given, only the files so named are sure to come with
+    /// their size and time: a backend that must ask for each (a local disk)
+    /// may leave the others at 0 and `None`. Whether an entry is a
+    /// directory or special is always right.
+    fn list_each<'a>(
+        &'a self,
+        dirs: Vec<Location>,
+        concurrency: usize,
+        _sized: Option<&'static [&'static str]>,
+    ) -> BoxStream<'a, Result<(Location, Vec<Entry>), Error>> {
+        list_one_by_one(self, dirs, concurrency)
+    }
+
     /// Deletes files, never directories: one result per input, in input
     /// order. A file that does not exist is `Ok(())` (deleting is
     /// idempotent); a directory given here is an error and is left alone.
@@ -362,6 +380,15 @@ impl<T: Storage + ?Sized> Storage for Arc<T> {
         recursive: bool,
     ) -> BoxStream<'a, Result<Entry, Error>> {
         (**self).list(dir, recursive)
+    }
+
+    fn list_each<'a>(
+        &'a self,
+        dirs: Vec<Location>,
+        concurrency: usize,
+        sized: Option<&'static [&'static str]>,
+    ) -> BoxStream<'a, Result<(Location, Vec<Entry>), Error>> {
+        (**self).list_each(dirs, concurrency, sized)
     }
 
     fn delete_files<'a>(&'a self, files: &'a [Location]) -> BoxFuture<'a, Vec<Result<(), Error>>> {
@@ -577,6 +604,34 @@ impl Storage for Storages {
         }
     }
 
+    /// One backend's directories go to it whole (so it may batch them).
+    fn list_each<'a>(
+        &'a self,
+        dirs: Vec<Location>,
+        concurrency: usize,
+        sized: Option<&'static [&'static str]>,
+    ) -> BoxStream<'a, Result<(Location, Vec<Entry>), Error>> {
+        use futures_util::StreamExt as _;
+        let Some(first) = dirs.first() else {
+            return Box::pin(futures_util::stream::empty());
+        };
+        let key = Self::backend_key(first);
+        if dirs.iter().any(|d| Self::backend_key(d) != key) {
+            return list_one_by_one(self, dirs, concurrency);
+        }
+        match self.backend(first) {
+            Ok(b) => {
+                let mut dirs = Some(dirs);
+                Box::pin(
+                    futures_util::stream::once(async move { b }).flat_map(move |b| {
+                        owned_list_each(b, dirs.take().unwrap_or_default(), concurrency, sized)
+                    }),
+                )
+            }
+            Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
+        }
+    }
+
     /// Groups the files by backend and runs the groups at once, each with its
     /// backend's own batching and concurrency. Files whose backend cannot be
     /// set up get that error and are not deleted; the other groups go ahead.
@@ -689,9 +744,9 @@ impl Storage for Storages {
 /// The entries of batches received from `rx`, one at a time: a listing
 /// pumped through a channel in batches wakes its reader once a batch, not
 /// once an entry.
-pub(crate) fn batch_stream(
-    rx: tokio::sync::mpsc::Receiver<Vec<Result<Entry, Error>>>,
-) -> BoxStream<'static, Result<Entry, Error>> {
+pub(crate) fn batch_stream<T: Send + 'static>(
+    rx: tokio::sync::mpsc::Receiver<Vec<T>>,
+) -> BoxStream<'static, T> {
     use futures_util::StreamExt;
     Box::pin(
         futures_util::stream::unfold(rx, |mut rx| async move {
@@ -718,6 +773,43 @@ fn owned_list(
     tokio::spawn(async move {
         // What is ready, up to a batch: no wait for a batch to fill.
         let mut s = b.list(&dir, recursive).ready_chunks(LIST_BATCH);
+        while let Some(items) = s.next().await {
+            if tx.send(items).await.is_err() {
+                break;
+            }
+        }
+    });
+    batch_stream(rx)
+}
+
+/// [`Storage::list_each`] as one [`Storage::list`] per directory.
+fn list_one_by_one<'a, S: Storage + ?Sized>(
+    s: &'a S,
+    dirs: Vec<Location>,
+    concurrency: usize,
+) -> BoxStream<'a, Result<(Location, Vec<Entry>), Error>> {
+    use futures_util::{StreamExt as _, TryStreamExt as _};
+    Box::pin(
+        futures_util::stream::iter(dirs)
+            .map(move |d| async move {
+                let entries = s.list(&d, false).try_collect().await?;
+                Ok((d, entries))
+            })
+            .buffer_unordered(concurrency.max(1)),
+    )
+}
+
+/// [`Storage::list_each`] of a backend the stream owns.
+fn owned_list_each(
+    b: Arc<dyn Storage>,
+    dirs: Vec<Location>,
+    concurrency: usize,
+    sized: Option<&'static [&'static str]>,
+) -> BoxStream<'static, Result<(Location, Vec<Entry>), Error>> {
+    use futures_util::StreamExt;
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    tokio::spawn(async move {
+        let mut s = b.list_each(dirs, concurrency, sized).ready_chunks(64);
         while let Some(items) = s.next().await {
             if tx.send(items).await.is_err() {
                 break;

@@ -29,8 +29,36 @@ impl Bucket {
 }
 
 /// Where a file is: its job, the directory below the job (when not in a
-/// snapshot directory) and the snapshot directory it is in.
-pub(super) type Placed = (Option<String>, Option<String>, Option<Location>);
+/// snapshot directory) and the snapshot directory it is in, with that
+/// directory's decision. Shared by every file of a directory.
+pub(super) struct Placed {
+    job: Option<String>,
+    sub: Option<String>,
+    snapshot: Option<SnapshotDir>,
+}
+
+impl Placed {
+    fn nowhere() -> Self {
+        Placed {
+            job: None,
+            sub: None,
+            snapshot: None,
+        }
+    }
+}
+
+/// The snapshot directory a file is in, and what was decided for it.
+struct SnapshotDir {
+    location: Location,
+    /// Its canonical key (ending in `/`).
+    key: String,
+    /// Kept, and why.
+    kept: Option<KeepReason>,
+    /// A candidate directory, and why (when not kept).
+    candidate: Option<Reason>,
+    /// When kept: the candidate directory above it, if any (its key).
+    candidate_above: Option<(String, Reason)>,
+}
 
 /// A file-level candidate inside a candidate directory (kept until we know
 /// whether the whole directory goes).
@@ -68,7 +96,7 @@ pub(super) struct Classifier<'a> {
     /// Where the last file's directory is (its canonical key, ending in
     /// `/`): a listing comes a directory at a time, and a file's place
     /// below the job level depends on its directory only.
-    place_cache: Option<(String, Placed)>,
+    place_cache: Option<(String, std::sync::Arc<Placed>)>,
     pub(super) jobs: BTreeMap<String, JobTotals>,
     /// A job directory holding what looks like a live working directory.
     pub(super) working_dir: Option<String>,
@@ -173,20 +201,17 @@ impl<'a> Classifier<'a> {
             }
             None => false,
         };
-        let (job, sub, snapshot_dir) = self.place(&e.location, &key);
-        let job_ref = job.as_deref();
+        let place = self.place(&e.location, &key);
+        let job_ref = place.job.as_deref();
         // Inside a snapshot directory with a decision?
-        if let Some(dir) = &snapshot_dir {
-            let dkey = canonical_dir(dir);
-            if let Some(r) = self.d.kept_dirs.get(&dkey) {
+        if let Some(sd) = &place.snapshot {
+            if let Some(r) = sd.kept {
                 // A kept snapshot nested in a candidate directory: that
                 // directory is not deleted whole.
-                if let Some((cd, reason)) = dir_of(&self.d.candidate_dirs, &key)
-                    && cd.len() < dkey.len()
-                {
+                if let Some((cd, reason)) = &sd.candidate_above {
                     let df = self.dirs.entry(cd.clone()).or_insert_with(|| DirFiles {
                         reason: *reason,
-                        job: job.clone(),
+                        job: place.job.clone(),
                         location: snapshot_dir_location(&e.location, cd),
                         all: Bucket::default(),
                         kept: 0,
@@ -196,19 +221,22 @@ impl<'a> Classifier<'a> {
                     df.all.add(e);
                     df.kept += 1;
                 }
-                return self.keep(dir, *r, e, job_ref);
+                return self.keep(&sd.location, r, e, job_ref);
             }
-            if let Some(reason) = self.d.candidate_dirs.get(&dkey).copied() {
+            if let Some(reason) = sd.candidate {
                 let young = self.too_young(e);
-                let df = self.dirs.entry(dkey).or_insert_with(|| DirFiles {
-                    reason,
-                    job: job.clone(),
-                    location: dir.clone(),
-                    all: Bucket::default(),
-                    kept: 0,
-                    files: Vec::new(),
-                    metadata: None,
-                });
+                let df = match self.dirs.get_mut(&sd.key) {
+                    Some(df) => df,
+                    None => self.dirs.entry(sd.key.clone()).or_insert(DirFiles {
+                        reason,
+                        job: place.job.clone(),
+                        location: sd.location.clone(),
+                        all: Bucket::default(),
+                        kept: 0,
+                        files: Vec::new(),
+                        metadata: None,
+                    }),
+                };
                 df.all.add(e);
                 if e.is_file() && e.location.file_name() == "_metadata" {
                     df.metadata = Some(e.location.clone());
@@ -223,7 +251,7 @@ impl<'a> Classifier<'a> {
                     } else {
                         KeepReason::TooYoung
                     };
-                    return self.keep(dir, r, e, job_ref);
+                    return self.keep(&sd.location, r, e, job_ref);
                 }
                 if self.whole_dirs {
                     df.files.push(e.clone());
@@ -236,6 +264,7 @@ impl<'a> Classifier<'a> {
                 return;
             }
         }
+        let (job, sub) = (&place.job, &place.sub);
         let parent = e.location.parent();
         if e.special {
             return self.keep(&parent, KeepReason::Special, e, job_ref);
@@ -273,7 +302,7 @@ impl<'a> Classifier<'a> {
         if self.too_young(e) {
             return self.keep(&parent, KeepReason::TooYoung, e, job_ref);
         }
-        self.candidate_file(e, reason, job);
+        self.candidate_file(e, reason, job.clone());
     }
 
     pub(super) fn candidate_file(&mut self, e: &Entry, reason: Reason, job: Option<String>) {
@@ -331,7 +360,7 @@ impl<'a> Classifier<'a> {
     /// The job, the directory below it and the snapshot directory of the
     /// file at `l` (canonical `key`), from the last file's when it is in
     /// the same directory.
-    pub(super) fn place(&mut self, l: &Location, key: &str) -> Placed {
+    pub(super) fn place(&mut self, l: &Location, key: &str) -> std::sync::Arc<Placed> {
         let dir = key.rfind('/').map(|i| &key[..=i]);
         if let (Some(dir), Some((k, placed))) = (dir, &self.place_cache)
             && k == dir
@@ -339,6 +368,7 @@ impl<'a> Classifier<'a> {
             return placed.clone();
         }
         let (placed, by_dir) = self.place_uncached(l, key);
+        let placed = std::sync::Arc::new(placed);
         if let (Some(dir), true) = (dir, by_dir) {
             self.place_cache = Some((dir.to_owned(), placed.clone()));
         }
@@ -355,23 +385,48 @@ impl<'a> Classifier<'a> {
             .map(|(d, _)| d.clone())
             .or_else(|| dir_of(&self.d.candidate_dirs, key).map(|(d, _)| d.clone()));
         if let Some(d) = dir_key {
-            let dir = snapshot_dir_location(l, &d);
-            let job = dir.parent().file_name().to_owned();
+            let location = snapshot_dir_location(l, &d);
+            let job = location.parent().file_name().to_owned();
             let job = layout::is_job_id(&job).then_some(job);
-            return ((job, None, Some(dir)), true);
+            let kept = self.d.kept_dirs.get(&d).copied();
+            let candidate_above = kept
+                .and_then(|_| dir_of(&self.d.candidate_dirs, key))
+                .filter(|(cd, _)| cd.len() < d.len())
+                .map(|(cd, r)| (cd.clone(), *r));
+            let candidate = self.d.candidate_dirs.get(&d).copied();
+            let snapshot = SnapshotDir {
+                location,
+                key: d,
+                kept,
+                candidate,
+                candidate_above,
+            };
+            let placed = Placed {
+                job,
+                sub: None,
+                snapshot: Some(snapshot),
+            };
+            return (placed, true);
         }
         let Some(rel) = l.relative_to(self.root) else {
             // Savepoints root files without a decision: unknown.
-            return ((None, None, None), true);
+            return (Placed::nowhere(), true);
         };
         let mut parts = rel.split('/');
         let job = parts.next().map(str::to_owned);
         let sub = parts.next().map(str::to_owned);
         let has_more = parts.next().is_some();
         let placed = match (job, sub) {
-            (Some(j), Some(s)) if has_more || s != "_metadata" => (Some(j), Some(s), None),
-            (Some(j), _) => (Some(j), None, None),
-            _ => (None, None, None),
+            (Some(j), Some(s)) if has_more || s != "_metadata" => Placed {
+                job: Some(j),
+                sub: Some(s),
+                snapshot: None,
+            },
+            (Some(j), _) => Placed {
+                job: Some(j),
+                ..Placed::nowhere()
+            },
+            _ => Placed::nowhere(),
         };
         (placed, has_more)
     }

@@ -108,6 +108,49 @@ impl Drop for Dir {
     }
 }
 
+/// Scratch bytes in a spill directory of their own: a remote Parquet
+/// inventory file, written here while its checksum is checked, then read
+/// in place, so a file of any size costs disk, not memory.
+#[derive(Debug)]
+pub struct Scratch {
+    dir: Arc<Dir>,
+    path: PathBuf,
+    w: BufWriter<File>,
+}
+
+impl Scratch {
+    /// An empty scratch file.
+    pub fn create() -> Result<Self, Error> {
+        let dir = Dir::create()?;
+        let path = dir.path.join("scratch");
+        let file = File::create(&path).map_err(io(&path, "creating a scratch file"))?;
+        Ok(Scratch {
+            dir,
+            path,
+            w: BufWriter::with_capacity(1 << 16, file),
+        })
+    }
+
+    /// Appends `bytes`.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.w
+            .write_all(bytes)
+            .map_err(io(&self.path, "writing a scratch file"))
+    }
+
+    /// The bytes written, open for reading. The file is unlinked at once
+    /// (its directory too): what is open stays readable until closed.
+    pub fn finish(mut self) -> Result<File, Error> {
+        self.w
+            .flush()
+            .map_err(io(&self.path, "writing a scratch file"))?;
+        let f = File::open(&self.path).map_err(io(&self.path, "reading a scratch file"))?;
+        let _ = std::fs::remove_file(&self.path);
+        drop(self.dir);
+        Ok(f)
+    }
+}
+
 /// One sorted run on disk.
 #[derive(Debug)]
 struct Run {
@@ -133,6 +176,9 @@ pub struct Spill<T> {
     tiers: Vec<Vec<Run>>,
     dir: Option<Arc<Dir>>,
     len: u64,
+    /// The last record of the newest run in the first tier, while that run
+    /// may be extended.
+    tail: Option<T>,
 }
 
 /// The environment variable that overrides [`DEFAULT_LIMIT`] (records held
@@ -167,6 +213,7 @@ impl<T> Spill<T> {
             tiers: Vec::new(),
             dir: None,
             len: 0,
+            tail: None,
         }
     }
 
@@ -198,6 +245,7 @@ impl<T: Ord + Serialize + DeserializeOwned + Clone> Spill<T> {
             tiers: Vec::new(),
             dir: None,
             len,
+            tail: None,
         }
     }
 
@@ -235,9 +283,21 @@ impl<T: Ord + Serialize + DeserializeOwned + Clone> Spill<T> {
         if self.mem.is_empty() {
             return Ok(());
         }
-        let dir = self.dir()?;
         let mem = std::mem::take(&mut self.mem);
+        // Records that sort after the newest run's last one extend that
+        // run: input that comes nearly in order (a listing) makes a few
+        // long runs, and reading them back is then mostly a copy.
+        if let (Some(tail), Some(first)) = (&self.tail, mem.first())
+            && first >= tail
+            && let Some(run) = self.tiers.first().and_then(|t| t.last())
+        {
+            append_run::<T>(run, mem.iter())?;
+            self.tail = mem.last().cloned();
+            return Ok(());
+        }
+        let dir = self.dir()?;
         let run = write_run::<T>(&dir, mem.iter().map(Ok::<&T, Error>))?;
+        self.tail = mem.last().cloned();
         self.push_run(0, run)
     }
 
@@ -247,6 +307,8 @@ impl<T: Ord + Serialize + DeserializeOwned + Clone> Spill<T> {
         }
         self.tiers[tier].push(run);
         if self.tiers[tier].len() >= FAN_IN {
+            // The newest run is merged away: nothing to extend.
+            self.tail = None;
             let runs = std::mem::take(&mut self.tiers[tier]);
             let dir = self.dir()?;
             let merged = {
@@ -278,6 +340,29 @@ impl<T: Ord + Serialize + DeserializeOwned + Clone> Spill<T> {
     pub fn to_vec(&self) -> Result<Vec<T>, Error> {
         self.iter()?.collect()
     }
+}
+
+/// Appends `items` (all sorting after the run's last record) to `run`.
+fn append_run<'t, T: Serialize + 't>(
+    run: &Run,
+    items: impl Iterator<Item = &'t T>,
+) -> Result<(), Error> {
+    let path = &run.path;
+    let file = File::options()
+        .append(true)
+        .open(path)
+        .map_err(io(path, "extending a spill run"))?;
+    let mut w = BufWriter::with_capacity(1 << 16, file);
+    for item in items {
+        serde_json::to_writer(&mut w, item).map_err(|e| Error::Io {
+            path: path.clone(),
+            what: "writing a spill run",
+            source: e.into(),
+        })?;
+        w.write_all(b"\n")
+            .map_err(io(path, "writing a spill run"))?;
+    }
+    w.flush().map_err(io(path, "writing a spill run"))
 }
 
 fn write_run<T: Serialize>(
@@ -411,18 +496,26 @@ impl<'a, T: Ord + DeserializeOwned + Clone> Merge<'a, T> {
     }
 
     fn refill(&mut self, src: Option<usize>) -> Result<(), Error> {
-        let next = match src {
-            Some(i) => self.readers[i].next::<T>().transpose()?,
-            None => match &mut self.mem {
-                MemSource::Borrowed(it) => it.next().cloned(),
-                MemSource::Owned(it) => it.next(),
-            },
-        };
-        if let Some(item) = next {
+        if let Some(item) = pull(&mut self.readers, &mut self.mem, src)? {
             self.heap.push(Head { item, src });
         }
         Ok(())
     }
+}
+
+/// The next record of source `src` (a run, or `None` for memory).
+fn pull<T: DeserializeOwned + Clone>(
+    readers: &mut [RunReader],
+    mem: &mut MemSource<'_, T>,
+    src: Option<usize>,
+) -> Result<Option<T>, Error> {
+    Ok(match src {
+        Some(i) => readers[i].next::<T>().transpose()?,
+        None => match mem {
+            MemSource::Borrowed(it) => it.next().cloned(),
+            MemSource::Owned(it) => it.next(),
+        },
+    })
 }
 
 impl<T: Ord + DeserializeOwned + Clone> Iterator for Merge<'_, T> {
@@ -432,12 +525,19 @@ impl<T: Ord + DeserializeOwned + Clone> Iterator for Merge<'_, T> {
         if let Some(e) = self.failed.take() {
             return Some(Err(e));
         }
-        let Head { item, src } = self.heap.pop()?;
-        if let Err(e) = self.refill(src) {
-            // This record first, the error next.
-            self.failed = Some(e);
+        // The smallest head is replaced by its source's next record in
+        // place (one sift instead of a pop and a push).
+        let mut top = self.heap.peek_mut()?;
+        let src = top.src;
+        match pull(&mut self.readers, &mut self.mem, src) {
+            Ok(Some(next)) => Some(Ok(std::mem::replace(&mut top.item, next))),
+            Ok(None) => Some(Ok(std::collections::binary_heap::PeekMut::pop(top).item)),
+            Err(e) => {
+                // This record first, the error next.
+                self.failed = Some(e);
+                Some(Ok(std::collections::binary_heap::PeekMut::pop(top).item))
+            }
         }
-        Some(Ok(item))
     }
 }
 
@@ -470,9 +570,34 @@ mod tests {
     }
 
     #[test]
+    fn records_in_order_extend_the_newest_run() {
+        let runs = |s: &Spill<u64>| s.tiers.iter().map(Vec::len).sum::<usize>();
+        let mut s = Spill::with_limit(4);
+        for x in 0..40u64 {
+            s.push(x).unwrap();
+        }
+        assert_eq!(runs(&s), 1, "in order: one run");
+        // Below the run's last record: a new run, which the next chunk in
+        // order extends.
+        for x in [3u64, 2, 1, 0, 100, 101, 102, 103] {
+            s.push(x).unwrap();
+        }
+        assert_eq!(runs(&s), 2);
+        s.push(50).unwrap();
+        s.seal();
+        let got: Vec<u64> = s.iter().unwrap().map(Result::unwrap).collect();
+        let mut want: Vec<u64> = (0..40)
+            .chain([0, 1, 2, 3, 50, 100, 101, 102, 103])
+            .collect();
+        want.sort();
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn tiers_merge_so_few_runs_stay_open() {
         let mut s = Spill::with_limit(2);
-        for x in numbers(2 * FAN_IN as u64 * FAN_IN as u64 + 5) {
+        // Descending: no chunk extends the run before it.
+        for x in (0..2 * FAN_IN as u64 * FAN_IN as u64 + 5).rev() {
             s.push(x).unwrap();
         }
         let open: usize = s.tiers.iter().map(Vec::len).sum();
@@ -481,6 +606,22 @@ mod tests {
         let got: Vec<u64> = s.iter().unwrap().map(Result::unwrap).collect();
         assert!(got.windows(2).all(|w| w[0] <= w[1]));
         assert_eq!(got.len(), 2 * FAN_IN * FAN_IN + 5);
+    }
+
+    #[test]
+    fn scratch_bytes_read_back_whole_and_leave_nothing_behind() {
+        use std::io::Read as _;
+        let mut s = Scratch::create().unwrap();
+        let dir = s.dir.path.clone();
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        for chunk in bytes.chunks(70_001) {
+            s.write(chunk).unwrap();
+        }
+        let mut f = s.finish().unwrap();
+        assert!(!dir.exists(), "{} left behind", dir.display());
+        let mut back = Vec::new();
+        f.read_to_end(&mut back).unwrap();
+        assert_eq!(back, bytes);
     }
 
     #[test]

@@ -231,7 +231,7 @@ impl Candidates {
     pub fn try_for_each<E>(
         &self,
         read_err: impl Fn(spill::Error) -> E,
-        mut f: impl FnMut(Candidate) -> Result<(), E>,
+        mut f: impl FnMut(&Candidate) -> Result<(), E>,
     ) -> Result<(), E> {
         /// Candidates handed over at a time, and batches in flight.
         const BATCH: usize = 1024;
@@ -239,7 +239,7 @@ impl Candidates {
         if !self.spill.spilled() {
             for c in self.iter().map_err(&read_err)? {
                 match c {
-                    Ok(c) => f(c)?,
+                    Ok(c) => f(&c)?,
                     Err(e) => return Err(read_err(e)),
                 }
             }
@@ -247,6 +247,10 @@ impl Candidates {
         }
         std::thread::scope(|scope| {
             let (tx, rx) = std::sync::mpsc::sync_channel(AHEAD);
+            // Used batches go back to be freed where they were allocated:
+            // glibc frees another thread's memory under that thread's
+            // arena lock, which the reader holds most of the time.
+            let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<Candidate>>();
             scope.spawn(move || {
                 let it = match self.iter() {
                     Ok(it) => it,
@@ -265,7 +269,10 @@ impl Candidates {
                         }
                     }
                     if batch.len() == BATCH {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        let mut next = back_rx.try_recv().unwrap_or_default();
+                        next.clear();
+                        next.reserve(BATCH);
+                        let full = std::mem::replace(&mut batch, next);
                         if tx.send(Ok(full)).is_err() {
                             // The consumer stopped.
                             return;
@@ -278,7 +285,11 @@ impl Candidates {
             // its next send and the scope ends.
             for batch in rx {
                 match batch {
-                    Ok(batch) => batch.into_iter().try_for_each(&mut f)?,
+                    Ok(batch) => {
+                        batch.iter().try_for_each(&mut f)?;
+                        // Gone with the reader: dropped here, then.
+                        let _ = back_tx.send(batch);
+                    }
                     Err(e) => return Err(read_err(e)),
                 }
             }
@@ -326,7 +337,7 @@ impl Serialize for Candidates {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error, SerializeSeq};
         let mut seq = s.serialize_seq(usize::try_from(self.len()).ok())?;
-        self.try_for_each(S::Error::custom, |c| seq.serialize_element(&c))?;
+        self.try_for_each(S::Error::custom, |c| seq.serialize_element(c))?;
         seq.end()
     }
 }

@@ -279,7 +279,7 @@ impl PlanFile {
         serde_json::to_writer(&mut *w, &self.header())?;
         w.write_all(b"\n")?;
         self.candidates.try_for_each(std::io::Error::other, |c| {
-            serde_json::to_writer(&mut *w, &c)?;
+            serde_json::to_writer(&mut *w, c)?;
             w.write_all(b"\n")
         })?;
         w.flush()

@@ -636,8 +636,10 @@ async fn read_file(
     decoded
 }
 
-/// A Parquet data file: read whole (a local file is hashed, then read in
-/// place), checked against the manifest, then decoded.
+/// A Parquet data file: read whole and checked against the manifest, then
+/// decoded. A local file is hashed, then read in place; a remote one is
+/// written to a scratch file while it is hashed, and read there (a Parquet
+/// reader seeks, and a data file can be far larger than memory should be).
 async fn read_parquet(
     storage: &dyn Storage,
     f: DataFile,
@@ -647,10 +649,17 @@ async fn read_parquet(
 ) -> Result<Counts, Error> {
     let name = f.location.to_string();
     let local = f.location.scheme() == storage::Scheme::Local;
-    let mut held = Vec::new();
+    let scratch_failed = |e: crate::spill::Error| Error::Decode {
+        file: name.clone(),
+        why: e.to_string(),
+    };
+    let mut scratch = None;
     if !local || f.md5.is_some() {
         let mut md5 = f.md5.is_some().then(<md5::Md5 as md5::Digest>::new);
         let mut size = 0u64;
+        if !local {
+            scratch = Some(crate::spill::Scratch::create().map_err(scratch_failed)?);
+        }
         let mut stream = storage.read_stream(&f.location, chunk_size(&f.location));
         while let Some(chunk) = stream.next().await {
             let c = chunk?;
@@ -658,8 +667,14 @@ async fn read_parquet(
             if let Some(h) = &mut md5 {
                 md5::Digest::update(h, &c);
             }
-            if !local {
-                held.extend_from_slice(&c);
+            if let Some(mut s) = scratch.take() {
+                let written = tokio::task::spawn_blocking(move || s.write(&c).map(|()| s))
+                    .await
+                    .map_err(|e| Error::Decode {
+                        file: name.clone(),
+                        why: format!("writing a scratch file failed: {e}"),
+                    })?;
+                scratch = Some(written.map_err(scratch_failed)?);
             }
         }
         verify(&f, &name, size, md5)?;
@@ -680,12 +695,14 @@ async fn read_parquet(
     let file = name.clone();
     tokio::task::spawn_blocking(move || {
         let send = |item| send_to.blocking_send(Ok(item)).is_ok();
-        if local {
-            let opened = crate::storage::open_local_file(&path)?;
-            filter.decode_parquet(&file, &columns, opened, send)
-        } else {
-            filter.decode_parquet(&file, &columns, bytes::Bytes::from(held), send)
-        }
+        let opened = match scratch {
+            Some(s) => s.finish().map_err(|e| Error::Decode {
+                file: file.clone(),
+                why: e.to_string(),
+            })?,
+            None => crate::storage::open_local_file(&path)?,
+        };
+        filter.decode_parquet(&file, &columns, opened, send)
     })
     .await
     .map_err(|e| Error::Decode {

@@ -95,6 +95,32 @@ impl<S: Storage> Storage for Timeout<S> {
         ))
     }
 
+    /// The inner backend's (which may batch them), each next directory
+    /// within the limit; a timeout ends it with an error naming the first.
+    fn list_each<'a>(
+        &'a self,
+        dirs: Vec<Location>,
+        concurrency: usize,
+        sized: Option<&'static [&'static str]>,
+    ) -> BoxStream<'a, Result<(Location, Vec<Entry>), Error>> {
+        let limit = self.limit;
+        let Some(first) = dirs.first().cloned() else {
+            return Box::pin(futures_util::stream::empty());
+        };
+        let inner = self.inner.list_each(dirs, concurrency, sized);
+        Box::pin(futures_util::stream::unfold(Some(inner), move |state| {
+            let first = first.clone();
+            async move {
+                let mut inner = state?;
+                match tokio::time::timeout(limit, inner.next()).await {
+                    Ok(Some(item)) => Some((item, Some(inner))),
+                    Ok(None) => None,
+                    Err(_) => Some((Err(timed_out(&first, limit)), None)),
+                }
+            }
+        }))
+    }
+
     fn delete_files<'a>(&'a self, files: &'a [Location]) -> BoxFuture<'a, Vec<Result<(), Error>>> {
         Box::pin(async move {
             // Generous for a batch: the limit per file, at least once.
@@ -280,6 +306,15 @@ mod tests {
             let mut list = s.list(&l, true);
             assert!(list.next().await.unwrap().is_err());
             assert!(list.next().await.is_none());
+            // So does a batch of directory listings (through the default
+            // one by one, which `Stalled` keeps).
+            let mut each = s.list_each(vec![l.clone(), l.parent()], 2, None);
+            let m = each.next().await.unwrap().unwrap_err().to_string();
+            assert!(
+                m.starts_with("/mnt/nfs/ck/_metadata: no answer within"),
+                "{m}"
+            );
+            assert!(each.next().await.is_none());
         });
         assert!(started.elapsed() < Duration::from_secs(5));
     }

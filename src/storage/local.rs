@@ -93,8 +93,6 @@ fn file_kind(md: &std::fs::Metadata) -> &'static str {
     "not a regular file"
 }
 
-/// Opens `path` for reading if it is a regular file (after following
-/// symbolic links): a FIFO would block forever and a device never ends.
 /// Opens the local regular file `location` for reading in place (a
 /// Parquet inventory's footer and column chunks): anything else is refused,
 /// as for [`Storage::read`].
@@ -102,6 +100,8 @@ pub fn open_file(location: &Location) -> Result<std::fs::File, Error> {
     open_regular(&LocalStorage::path(location)?, location)
 }
 
+/// Opens `path` for reading if it is a regular file (after following
+/// symbolic links): a FIFO would block forever and a device never ends.
 fn open_regular(path: &Path, location: &Location) -> Result<std::fs::File, Error> {
     let md = std::fs::metadata(path).map_err(|e| io(location, e))?;
     if !md.is_file() {

@@ -162,17 +162,41 @@ impl<'a> Classifier<'a> {
         e: &Entry,
         job: Option<&str>,
     ) {
+        self.keep_in(|d| d == dir, || dir.clone(), reason, e, job);
+    }
+
+    /// [`Classifier::keep`] in the file's own directory, made only when the
+    /// open group is another's (most files are kept beside the last one).
+    fn keep_beside(&mut self, reason: KeepReason, e: &Entry, job: Option<&str>) {
+        self.keep_in(
+            |d| e.location.parent_is(d),
+            || e.location.parent(),
+            reason,
+            e,
+            job,
+        );
+    }
+
+    fn keep_in(
+        &mut self,
+        is_dir: impl Fn(&Location) -> bool,
+        dir: impl FnOnce() -> Location,
+        reason: KeepReason,
+        e: &Entry,
+        job: Option<&str>,
+    ) {
         match &mut self.kept_open {
-            Some(((_, r), (d, b))) if *r == reason && d == dir => b.add(e),
+            Some(((_, r), (d, b))) if *r == reason && is_dir(d) => b.add(e),
             open => {
                 if let Some((k, v)) = open.take() {
                     self.kept.insert(k, v);
                 }
-                let k = (canonical_dir(dir), reason);
+                let dir = dir();
+                let k = (canonical_dir(&dir), reason);
                 let v = self
                     .kept
                     .remove(&k)
-                    .unwrap_or_else(|| (dir.clone(), Bucket::default()));
+                    .unwrap_or_else(|| (dir, Bucket::default()));
                 open.insert((k, v)).1.1.add(e);
             }
         }
@@ -265,12 +289,11 @@ impl<'a> Classifier<'a> {
             }
         }
         let (job, sub) = (&place.job, &place.sub);
-        let parent = e.location.parent();
         if e.special {
-            return self.keep(&parent, KeepReason::Special, e, job_ref);
+            return self.keep_beside(KeepReason::Special, e, job_ref);
         }
         if referenced {
-            return self.keep(&parent, KeepReason::Referenced, e, job_ref);
+            return self.keep_beside(KeepReason::Referenced, e, job_ref);
         }
         // Only a job directory's shared/ and taskowned/ are Flink's.
         let job_dir = job.as_deref().filter(|j| layout::is_job_id(j));
@@ -282,12 +305,12 @@ impl<'a> Classifier<'a> {
                 Reason::DroppedJob
             }
             (Some("shared"), Some(j)) if !self.policy.stopped && self.after_newest(j, e) => {
-                return self.keep(&parent, KeepReason::AfterNewest, e, job_ref);
+                return self.keep_beside(KeepReason::AfterNewest, e, job_ref);
             }
             (Some("shared"), Some(_)) => Reason::OrphanShared,
             (Some("taskowned"), Some(_)) if self.policy.stopped => Reason::OrphanTaskowned,
             (Some("taskowned"), Some(_)) => {
-                return self.keep(&parent, KeepReason::TaskOwnedLive, e, job_ref);
+                return self.keep_beside(KeepReason::TaskOwnedLive, e, job_ref);
             }
             _ => {
                 if let (Some(j), Some(rel)) = (job_dir, e.location.relative_to(self.root))
@@ -296,11 +319,11 @@ impl<'a> Classifier<'a> {
                 {
                     self.working_dir = Some(self.root.join(j).to_string());
                 }
-                return self.keep(&parent, KeepReason::Unknown, e, job_ref);
+                return self.keep_beside(KeepReason::Unknown, e, job_ref);
             }
         };
         if self.too_young(e) {
-            return self.keep(&parent, KeepReason::TooYoung, e, job_ref);
+            return self.keep_beside(KeepReason::TooYoung, e, job_ref);
         }
         self.candidate_file(e, reason, job.clone());
     }

@@ -1171,7 +1171,7 @@ fn replicate_local_to_seaweedfs_and_on_to_azurite() {
 /// the kept checkpoint still verifies.
 #[test]
 fn s3_seaweedfs_inventory_cleanup() {
-    use crate::common::inventory::{Destination, Row, write_s3};
+    use crate::common::inventory::{Destination, Row, write_s3, write_s3_parquet};
     let store = Store::S3;
     if !store.available() {
         return;
@@ -1249,6 +1249,40 @@ fn s3_seaweedfs_inventory_cleanup() {
         expected,
         objects_of(&live, &base, &before),
         "inventory plan = live plan"
+    );
+    // The same report in Parquet, read from the store (through a scratch
+    // file, as every remote Parquet file is): the same plan.
+    let pq = write_s3_parquet(
+        &rows,
+        &bucket,
+        time,
+        report.path(),
+        &Destination {
+            bucket: &bucket,
+            prefix: &prefix,
+        },
+        2,
+    );
+    upload(store, report.path(), &prefix);
+    let pq_uri = store.uri(&format!(
+        "{prefix}/{}",
+        pq.strip_prefix(report.path()).unwrap().to_str().unwrap()
+    ));
+    let (pq_plan, code, err) = run(
+        &s,
+        &[
+            &["safe-to-delete", "--dry-run", "--json"][..],
+            &policy[..],
+            &["--inventory", pq_uri.as_str()][..],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(pq_plan["policy"]["inventory"]["data_files"], 2);
+    assert_eq!(
+        objects_of(&pq_plan, &base, &before),
+        expected,
+        "Parquet inventory plan = live plan"
     );
     // (How many depends on the upload order: the checkpoint whose
     // `_metadata` was uploaded last is kept too, as written last.)

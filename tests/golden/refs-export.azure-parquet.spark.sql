@@ -28,7 +28,8 @@ CREATE TEMPORARY VIEW refs (
   snapshot STRING
 ) USING csv OPTIONS (
   path 'file://$TMP/refs-azure-parquet-spark.csv',
-  header 'true'
+  header 'true',
+  escape '"'
 );
 
 -- Per job: the time of its newest completed checkpoint's _metadata. Unless the jobs are

@@ -25,7 +25,8 @@ CREATE TEMPORARY VIEW inventory_rows (
 ) USING csv OPTIONS (
   path 'file://$TMP/azure/2026/11/02/00-00-00/flinkchk/{flinkchk_1000000_0.csv,flinkchk_1000000_1.csv}',
   header 'true',
-  mode 'FAILFAST'
+  mode 'FAILFAST',
+  escape '"'
 );
 
 -- The reference export (flink-chk refs export): kind 'ref' = a file a kept snapshot
@@ -36,7 +37,8 @@ CREATE TEMPORARY VIEW refs (
   snapshot STRING
 ) USING csv OPTIONS (
   path 'file://$TMP/refs-azure-spark.csv',
-  header 'true'
+  header 'true',
+  escape '"'
 );
 
 -- Per job: the time of its newest completed checkpoint's _metadata. Unless the jobs are

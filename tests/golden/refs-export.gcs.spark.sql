@@ -29,7 +29,8 @@ CREATE TEMPORARY VIEW inventory_rows_0 (
 ) USING csv OPTIONS (
   path 'file://$TMP/gcs/gcs/6b8c0e2d-1f3a-4c5b-9d7e-0a1b2c3d4e5f_2026-11-02T00:00_0.csv',
   header 'true',
-  mode 'FAILFAST'
+  mode 'FAILFAST',
+  escape '"'
 );
 CREATE TEMPORARY VIEW inventory_rows_1 (
   `project` STRING,
@@ -46,7 +47,8 @@ CREATE TEMPORARY VIEW inventory_rows_1 (
 ) USING csv OPTIONS (
   path 'file://$TMP/gcs/gcs/6b8c0e2d-1f3a-4c5b-9d7e-0a1b2c3d4e5f_2026-11-02T00:00_1.csv',
   header 'true',
-  mode 'FAILFAST'
+  mode 'FAILFAST',
+  escape '"'
 );
 CREATE TEMPORARY VIEW inventory_rows_2 (
   `project` STRING,
@@ -63,7 +65,8 @@ CREATE TEMPORARY VIEW inventory_rows_2 (
 ) USING csv OPTIONS (
   path 'file://$TMP/gcs/gcs/6b8c0e2d-1f3a-4c5b-9d7e-0a1b2c3d4e5f_2026-11-02T00:00_2.csv',
   header 'true',
-  mode 'FAILFAST'
+  mode 'FAILFAST',
+  escape '"'
 );
 CREATE TEMPORARY VIEW inventory_rows AS
 SELECT * FROM inventory_rows_0
@@ -80,7 +83,8 @@ CREATE TEMPORARY VIEW refs (
   snapshot STRING
 ) USING csv OPTIONS (
   path 'file://$TMP/refs-gcs-spark.csv',
-  header 'true'
+  header 'true',
+  escape '"'
 );
 
 -- Per job: the time of its newest completed checkpoint's _metadata. Unless the jobs are

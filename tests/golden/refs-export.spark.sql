@@ -21,7 +21,8 @@ CREATE TEMPORARY VIEW inventory_rows (
 ) USING csv OPTIONS (
   path 'file://$TMP/inventory.csv',
   header 'true',
-  mode 'FAILFAST'
+  mode 'FAILFAST',
+  escape '"'
 );
 
 -- The reference export (flink-chk refs export): kind 'ref' = a file a kept snapshot
@@ -32,7 +33,8 @@ CREATE TEMPORARY VIEW refs (
   snapshot STRING
 ) USING csv OPTIONS (
   path 'file://$TMP/refs-spark.csv',
-  header 'true'
+  header 'true',
+  escape '"'
 );
 
 -- Per job: the time of its newest completed checkpoint's _metadata. Unless the jobs are

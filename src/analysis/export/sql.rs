@@ -430,6 +430,10 @@ impl Script<'_> {
                     }
                     if oiv {
                         opts.push(("quote", e.lit("\u{0}")));
+                    } else {
+                        // RFC 4180: a quote inside a quoted field is doubled
+                        // (Spark's default escape is a backslash).
+                        opts.push(("escape", e.lit("\"")));
                     }
                     write_spark_options(s, &opts);
                 }
@@ -495,6 +499,7 @@ impl Script<'_> {
                 let mut opts = vec![("path", e.lit(&uri))];
                 if !parquet {
                     opts.push(("header", e.lit("true")));
+                    opts.push(("escape", e.lit("\"")));
                 }
                 write_spark_options(s, &opts);
             }

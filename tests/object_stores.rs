@@ -1205,26 +1205,20 @@ fn s3_seaweedfs_inventory_cleanup() {
     let report = tempfile::tempdir().unwrap();
     let prefix = format!("inventory-reports-{}", std::process::id());
     let time = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(1);
-    let manifest = write_s3(
-        &rows,
-        &bucket,
-        time,
-        report.path(),
-        &Destination {
-            bucket: &bucket,
-            prefix: &prefix,
-        },
-        2,
-    );
+    let to = Destination {
+        bucket: &bucket,
+        prefix: &prefix,
+    };
+    // In CSV.gz, and the same in Parquet (read from the store through a
+    // scratch file, as every remote Parquet file is).
+    let manifest = write_s3(&rows, &bucket, time, report.path(), &to, 2);
+    let pq = write_s3_parquet(&rows, &bucket, time, report.path(), &to, 2);
     upload(store, report.path(), &prefix);
-    let manifest_uri = store.uri(&format!(
-        "{prefix}/{}",
-        manifest
-            .strip_prefix(report.path())
-            .unwrap()
-            .to_str()
-            .unwrap()
-    ));
+    let uri = |m: &Path| {
+        let rel = m.strip_prefix(report.path()).unwrap().to_str().unwrap();
+        store.uri(&format!("{prefix}/{rel}"))
+    };
+    let (manifest_uri, pq_uri) = (uri(&manifest), uri(&pq));
     let policy = cleanup_policy(&rb);
     let (live, code, err) = run(
         &s,
@@ -1250,24 +1244,7 @@ fn s3_seaweedfs_inventory_cleanup() {
         objects_of(&live, &base, &before),
         "inventory plan = live plan"
     );
-    // The same report in Parquet, read from the store (through a scratch
-    // file, as every remote Parquet file is): the same plan.
-    let pq = write_s3_parquet(
-        &rows,
-        &bucket,
-        time,
-        report.path(),
-        &Destination {
-            bucket: &bucket,
-            prefix: &prefix,
-        },
-        2,
-    );
-    upload(store, report.path(), &prefix);
-    let pq_uri = store.uri(&format!(
-        "{prefix}/{}",
-        pq.strip_prefix(report.path()).unwrap().to_str().unwrap()
-    ));
+    // The Parquet report: the same plan.
     let (pq_plan, code, err) = run(
         &s,
         &[
